@@ -1,0 +1,136 @@
+#include "format/index_file_format.h"
+
+#include <limits>
+
+#include "format/big_endian.h"
+#include "format/java_string_hash.h"
+
+namespace mqstore {
+
+std::optional<IndexGeometry> IndexGeometry::Infer(uint64_t size) {
+  const IndexGeometry defaults;
+  if (size == defaults.FileSize()) return defaults;
+  // 40 + 4s + 20*(4s) = 40 + 84s
+  if (size > kIndexHeaderSize && (size - kIndexHeaderSize) % 84 == 0) {
+    const uint64_t slots = (size - kIndexHeaderSize) / 84;
+    if (slots * 4 <= static_cast<uint64_t>(std::numeric_limits<int32_t>::max()))
+      return IndexGeometry{static_cast<int32_t>(slots), static_cast<int32_t>(slots * 4)};
+  }
+  return std::nullopt;
+}
+
+void EncodeIndexHeader(const IndexHeader& h, uint8_t* p) {
+  StoreI64(p, h.begin_timestamp);
+  StoreI64(p + 8, h.end_timestamp);
+  StoreI64(p + 16, h.begin_phy_offset);
+  StoreI64(p + 24, h.end_phy_offset);
+  StoreI32(p + 32, h.hash_slot_count);
+  StoreI32(p + 36, h.index_count);
+}
+
+DecodeResult<IndexHeader> DecodeIndexHeader(std::span<const uint8_t> in) {
+  if (in.size() < kIndexHeaderSize)
+    return DecodeError{DecodeErrc::kTruncated, "index header", 0, static_cast<int64_t>(in.size())};
+  const uint8_t* p = in.data();
+  return IndexHeader{LoadI64(p), LoadI64(p + 8), LoadI64(p + 16), LoadI64(p + 24), LoadI32(p + 32),
+                     LoadI32(p + 36)};
+}
+
+std::optional<DecodeError> ValidateIndexHeader(const IndexHeader& h, const IndexGeometry& g) {
+  if (h.index_count < 0 || h.index_count > g.max_index_num)
+    return DecodeError{DecodeErrc::kBadValue, "indexCount", 36, h.index_count};
+  if (h.hash_slot_count < 0 || h.hash_slot_count > g.max_hash_slot_num)
+    return DecodeError{DecodeErrc::kBadValue, "hashSlotCount", 32, h.hash_slot_count};
+  return std::nullopt;
+}
+
+DecodeResult<int32_t> ReadIndexSlot(std::span<const uint8_t> file, const IndexGeometry& g, int32_t slot) {
+  const uint64_t pos = g.SlotPosition(slot);
+  if (slot < 0 || slot >= g.max_hash_slot_num || pos + kIndexSlotSize > file.size())
+    return DecodeError{DecodeErrc::kTruncated, "hash slot", pos, slot};
+  return LoadI32(file.data() + pos);
+}
+
+DecodeResult<IndexEntry> ReadIndexEntry(std::span<const uint8_t> file, const IndexGeometry& g, int32_t n) {
+  const uint64_t pos = g.EntryPosition(n);
+  if (n < 0 || n >= g.max_index_num || pos + kIndexEntrySize > file.size())
+    return DecodeError{DecodeErrc::kTruncated, "index entry", pos, n};
+  const uint8_t* p = file.data() + pos;
+  return IndexEntry{LoadI32(p), LoadI64(p + 4), LoadI32(p + 12), LoadI32(p + 16)};
+}
+
+void EncodeIndexEntry(const IndexEntry& e, uint8_t* p) {
+  StoreI32(p, e.key_hash);
+  StoreI64(p + 4, e.phy_offset);
+  StoreI32(p + 12, e.time_diff);
+  StoreI32(p + 16, e.prev_index);
+}
+
+int32_t IndexKeyHash(std::string_view full_key) {
+  const int32_t h = JavaStringHashCode(full_key);
+  // Math.abs(MIN_VALUE) stays negative; RocketMQ then uses 0.
+  if (h == std::numeric_limits<int32_t>::min()) return 0;
+  return h < 0 ? -h : h;
+}
+
+int32_t IndexKeyHash(std::string_view topic, std::string_view key) {
+  std::string full;
+  full.reserve(topic.size() + 1 + key.size());
+  full.append(topic).append(1, '#').append(key);
+  return IndexKeyHash(full);
+}
+
+bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, int32_t key_hash, int64_t phy_offset,
+                 int64_t store_timestamp) {
+  if (file.size() < g.FileSize()) return false;
+  uint8_t* p = file.data();
+  IndexHeader h = DecodeIndexHeader(file).value();
+  if (h.index_count < 1) h.index_count = 1;
+  if (h.index_count >= g.max_index_num) return false;
+
+  const int32_t slot = key_hash % g.max_hash_slot_num;
+  uint8_t* slot_ptr = p + g.SlotPosition(slot);
+  int32_t old = LoadI32(slot_ptr);
+  if (old <= 0 || old > h.index_count) old = 0;
+
+  int64_t diff = h.begin_timestamp <= 0 ? 0 : (store_timestamp - h.begin_timestamp) / 1000;
+  if (diff < 0) diff = 0;
+  if (diff > std::numeric_limits<int32_t>::max()) diff = std::numeric_limits<int32_t>::max();
+
+  const int32_t n = h.index_count;
+  EncodeIndexEntry(IndexEntry{key_hash, phy_offset, static_cast<int32_t>(diff), old}, p + g.EntryPosition(n));
+  StoreI32(slot_ptr, n);
+  if (h.index_count <= 1) {
+    h.begin_phy_offset = phy_offset;
+    h.begin_timestamp = store_timestamp;
+  }
+  if (old == 0) ++h.hash_slot_count;
+  ++h.index_count;
+  h.end_phy_offset = phy_offset;
+  h.end_timestamp = store_timestamp;
+  EncodeIndexHeader(h, p);
+  return true;
+}
+
+void IndexSelectPhyOffsets(std::span<const uint8_t> file, const IndexGeometry& g, int32_t key_hash,
+                           int64_t begin, int64_t end, size_t max_num, std::vector<int64_t>& out) {
+  auto header = DecodeIndexHeader(file);
+  if (!header.ok() || g.max_hash_slot_num <= 0) return;
+  const IndexHeader& h = *header;
+  auto slot_value = ReadIndexSlot(file, g, key_hash % g.max_hash_slot_num);
+  if (!slot_value.ok()) return;
+  int32_t cur = *slot_value;
+  if (cur <= 0 || cur > h.index_count || h.index_count <= 1) return;
+  // A chain can be at most index_count long; the bound stops a corrupt cycle.
+  for (int32_t steps = 0; steps <= h.index_count && out.size() < max_num; ++steps) {
+    auto entry = ReadIndexEntry(file, g, cur);
+    if (!entry.ok() || entry->time_diff < 0) return;
+    const int64_t t = h.begin_timestamp + int64_t{entry->time_diff} * 1000;
+    if (entry->key_hash == key_hash && t >= begin && t <= end) out.push_back(entry->phy_offset);
+    const int32_t prev = entry->prev_index;
+    if (prev <= 0 || prev > h.index_count || prev == cur || t < begin) return;
+    cur = prev;
+  }
+}
+
+}  // namespace mqstore
