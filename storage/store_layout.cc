@@ -1,0 +1,100 @@
+#include "storage/store_layout.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "format/segment_name.h"
+
+namespace mqstore {
+
+Result<std::vector<SegmentFile>> ListSegments(FileSystem& fs, const std::string& dir,
+                                              std::vector<std::string>* ignored) {
+  std::vector<SegmentFile> out;
+  if (!fs.Exists(dir)) return out;
+  auto names = fs.ListDirectory(dir);
+  if (!names.ok()) return names.error();
+  for (const std::string& name : *names) {
+    const std::optional<int64_t> start = ParseSegmentFileName(name);
+    const std::string path = JoinPath(dir, name);
+    auto info = fs.Stat(path);
+    if (!start || !info.ok() || !info->is_regular) {
+      if (ignored != nullptr) ignored->push_back(name);
+      continue;
+    }
+    out.push_back(SegmentFile{path, name, *start, info->size, info->mtime_ms});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SegmentFile& a, const SegmentFile& b) { return a.start_offset < b.start_offset; });
+  return out;
+}
+
+static std::optional<int32_t> ParseQueueId(const std::string& name) {
+  int32_t id = 0;
+  const auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
+  if (ec != std::errc() || p != name.data() + name.size() || name.empty()) return std::nullopt;
+  return id;
+}
+
+Result<std::vector<ConsumeQueueLocation>> ListConsumeQueues(FileSystem& fs, const StorePaths& paths) {
+  std::vector<ConsumeQueueLocation> out;
+  const std::string base = paths.ConsumeQueueDir();
+  if (!fs.Exists(base)) return out;
+  auto topics = fs.ListDirectory(base);
+  if (!topics.ok()) return topics.error();
+  for (const std::string& topic : *topics) {
+    const std::string topic_dir = JoinPath(base, topic);
+    auto queues = fs.ListDirectory(topic_dir);
+    if (!queues.ok()) continue;  // a stray file, not a topic directory
+    for (const std::string& q : *queues) {
+      const std::optional<int32_t> id = ParseQueueId(q);
+      if (!id) continue;
+      ConsumeQueueLocation loc{topic, *id, JoinPath(topic_dir, q), {}};
+      auto segments = ListSegments(fs, loc.dir);
+      if (!segments.ok()) return segments.error();
+      loc.segments = std::move(*segments);
+      out.push_back(std::move(loc));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ConsumeQueueLocation& a, const ConsumeQueueLocation& b) {
+    return a.topic != b.topic ? a.topic < b.topic : a.queue_id < b.queue_id;
+  });
+  return out;
+}
+
+Result<std::vector<SegmentFile>> ListIndexFiles(FileSystem& fs, const StorePaths& paths) {
+  std::vector<SegmentFile> out;
+  const std::string dir = paths.IndexDir();
+  if (!fs.Exists(dir)) return out;
+  auto names = fs.ListDirectory(dir);
+  if (!names.ok()) return names.error();
+  for (const std::string& name : *names) {
+    const std::string path = JoinPath(dir, name);
+    auto info = fs.Stat(path);
+    if (!info.ok() || !info->is_regular) continue;
+    out.push_back(SegmentFile{path, name, 0, info->size, info->mtime_ms});
+  }
+  std::sort(out.begin(), out.end(), [](const SegmentFile& a, const SegmentFile& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<Checkpoint> ReadCheckpointFile(FileSystem& fs, const StorePaths& paths) {
+  const std::string path = paths.CheckpointFile();
+  if (!fs.Exists(path)) return Checkpoint{};
+  auto map = fs.MapReadOnly(path);
+  if (!map.ok()) return map.error();
+  auto cp = DecodeCheckpoint((*map)->data());
+  if (!cp.ok()) return cp.error().ToStatus(path);
+  return *cp;
+}
+
+int64_t InferSegmentSize(const std::vector<SegmentFile>& segments) {
+  if (segments.empty()) return 0;
+  if (segments.front().size > 0) return static_cast<int64_t>(segments.front().size);
+  if (segments.size() >= 2) {
+    const int64_t spacing = segments[1].start_offset - segments[0].start_offset;
+    if (spacing > 0) return spacing;
+  }
+  return 0;
+}
+
+}  // namespace mqstore

@@ -1,0 +1,68 @@
+// Where things live under a store root (StorePathConfigHelper), and listings
+// of the segment files found there:
+//
+//   <root>/commitlog/<20 digits>
+//   <root>/consumequeue/<topic>/<queueId>/<20 digits>
+//   <root>/index/<yyyyMMddHHmmssSSS>
+//   <root>/checkpoint, <root>/abort, <root>/lock
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "format/checkpoint_format.h"
+#include "format/status.h"
+#include "storage/io/file_system.h"
+
+namespace mqstore {
+
+struct StorePaths {
+  std::string root;
+
+  std::string CommitLogDir() const { return JoinPath(root, "commitlog"); }
+  std::string ConsumeQueueDir() const { return JoinPath(root, "consumequeue"); }
+  std::string IndexDir() const { return JoinPath(root, "index"); }
+  std::string CheckpointFile() const { return JoinPath(root, "checkpoint"); }
+  std::string AbortFile() const { return JoinPath(root, "abort"); }
+  std::string LockFile() const { return JoinPath(root, "lock"); }
+};
+
+// One segment file of a segmented queue.
+struct SegmentFile {
+  std::string path;
+  std::string name;
+  int64_t start_offset = 0;
+  uint64_t size = 0;
+  int64_t mtime_ms = 0;
+};
+
+// The files of `dir` named by a 20-digit offset, sorted by offset. Other
+// names are returned in `ignored` (if given) so callers can report them.
+// A missing directory is an empty list.
+Result<std::vector<SegmentFile>> ListSegments(FileSystem& fs, const std::string& dir,
+                                              std::vector<std::string>* ignored = nullptr);
+
+struct ConsumeQueueLocation {
+  std::string topic;
+  int32_t queue_id = 0;
+  std::string dir;
+  std::vector<SegmentFile> segments;
+};
+
+// Every <topic>/<queueId> under consumequeue/, sorted by topic then queue id.
+// Children whose names are not integers are skipped, as RocketMQ does.
+Result<std::vector<ConsumeQueueLocation>> ListConsumeQueues(FileSystem& fs, const StorePaths& paths);
+
+// Index files sorted by name (= creation time).
+Result<std::vector<SegmentFile>> ListIndexFiles(FileSystem& fs, const StorePaths& paths);
+
+// The checkpoint file decoded; a missing file reads as all zeros.
+Result<Checkpoint> ReadCheckpointFile(FileSystem& fs, const StorePaths& paths);
+
+// The segment file size of a list: the size shared by all files (the last
+// may be shorter or empty while being created), else the spacing of the
+// names. 0 when it cannot be told.
+int64_t InferSegmentSize(const std::vector<SegmentFile>& segments);
+
+}  // namespace mqstore

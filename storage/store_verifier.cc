@@ -1,0 +1,226 @@
+#include "storage/store_verifier.h"
+
+#include <string_view>
+#include <unordered_map>
+
+#include "format/delay_levels.h"
+#include "format/segment_name.h"
+#include "format/sys_flag.h"
+#include "storage/commit_log_reader.h"
+#include "storage/commit_log_scanner.h"
+#include "storage/consume_queue_reader.h"
+#include "storage/index_file_reader.h"
+
+namespace mqstore {
+namespace {
+
+class Verifier {
+ public:
+  Verifier(FileSystem& fs, const StorePaths& paths, const StoreReadOptions& options, const VerifyCallbacks& cb)
+      : fs_(fs), paths_(paths), options_(options), cb_(cb) {
+    delay_levels_ = options.delay_level_millis.empty() ? DefaultDelayLevels() : options.delay_level_millis;
+  }
+
+  Result<VerifyReport> Run() {
+    std::vector<std::string> ignored;
+    auto segments = ListSegments(fs_, paths_.CommitLogDir(), &ignored);
+    if (!segments.ok()) return segments.error();
+    for (const std::string& name : ignored)
+      Problem(JoinPath(paths_.CommitLogDir(), name), 0, "not a 20-digit segment file; ignored");
+    segments_ = std::move(*segments);
+    CheckSegmentList();
+    ScanCommitLog();
+    CommitLogReader reader(fs_, segments_);
+    MQ_RETURN_IF_ERROR(CheckConsumeQueues(reader));
+    MQ_RETURN_IF_ERROR(CheckIndexFiles(reader));
+    return report_;
+  }
+
+ private:
+  void Problem(const std::string& file, int64_t offset, std::string what) {
+    ++report_.problems;
+    if (cb_.on_problem) cb_.on_problem(VerifyProblem{file, offset, std::move(what)});
+  }
+
+  void CheckSegmentList() {
+    segment_size_ = options_.commit_log_file_size > 0 ? options_.commit_log_file_size : InferSegmentSize(segments_);
+    report_.segments = segments_.size();
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      const SegmentFile& s = segments_[i];
+      if (static_cast<int64_t>(s.size) != segment_size_)
+        Problem(s.path, 0, "size " + std::to_string(s.size) + " differs from the segment size " +
+                               std::to_string(segment_size_));
+      if (segment_size_ > 0 && s.start_offset % segment_size_ != 0)
+        Problem(s.path, 0, "start offset is not a multiple of the segment size");
+      if (i > 0 && s.start_offset != segments_[i - 1].start_offset + segment_size_)
+        Problem(s.path, 0, "does not follow " + segments_[i - 1].name + " (missing or misnamed segment)");
+    }
+  }
+
+  // Queue offsets must go up by one per topic/queue in physical order.
+  void CheckQueueOffset(const ScanEvent& ev) {
+    const MessageRecordView& m = ev.message;
+    if (!sysflag::TakesQueueOffset(m.sys_flag)) return;
+    key_.assign(m.topic);
+    key_.push_back('\0');
+    key_.append(std::to_string(m.queue_id));
+    auto it = next_queue_offset_.find(key_);
+    if (it == next_queue_offset_.end()) {
+      next_queue_offset_.emplace(key_, m.queue_offset + 1);
+      return;
+    }
+    if (m.queue_offset != it->second)
+      Problem(ev.segment->path, ev.offset,
+              "queue offset " + std::to_string(m.queue_offset) + " of " + std::string(m.topic) + "/" +
+                  std::to_string(m.queue_id) + ", expected " + std::to_string(it->second));
+    it->second = m.queue_offset + 1;
+  }
+
+  void ScanCommitLog() {
+    ScanOptions scan;
+    scan.decode.check_crc = true;
+    scan.decode.max_record_size = options_.max_record_size;
+    CommitLogScanner scanner(fs_, segments_, scan);
+    ScanEvent ev;
+    uint64_t next_progress = 0;
+    while (scanner.Next(ev)) {
+      if (cb_.on_progress && scanner.bytes_scanned() >= next_progress) {
+        cb_.on_progress(scanner.bytes_scanned(), scanner.total_bytes());
+        next_progress = scanner.bytes_scanned() + (64u << 20);
+      }
+      const bool last_segment = ev.segment == &scanner.segments().back();
+      switch (ev.kind) {
+        case ScanEventKind::kMessage:
+          ++report_.records;
+          report_.record_bytes += static_cast<uint64_t>(ev.size);
+          if (ev.message.physical_offset != ev.offset)
+            Problem(ev.segment->path, ev.offset,
+                    "PHYSICALOFFSET " + std::to_string(ev.message.physical_offset) + " differs from the position");
+          CheckQueueOffset(ev);
+          break;
+        case ScanEventKind::kBlank:
+          ++report_.blanks;
+          if (ev.size != ev.bytes_left)
+            Problem(ev.segment->path, ev.offset,
+                    "end-of-file blank TOTALSIZE " + std::to_string(ev.size) + " but " +
+                        std::to_string(ev.bytes_left) + " bytes are left");
+          break;
+        case ScanEventKind::kEndOfData:
+          if (!last_segment && !SegmentIsEmptyTail(ev))
+            Problem(ev.segment->path, ev.offset, "data ends inside a segment that is not the last one");
+          break;
+        case ScanEventKind::kError:
+          Problem(ev.segment->path, ev.offset, ev.error.message());
+          break;
+      }
+    }
+    if (cb_.on_progress) cb_.on_progress(scanner.total_bytes(), scanner.total_bytes());
+  }
+
+  // A running store pre-creates the next segment: an all-empty segment after
+  // the last data is normal, as long as only empty segments follow.
+  bool SegmentIsEmptyTail(const ScanEvent& ev) const {
+    if (ev.offset != ev.segment->start_offset) return false;
+    for (const SegmentFile& s : segments_)
+      if (s.start_offset > ev.segment->start_offset) return false;
+    return true;
+  }
+
+  Status CheckConsumeQueues(CommitLogReader& reader) {
+    auto queues = ListConsumeQueues(fs_, paths_);
+    if (!queues.ok()) return queues.error();
+    const int64_t cl_min = reader.MinOffset();
+    for (const ConsumeQueueLocation& loc : *queues) {
+      ++report_.consume_queues;
+      auto cq = ConsumeQueueReader::Open(fs_, loc, options_.consume_queue_file_size);
+      if (!cq.ok()) {
+        Problem(loc.dir, 0, cq.error().message());
+        continue;
+      }
+      const int64_t file_size = cq->file_size();
+      Status st = cq->ForEachUnit([&](int64_t n, const ConsumeQueueUnit& unit) {
+        ++report_.cq_units;
+        if (unit.IsBlankPad() || unit.commit_log_offset < cl_min) return;  // pad, or expired record
+        const int64_t cq_byte = n * kCqUnitSize;
+        const std::string file = JoinPath(loc.dir, SegmentFileName(cq_byte - cq_byte % file_size));
+        const int64_t pos = cq_byte % file_size;
+        CheckUnit(reader, loc, file, pos, n, unit);
+      });
+      if (!st.ok()) Problem(loc.dir, 0, st.message());
+    }
+    return Status::Ok();
+  }
+
+  void CheckUnit(CommitLogReader& reader, const ConsumeQueueLocation& loc, const std::string& file, int64_t pos,
+                 int64_t n, const ConsumeQueueUnit& unit) {
+    auto rec = reader.ReadMessage(unit.commit_log_offset, {options_.max_record_size, false});
+    const std::string at = "unit " + std::to_string(n) + " -> commit-log offset " +
+                           std::to_string(unit.commit_log_offset) + ": ";
+    if (!rec.ok()) return Problem(file, pos, at + rec.error().message());
+    const MessageRecordView& m = *rec;
+    if (m.topic != loc.topic || m.queue_id != loc.queue_id)
+      return Problem(file, pos, at + "record belongs to " + std::string(m.topic) + "/" + std::to_string(m.queue_id));
+    if (m.queue_offset != n) Problem(file, pos, at + "record QUEUEOFFSET is " + std::to_string(m.queue_offset));
+    if (m.total_size != unit.size)
+      Problem(file, pos, at + "unit size " + std::to_string(unit.size) + ", record TOTALSIZE " +
+                             std::to_string(m.total_size));
+    const int64_t tags = RecordTagsCode(m, delay_levels_);
+    if (tags != unit.tags_code)
+      Problem(file, pos, at + "tagsCode " + std::to_string(unit.tags_code) + ", record gives " + std::to_string(tags));
+  }
+
+  Status CheckIndexFiles(CommitLogReader& reader) {
+    auto files = ListIndexFiles(fs_, paths_);
+    if (!files.ok()) return files.error();
+    const int64_t cl_min = reader.MinOffset();
+    for (const SegmentFile& f : *files) {
+      ++report_.index_files;
+      auto index = IndexFileReader::Open(fs_, f, options_.index_geometry);
+      if (!index.ok()) {
+        Problem(f.path, 0, index.error().message());
+        continue;
+      }
+      index->ForEachEntry([&](int32_t n, const IndexEntry& e) {
+        ++report_.index_entries;
+        if (e.phy_offset < cl_min) return;  // the record expired
+        CheckIndexEntry(reader, f.path, static_cast<int64_t>(index->geometry().EntryPosition(n)), e);
+      });
+    }
+    return Status::Ok();
+  }
+
+  void CheckIndexEntry(CommitLogReader& reader, const std::string& file, int64_t pos, const IndexEntry& e) {
+    auto rec = reader.ReadMessage(e.phy_offset, {options_.max_record_size, false});
+    const std::string at = "index entry -> commit-log offset " + std::to_string(e.phy_offset) + ": ";
+    if (!rec.ok()) return Problem(file, pos, at + rec.error().message());
+    bool matched = false;
+    const PropertiesView props = rec->properties();
+    if (auto uniq = props.Get("UNIQ_KEY")) matched = IndexKeyHash(rec->topic, *uniq) == e.key_hash;
+    if (!matched) {
+      if (auto keys = props.Get("KEYS")) {
+        ForEachKey(*keys, [&](std::string_view k) { matched = matched || IndexKeyHash(rec->topic, k) == e.key_hash; });
+      }
+    }
+    if (!matched) Problem(file, pos, at + "no key of the record hashes to " + std::to_string(e.key_hash));
+  }
+
+  FileSystem& fs_;
+  const StorePaths& paths_;
+  const StoreReadOptions& options_;
+  const VerifyCallbacks& cb_;
+  std::vector<int64_t> delay_levels_;
+  std::vector<SegmentFile> segments_;
+  int64_t segment_size_ = 0;
+  std::unordered_map<std::string, int64_t> next_queue_offset_;
+  std::string key_;
+  VerifyReport report_;
+};
+
+}  // namespace
+
+Result<VerifyReport> VerifyStore(FileSystem& fs, const StorePaths& paths, const StoreReadOptions& options,
+                                 const VerifyCallbacks& callbacks) {
+  return Verifier(fs, paths, options, callbacks).Run();
+}
+
+}  // namespace mqstore

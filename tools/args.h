@@ -1,0 +1,38 @@
+// A small command-line parser: positional arguments plus "--name value",
+// "--name=value" and boolean "--name" flags, each declared up front so that
+// an unknown or malformed flag is a usage error.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "format/status.h"
+
+namespace mqstore::cli {
+
+class Args {
+ public:
+  // `value_flags` take a value; `bool_flags` do not. Names without "--".
+  static Result<Args> Parse(const std::vector<std::string>& argv, const std::set<std::string>& value_flags,
+                            const std::set<std::string>& bool_flags);
+
+  const std::vector<std::string>& positional() const { return positional_; }
+  bool Has(const std::string& flag) const { return values_.count(flag) > 0 || bools_.count(flag) > 0; }
+  std::optional<std::string> Get(const std::string& flag) const;
+  // The flag as an integer (decimal; k/m/g suffixes for sizes), or `def`.
+  Result<int64_t> GetInt(const std::string& flag, int64_t def) const;
+
+ private:
+  std::vector<std::string> positional_;
+  std::map<std::string, std::string> values_;
+  std::set<std::string> bools_;
+};
+
+// "1024", "64k", "64m", "1g" (binary units) -> bytes; nullopt if malformed.
+std::optional<int64_t> ParseSize(const std::string& text);
+
+}  // namespace mqstore::cli

@@ -1,0 +1,102 @@
+// mqstore query ROOT --topic T --key K: messages by key, through the index.
+#include <string>
+
+#include "format/message_id.h"
+#include "storage/commit_log_reader.h"
+#include "storage/index_file_reader.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "tools/json_writer.h"
+#include "tools/table.h"
+
+namespace mqstore::cli {
+namespace {
+
+const std::string kHelp = std::string(
+    "usage: mqstore query ROOT --topic T --key K [--begin MS] [--end MS] [--max N] [--json]\n"
+    "\n"
+    "Looks topic#key up in the index files (newest first, as RocketMQ does),\n"
+    "reads each candidate record and keeps those whose UNIQ_KEY or one of\n"
+    "whose KEYS really is K (the index holds hashes, so collisions are\n"
+    "dropped here). --begin/--end bound the store time in ms (default: all);\n"
+    "--max caps the candidates (default and upper bound 64, maxMsgsNumBatch).\n\n") + kStoreFlagsHelp;
+
+bool HasKey(const MessageRecordView& m, std::string_view key) {
+  const PropertiesView props = m.properties();
+  if (props.Get("UNIQ_KEY") == key) return true;
+  bool found = false;
+  if (auto keys = props.Get("KEYS")) ForEachKey(*keys, [&](std::string_view k) { found = found || k == key; });
+  return found;
+}
+
+}  // namespace
+
+int RunQuery(const std::vector<std::string>& argv, Io io) {
+  std::set<std::string> flags = kStoreValueFlags;
+  flags.insert({"topic", "key", "begin", "end", "max"});
+  Args args;
+  int code = 0;
+  if (!ParseOrUsage(argv, flags, {"json"}, kHelp.c_str(), io, args, code)) return code;
+  const auto topic = args.Get("topic");
+  const auto key = args.Get("key");
+  auto begin = args.GetInt("begin", 0);
+  auto end = args.GetInt("end", INT64_MAX);
+  auto max = args.GetInt("max", static_cast<int64_t>(kDefaultMaxMsgsNumBatch));
+  auto options = StoreOptionsFromArgs(args);
+  if (args.positional().size() != 1 || !topic || !key || !begin.ok() || !end.ok() || !max.ok() || !options.ok() ||
+      *max <= 0) {
+    io.err << "mqstore query: expected ROOT --topic T --key K (and valid numbers)\n\n" << kHelp;
+    return kExitUsage;
+  }
+  FileSystem& fs = FileSystem::Default();
+  const StorePaths paths{args.positional()[0]};
+  auto index_files = ListIndexFiles(fs, paths);
+  auto segments = ListSegments(fs, paths.CommitLogDir());
+  if (!index_files.ok() || !segments.ok()) {
+    io.err << "mqstore query: " << (index_files.ok() ? segments.error() : index_files.error()).message() << "\n";
+    return kExitUsage;
+  }
+  std::vector<IndexFileReader> readers;
+  bool problems = false;
+  for (const SegmentFile& f : *index_files) {
+    auto r = IndexFileReader::Open(fs, f, options->index_geometry);
+    if (!r.ok()) {
+      io.err << "mqstore query: " << r.error().message() << "\n";
+      problems = true;
+      continue;
+    }
+    readers.push_back(std::move(*r));
+  }
+  const std::vector<int64_t> candidates =
+      QueryIndexOffsets(readers, *topic, *key, static_cast<size_t>(*max), *begin, *end);
+  CommitLogReader log(fs, std::move(*segments));
+  const bool json = args.Has("json");
+  Table table({"OFFSET", "QUEUE", "QOFFSET", "STORE_TIME", "KEYS", "UNIQ_KEY", "MSG_ID"});
+  size_t matches = 0;
+  for (int64_t offset : candidates) {
+    auto rec = log.ReadMessage(offset, {options->max_record_size, false});
+    if (!rec.ok()) {
+      io.err << "mqstore query: index points at " << offset << ": " << rec.error().message() << "\n";
+      problems = true;
+      continue;
+    }
+    if (rec->topic != *topic || !HasKey(*rec, *key)) continue;  // a hash collision
+    ++matches;
+    if (json) {
+      io.out << RecordJson(offset, *rec) << '\n';
+      continue;
+    }
+    const PropertiesView props = rec->properties();
+    table.AddRow({std::to_string(offset), std::to_string(rec->queue_id), std::to_string(rec->queue_offset),
+                  FormatMillis(rec->store_timestamp), std::string(props.Get("KEYS").value_or("")),
+                  std::string(props.Get("UNIQ_KEY").value_or("")), OffsetMsgId(rec->store_host, offset)});
+  }
+  if (!json) {
+    io.out << *topic << "#" << *key << ": " << matches << " message(s) (" << candidates.size()
+           << " index candidate(s) in " << readers.size() << " index file(s))\n";
+    if (!table.empty()) table.Print(io.out);
+  }
+  return problems ? kExitDataProblem : kExitOk;
+}
+
+}  // namespace mqstore::cli

@@ -1,0 +1,110 @@
+#include "tools/commands.h"
+
+#include <ctime>
+
+#include "format/delay_levels.h"
+#include "format/message_id.h"
+#include "tools/json_writer.h"
+
+namespace mqstore::cli {
+
+const std::set<std::string> kStoreValueFlags = {"commitlog-size", "cq-file-size", "index-slots", "index-entries",
+                                                "max-message-size", "delay-levels"};
+
+const char kStoreFlagsHelp[] =
+    "Store layout (what the writer's broker.conf said; inferred from file sizes when omitted):\n"
+    "  --commitlog-size BYTES    mappedFileSizeCommitLog (default: the segment files' size)\n"
+    "  --cq-file-size BYTES      mappedFileSizeConsumeQueue (default: the CQ files' size)\n"
+    "  --index-slots N           maxHashSlotNum (default 5000000, or inferred)\n"
+    "  --index-entries N         maxIndexNum (default 20000000, or inferred)\n"
+    "  --max-message-size BYTES  maxMessageSize (default 4m)\n"
+    "  --delay-levels SPEC       messageDelayLevel (default \"1s 5s 10s 30s 1m ... 2h\")\n";
+
+Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args) {
+  StoreReadOptions o;
+  auto cl = args.GetInt("commitlog-size", 0);
+  if (!cl.ok()) return cl.error();
+  o.commit_log_file_size = *cl;
+  auto cq = args.GetInt("cq-file-size", 0);
+  if (!cq.ok()) return cq.error();
+  o.consume_queue_file_size = *cq;
+  auto slots = args.GetInt("index-slots", 0);
+  if (!slots.ok()) return slots.error();
+  auto entries = args.GetInt("index-entries", 0);
+  if (!entries.ok()) return entries.error();
+  if (*slots > 0 || *entries > 0) {
+    IndexGeometry g;
+    if (*slots > 0) g.max_hash_slot_num = static_cast<int32_t>(*slots);
+    if (*entries > 0) g.max_index_num = static_cast<int32_t>(*entries);
+    o.index_geometry = g;
+  }
+  auto max_msg = args.GetInt("max-message-size", kDefaultMaxMessageSize);
+  if (!max_msg.ok()) return max_msg.error();
+  if (*max_msg <= 0 || *max_msg > INT32_MAX - 65536)
+    return Status::InvalidArgument("--max-message-size out of range");
+  o.max_record_size = static_cast<int32_t>(*max_msg + 65536);
+  if (auto spec = args.Get("delay-levels")) {
+    auto levels = ParseDelayLevels(*spec);
+    if (!levels.ok()) return levels.error();
+    o.delay_level_millis = std::move(*levels);
+  }
+  return o;
+}
+
+bool ParseOrUsage(const std::vector<std::string>& argv, std::set<std::string> value_flags,
+                  std::set<std::string> bool_flags, const char* help, Io io, Args& args, int& exit_code) {
+  bool_flags.insert("help");
+  auto parsed = Args::Parse(argv, value_flags, bool_flags);
+  if (!parsed.ok()) {
+    io.err << "mqstore: " << parsed.error().message() << "\n\n" << help;
+    exit_code = 2;
+    return false;
+  }
+  if (parsed->Has("help")) {
+    io.out << help;
+    exit_code = 0;
+    return false;
+  }
+  args = std::move(*parsed);
+  return true;
+}
+
+std::string FormatMillis(int64_t ms) {
+  if (ms == 0) return "-";
+  const time_t secs = static_cast<time_t>(ms / 1000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000 < 0 ? 0 : ms % 1000));
+  return buf;
+}
+
+std::string RecordJson(int64_t offset, const MessageRecordView& m) {
+  JsonLine props;
+  for (const Property& p : m.properties().ToList()) props.Str(p.name, p.value);
+  return JsonLine()
+      .Int("commitLogOffset", offset)
+      .Int("storeSize", m.total_size)
+      .Str("magic", m.version == MessageVersion::kV2 ? "v2" : "v1")
+      .Int("bodyCRC", m.body_crc)
+      .Bool("crcOk", m.BodyCrcMatches())
+      .Int("queueId", m.queue_id)
+      .Int("flag", m.flag)
+      .Int("queueOffset", m.queue_offset)
+      .Int("physicalOffset", m.physical_offset)
+      .Int("sysFlag", m.sys_flag)
+      .Int("bornTimestamp", m.born_timestamp)
+      .Str("bornHost", m.born_host.ToString())
+      .Int("storeTimestamp", m.store_timestamp)
+      .Str("storeHost", m.store_host.ToString())
+      .Int("reconsumeTimes", m.reconsume_times)
+      .Int("preparedTransactionOffset", m.prepared_transaction_offset)
+      .Int("bodyLength", static_cast<int64_t>(m.body.size()))
+      .Str("topic", m.topic)
+      .Raw("properties", props.Done())
+      .Str("msgId", OffsetMsgId(m.store_host, m.physical_offset))
+      .Done();
+}
+
+}  // namespace mqstore::cli

@@ -1,0 +1,27 @@
+#include "tools/table.h"
+
+#include <algorithm>
+
+namespace mqstore::cli {
+
+void Table::Print(std::ostream& out) const {
+  std::vector<size_t> width(header_.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  };
+  measure(header_);
+  for (const auto& r : rows_) measure(r);
+  auto print = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
+      if (i > 0) line += "  ";
+      line += row[i];
+      if (i + 1 < row.size()) line.append(width[i] - row[i].size(), ' ');
+    }
+    out << line << '\n';
+  };
+  print(header_);
+  for (const auto& r : rows_) print(r);
+}
+
+}  // namespace mqstore::cli
