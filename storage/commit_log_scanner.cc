@@ -70,7 +70,7 @@ bool CommitLogScanner::Next(ScanEvent& event) {
     auto decoded = DecodeRecord(rest, options_.decode);
     if (!decoded.ok()) {
       event.kind = ScanEventKind::kError;
-      event.error = decoded.error().ToStatus(current_->path, pos_);
+      event.error = decoded.error().ToStatus({}, pos_);  // offset within the file; the event names the file
       LeaveSegment();
       return true;
     }

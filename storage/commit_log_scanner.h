@@ -32,7 +32,7 @@ struct ScanEvent {
   int64_t bytes_left = 0;              // bytes from `offset` to the end of the segment file
   MessageRecordView message;           // kMessage; valid until the scanner leaves the segment
   std::span<const uint8_t> bytes;      // kMessage: the record's bytes
-  Status error;                        // kError: what is wrong, with file and offset
+  Status error;                        // kError: what is wrong, with the offset in `segment`
 };
 
 struct ScanOptions {

@@ -60,7 +60,7 @@ void SummarizeCommitLog(FileSystem& fs, const StoreReadOptions& options,
         break;
       case ScanEventKind::kError:
         seg.tail = SegmentSummary::Tail::kError;
-        seg.error = ev.error.message();
+        seg.error = ev.segment->path + ": " + ev.error.message();
         break;
     }
   }

@@ -66,8 +66,9 @@ int DumpCommitLog(const Args& args, const StoreReadOptions& options, Io io) {
     if (ev.kind == ScanEventKind::kEndOfData) continue;
     if (ev.kind == ScanEventKind::kError) {
       bad = true;
-      if (json) io.out << JsonLine().Int("commitLogOffset", ev.offset).Str("error", ev.error.message()).Done() << '\n';
-      else table.AddRow({std::to_string(ev.offset), "-", "ERROR", ev.error.message()});
+      const std::string what = ev.segment->path + ": " + ev.error.message();
+      if (json) io.out << JsonLine().Int("commitLogOffset", ev.offset).Str("error", what).Done() << '\n';
+      else table.AddRow({std::to_string(ev.offset), "-", "ERROR: " + what});
       continue;
     }
     if (ev.kind == ScanEventKind::kBlank) {

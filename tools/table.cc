@@ -6,8 +6,11 @@ namespace mqstore::cli {
 
 void Table::Print(std::ostream& out) const {
   std::vector<size_t> width(header_.size(), 0);
+  // A row shorter than the header ends in a free-text cell (an error, a
+  // note) that may run past the columns without widening them.
   auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    const size_t n = row.size() < header_.size() && !row.empty() ? row.size() - 1 : row.size();
+    for (size_t i = 0; i < n && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
   };
   measure(header_);
   for (const auto& r : rows_) measure(r);
