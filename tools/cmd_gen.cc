@@ -39,9 +39,10 @@ class SegmentWriter {
     buffer_.reserve(4 << 20);
   }
 
-  // Appends an encoded record, first closing the segment with a blank record
-  // when fewer than size + 8 bytes are left (a record never spans files).
-  Status Append(std::vector<uint8_t>& record, int64_t& physical_offset) {
+  // Appends an encoded record whose PHYSICALOFFSET is NextOffset(), first
+  // closing the segment with a blank record when fewer than size + 8 bytes
+  // are left (a record never spans files).
+  Status Append(const std::vector<uint8_t>& record) {
     if (file_ == nullptr) MQ_RETURN_IF_ERROR(OpenSegment());
     const int64_t left = segment_size_ - pos_;
     if (static_cast<int64_t>(record.size()) + kEndFileMinBlankLength > left) {
@@ -51,7 +52,6 @@ class SegmentWriter {
       MQ_RETURN_IF_ERROR(CloseSegment());
       MQ_RETURN_IF_ERROR(OpenSegment());
     }
-    physical_offset = start_ + pos_;
     buffer_.insert(buffer_.end(), record.begin(), record.end());
     pos_ += static_cast<int64_t>(record.size());
     if (buffer_.size() >= (4u << 20)) MQ_RETURN_IF_ERROR(FlushBuffer());
@@ -60,7 +60,7 @@ class SegmentWriter {
 
   Status Finish() { return file_ == nullptr ? Status::Ok() : CloseSegment(); }
   int64_t segments() const { return segments_; }
-  // Where the next record would go (PHYSICALOFFSET is patched in before Append).
+  // Where a record of `record_size` bytes will go.
   int64_t NextOffset(size_t record_size) const {
     if (file_ == nullptr) return start_;
     const int64_t left = segment_size_ - pos_;
@@ -190,8 +190,7 @@ int RunGen(const std::vector<std::string>& argv, Io io) {
     }
     int64_t& queue_offset = next_queue_offset[static_cast<size_t>(t * c.queues + q)];
     PatchAppendFields(record.data(), queue_offset++, writer.NextOffset(record.size()), store_time);
-    int64_t physical = 0;
-    if (Status st = writer.Append(record, physical); !st.ok()) {
+    if (Status st = writer.Append(record); !st.ok()) {
       io.err << "mqstore gen: " << st.message() << "\n";
       return kExitDataProblem;
     }

@@ -155,27 +155,18 @@ void PrintText(const StoreSummary& s, const std::string& root, std::ostream& out
 }  // namespace
 
 int RunInspect(const std::vector<std::string>& argv, Io io) {
-  Args args;
+  StoreCommand cmd;
   int code = 0;
-  if (!ParseOrUsage(argv, kStoreValueFlags, {"json"}, kHelp.c_str(), io, args, code)) return code;
-  if (args.positional().size() != 1) {
-    io.err << "mqstore inspect: expected one ROOT\n\n" << kHelp;
-    return kExitUsage;
-  }
-  auto options = StoreOptionsFromArgs(args);
-  if (!options.ok()) {
-    io.err << "mqstore inspect: " << options.error().message() << "\n";
-    return kExitUsage;
-  }
-  const std::string root = args.positional()[0];
+  if (!ParseStoreCommand("inspect", argv, {}, {"json"}, kHelp, io, cmd, code)) return code;
+  const std::string& root = cmd.root;
   ProgressBar bar(io.err, "inspect");
-  auto summary = SummarizeStore(FileSystem::Default(), StorePaths{root}, *options,
+  auto summary = SummarizeStore(FileSystem::Default(), StorePaths{root}, cmd.options,
                                 [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
   if (!summary.ok()) {
     io.err << "mqstore inspect: " << summary.error().message() << "\n";
     return kExitUsage;
   }
-  if (args.Has("json")) PrintJson(*summary, root, io.out);
+  if (cmd.args.Has("json")) PrintJson(*summary, root, io.out);
   else PrintText(*summary, root, io.out);
 
   bool problems = false;

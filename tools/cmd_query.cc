@@ -32,24 +32,22 @@ bool HasKey(const MessageRecordView& m, std::string_view key) {
 }  // namespace
 
 int RunQuery(const std::vector<std::string>& argv, Io io) {
-  std::set<std::string> flags = kStoreValueFlags;
-  flags.insert({"topic", "key", "begin", "end", "max"});
-  Args args;
+  StoreCommand cmd;
   int code = 0;
-  if (!ParseOrUsage(argv, flags, {"json"}, kHelp.c_str(), io, args, code)) return code;
+  if (!ParseStoreCommand("query", argv, {"topic", "key", "begin", "end", "max"}, {"json"}, kHelp, io, cmd, code))
+    return code;
+  const Args& args = cmd.args;
   const auto topic = args.Get("topic");
   const auto key = args.Get("key");
   auto begin = args.GetInt("begin", 0);
   auto end = args.GetInt("end", INT64_MAX);
   auto max = args.GetInt("max", static_cast<int64_t>(kDefaultMaxMsgsNumBatch));
-  auto options = StoreOptionsFromArgs(args);
-  if (args.positional().size() != 1 || !topic || !key || !begin.ok() || !end.ok() || !max.ok() || !options.ok() ||
-      *max <= 0) {
-    io.err << "mqstore query: expected ROOT --topic T --key K (and valid numbers)\n\n" << kHelp;
+  if (!topic || !key || !begin.ok() || !end.ok() || !max.ok() || *max <= 0) {
+    io.err << "mqstore query: expected --topic T --key K (and valid numbers)\n\n" << kHelp;
     return kExitUsage;
   }
   FileSystem& fs = FileSystem::Default();
-  const StorePaths paths{args.positional()[0]};
+  const StorePaths paths{cmd.root};
   auto index_files = ListIndexFiles(fs, paths);
   auto segments = ListSegments(fs, paths.CommitLogDir());
   if (!index_files.ok() || !segments.ok()) {
@@ -59,7 +57,7 @@ int RunQuery(const std::vector<std::string>& argv, Io io) {
   std::vector<IndexFileReader> readers;
   bool problems = false;
   for (const SegmentFile& f : *index_files) {
-    auto r = IndexFileReader::Open(fs, f, options->index_geometry);
+    auto r = IndexFileReader::Open(fs, f, cmd.options.index_geometry);
     if (!r.ok()) {
       io.err << "mqstore query: " << r.error().message() << "\n";
       problems = true;
@@ -74,7 +72,7 @@ int RunQuery(const std::vector<std::string>& argv, Io io) {
   Table table({"OFFSET", "QUEUE", "QOFFSET", "STORE_TIME", "KEYS", "UNIQ_KEY", "MSG_ID"});
   size_t matches = 0;
   for (int64_t offset : candidates) {
-    auto rec = log.ReadMessage(offset, {options->max_record_size, false});
+    auto rec = log.ReadMessage(offset, {cmd.options.max_record_size, false});
     if (!rec.ok()) {
       io.err << "mqstore query: index points at " << offset << ": " << rec.error().message() << "\n";
       problems = true;

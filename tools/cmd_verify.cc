@@ -26,24 +26,11 @@ const std::string kHelp = std::string(
 }  // namespace
 
 int RunVerify(const std::vector<std::string>& argv, Io io) {
-  Args args;
+  StoreCommand cmd;
   int code = 0;
-  if (!ParseOrUsage(argv, kStoreValueFlags, {"json"}, kHelp.c_str(), io, args, code)) return code;
-  if (args.positional().size() != 1) {
-    io.err << "mqstore verify: expected one ROOT\n\n" << kHelp;
-    return kExitUsage;
-  }
-  auto options = StoreOptionsFromArgs(args);
-  if (!options.ok()) {
-    io.err << "mqstore verify: " << options.error().message() << "\n";
-    return kExitUsage;
-  }
-  const bool json = args.Has("json");
-  const std::string root = args.positional()[0];
-  if (!FileSystem::Default().Exists(root)) {
-    io.err << "mqstore verify: " << root << " does not exist\n";
-    return kExitUsage;
-  }
+  if (!ParseStoreCommand("verify", argv, {}, {"json"}, kHelp, io, cmd, code)) return code;
+  const bool json = cmd.args.Has("json");
+  const std::string& root = cmd.root;
   ProgressBar bar(io.err, "verify");
   VerifyCallbacks cb;
   cb.on_problem = [&](const VerifyProblem& p) {
@@ -55,7 +42,7 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
   };
   cb.on_progress = [&](uint64_t done, uint64_t total) { bar.Update(done, total); };
   const auto start = std::chrono::steady_clock::now();
-  auto report = VerifyStore(FileSystem::Default(), StorePaths{root}, *options, cb);
+  auto report = VerifyStore(FileSystem::Default(), StorePaths{root}, cmd.options, cb);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!report.ok()) {
     io.err << "mqstore verify: " << report.error().message() << "\n";

@@ -4,6 +4,8 @@
 
 #include "format/delay_levels.h"
 #include "format/message_id.h"
+#include "storage/io/file_system.h"
+#include "tools/cli.h"
 #include "tools/json_writer.h"
 
 namespace mqstore::cli {
@@ -57,7 +59,7 @@ bool ParseOrUsage(const std::vector<std::string>& argv, std::set<std::string> va
   auto parsed = Args::Parse(argv, value_flags, bool_flags);
   if (!parsed.ok()) {
     io.err << "mqstore: " << parsed.error().message() << "\n\n" << help;
-    exit_code = 2;
+    exit_code = kExitUsage;
     return false;
   }
   if (parsed->Has("help")) {
@@ -66,6 +68,30 @@ bool ParseOrUsage(const std::vector<std::string>& argv, std::set<std::string> va
     return false;
   }
   args = std::move(*parsed);
+  return true;
+}
+
+bool ParseStoreCommand(const char* name, const std::vector<std::string>& argv, std::set<std::string> value_flags,
+                       std::set<std::string> bool_flags, const std::string& help, Io io, StoreCommand& command,
+                       int& exit_code) {
+  value_flags.insert(kStoreValueFlags.begin(), kStoreValueFlags.end());
+  if (!ParseOrUsage(argv, value_flags, bool_flags, help.c_str(), io, command.args, exit_code)) return false;
+  exit_code = kExitUsage;
+  if (command.args.positional().size() != 1) {
+    io.err << "mqstore " << name << ": expected one ROOT\n\n" << help;
+    return false;
+  }
+  auto options = StoreOptionsFromArgs(command.args);
+  if (!options.ok()) {
+    io.err << "mqstore " << name << ": " << options.error().message() << "\n";
+    return false;
+  }
+  command.options = std::move(*options);
+  command.root = command.args.positional()[0];
+  if (!FileSystem::Default().Exists(command.root)) {
+    io.err << "mqstore " << name << ": " << command.root << " does not exist\n";
+    return false;
+  }
   return true;
 }
 

@@ -36,6 +36,20 @@ Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args);
 bool ParseOrUsage(const std::vector<std::string>& argv, std::set<std::string> value_flags,
                   std::set<std::string> bool_flags, const char* help, Io io, Args& args, int& exit_code);
 
+// A command of the form "mqstore NAME ROOT [flags]".
+struct StoreCommand {
+  Args args;
+  StoreReadOptions options;
+  std::string root;
+};
+
+// Parses such a command: exactly one ROOT, which must exist, the store layout
+// flags plus `value_flags` and `bool_flags`. On --help or a usage problem it
+// prints what is due, sets *exit_code and returns false.
+bool ParseStoreCommand(const char* name, const std::vector<std::string>& argv, std::set<std::string> value_flags,
+                       std::set<std::string> bool_flags, const std::string& help, Io io, StoreCommand& command,
+                       int& exit_code);
+
 // "2026-11-25T00:49:53.249Z" (UTC); "-" for 0.
 std::string FormatMillis(int64_t ms);
 
