@@ -28,7 +28,8 @@ struct Checkpoint {
 
   // getMinTimestamp(): max(0, min(physic, logics) - 3000).
   int64_t MinTimestamp() const {
-    return std::max<int64_t>(0, std::min(physic_msg_timestamp, logics_msg_timestamp) - 3000);
+    const int64_t m = std::min(physic_msg_timestamp, logics_msg_timestamp);
+    return m <= 3000 ? 0 : m - 3000;  // compared first: a garbage value must not overflow
   }
   // getMinTimestampIndex(): min(MinTimestamp(), index).
   int64_t MinTimestampIndex() const { return std::min(MinTimestamp(), index_msg_timestamp); }

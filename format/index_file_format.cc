@@ -82,18 +82,25 @@ int32_t IndexKeyHash(std::string_view topic, std::string_view key) {
 
 bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, int32_t key_hash, int64_t phy_offset,
                  int64_t store_timestamp) {
-  if (file.size() < g.FileSize()) return false;
+  if (file.size() < g.FileSize() || key_hash < 0 || g.max_hash_slot_num <= 0) return false;
   uint8_t* p = file.data();
   IndexHeader h = DecodeIndexHeader(file).value();
   if (h.index_count < 1) h.index_count = 1;
-  if (h.index_count >= g.max_index_num) return false;
+  // A damaged header is not written to: it could only make things worse.
+  if (ValidateIndexHeader(h, g) || h.index_count >= g.max_index_num) return false;
 
   const int32_t slot = key_hash % g.max_hash_slot_num;
   uint8_t* slot_ptr = p + g.SlotPosition(slot);
   int32_t old = LoadI32(slot_ptr);
   if (old <= 0 || old > h.index_count) old = 0;
 
-  int64_t diff = h.begin_timestamp <= 0 ? 0 : (store_timestamp - h.begin_timestamp) / 1000;
+  int64_t diff = 0;
+  if (h.begin_timestamp > 0) {
+    int64_t delta = 0;
+    if (__builtin_sub_overflow(store_timestamp, h.begin_timestamp, &delta))
+      delta = store_timestamp > 0 ? std::numeric_limits<int64_t>::max() : 0;
+    diff = delta / 1000;
+  }
   if (diff < 0) diff = 0;
   if (diff > std::numeric_limits<int32_t>::max()) diff = std::numeric_limits<int32_t>::max();
 
@@ -125,7 +132,8 @@ void IndexSelectPhyOffsets(std::span<const uint8_t> file, const IndexGeometry& g
   for (int32_t steps = 0; steps <= h.index_count && out.size() < max_num; ++steps) {
     auto entry = ReadIndexEntry(file, g, cur);
     if (!entry.ok() || entry->time_diff < 0) return;
-    const int64_t t = h.begin_timestamp + int64_t{entry->time_diff} * 1000;
+    int64_t t = 0;  // a header time near the int64 limit is garbage: stop rather than overflow
+    if (__builtin_add_overflow(h.begin_timestamp, int64_t{entry->time_diff} * 1000, &t)) return;
     if (entry->key_hash == key_hash && t >= begin && t <= end) out.push_back(entry->phy_offset);
     const int32_t prev = entry->prev_index;
     if (prev <= 0 || prev > h.index_count || prev == cur || t < begin) return;

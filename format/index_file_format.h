@@ -80,7 +80,8 @@ int32_t IndexKeyHash(std::string_view topic, std::string_view key);
 int32_t IndexKeyHash(std::string_view full_key);
 
 // IndexFile.putKey over a writable file image (header included). Returns
-// false when the file is full. `file` must be g.FileSize() bytes.
+// false when the file is full, and refuses (false) a header whose counts are
+// out of range or a negative key hash. `file` must be g.FileSize() bytes.
 bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, int32_t key_hash, int64_t phy_offset,
                  int64_t store_timestamp);
 

@@ -260,7 +260,10 @@ int64_t RecordTagsCode(const MessageRecordView& m, std::span<const int64_t> dela
     if (level) {
       const int32_t max_level = static_cast<int32_t>(delay_level_millis.size());
       if (*level > max_level) level = max_level;
-      if (*level > 0) code = m.store_timestamp + delay_level_millis[static_cast<size_t>(*level - 1)];
+      // Java long arithmetic wraps; so does this (a garbage time must not be UB).
+      if (*level > 0)
+        code = static_cast<int64_t>(static_cast<uint64_t>(m.store_timestamp) +
+                                    static_cast<uint64_t>(delay_level_millis[static_cast<size_t>(*level - 1)]));
     }
   }
   return code;
