@@ -1,0 +1,207 @@
+#include "tests/support/golden.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <sstream>
+
+namespace mqstore::test {
+
+std::string GoldenDir() {
+  const char* env = std::getenv("MQSTORE_GOLDEN_DIR");
+  const std::string dir = env != nullptr && *env != '\0' ? env : MQSTORE_DEFAULT_GOLDEN_DIR;
+  return std::filesystem::is_directory(dir) ? dir : "";
+}
+
+std::vector<uint8_t> ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+bool Json::Has(const std::string& key) const {
+  for (const auto& [k, v] : object)
+    if (k == key) return true;
+  return false;
+}
+
+const Json& Json::operator[](const std::string& key) const {
+  for (const auto& [k, v] : object)
+    if (k == key) return v;
+  ADD_FAILURE() << "JSON object has no key " << key;
+  static const Json kNull;
+  return kNull;
+}
+
+std::map<std::string, std::string> Json::StringMap() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : object) out[k] = v.s;
+  return out;
+}
+
+namespace {
+
+class Parser {
+ public:
+  explicit Parser(const std::string& t) : t_(t) {}
+
+  Json Value() {
+    Skip();
+    Json j;
+    if (pos_ >= t_.size()) return Fail("unexpected end");
+    const char c = t_[pos_];
+    if (c == '{') return Object();
+    if (c == '[') return Array();
+    if (c == '"') {
+      j.kind = Json::Kind::kString;
+      j.s = String();
+      return j;
+    }
+    if (t_.compare(pos_, 4, "true") == 0) { pos_ += 4; j.kind = Json::Kind::kBool; j.b = true; return j; }
+    if (t_.compare(pos_, 5, "false") == 0) { pos_ += 5; j.kind = Json::Kind::kBool; return j; }
+    if (t_.compare(pos_, 4, "null") == 0) { pos_ += 4; return j; }
+    j.kind = Json::Kind::kInt;
+    size_t used = 0;
+    j.i = std::stoll(t_.substr(pos_), &used);
+    pos_ += used;
+    return j;
+  }
+
+ private:
+  Json Fail(const char* why) {
+    ADD_FAILURE() << "bad JSON (" << why << ") at " << pos_ << ": " << t_;
+    pos_ = t_.size();
+    return {};
+  }
+  void Skip() {
+    while (pos_ < t_.size() && (t_[pos_] == ' ' || t_[pos_] == '\n' || t_[pos_] == '\t' || t_[pos_] == '\r')) ++pos_;
+  }
+  bool Eat(char c) {
+    Skip();
+    if (pos_ < t_.size() && t_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  static void AppendUtf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+  std::string String() {
+    std::string out;
+    ++pos_;  // opening quote
+    while (pos_ < t_.size() && t_[pos_] != '"') {
+      char c = t_[pos_++];
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      c = t_[pos_++];
+      switch (c) {
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case 'r': out += '\r'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'u': {
+          uint32_t cp = static_cast<uint32_t>(std::stoul(t_.substr(pos_, 4), nullptr, 16));
+          pos_ += 4;
+          if (cp >= 0xD800 && cp <= 0xDBFF && t_.compare(pos_, 2, "\\u") == 0) {
+            const auto lo = static_cast<uint32_t>(std::stoul(t_.substr(pos_ + 2, 4), nullptr, 16));
+            pos_ += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          }
+          AppendUtf8(out, cp);
+          break;
+        }
+        default: out += c;  // \" \\ \/
+      }
+    }
+    ++pos_;  // closing quote
+    return out;
+  }
+  Json Object() {
+    Json j;
+    j.kind = Json::Kind::kObject;
+    ++pos_;
+    if (Eat('}')) return j;
+    do {
+      Skip();
+      if (pos_ >= t_.size() || t_[pos_] != '"') return Fail("expected a key");
+      std::string key = String();
+      if (!Eat(':')) return Fail("expected ':'");
+      j.object.emplace_back(std::move(key), Value());
+    } while (Eat(','));
+    if (!Eat('}')) return Fail("expected '}'");
+    return j;
+  }
+  Json Array() {
+    Json j;
+    j.kind = Json::Kind::kArray;
+    ++pos_;
+    if (Eat(']')) return j;
+    do {
+      j.array.push_back(Value());
+    } while (Eat(','));
+    if (!Eat(']')) return Fail("expected ']'");
+    return j;
+  }
+
+  const std::string& t_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+Json ParseJson(const std::string& text) { return Parser(text).Value(); }
+
+std::vector<Json> ReadJsonLines(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  std::vector<Json> out;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(ParseJson(line));
+  return out;
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  const auto base = std::filesystem::path(::testing::TempDir());
+  for (;;) {
+    path_ = (base / ("mqstore-test-" + std::to_string(rd()))).string();
+    if (std::filesystem::create_directory(path_)) break;
+  }
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void CopyTree(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  fs::copy(from, to, fs::copy_options::recursive);
+  for (const auto& e : fs::recursive_directory_iterator(to))
+    fs::permissions(e.path(), fs::perms::owner_read | fs::perms::owner_write | fs::perms::owner_exec,
+                    fs::perm_options::add);
+  fs::permissions(to, fs::perms::owner_all, fs::perm_options::add);
+}
+
+}  // namespace mqstore::test
