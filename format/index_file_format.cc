@@ -128,8 +128,9 @@ void IndexSelectPhyOffsets(std::span<const uint8_t> file, const IndexGeometry& g
   if (!slot_value.ok()) return;
   int32_t cur = *slot_value;
   if (cur <= 0 || cur > h.index_count || h.index_count <= 1) return;
-  // A chain can be at most index_count long; the bound stops a corrupt cycle.
-  for (int32_t steps = 0; steps <= h.index_count && out.size() < max_num; ++steps) {
+  // A chain visits each of the index_count - 1 live entries at most once;
+  // the bound stops a corrupt cycle.
+  for (int32_t steps = 0; steps < h.index_count - 1 && out.size() < max_num; ++steps) {
     auto entry = ReadIndexEntry(file, g, cur);
     if (!entry.ok() || entry->time_diff < 0) return;
     int64_t t = 0;  // a header time near the int64 limit is garbage: stop rather than overflow
