@@ -22,14 +22,14 @@ std::vector<uint8_t> ReadFileBytes(const std::string& path) {
 }
 
 bool Json::Has(const std::string& key) const {
-  for (const auto& [k, v] : object)
+  for (const std::string& k : keys)
     if (k == key) return true;
   return false;
 }
 
 const Json& Json::operator[](const std::string& key) const {
-  for (const auto& [k, v] : object)
-    if (k == key) return v;
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (keys[i] == key) return values[i];
   ADD_FAILURE() << "JSON object has no key " << key;
   static const Json kNull;
   return kNull;
@@ -37,7 +37,7 @@ const Json& Json::operator[](const std::string& key) const {
 
 std::map<std::string, std::string> Json::StringMap() const {
   std::map<std::string, std::string> out;
-  for (const auto& [k, v] : object) out[k] = v.s;
+  for (size_t i = 0; i < keys.size(); ++i) out[keys[i]] = values[i].s;
   return out;
 }
 
@@ -146,7 +146,8 @@ class Parser {
       if (pos_ >= t_.size() || t_[pos_] != '"') return Fail("expected a key");
       std::string key = String();
       if (!Eat(':')) return Fail("expected ':'");
-      j.object.emplace_back(std::move(key), Value());
+      j.keys.push_back(std::move(key));
+      j.values.push_back(Value());
     } while (Eat(','));
     if (!Eat('}')) return Fail("expected '}'");
     return j;

@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,7 +30,10 @@ struct Json {
   int64_t i = 0;
   std::string s;
   std::vector<Json> array;
-  std::vector<std::pair<std::string, Json>> object;  // in file order
+  // Object members in file order (two vectors: a vector of pairs would need
+  // Json complete, which clang's libstdc++ checks).
+  std::vector<std::string> keys;
+  std::vector<Json> values;
 
   bool Has(const std::string& key) const;
   const Json& operator[](const std::string& key) const;  // fails the test if absent
