@@ -122,7 +122,7 @@ bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, int32_t key_ha
 void IndexSelectPhyOffsets(std::span<const uint8_t> file, const IndexGeometry& g, int32_t key_hash,
                            int64_t begin, int64_t end, size_t max_num, std::vector<int64_t>& out) {
   auto header = DecodeIndexHeader(file);
-  if (!header.ok() || g.max_hash_slot_num <= 0) return;
+  if (!header.ok() || g.max_hash_slot_num <= 0 || key_hash < 0 || ValidateIndexHeader(*header, g)) return;
   const IndexHeader& h = *header;
   auto slot_value = ReadIndexSlot(file, g, key_hash % g.max_hash_slot_num);
   if (!slot_value.ok()) return;

@@ -88,7 +88,8 @@ bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, int32_t key_ha
 // IndexFile.selectPhyOffset: walks the chain of `key_hash`'s slot and appends
 // the offsets whose hash matches and whose time lies in [begin, end], newest
 // first, until `max_num` offsets are in `out`. Hash collisions are included;
-// callers check the real keys. A malformed chain ends the walk.
+// callers check the real keys. A malformed chain ends the walk; a header
+// whose counts are out of range yields nothing.
 void IndexSelectPhyOffsets(std::span<const uint8_t> file, const IndexGeometry& g, int32_t key_hash,
                            int64_t begin, int64_t end, size_t max_num, std::vector<int64_t>& out);
 

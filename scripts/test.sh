@@ -52,7 +52,7 @@ for t in $targets; do
   mkdir -p "build-fuzz/corpus/$t"
   log=build-fuzz/"$t".log
   rc=0
-  build-fuzz/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+  build-fuzz/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
     -artifact_prefix=build-fuzz/artifacts/"$t"- "build-fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
   echo "$t: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs, exit $rc"
   if [[ $rc -ne 0 ]]; then

@@ -60,9 +60,9 @@ Result<std::vector<SegmentFile>> ListIndexFiles(FileSystem& fs, const StorePaths
 // The checkpoint file decoded; a missing file reads as all zeros.
 Result<Checkpoint> ReadCheckpointFile(FileSystem& fs, const StorePaths& paths);
 
-// The segment file size of a list: the size shared by all files (the last
-// may be shorter or empty while being created), else the spacing of the
-// names. 0 when it cannot be told.
+// The segment file size of a list: the first file's size (RocketMQ creates
+// every segment at full size), else the spacing of the first two names; 0
+// when neither tells.
 int64_t InferSegmentSize(const std::vector<SegmentFile>& segments);
 
 }  // namespace mqstore
