@@ -7,21 +7,43 @@
 
 namespace mqstore {
 
-Result<std::vector<SegmentFile>> ListSegments(FileSystem& fs, const std::string& dir,
-                                              std::vector<std::string>* ignored) {
+namespace {
+
+// The regular files of `dir` with size and mtime (start_offset left 0); other
+// entries go to `ignored`. A missing directory is an empty list.
+Result<std::vector<SegmentFile>> ListRegularFiles(FileSystem& fs, const std::string& dir,
+                                                  std::vector<std::string>* ignored) {
   std::vector<SegmentFile> out;
   if (!fs.Exists(dir)) return out;
   auto names = fs.ListDirectory(dir);
   if (!names.ok()) return names.error();
   for (const std::string& name : *names) {
-    const std::optional<int64_t> start = ParseSegmentFileName(name);
     const std::string path = JoinPath(dir, name);
     auto info = fs.Stat(path);
-    if (!start || !info.ok() || !info->is_regular) {
+    if (!info.ok() || !info->is_regular) {
       if (ignored != nullptr) ignored->push_back(name);
       continue;
     }
-    out.push_back(SegmentFile{path, name, *start, info->size, info->mtime_ms});
+    out.push_back(SegmentFile{path, name, 0, info->size, info->mtime_ms});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<SegmentFile>> ListSegments(FileSystem& fs, const std::string& dir,
+                                              std::vector<std::string>* ignored) {
+  auto files = ListRegularFiles(fs, dir, ignored);
+  if (!files.ok()) return files;
+  std::vector<SegmentFile> out;
+  for (SegmentFile& f : *files) {
+    const std::optional<int64_t> start = ParseSegmentFileName(f.name);
+    if (!start) {
+      if (ignored != nullptr) ignored->push_back(f.name);
+      continue;
+    }
+    f.start_offset = *start;
+    out.push_back(std::move(f));
   }
   std::sort(out.begin(), out.end(),
             [](const SegmentFile& a, const SegmentFile& b) { return a.start_offset < b.start_offset; });
@@ -62,19 +84,10 @@ Result<std::vector<ConsumeQueueLocation>> ListConsumeQueues(FileSystem& fs, cons
 }
 
 Result<std::vector<SegmentFile>> ListIndexFiles(FileSystem& fs, const StorePaths& paths) {
-  std::vector<SegmentFile> out;
-  const std::string dir = paths.IndexDir();
-  if (!fs.Exists(dir)) return out;
-  auto names = fs.ListDirectory(dir);
-  if (!names.ok()) return names.error();
-  for (const std::string& name : *names) {
-    const std::string path = JoinPath(dir, name);
-    auto info = fs.Stat(path);
-    if (!info.ok() || !info->is_regular) continue;
-    out.push_back(SegmentFile{path, name, 0, info->size, info->mtime_ms});
-  }
-  std::sort(out.begin(), out.end(), [](const SegmentFile& a, const SegmentFile& b) { return a.name < b.name; });
-  return out;
+  auto files = ListRegularFiles(fs, paths.IndexDir(), nullptr);
+  if (!files.ok()) return files;
+  std::sort(files->begin(), files->end(), [](const SegmentFile& a, const SegmentFile& b) { return a.name < b.name; });
+  return files;
 }
 
 Result<Checkpoint> ReadCheckpointFile(FileSystem& fs, const StorePaths& paths) {
