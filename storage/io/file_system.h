@@ -1,8 +1,11 @@
 // FileSystem: every byte the engine and the inspector read or write goes
-// through this interface, so tests can replace it with a fault-injecting one.
-// Step 1 needs read-only mappings, directory listings and a sequential writer
-// (mqstore gen); the engine's positioned writes, preallocation and syncs join
-// it in Step 2.
+// through this interface, so tests can replace it with a fault-injecting one
+// (fault_injection_file_system.h). The POSIX backend is FileSystem::Default().
+//
+//   ReadOnlyMapping  a whole file mapped for reading (inspector, readers)
+//   SequentialFile   written front to back (mqstore gen)
+//   RandomRWFile     positioned reads and writes, preallocation, truncation
+//                    and fdatasync (segment, consume-queue, checkpoint files)
 #pragma once
 
 #include <cstdint>
@@ -41,6 +44,25 @@ class SequentialFile {
   virtual Status Close() = 0;
 };
 
+// A file read and written at explicit positions.
+class RandomRWFile {
+ public:
+  virtual ~RandomRWFile() = default;
+  virtual const std::string& path() const = 0;
+  // pread: fills `out` unless the file ends first; returns the bytes read.
+  virtual Result<size_t> Read(uint64_t offset, std::span<uint8_t> out) = 0;
+  // pwrite of all of `data` (short writes are retried).
+  virtual Status Write(uint64_t offset, std::span<const uint8_t> data) = 0;
+  // Reserves [0, size) on disk (fallocate) so later writes cannot hit ENOSPC
+  // and the file reads as zeros up to `size`.
+  virtual Status Preallocate(uint64_t size) = 0;
+  virtual Status Truncate(uint64_t size) = 0;
+  virtual Status Sync() = 0;  // fdatasync: written bytes are durable once it returns OK
+  virtual Result<uint64_t> Size() = 0;
+};
+
+enum class OpenMode : uint8_t { kCreateIfMissing, kMustExist };
+
 struct FileInfo {
   uint64_t size = 0;
   int64_t mtime_ms = 0;
@@ -58,8 +80,13 @@ class FileSystem {
   virtual bool Exists(const std::string& path) = 0;
   // Creates (or truncates) `path` for writing.
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) = 0;
   virtual Status CreateDirectories(const std::string& dir) = 0;
   virtual Status RemoveAll(const std::string& path) = 0;
+  virtual Status Remove(const std::string& path) = 0;  // unlink one file
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // fsync of a directory: makes creations, renames and removals in it durable.
+  virtual Status SyncDirectory(const std::string& dir) = 0;
 
   // The real POSIX file system.
   static FileSystem& Default();
