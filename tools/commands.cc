@@ -5,16 +5,18 @@
 #include "format/delay_levels.h"
 #include "format/message_id.h"
 #include "storage/io/file_system.h"
+#include "storage/store_config.h"
 #include "tools/cli.h"
 #include "tools/json_writer.h"
 
 namespace mqstore::cli {
 
-const std::set<std::string> kStoreValueFlags = {"commitlog-size", "cq-file-size", "index-slots", "index-entries",
-                                                "max-message-size", "delay-levels"};
+const std::set<std::string> kStoreValueFlags = {"config",        "commitlog-size",   "cq-file-size", "index-slots",
+                                                "index-entries", "max-message-size", "delay-levels"};
 
 const char kStoreFlagsHelp[] =
     "Store layout (what the writer's broker.conf said; inferred from file sizes when omitted):\n"
+    "  --config FILE             the broker's .properties file (broker.conf); the flags below override it\n"
     "  --commitlog-size BYTES    mappedFileSizeCommitLog (default: the segment files' size)\n"
     "  --cq-file-size BYTES      mappedFileSizeConsumeQueue (default: the CQ files' size)\n"
     "  --index-slots N           maxHashSlotNum (default 5000000, or inferred)\n"
@@ -22,12 +24,33 @@ const char kStoreFlagsHelp[] =
     "  --max-message-size BYTES  maxMessageSize (default 4m)\n"
     "  --delay-levels SPEC       messageDelayLevel (default \"1s 5s 10s 30s 1m ... 2h\")\n";
 
+// The layout a broker.conf describes: its values, or RocketMQ's defaults
+// for what it leaves out.
+static Result<StoreReadOptions> OptionsFromConfigFile(const std::string& path) {
+  StoreConfig config;
+  MQ_RETURN_IF_ERROR(config.LoadPropertiesFile(path));
+  auto levels = ParseDelayLevels(config.messageDelayLevel);
+  if (!levels.ok()) return levels.error().WithContext(path + ": messageDelayLevel");
+  StoreReadOptions o;
+  o.commit_log_file_size = config.mappedFileSizeCommitLog;
+  o.consume_queue_file_size = config.ConsumeQueueFileSize();
+  o.index_geometry = IndexGeometry{config.maxHashSlotNum, config.maxIndexNum};
+  o.max_record_size = config.maxMessageSize + 65536;
+  o.delay_level_millis = std::move(*levels);
+  return o;
+}
+
 Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args) {
   StoreReadOptions o;
-  auto cl = args.GetInt("commitlog-size", 0);
+  if (auto path = args.Get("config")) {
+    auto from_file = OptionsFromConfigFile(*path);
+    if (!from_file.ok()) return from_file.error();
+    o = std::move(*from_file);
+  }
+  auto cl = args.GetInt("commitlog-size", o.commit_log_file_size);
   if (!cl.ok()) return cl.error();
   o.commit_log_file_size = *cl;
-  auto cq = args.GetInt("cq-file-size", 0);
+  auto cq = args.GetInt("cq-file-size", o.consume_queue_file_size);
   if (!cq.ok()) return cq.error();
   o.consume_queue_file_size = *cq;
   auto slots = args.GetInt("index-slots", 0);
@@ -35,12 +58,12 @@ Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args) {
   auto entries = args.GetInt("index-entries", 0);
   if (!entries.ok()) return entries.error();
   if (*slots > 0 || *entries > 0) {
-    IndexGeometry g;
+    IndexGeometry g = o.index_geometry.value_or(IndexGeometry{});
     if (*slots > 0) g.max_hash_slot_num = static_cast<int32_t>(*slots);
     if (*entries > 0) g.max_index_num = static_cast<int32_t>(*entries);
     o.index_geometry = g;
   }
-  auto max_msg = args.GetInt("max-message-size", kDefaultMaxMessageSize);
+  auto max_msg = args.GetInt("max-message-size", o.max_record_size - 65536);
   if (!max_msg.ok()) return max_msg.error();
   if (*max_msg <= 0 || *max_msg > INT32_MAX - 65536)
     return Status::InvalidArgument("--max-message-size out of range");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -206,6 +207,29 @@ TEST(Cli, VerifyAndInspectReportDamageWithFileAndOffset) {
   EXPECT_EQ(dump.code, 1);
   EXPECT_NE(dump.out.find("{\"commitLogOffset\": 131072, \"error\": "), std::string::npos);
   EXPECT_NE(dump.out.find("\"commitLogOffset\": 196608"), std::string::npos) << "the dump goes on with the next file";
+}
+
+TEST(Cli, BrokerConfDescribesTheStoreLayout) {
+  MQ_GOLDEN_OR_SKIP(golden);
+  test::TempDir tmp;
+  const std::string good = tmp.path() + "/good.conf", wrong = tmp.path() + "/wrong.conf", bad = tmp.path() + "/bad.conf";
+  std::ofstream(good) << "brokerName=broker-a\nmappedFileSizeCommitLog=65536\nmappedFileSizeConsumeQueue=6000\n"
+                         "maxHashSlotNum=100\nmaxIndexNum=400\nflushDiskType=SYNC_FLUSH\n";
+  std::ofstream(wrong) << "maxHashSlotNum=1000\n";
+  std::ofstream(bad) << "maxIndexNum=lots\n";
+  EXPECT_EQ(Cli({"verify", golden + test::kSmallStore, "--config", good}).code, 0);
+  const CliResult w = Cli({"verify", golden + test::kSmallStore, "--config", wrong});
+  EXPECT_EQ(w.code, 1) << "index files do not match the configured geometry";
+  EXPECT_NE(w.out.find("expected 400004040 for 1000 slots"), std::string::npos) << w.out;
+  // A key the file leaves out is RocketMQ's default (1 GiB segments), as it
+  // was for the broker; flags override the file.
+  EXPECT_EQ(Cli({"verify", golden + test::kSmallStore, "--config", wrong, "--index-slots", "100", "--index-entries",
+                 "400", "--commitlog-size", "64k", "--cq-file-size", "6000"})
+                .code,
+            0);
+  const CliResult b = Cli({"inspect", golden + test::kSmallStore, "--config", bad});
+  EXPECT_EQ(b.code, 2);
+  EXPECT_NE(b.err.find("bad.conf:1: maxIndexNum"), std::string::npos) << b.err;
 }
 
 TEST(Cli, GenWritesAStoreThatVerifies) {

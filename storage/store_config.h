@@ -1,0 +1,106 @@
+// StoreConfig: the store's knobs under RocketMQ's own names and defaults
+// (MessageStoreConfig), loadable from a broker .properties file so that an
+// operator's existing broker.conf works as it is.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "format/status.h"
+
+namespace mqstore {
+
+enum class FlushDiskType : uint8_t { kAsyncFlush, kSyncFlush };
+enum class BrokerRole : uint8_t { kAsyncMaster, kSyncMaster, kSlave };
+
+struct StoreConfig {
+  // Paths. An empty storePathCommitLog means <storePathRootDir>/commitlog.
+  std::string storePathRootDir = DefaultRootDir();
+  std::string storePathCommitLog;
+
+  // File sizes and limits.
+  int64_t mappedFileSizeCommitLog = 1024LL * 1024 * 1024;
+  int64_t mappedFileSizeConsumeQueue = 300000LL * 20;
+  int32_t maxHashSlotNum = 5000000;
+  int32_t maxIndexNum = 5000000 * 4;
+  int32_t maxMessageSize = 1024 * 1024 * 4;
+  std::string messageDelayLevel = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
+
+  // Commit-log flush.
+  FlushDiskType flushDiskType = FlushDiskType::kAsyncFlush;
+  int32_t flushIntervalCommitLog = 500;
+  int32_t flushCommitLogLeastPages = 4;
+  int32_t flushCommitLogThoroughInterval = 1000 * 10;
+  bool flushCommitLogTimed = true;
+  int64_t syncFlushTimeout = 1000 * 5;
+  // Transient store pool (appends into pooled buffers, committed on an interval).
+  bool transientStorePoolEnable = false;
+  int32_t transientStorePoolSize = 5;
+  int32_t commitIntervalCommitLog = 200;
+  int32_t commitCommitLogLeastPages = 4;
+  int32_t commitCommitLogThoroughInterval = 200;
+  bool warmMapedFileEnable = false;
+  int32_t flushLeastPagesWhenWarmMapedFile = 1024 / 4 * 16;
+
+  // Consume-queue flush.
+  int32_t flushIntervalConsumeQueue = 1000;
+  int32_t flushConsumeQueueLeastPages = 2;
+  int32_t flushConsumeQueueThoroughInterval = 1000 * 60;
+
+  // Put path and recovery.
+  bool checkCRCOnRecover = true;
+  int64_t osPageCacheBusyTimeOutMills = 1000;
+  bool useReentrantLockWhenPutMessage = true;
+  bool duplicationEnable = false;
+  bool autoMessageVersionOnTopicLen = true;
+  BrokerRole brokerRole = BrokerRole::kAsyncMaster;
+
+  // Index.
+  bool messageIndexEnable = true;
+  bool messageIndexSafe = false;
+  int32_t maxMsgsNumBatch = 64;
+  int32_t defaultQueryMaxNum = 32;
+
+  // Reads.
+  int32_t maxTransferBytesOnMessageInMemory = 1024 * 256;
+  int32_t maxTransferCountOnMessageInMemory = 32;
+  int32_t maxTransferBytesOnMessageInDisk = 1024 * 64;
+  int32_t maxTransferCountOnMessageInDisk = 8;
+  int32_t accessMessageInMemoryMaxRatio = 40;
+
+  // Cleanup.
+  int32_t fileReservedTime = 72;
+  std::string deleteWhen = "04";
+  int32_t diskMaxUsedSpaceRatio = 75;
+  int32_t cleanResourceInterval = 10000;
+  int32_t deleteCommitLogFilesInterval = 100;
+  int32_t deleteConsumeQueueFilesInterval = 100;
+  int32_t destroyMapedFileIntervalForcibly = 1000 * 120;
+  int32_t redeleteHangedFileInterval = 1000 * 120;
+  bool cleanFileForciblyEnable = true;
+  int32_t diskSpaceWarningLevelRatio = 90;
+  int32_t diskSpaceCleanForciblyRatio = 85;
+
+  // What the getters of MessageStoreConfig return.
+  std::string CommitLogDir() const;
+  // mappedFileSizeConsumeQueue rounded up to a multiple of 20.
+  int64_t ConsumeQueueFileSize() const;
+
+  // Applies `key=value` lines of a Java .properties file (comments, `=`/`:`
+  // or blank separators, backslash continuations). Keys that are not store
+  // knobs (a broker.conf also holds brokerName, namesrvAddr, ...) are listed
+  // in `*ignored_keys`; a value that does not parse is an InvalidArgument
+  // naming `source`, the line and the key, and leaves the config unchanged.
+  Status LoadProperties(std::string_view text, const std::string& source = "properties",
+                        std::vector<std::string>* ignored_keys = nullptr);
+  // Reads and applies a file.
+  Status LoadPropertiesFile(const std::string& path, std::vector<std::string>* ignored_keys = nullptr);
+  // One knob by name, as a broker's `--set key=value` would.
+  Status Set(std::string_view key, std::string_view value);
+
+  static std::string DefaultRootDir();  // ${HOME}/store, as RocketMQ's ${user.home}/store
+};
+
+}  // namespace mqstore
