@@ -1,5 +1,6 @@
 #include "storage/store_verifier.h"
 
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -88,9 +89,9 @@ class Verifier {
         cb_.on_progress(scanner.bytes_scanned(), scanner.total_bytes());
         next_progress = scanner.bytes_scanned() + (64u << 20);
       }
-      const bool last_segment = ev.segment == &scanner.segments().back();
       switch (ev.kind) {
         case ScanEventKind::kMessage:
+          ReportEarlyEnd();
           ++report_.records;
           report_.record_bytes += static_cast<uint64_t>(ev.size);
           if (ev.message.physical_offset != ev.offset)
@@ -102,6 +103,7 @@ class Verifier {
           CheckQueueOffset(ev);
           break;
         case ScanEventKind::kBlank:
+          ReportEarlyEnd();
           ++report_.blanks;
           if (ev.size != ev.bytes_left)
             Problem(ev.segment->path, ev.offset,
@@ -109,10 +111,12 @@ class Verifier {
                         std::to_string(ev.bytes_left) + " bytes are left");
           break;
         case ScanEventKind::kEndOfData:
-          if (!last_segment && !SegmentIsEmptyTail(ev))
-            Problem(ev.segment->path, ev.offset, "data ends inside a segment that is not the last one");
+          // Reported once a later segment turns out to hold data: all-zero
+          // segments after the end (pre-created by a live broker) are normal.
+          if (!early_end_) early_end_ = EarlyEnd{ev.segment->path, ev.offset};
           break;
         case ScanEventKind::kError:
+          ReportEarlyEnd();
           Problem(ev.segment->path, ev.offset, "record does not decode: " + ev.error.message());
           // The rest of the segment is skipped; queue offsets resume wherever
           // the next segment starts, so stop expecting continuity.
@@ -123,13 +127,13 @@ class Verifier {
     if (cb_.on_progress) cb_.on_progress(scanner.total_bytes(), scanner.total_bytes());
   }
 
-  // A running store pre-creates the next segment: an all-empty segment after
-  // the last data is normal, as long as only empty segments follow.
-  bool SegmentIsEmptyTail(const ScanEvent& ev) const {
-    if (ev.offset != ev.segment->start_offset) return false;
-    for (const SegmentFile& s : segments_)
-      if (s.start_offset > ev.segment->start_offset) return false;
-    return true;
+  // A running store pre-creates the next segment: zeros where data ends are
+  // normal, as long as only all-zero segments follow. Data after them means
+  // the segment where it first ended was cut short.
+  void ReportEarlyEnd() {
+    if (!early_end_) return;
+    Problem(early_end_->file, early_end_->offset, "data ends inside a segment that is not the last one");
+    early_end_.reset();
   }
 
   Status CheckConsumeQueues(CommitLogReader& reader) {
@@ -217,6 +221,11 @@ class Verifier {
   std::vector<int64_t> delay_levels_;
   std::vector<SegmentFile> segments_;
   int64_t segment_size_ = 0;
+  struct EarlyEnd {
+    std::string file;
+    int64_t offset;
+  };
+  std::optional<EarlyEnd> early_end_;  // where data first stopped before a segment's end
   std::unordered_map<std::string, int64_t> next_queue_offset_;
   std::string key_;
   VerifyReport report_;

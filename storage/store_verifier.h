@@ -2,7 +2,8 @@
 //   commit log:  segment names contiguous and sizes equal; every record
 //                decodes with its CRC; PHYSICALOFFSET equals its position;
 //                per-queue queue offsets go up by one; blank records fill
-//                exactly the bytes left; no segment but the last ends early.
+//                exactly the bytes left; no segment ends early unless only
+//                all-zero (pre-created) segments follow.
 //   consume queues: every unit points at a record of its topic/queue whose
 //                QUEUEOFFSET, TOTALSIZE and tagsCode match.
 //   index files: header counts in range; every entry points at a record
