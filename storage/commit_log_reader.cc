@@ -23,7 +23,11 @@ Result<MessageRecordView> CommitLogReader::ReadMessage(int64_t offset, const Rec
     if (!mapping.ok()) return mapping.error();
     mappings_[index] = std::move(*mapping);
   }
-  const auto data = mappings_[index]->data().subspan(static_cast<size_t>(pos));
+  const auto file = mappings_[index]->data();
+  if (static_cast<uint64_t>(pos) >= file.size())  // the file shrank after it was listed
+    return Status::NotFound("commit-log offset " + std::to_string(offset) + " is past the end of " + it->path +
+                            " (" + std::to_string(file.size()) + " bytes)");
+  const auto data = file.subspan(static_cast<size_t>(pos));
   auto decoded = DecodeRecord(data, options);
   if (!decoded.ok()) return decoded.error().ToStatus(it->path, static_cast<uint64_t>(pos));
   if (decoded->kind != RecordKind::kMessage)
