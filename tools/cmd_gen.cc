@@ -188,6 +188,13 @@ int RunGen(const std::vector<std::string>& argv, Io io) {
       io.err << "mqstore gen: " << encoded.error().ToString() << "\n";
       return kExitUsage;
     }
+    if (static_cast<int64_t>(record.size()) + kEndFileMinBlankLength > c.segment_size) {
+      // RocketMQ never splits a record across files: it could not be stored.
+      io.err << "mqstore gen: a " << record.size() << "-byte record (with the " << kEndFileMinBlankLength
+             << "-byte end-of-file blank) does not fit a " << c.segment_size
+             << "-byte segment; raise --segment-size or lower --body-size\n";
+      return kExitUsage;
+    }
     int64_t& queue_offset = next_queue_offset[static_cast<size_t>(t * c.queues + q)];
     PatchAppendFields(record.data(), queue_offset++, writer.NextOffset(record.size()), store_time);
     if (Status st = writer.Append(record); !st.ok()) {
