@@ -42,6 +42,14 @@ struct StoreConfig {
   int32_t commitCommitLogLeastPages = 4;
   int32_t commitCommitLogThoroughInterval = 200;
   bool warmMapedFileEnable = false;
+  // Write backend (RocketMQ 5.x's name): true = records are collected in a
+  // user-space append buffer and written with pwrite; false = memcpy into a
+  // shared mapping. mqstore's default is the faster one measured (README).
+  bool writeWithoutMmap = true;
+  // mqstore only: bytes of the write backend's append ring, and how far the
+  // mmap backend faults pages in ahead of the writer (0 = off).
+  int64_t appendBufferSize = 16LL << 20;
+  int64_t prefaultAheadBytes = 64LL << 20;
   int32_t flushLeastPagesWhenWarmMapedFile = 1024 / 4 * 16;
 
   // Consume-queue flush.

@@ -55,6 +55,12 @@ class FaultInjectionRandomRWFile final : public RandomRWFile {
     return base_->Truncate(size);
   }
 
+  // ZeroRange: the base class writes zeros through Write, so it is recorded
+  // (and can fail or be torn) like any other write.
+  Result<std::unique_ptr<FileMapping>> Map(uint64_t size, bool writable) override {
+    return base_->Map(size, writable);
+  }
+
   Status Sync() override {
     MQ_RETURN_IF_ERROR(fs_.MaybeFail("fdatasync", path()));
     Status st = base_->Sync();
@@ -184,6 +190,10 @@ Status FaultInjectionFileSystem::Rename(const std::string& from, const std::stri
 Status FaultInjectionFileSystem::SyncDirectory(const std::string& dir) {
   MQ_RETURN_IF_ERROR(MaybeFail("fsync", dir));
   return base_.SyncDirectory(dir);
+}
+
+Result<std::unique_ptr<FileLock>> FaultInjectionFileSystem::LockFile(const std::string& path) {
+  return base_.LockFile(path);
 }
 
 }  // namespace mqstore

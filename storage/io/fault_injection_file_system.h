@@ -6,9 +6,10 @@
 // unsynced write inside its first 4 KiB page, the way a disk can persist part
 // of a page.
 //
-// Mutating calls: RandomRWFile Write / Preallocate / Truncate / Sync and
-// FileSystem Remove / Rename / SyncDirectory. Reads, listings and mappings
-// pass straight through. Crash() rolls back file contents only: creations,
+// Mutating calls: RandomRWFile Write / Preallocate / Truncate / ZeroRange /
+// Sync and FileSystem Remove / Rename / SyncDirectory. Reads, listings,
+// mappings and locks pass straight through; stores through a writable
+// mapping are not seen, so crash tests use the `write` backend. Crash() rolls back file contents only: creations,
 // renames and removals stay as they are (a file renamed while it held
 // unsynced bytes keeps them).
 #pragma once
@@ -52,6 +53,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status Remove(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDirectory(const std::string& dir) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
  private:
   friend class FaultInjectionRandomRWFile;

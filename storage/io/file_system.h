@@ -4,8 +4,11 @@
 //
 //   ReadOnlyMapping  a whole file mapped for reading (inspector, readers)
 //   SequentialFile   written front to back (mqstore gen)
-//   RandomRWFile     positioned reads and writes, preallocation, truncation
-//                    and fdatasync (segment, consume-queue, checkpoint files)
+//   RandomRWFile     positioned reads and writes, preallocation, truncation,
+//                    zeroing, fdatasync and shared mappings (segment,
+//                    consume-queue, checkpoint files)
+//   FileMapping      a shared mapping of [0, size) of a RandomRWFile
+//   FileLock         an exclusive lock on a file, held until destroyed
 #pragma once
 
 #include <cstdint>
@@ -44,6 +47,18 @@ class SequentialFile {
   virtual Status Close() = 0;
 };
 
+// A shared mapping of the first `size` bytes of a file; unmapped on
+// destruction. Stores through a writable mapping land in the page cache like
+// a write(); RandomRWFile::Sync makes them durable.
+class FileMapping {
+ public:
+  virtual ~FileMapping() = default;
+  virtual std::span<uint8_t> data() const = 0;  // read-only pages unless mapped writable
+  // Faults [offset, offset+len) in ahead of use (MADV_POPULATE_WRITE/READ, or
+  // touching each page where the kernel lacks it) so the writer does not.
+  virtual void Populate(uint64_t offset, uint64_t len, bool for_write) = 0;
+};
+
 // A file read and written at explicit positions.
 class RandomRWFile {
  public:
@@ -59,6 +74,17 @@ class RandomRWFile {
   virtual Status Truncate(uint64_t size) = 0;
   virtual Status Sync() = 0;  // fdatasync: written bytes are durable once it returns OK
   virtual Result<uint64_t> Size() = 0;
+  // Makes [offset, offset+len) read as zeros while keeping it allocated. The
+  // default writes zeros; backends may use fallocate(FALLOC_FL_ZERO_RANGE).
+  virtual Status ZeroRange(uint64_t offset, uint64_t len);
+  // Maps [0, size) shared; the file must already be at least `size` long.
+  virtual Result<std::unique_ptr<FileMapping>> Map(uint64_t size, bool writable) = 0;
+};
+
+// Held while it lives (see FileSystem::LockFile).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
 };
 
 enum class OpenMode : uint8_t { kCreateIfMissing, kMustExist };
@@ -87,6 +113,11 @@ class FileSystem {
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   // fsync of a directory: makes creations, renames and removals in it durable.
   virtual Status SyncDirectory(const std::string& dir) = 0;
+  // Creates `path` if needed and locks it exclusively without waiting
+  // (flock, plus an open-file-description lock on byte 0, which also excludes
+  // a Java broker's FileChannel.tryLock). Busy if another holder has it, in
+  // this process or another.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 
   // The real POSIX file system.
   static FileSystem& Default();

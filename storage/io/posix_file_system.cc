@@ -1,11 +1,14 @@
 // The POSIX backend of FileSystem.
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -36,6 +39,57 @@ class PosixMapping final : public ReadOnlyMapping {
  private:
   void* addr_;
   size_t size_;
+};
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+class PosixFileMapping final : public FileMapping {
+ public:
+  PosixFileMapping(void* addr, size_t size) : addr_(static_cast<uint8_t*>(addr)), size_(size) {}
+  ~PosixFileMapping() override {
+    if (size_ > 0) munmap(addr_, size_);
+  }
+  std::span<uint8_t> data() const override { return {addr_, size_}; }
+
+  void Populate(uint64_t offset, uint64_t len, bool for_write) override {
+    if (offset >= size_) return;
+    len = std::min<uint64_t>(len, size_ - offset);
+    const uint64_t page = 4096;
+    const uint64_t begin = offset / page * page;
+    const uint64_t end = std::min<uint64_t>((offset + len + page - 1) / page * page, size_);
+    if (::madvise(addr_ + begin, end - begin, for_write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ) == 0) return;
+    // Older kernels: touch one byte per page (a read fault; a write fault
+    // would race with the writer's own stores, so writes are not simulated).
+    volatile uint8_t sink = 0;
+    for (uint64_t p = begin; p < end; p += page) sink = sink + addr_[p];
+  }
+
+ private:
+  uint8_t* addr_;
+  size_t size_;
+};
+
+Result<std::unique_ptr<FileMapping>> MapFd(int fd, const std::string& path, uint64_t size, bool writable) {
+  void* addr = nullptr;
+  if (size > 0) {
+    addr = ::mmap(nullptr, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+    if (addr == MAP_FAILED) return ErrnoStatus("mmap", path, errno);
+  }
+  return std::unique_ptr<FileMapping>(new PosixFileMapping(addr, size));
+}
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }  // closing releases both locks
+
+ private:
+  int fd_;
 };
 
 class PosixSequentialFile final : public SequentialFile {
@@ -130,6 +184,23 @@ class PosixRandomRWFile final : public RandomRWFile {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  Status ZeroRange(uint64_t offset, uint64_t len) override {
+    const auto off = static_cast<off_t>(offset);
+    const auto n = static_cast<off_t>(len);
+    if (len == 0 || ::fallocate(fd_, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, n) == 0) return Status::Ok();
+    // tmpfs and some others only punch holes: punch, then allocate again so
+    // that later writes into the range still cannot run out of space.
+    if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, n) == 0) {
+      if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, off, n) == 0) return Status::Ok();
+      return ErrnoStatus("fallocate", path_, errno);
+    }
+    return RandomRWFile::ZeroRange(offset, len);
+  }
+
+  Result<std::unique_ptr<FileMapping>> Map(uint64_t size, bool writable) override {
+    return MapFd(fd_, path_, size, writable);
+  }
+
  private:
   std::string path_;
   int fd_;
@@ -220,6 +291,26 @@ class PosixFileSystem final : public FileSystem {
     return Status::Ok();
   }
 
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    auto busy = [&](const char* how) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK || err == EAGAIN || err == EACCES)
+        return Status::Busy(path + " is locked by another process or store (" + how + "): is the store already open?");
+      return ErrnoStatus(how, path, err);
+    };
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) return busy("flock");
+    struct flock range {};
+    range.l_type = F_WRLCK;
+    range.l_whence = SEEK_SET;
+    range.l_start = 0;
+    range.l_len = 1;
+    if (::fcntl(fd, F_OFD_SETLK, &range) != 0) return busy("fcntl lock");
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
+  }
+
   Status CreateDirectories(const std::string& dir) override {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -240,6 +331,17 @@ class PosixFileSystem final : public FileSystem {
 FileSystem& FileSystem::Default() {
   static PosixFileSystem fs;
   return fs;
+}
+
+Status RandomRWFile::ZeroRange(uint64_t offset, uint64_t len) {
+  static const std::vector<uint8_t> zeros(1 << 20);
+  while (len > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(len, zeros.size()));
+    MQ_RETURN_IF_ERROR(Write(offset, std::span<const uint8_t>(zeros.data(), n)));
+    offset += n;
+    len -= n;
+  }
+  return Status::Ok();
 }
 
 std::string JoinPath(const std::string& dir, const std::string& name) {

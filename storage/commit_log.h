@@ -1,0 +1,172 @@
+// CommitLog: the log every message is appended to, in RocketMQ's record
+// format (format/message_record.h), over segment files of one size named by
+// their start offset (Segment, SegmentAllocator).
+//
+// Put path: a producer encodes its record outside any lock (a thread-local
+// buffer, so no allocation per message), then one short critical section
+// (the put lock) assigns PHYSICALOFFSET, QUEUEOFFSET and STORETIMESTAMP,
+// patches them in and copies the bytes. A record that does not fit the rest
+// of a segment leaves the 8-byte blank record there and goes to the next.
+//
+// Two write backends, one interface:
+//   kMmap   memcpy into a shared writable mapping (what RocketMQ does);
+//           `committed` follows `wrote` at once.
+//   kWrite  memcpy into an AppendBuffer ring; Commit() pwrites what the
+//           ring holds, then `committed` moves. Readers use a read-only
+//           mapping, so they see only committed bytes.
+// Flush() fdatasyncs committed bytes; durability is only ever claimed for
+// [0, FlushedOffset()).
+//
+// Global positions: MinOffset <= FlushedOffset <= MaxOffset (committed,
+// what readers see) <= WroteOffset.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "format/checkpoint_format.h"
+#include "format/message_record.h"
+#include "storage/append_buffer.h"
+#include "storage/put_message.h"
+#include "storage/queue_offset_table.h"
+#include "storage/segment.h"
+#include "storage/segment_allocator.h"
+
+namespace mqstore {
+
+enum class WriteBackend : uint8_t { kMmap, kWrite };
+
+struct CommitLogOptions {
+  std::string dir;
+  int64_t segment_size = 1024LL * 1024 * 1024;
+  WriteBackend backend = WriteBackend::kWrite;
+  size_t append_buffer_bytes = 16 << 20;  // kWrite ring; raised to hold two largest records
+  bool warm = false;                      // warmMapedFileEnable
+  int64_t prefault_ahead = 64 << 20;      // kMmap: bytes faulted in ahead of the writer
+  int64_t os_page_cache_busy_timeout_ms = 1000;
+  bool auto_message_version = true;       // autoMessageVersionOnTopicLen
+  bool check_crc_on_recover = true;
+  EncodeLimits limits;
+};
+
+// A record read from the log, pinned in memory while the view lives.
+struct MessageView {
+  SegmentView pin;
+  MessageRecordView message;
+};
+
+// What recovery found and did (also logged as one line).
+struct RecoveryReport {
+  bool abnormal = false;          // the abort file was present
+  int64_t start_offset = 0;       // where record checking began
+  int64_t end_offset = 0;         // the log's end after recovery
+  uint64_t records_checked = 0;
+  uint64_t bytes_checked = 0;
+  uint64_t bytes_truncated = 0;   // dirty bytes zeroed after the end
+  uint32_t segments_removed = 0;  // files after the end deleted
+  std::string stop_reason;        // why checking stopped where it did
+  std::chrono::microseconds took{0};
+  std::string ToString() const;
+};
+
+class CommitLog {
+ public:
+  CommitLog(FileSystem& fs, CommitLogOptions options);
+  ~CommitLog();
+  CommitLog(const CommitLog&) = delete;
+  CommitLog& operator=(const CommitLog&) = delete;
+
+  // Opens the segment files of the directory (each must be segment_size
+  // bytes; an empty last file is deleted, as RocketMQ 5.1.3+ does).
+  Status Load();
+  // Finds the end of the valid log (normal: from the third-last file;
+  // abnormal: from the newest file whose first record predates the
+  // checkpoint), zeroes what follows it, deletes later files and rebuilds
+  // the queue-offset table. Defined in commit_log_recovery.cc.
+  Result<RecoveryReport> Recover(bool abnormal, const Checkpoint& checkpoint);
+  // Starts the allocator thread; puts work without it (files are then
+  // created on the put path).
+  void Start();
+  void Stop();
+
+  PutResult Put(const Message& message);
+  // Messages of one topic and queue stored as consecutive records with
+  // consecutive queue offsets and one store time, all in one segment
+  // (RocketMQ's MessageExtBatch). No transaction types.
+  PutResult PutBatch(std::span<const Message> batch);
+
+  // kWrite: writes the ring's bytes to their files. No-op for kMmap.
+  Status Commit();
+  struct FlushResult {
+    bool moved = false;
+    int64_t store_timestamp = 0;  // of the last record now durable; 0 if unknown
+  };
+  // Commits, then fdatasyncs the files holding unflushed bytes. With
+  // `least_pages` > 0 a file is synced only when that many 4 KiB pages are
+  // dirty or it is full (flushCommitLogLeastPages).
+  Result<FlushResult> Flush(int least_pages);
+
+  int64_t MinOffset() const;
+  int64_t MaxOffset() const;  // end of what readers may read
+  int64_t WroteOffset() const { return wrote_where_.load(std::memory_order_acquire); }
+  int64_t FlushedOffset() const { return flushed_where_.load(std::memory_order_acquire); }
+  int64_t last_store_timestamp() const { return last_store_timestamp_.load(std::memory_order_acquire); }
+
+  // The record at a physical offset (must be a record start below MaxOffset).
+  Result<MessageView> LookMessage(int64_t offset) const;
+  // Up to `size` committed bytes at `offset`, within one segment.
+  Result<SegmentView> Read(int64_t offset, int64_t size) const;
+  std::shared_ptr<Segment> SegmentFor(int64_t offset) const;
+  std::vector<std::shared_ptr<Segment>> Segments() const;
+
+  // Next queue offset of a queue (the topic-queue table).
+  int64_t NextQueueOffset(std::string_view topic, int32_t queue_id) const;
+  std::vector<QueueOffsetTable::Entry> QueueOffsets() const;
+
+  // False after a failed write or sync: puts get SERVICE_NOT_AVAILABLE until
+  // the store is reopened (the page cache may have dropped the data).
+  bool writeable() const { return writeable_.load(std::memory_order_acquire); }
+  // OS_PAGE_CACHE_BUSY: the put lock has been held longer than the timeout.
+  bool IsPageCacheBusy() const;
+  const CommitLogOptions& options() const { return options_; }
+  uint64_t segments_created() const { return allocator_.segments_created(); }
+
+ private:
+  struct Encoded;
+  PutResult Append(std::span<uint8_t> records, int32_t count, const Message& first);
+  PutResult Refuse(PutStatus status, std::string reason) const;
+  Status Roll(std::shared_ptr<Segment>& segment);
+  Status CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t> bytes);
+  Status EndSegment(Segment& segment, int64_t pos);
+  Status CommitLocked();
+  void MarkNotWriteable(const Status& why);
+  int64_t NowMillis() const;
+
+  FileSystem& fs_;
+  const CommitLogOptions options_;
+  SegmentAllocator allocator_;
+  std::unique_ptr<AppendBuffer> ring_;  // kWrite only
+
+  mutable std::shared_mutex segments_mu_;  // guards segments_ (not their bytes)
+  std::vector<std::shared_ptr<Segment>> segments_;
+
+  mutable std::mutex put_mu_;  // the put lock: guards current_, queue_offsets_
+  std::shared_ptr<Segment> current_;
+  QueueOffsetTable queue_offsets_;
+  std::atomic<int64_t> begin_time_in_lock_{0};
+
+  std::mutex commit_mu_;  // one committer at a time (kWrite)
+  std::mutex flush_mu_;   // one flusher at a time
+  std::atomic<int64_t> wrote_where_{0};
+  std::atomic<int64_t> flushed_where_{0};
+  std::atomic<int64_t> last_store_timestamp_{0};
+  std::atomic<bool> writeable_{true};
+};
+
+}  // namespace mqstore

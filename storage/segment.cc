@@ -1,0 +1,49 @@
+#include "storage/segment.h"
+
+#include "format/segment_name.h"
+
+namespace mqstore {
+
+Result<std::shared_ptr<Segment>> Segment::Create(FileSystem& fs, const std::string& dir, int64_t start_offset,
+                                                 int64_t size, bool writable_mapping) {
+  const std::string path = JoinPath(dir, SegmentFileName(start_offset));
+  auto file = fs.OpenRandomRW(path, OpenMode::kCreateIfMissing);
+  if (!file.ok()) return file.error();
+  // fallocate keeps later appends from meeting ENOSPC halfway through a file.
+  MQ_RETURN_IF_ERROR((*file)->Preallocate(static_cast<uint64_t>(size)));
+  return MapFile(std::move(*file), start_offset, size, writable_mapping);
+}
+
+Result<std::shared_ptr<Segment>> Segment::Open(FileSystem& fs, const std::string& path, int64_t start_offset,
+                                               int64_t size, bool writable_mapping) {
+  auto file = fs.OpenRandomRW(path, OpenMode::kMustExist);
+  if (!file.ok()) return file.error();
+  auto actual = (*file)->Size();
+  if (!actual.ok()) return actual.error();
+  if (static_cast<int64_t>(*actual) != size)
+    return Status::Corruption(path + ": segment file is " + std::to_string(*actual) + " bytes, expected " +
+                              std::to_string(size) + " (mappedFileSizeCommitLog)");
+  return MapFile(std::move(*file), start_offset, size, writable_mapping);
+}
+
+Result<std::shared_ptr<Segment>> Segment::MapFile(std::unique_ptr<RandomRWFile> file, int64_t start, int64_t size,
+                                                  bool writable_mapping) {
+  auto mapping = file->Map(static_cast<uint64_t>(size), writable_mapping);
+  if (!mapping.ok()) return mapping.error();
+  return std::shared_ptr<Segment>(new Segment(std::move(file), std::move(*mapping), start, size));
+}
+
+void Segment::SetPositions(int64_t pos) {
+  set_wrote(pos);
+  set_committed(pos);
+  set_flushed(pos);
+}
+
+Status Segment::Flush(int64_t up_to) {
+  if (up_to <= flushed()) return Status::Ok();
+  MQ_RETURN_IF_ERROR(file_->Sync());
+  set_flushed(up_to);
+  return Status::Ok();
+}
+
+}  // namespace mqstore
