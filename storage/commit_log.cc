@@ -80,6 +80,16 @@ Status CommitLog::Load() {
       MQ_RETURN_IF_ERROR(fs_.Remove(f.path));
       continue;
     }
+    if (f.size < static_cast<uint64_t>(options_.segment_size) && i + 1 == files->size()) {
+      // A crash while the newest file was being created: give it its size
+      // back; recovery reads whatever records it holds.
+      StoreLog(LogLevel::kWarn, "extending short last commit-log file " + f.path + " (" + std::to_string(f.size) +
+                                    " bytes) to " + std::to_string(options_.segment_size));
+      auto file = fs_.OpenRandomRW(f.path, OpenMode::kMustExist);
+      if (!file.ok()) return file.error();
+      MQ_RETURN_IF_ERROR((*file)->Preallocate(static_cast<uint64_t>(options_.segment_size)));
+      MQ_RETURN_IF_ERROR((*file)->Sync());
+    }
     if (!loaded.empty() && f.start_offset != loaded.back()->end_offset())
       return Status::Corruption(f.path + ": commit-log files are not contiguous (expected a file starting at " +
                                 std::to_string(loaded.back()->end_offset()) + ")");
@@ -250,6 +260,9 @@ Status CommitLog::CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t>
 }
 
 Status CommitLog::Commit() {
+  // After a failed write or sync nothing more is written or claimed durable:
+  // the kernel may have dropped the failed pages and reports an error once.
+  if (!writeable()) return Status::IOError("commit log is not writeable after an earlier I/O error");
   if (!ring_) return Status::Ok();
   std::lock_guard lock(commit_mu_);
   Status st = CommitLocked();

@@ -9,8 +9,13 @@ Result<std::shared_ptr<Segment>> Segment::Create(FileSystem& fs, const std::stri
   const std::string path = JoinPath(dir, SegmentFileName(start_offset));
   auto file = fs.OpenRandomRW(path, OpenMode::kCreateIfMissing);
   if (!file.ok()) return file.error();
-  // fallocate keeps later appends from meeting ENOSPC halfway through a file.
+  // fallocate keeps later appends from meeting ENOSPC halfway through a file;
+  // syncing the size and the name now (off the put path: the allocator
+  // thread does this) means a crash never leaves a short or missing file
+  // under data that a later fdatasync made durable.
   MQ_RETURN_IF_ERROR((*file)->Preallocate(static_cast<uint64_t>(size)));
+  MQ_RETURN_IF_ERROR((*file)->Sync());
+  MQ_RETURN_IF_ERROR(fs.SyncDirectory(dir));
   return MapFile(std::move(*file), start_offset, size, writable_mapping);
 }
 

@@ -92,6 +92,12 @@ void FaultInjectionFileSystem::FailNthMutatingCall(uint64_t n, int err) {
   fail_errno_ = err;
 }
 
+void FaultInjectionFileSystem::FailAllMutatingCalls(bool on, int err) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failing_ = on;
+  fail_errno_ = err;
+}
+
 void FaultInjectionFileSystem::ShortenNextWrite(size_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   short_write_ = bytes;
@@ -105,7 +111,7 @@ uint64_t FaultInjectionFileSystem::mutating_calls() const {
 Status FaultInjectionFileSystem::MaybeFail(const char* op, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   ++calls_;
-  if (fail_at_ == 0 || calls_ != fail_at_) return Status::Ok();
+  if (!failing_ && (fail_at_ == 0 || calls_ != fail_at_)) return Status::Ok();
   fail_at_ = 0;
   std::string m = std::string(op) + " " + path + ": injected " + std::strerror(fail_errno_);
   return fail_errno_ == ENOSPC ? Status::NoSpace(std::move(m)) : Status::IOError(std::move(m));

@@ -32,6 +32,10 @@ class FaultInjectionFileSystem final : public FileSystem {
   // The `n`th mutating call from now on (1 = the next) fails with `err`
   // (EIO -> IOError, ENOSPC -> NoSpace) and does nothing else.
   void FailNthMutatingCall(uint64_t n, int err);
+  // Every mutating call fails with `err` until turned off: the disk is gone.
+  // Lets a test drop a store without its shutdown writing anything, then
+  // Crash() it.
+  void FailAllMutatingCalls(bool on, int err = EIO);
   // The next RandomRWFile::Write writes only its first `bytes` bytes and fails.
   void ShortenNextWrite(size_t bytes);
   uint64_t mutating_calls() const;
@@ -76,6 +80,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   uint64_t calls_ = 0;
   uint64_t fail_at_ = 0;  // 0: off
   int fail_errno_ = 0;
+  bool failing_ = false;  // FailAllMutatingCalls
   size_t short_write_ = SIZE_MAX;  // SIZE_MAX: off
   std::map<std::string, std::vector<Undo>> unsynced_;
 };

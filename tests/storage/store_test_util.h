@@ -127,6 +127,7 @@ class UnreadableFileSystem final : public FileSystem {
   Status Remove(const std::string& path) override { return base().Remove(path); }
   Status Rename(const std::string& from, const std::string& to) override { return base().Rename(from, to); }
   Status SyncDirectory(const std::string& dir) override { return base().SyncDirectory(dir); }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override { return base().LockFile(path); }
 
  private:
   static FileSystem& base() { return FileSystem::Default(); }
