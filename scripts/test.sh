@@ -3,8 +3,9 @@
 #   1. Release build (g++) and the test suite through ctest (fast tests, then
 #      those labelled "slow" in their own step);
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. a clang build of everything with -Werror (tests built, not rerun);
-#   4. every libFuzzer target for FUZZ_SECONDS (default 30) with ASan + UBSan,
+#   3. the engine's multi-threaded tests built with ThreadSanitizer;
+#   4. a clang build of everything with -Werror (tests built, not rerun);
+#   5. every libFuzzer target for FUZZ_SECONDS (default 30) with ASan + UBSan,
 #      seeded from ../shared/golden.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,14 @@ step "ASan + UBSan build (g++)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQSTORE_SANITIZE=ON -DMQSTORE_BENCH=OFF
 step "tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest build-asan
+
+step "ThreadSanitizer build (g++)"
+scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQSTORE_TSAN=ON -DMQSTORE_BENCH=OFF
+step "engine tests (ThreadSanitizer)"
+# The forking kill test is left out: TSan does not follow a child that
+# starts threads after fork.
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  build-tsan/tests/mqstore_tests --gtest_filter='CommitLog*:*CommitLogTest*:MessageStore*:*PowerLoss*:SegmentAllocator*:-KillTest.*'
 
 step "clang build (-Werror)"
 CXX=clang++ scripts/build.sh build-clang -DCMAKE_BUILD_TYPE=Release -DMQSTORE_TESTS=ON -DMQSTORE_BENCH=ON

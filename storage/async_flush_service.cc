@@ -45,6 +45,7 @@ Status AsyncFlushService::FlushAll() {
 }
 
 Status AsyncFlushService::FlushOnce(int least_pages, bool force_checkpoint) {
+  std::lock_guard lock(flush_once_mu_);  // the thread and FlushAll() callers
   auto result = log_.Flush(least_pages);
   if (!result.ok()) return result.error();
   flushes_.fetch_add(1, std::memory_order_relaxed);

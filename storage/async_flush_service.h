@@ -50,6 +50,7 @@ class AsyncFlushService {
   bool stop_ = false;
   bool woken_ = false;
   std::thread thread_;
+  std::mutex flush_once_mu_;  // guards last_checkpoint_
   std::chrono::steady_clock::time_point last_checkpoint_{};
   std::atomic<uint64_t> flushes_{0};
 };
