@@ -65,7 +65,7 @@ Result<std::shared_ptr<Segment>> SegmentAllocator::Take(int64_t start) {
       std::lock_guard lock(mu_);
       ++created_;
     }
-    if (options_.prefault_ahead > 0 || options_.warm) Prepare(start + options_.segment_size);
+    Prepare(start + options_.segment_size);  // the roll after this one will not wait
   }
   return segment;
 }
