@@ -133,11 +133,11 @@ int RunGen(const std::vector<std::string>& argv, Io io) {
     bytes += static_cast<uint64_t>(r.wrote_bytes);
     if ((i & 4095) == 0) bar.Update(static_cast<uint64_t>(i), static_cast<uint64_t>(c.messages));
   }
-  const StoreStats stats = store.Stats();
   if (Status st = store.Shutdown(); !st.ok()) {
     io.err << "mqstore gen: shutdown: " << st.ToString() << "\n";
     exit_code = kExitDataProblem;
   }
+  const StoreStats stats = store.Stats();  // after the final flush: everything committed
   SetLogSink({});
   if (exit_code != kExitOk) return exit_code;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
