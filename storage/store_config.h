@@ -44,8 +44,10 @@ struct StoreConfig {
   bool warmMapedFileEnable = false;
   // Write backend (RocketMQ 5.x's name): true = records are collected in a
   // user-space append buffer and written with pwrite; false = memcpy into a
-  // shared mapping. mqstore's default is the faster one measured (README).
-  bool writeWithoutMmap = true;
+  // shared mapping. Default false: the mapping put 2.1x faster for async
+  // puts in bench/store_bench (bench/RESULTS.md); Step 3 revisits it for
+  // SYNC_FLUSH, where explicit writes win.
+  bool writeWithoutMmap = false;
   // mqstore only: bytes of the write backend's append ring, and how far the
   // mmap backend faults pages in ahead of the writer (0 = off).
   int64_t appendBufferSize = 16LL << 20;
