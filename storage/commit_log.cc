@@ -59,8 +59,46 @@ CommitLog::CommitLog(FileSystem& fs, CommitLogOptions options)
 
 CommitLog::~CommitLog() { Stop(); }
 
-void CommitLog::Start() { allocator_.Start(); }
-void CommitLog::Stop() { allocator_.Stop(); }
+void CommitLog::Start() {
+  allocator_.Start();
+  if (ring_ && !committer_.joinable()) committer_ = std::thread([this] { RunCommitter(); });
+}
+
+void CommitLog::Stop() {
+  {
+    std::lock_guard lock(committer_mu_);
+    committer_stop_ = true;
+  }
+  committer_cv_.notify_one();
+  if (committer_.joinable()) committer_.join();
+  allocator_.Stop();
+}
+
+void CommitLog::RunCommitter() {
+  std::unique_lock lock(committer_mu_);
+  while (!committer_stop_) {
+    committer_cv_.wait_for(lock, std::chrono::milliseconds(options_.commit_interval_ms),
+                           [&] { return committer_stop_ || commit_requested_.load(std::memory_order_acquire); });
+    if (committer_stop_) break;
+    commit_requested_.store(false, std::memory_order_release);
+    lock.unlock();
+    if (writeable()) {
+      Status st = Commit();  // failures mark the log not writeable and are logged there
+      (void)st;
+    }
+    lock.lock();
+  }
+}
+
+// Called after a put, outside the put lock: a wake-up is a syscall, so only
+// when a quarter of the ring waits and the thread was not already asked.
+void CommitLog::WakeCommitterIfBehind() {
+  const int64_t backlog = WroteOffset() - ring_->committed();
+  if (backlog < static_cast<int64_t>(ring_->capacity() / 4)) return;
+  if (commit_requested_.exchange(true, std::memory_order_acq_rel)) return;
+  std::lock_guard lock(committer_mu_);
+  committer_cv_.notify_one();
+}
 
 int64_t CommitLog::NowMillis() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -144,7 +182,9 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
   if (static_cast<int64_t>(buffer.size()) + kEndFileMinBlankLength > options_.segment_size)
     return Refuse(PutStatus::kMessageIllegal, std::to_string(buffer.size()) + " bytes do not fit a " +
                                                   std::to_string(options_.segment_size) + "-byte segment");
-  return Append(buffer, static_cast<int32_t>(batch.size()), first);
+  PutResult result = Append(buffer, static_cast<int32_t>(batch.size()), first);
+  if (ring_ && result.ok()) WakeCommitterIfBehind();
+  return result;
 }
 
 PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Message& first) {

@@ -11,9 +11,11 @@
 // Two write backends, one interface:
 //   kMmap   memcpy into a shared writable mapping (what RocketMQ does);
 //           `committed` follows `wrote` at once.
-//   kWrite  memcpy into an AppendBuffer ring; Commit() pwrites what the
-//           ring holds, then `committed` moves. Readers use a read-only
-//           mapping, so they see only committed bytes.
+//   kWrite  memcpy into an AppendBuffer ring; a commit thread (RocketMQ's
+//           CommitRealTimeService) pwrites what the ring holds once a
+//           quarter of it is used or every commitIntervalCommitLog ms,
+//           outside the put lock, then `committed` moves. Readers use a
+//           read-only mapping, so they see only committed bytes.
 // Flush() fdatasyncs committed bytes; durability is only ever claimed for
 // [0, FlushedOffset()).
 //
@@ -23,11 +25,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "format/checkpoint_format.h"
@@ -49,6 +53,7 @@ struct CommitLogOptions {
   size_t append_buffer_bytes = 16 << 20;  // kWrite ring; raised to hold two largest records
   bool warm = false;                      // warmMapedFileEnable
   int64_t prefault_ahead = 64 << 20;      // kMmap: bytes faulted in ahead of the writer
+  int32_t commit_interval_ms = 200;       // kWrite: commitIntervalCommitLog
   int64_t os_page_cache_busy_timeout_ms = 1000;
   bool auto_message_version = true;       // autoMessageVersionOnTopicLen
   bool check_crc_on_recover = true;
@@ -90,8 +95,9 @@ class CommitLog {
   // checkpoint), zeroes what follows it, deletes later files and rebuilds
   // the queue-offset table. Defined in commit_log_recovery.cc.
   Result<RecoveryReport> Recover(bool abnormal, const Checkpoint& checkpoint);
-  // Starts the allocator thread; puts work without it (files are then
-  // created on the put path).
+  // Starts the allocator thread (and for kWrite the commit thread); puts
+  // work without them (files are then created, and the ring committed, on
+  // the put path).
   void Start();
   void Stop();
 
@@ -146,6 +152,8 @@ class CommitLog {
   Status EndSegment(Segment& segment, int64_t pos);
   Status CommitLocked();
   void MarkNotWriteable(const Status& why);
+  void WakeCommitterIfBehind();
+  void RunCommitter();
   int64_t NowMillis() const;
 
   FileSystem& fs_;
@@ -162,6 +170,11 @@ class CommitLog {
   std::atomic<int64_t> begin_time_in_lock_{0};
 
   std::mutex commit_mu_;  // one committer at a time (kWrite)
+  std::mutex committer_mu_;
+  std::condition_variable committer_cv_;
+  bool committer_stop_ = false;
+  std::atomic<bool> commit_requested_{false};
+  std::thread committer_;
   std::mutex flush_mu_;   // one flusher at a time
   std::atomic<int64_t> wrote_where_{0};
   std::atomic<int64_t> flushed_where_{0};

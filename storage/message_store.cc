@@ -13,6 +13,7 @@ CommitLogOptions LogOptionsFrom(const StoreConfig& c) {
   o.append_buffer_bytes = static_cast<size_t>(c.appendBufferSize);
   o.warm = c.warmMapedFileEnable;
   o.prefault_ahead = c.prefaultAheadBytes;
+  o.commit_interval_ms = c.commitIntervalCommitLog;
   o.os_page_cache_busy_timeout_ms = c.osPageCacheBusyTimeOutMills;
   o.auto_message_version = c.autoMessageVersionOnTopicLen;
   o.check_crc_on_recover = c.checkCRCOnRecover;
@@ -28,6 +29,7 @@ Status CheckConfig(const StoreConfig& c) {
                                    std::to_string(c.mappedFileSizeCommitLog));
   if (c.maxMessageSize <= 0) return Status::InvalidArgument("maxMessageSize must be positive");
   if (c.flushIntervalCommitLog <= 0) return Status::InvalidArgument("flushIntervalCommitLog must be positive");
+  if (c.commitIntervalCommitLog <= 0) return Status::InvalidArgument("commitIntervalCommitLog must be positive");
   if (c.storePathCommitLog.find(',') != std::string::npos)
     return Status::Unsupported("several commit-log directories (storePathCommitLog with ',') are not supported");
   return Status::Ok();

@@ -38,6 +38,9 @@ Result<std::shared_ptr<Segment>> SegmentAllocator::CreateSegment(int64_t start) 
   auto segment = Segment::Create(fs_, dir_, start, options_.segment_size, options_.writable_mapping);
   if (segment.ok() && options_.warm)
     (*segment)->mapping().Populate(0, static_cast<uint64_t>(options_.segment_size), options_.writable_mapping);
+  else if (segment.ok() && options_.writable_mapping && options_.prefault_ahead > 0)
+    // The writer's first window, so a roll does not start with page faults.
+    (*segment)->mapping().Populate(0, static_cast<uint64_t>(options_.prefault_ahead), true);
   return segment;
 }
 
