@@ -12,7 +12,10 @@ AsyncFlushService::~AsyncFlushService() {
 }
 
 void AsyncFlushService::Start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  if (!thread_.joinable()) thread_ = std::thread([this] {
+    NameThisThread("mq-flush");
+    Run();
+  });
 }
 
 void AsyncFlushService::Wakeup() {

@@ -49,7 +49,8 @@ CommitLog::CommitLog(FileSystem& fs, CommitLogOptions options)
       options_(std::move(options)),
       allocator_(fs, options_.dir,
                  {options_.segment_size, options_.backend == WriteBackend::kMmap, options_.warm,
-                  options_.backend == WriteBackend::kMmap ? options_.prefault_ahead : 0}) {
+                  options_.backend == WriteBackend::kMmap ? options_.prefault_ahead : 0}),
+      put_mu_(options_.blocking_put_lock) {
   if (options_.backend == WriteBackend::kWrite) {
     // Two of the largest records (and a blank's zero fill) must fit at once.
     const size_t floor = 2 * (static_cast<size_t>(options_.limits.max_record_size) + 4096);
@@ -61,7 +62,10 @@ CommitLog::~CommitLog() { Stop(); }
 
 void CommitLog::Start() {
   allocator_.Start();
-  if (ring_ && !committer_.joinable()) committer_ = std::thread([this] { RunCommitter(); });
+  if (ring_ && !committer_.joinable()) committer_ = std::thread([this] {
+    NameThisThread("mq-commit");
+    RunCommitter();
+  });
 }
 
 void CommitLog::Stop() {

@@ -37,6 +37,7 @@
 #include "format/checkpoint_format.h"
 #include "format/message_record.h"
 #include "storage/append_buffer.h"
+#include "storage/put_lock.h"
 #include "storage/put_message.h"
 #include "storage/queue_offset_table.h"
 #include "storage/segment.h"
@@ -53,6 +54,7 @@ struct CommitLogOptions {
   size_t append_buffer_bytes = 16 << 20;  // kWrite ring; raised to hold two largest records
   bool warm = false;                      // warmMapedFileEnable
   int64_t prefault_ahead = 64 << 20;      // kMmap: bytes faulted in ahead of the writer
+  bool blocking_put_lock = true;          // useReentrantLockWhenPutMessage
   int32_t commit_interval_ms = 200;       // kWrite: commitIntervalCommitLog
   int64_t os_page_cache_busy_timeout_ms = 1000;
   bool auto_message_version = true;       // autoMessageVersionOnTopicLen
@@ -164,7 +166,7 @@ class CommitLog {
   mutable std::shared_mutex segments_mu_;  // guards segments_ (not their bytes)
   std::vector<std::shared_ptr<Segment>> segments_;
 
-  mutable std::mutex put_mu_;  // the put lock: guards current_, queue_offsets_
+  mutable PutLock put_mu_;  // the put lock: guards current_, queue_offsets_
   std::shared_ptr<Segment> current_;
   QueueOffsetTable queue_offsets_;
   std::atomic<int64_t> begin_time_in_lock_{0};

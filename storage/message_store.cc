@@ -14,6 +14,7 @@ CommitLogOptions LogOptionsFrom(const StoreConfig& c) {
   o.warm = c.warmMapedFileEnable;
   o.prefault_ahead = c.prefaultAheadBytes;
   o.commit_interval_ms = c.commitIntervalCommitLog;
+  o.blocking_put_lock = c.useReentrantLockWhenPutMessage;
   o.os_page_cache_busy_timeout_ms = c.osPageCacheBusyTimeOutMills;
   o.auto_message_version = c.autoMessageVersionOnTopicLen;
   o.check_crc_on_recover = c.checkCRCOnRecover;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "storage/store_log.h"
+
 namespace mqstore {
 namespace {
 constexpr int64_t kPrefaultStep = 4 << 20;  // one madvise call; the lock is not held during it
@@ -16,7 +18,10 @@ void SegmentAllocator::Start() {
   std::lock_guard lock(mu_);
   if (started_) return;
   started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("mq-allocate");
+    Run();
+  });
 }
 
 void SegmentAllocator::Stop() {

@@ -1,5 +1,7 @@
 #include "storage/store_log.h"
 
+#include <pthread.h>
+
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -31,5 +33,7 @@ void StoreLog(LogLevel level, std::string_view line) {
   std::lock_guard lock(SinkMutex());
   if (Sink()) Sink()(level, line);
 }
+
+void NameThisThread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 }  // namespace mqstore

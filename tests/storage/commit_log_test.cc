@@ -3,14 +3,17 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "format/message_id.h"
 #include "storage/commit_log_cursor.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
+#include "tests/storage/store_test_util.h"
 #include "tests/support/golden.h"
 
 namespace mqstore {
@@ -176,6 +179,38 @@ TEST_P(CommitLogTest, LongTopicsUseTheV2Magic) {
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->message.version, MessageVersion::kV2);
   EXPECT_EQ(view->message.topic.size(), 200u);
+}
+
+// Opening commit-log files after the first one takes `delay` (a disk that
+// stalls while the log rolls to a new file under the put lock).
+class SlowNewSegmentFileSystem final : public test::ForwardingFileSystem {
+ public:
+  explicit SlowNewSegmentFileSystem(std::chrono::milliseconds delay) : delay_(delay) {}
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
+    if (path.find("/commitlog/") != std::string::npos && path.find("/00000000000000000000") == std::string::npos)
+      std::this_thread::sleep_for(delay_);
+    return base().OpenRandomRW(path, mode);
+  }
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+TEST_P(CommitLogTest, APutLockHeldTooLongAnswersOsPageCacheBusy) {
+  config_.osPageCacheBusyTimeOutMills = 100;
+  SlowNewSegmentFileSystem fs(std::chrono::milliseconds(800));
+  auto opened = MessageStore::Open(config_, fs);
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  MessageStore& store = **opened;
+  (*opened)->commit_log().Stop();  // no background allocation: the roll creates the file under the put lock
+  test::OwnedMessage big("T", 0, 15000, "B");  // four fit a 64 KiB file, the fifth rolls
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store.Put(big.message()).ok());
+  std::thread roller([&] { EXPECT_TRUE(store.Put(big.message()).ok()); });  // rolls: 800 ms inside the lock
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  const PutResult busy = store.Put(big.message());
+  roller.join();
+  EXPECT_EQ(busy.status, PutStatus::kOsPageCacheBusy) << PutStatusName(busy.status) << " " << busy.reason;
+  EXPECT_TRUE(store.Put(big.message()).ok()) << "busy only while the lock is held";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CommitLogTest, ::testing::Values(true, false),

@@ -104,13 +104,10 @@ class StoreCopy {
   std::string root_;
 };
 
-// The real file system, except that mapping the files named in `unreadable`
-// fails with an I/O error (an unreadable file, even for root).
-class UnreadableFileSystem final : public FileSystem {
+// The real file system; tests override the one call they want to change.
+class ForwardingFileSystem : public FileSystem {
  public:
-  explicit UnreadableFileSystem(std::set<std::string> unreadable) : unreadable_(std::move(unreadable)) {}
   Result<std::unique_ptr<ReadOnlyMapping>> MapReadOnly(const std::string& path) override {
-    if (unreadable_.count(path)) return Status::IOError("open " + path + ": Permission denied");
     return base().MapReadOnly(path);
   }
   Result<std::vector<std::string>> ListDirectory(const std::string& dir) override { return base().ListDirectory(dir); }
@@ -129,8 +126,21 @@ class UnreadableFileSystem final : public FileSystem {
   Status SyncDirectory(const std::string& dir) override { return base().SyncDirectory(dir); }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override { return base().LockFile(path); }
 
- private:
+ protected:
   static FileSystem& base() { return FileSystem::Default(); }
+};
+
+// Mapping the files named in `unreadable` fails with an I/O error (an
+// unreadable file, even for root).
+class UnreadableFileSystem final : public ForwardingFileSystem {
+ public:
+  explicit UnreadableFileSystem(std::set<std::string> unreadable) : unreadable_(std::move(unreadable)) {}
+  Result<std::unique_ptr<ReadOnlyMapping>> MapReadOnly(const std::string& path) override {
+    if (unreadable_.count(path)) return Status::IOError("open " + path + ": Permission denied");
+    return base().MapReadOnly(path);
+  }
+
+ private:
   std::set<std::string> unreadable_;
 };
 
