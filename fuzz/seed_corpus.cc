@@ -65,13 +65,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   Corpus records(out, "record_fuzz"), properties(out, "properties_fuzz"), units(out, "cq_unit_fuzz"),
-      index(out, "index_file_fuzz"), checkpoint(out, "checkpoint_fuzz");
+      index(out, "index_file_fuzz"), checkpoint(out, "checkpoint_fuzz"), recovery(out, "recovery_fuzz");
   for (const auto& entry : fs::recursive_directory_iterator(golden)) {
     if (!entry.is_regular_file()) continue;
     const fs::path& p = entry.path();
     const std::string parent = p.parent_path().filename().string();
     if (parent == "commitlog") {
       SeedCommitLog(p, records, properties);
+      if (p.filename() == "00000000000000000000") {  // a log that starts at 0: the first 16 KiB
+        const auto data = ReadAll(p);
+        recovery.Add(data.data(), std::min<size_t>(data.size(), 16384));
+      }
     } else if (parent == "index") {
       const auto data = ReadAll(p);
       index.Add(data.data(), data.size());
@@ -83,7 +87,8 @@ int main(int argc, char** argv) {
       units.Add(data.data(), std::min<size_t>(data.size(), 200));
     }
   }
-  std::printf("seed_corpus: %zu records, %zu property strings, %zu CQ files, %zu index files, %zu checkpoints\n",
-              records.count(), properties.count(), units.count(), index.count(), checkpoint.count());
+  std::printf("seed_corpus: %zu records, %zu property strings, %zu CQ files, %zu index files, %zu checkpoints, "
+              "%zu commit logs\n",
+              records.count(), properties.count(), units.count(), index.count(), checkpoint.count(), recovery.count());
   return 0;
 }
