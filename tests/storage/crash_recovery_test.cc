@@ -99,10 +99,12 @@ INSTANTIATE_TEST_SUITE_P(Seeds, PowerLossTest, ::testing::Range(0, 40));
 
 // A writer process killed at a random moment: the page cache keeps what it
 // wrote, so everything it acknowledged (after a flush) must be there.
-TEST(KillTest, WriterKilledWithSigkillReopensAndVerifies) {
+class KillTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(KillTest, WriterKilledWithSigkillReopensAndVerifies) {
   SetLogSink({});
   test::TempDir tmp;
-  StoreConfig config = test::SmallStoreConfig(tmp.path() + "/store");
+  StoreConfig config = test::SmallStoreConfig(tmp.path() + "/store", /*write_backend=*/GetParam());
   for (int round = 0; round < 3; ++round) {
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
@@ -141,6 +143,9 @@ TEST(KillTest, WriterKilledWithSigkillReopensAndVerifies) {
     test::VerifyClean(config.storePathRootDir, config.mappedFileSizeCommitLog);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, KillTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "write" : "mmap"; });
 
 }  // namespace
 }  // namespace mqstore
