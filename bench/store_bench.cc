@@ -295,7 +295,7 @@ void ReportStore(benchmark::State& state, MessageStore& store, int64_t msgs, int
   state.SetBytesProcessed(msgs * record_bytes);
   const StoreStats s = store.Stats();
   state.counters["segments"] = static_cast<double>(s.segments);
-  state.counters["flushes"] = static_cast<double>(s.flushes);
+  state.counters["syncs"] = static_cast<double>(s.flush.syncs);
   state.counters["GiB_behind"] = static_cast<double>(s.bytes_behind) / kGiB;
 }
 

@@ -55,53 +55,24 @@ CommitLog::CommitLog(FileSystem& fs, CommitLogOptions options)
     // Two of the largest records (and a blank's zero fill) must fit at once.
     const size_t floor = 2 * (static_cast<size_t>(options_.limits.max_record_size) + 4096);
     ring_ = std::make_unique<AppendBuffer>(std::max(options_.append_buffer_bytes, floor));
+    inline_io_ = NewSyncIoQueue();
   }
 }
 
 CommitLog::~CommitLog() { Stop(); }
 
-void CommitLog::Start() {
-  allocator_.Start();
-  if (ring_ && !committer_.joinable()) committer_ = std::thread([this] {
-    NameThisThread("mq-commit");
-    RunCommitter();
-  });
-}
+void CommitLog::Start() { allocator_.Start(); }
 
-void CommitLog::Stop() {
-  {
-    std::lock_guard lock(committer_mu_);
-    committer_stop_ = true;
-  }
-  committer_cv_.notify_one();
-  if (committer_.joinable()) committer_.join();
-  allocator_.Stop();
-}
+void CommitLog::Stop() { allocator_.Stop(); }
 
-void CommitLog::RunCommitter() {
-  std::unique_lock lock(committer_mu_);
-  while (!committer_stop_) {
-    committer_cv_.wait_for(lock, std::chrono::milliseconds(options_.commit_interval_ms),
-                           [&] { return committer_stop_ || commit_requested_.load(std::memory_order_acquire); });
-    if (committer_stop_) break;
-    commit_requested_.store(false, std::memory_order_release);
-    lock.unlock();
-    if (writeable()) {
-      Status st = Commit();  // failures mark the log not writeable and are logged there
-      (void)st;
-    }
-    lock.lock();
-  }
-}
-
-// Called after a put, outside the put lock: a wake-up is a syscall, so only
-// when a quarter of the ring waits and the thread was not already asked.
-void CommitLog::WakeCommitterIfBehind() {
+// Called after a put, outside the put lock: the listener wakes a thread, so
+// only once per backlog (Commit() re-arms it).
+void CommitLog::NoteCommitBacklog() {
+  if (!backlog_listener_) return;
   const int64_t backlog = WroteOffset() - ring_->committed();
   if (backlog < static_cast<int64_t>(ring_->capacity() / 4)) return;
-  if (commit_requested_.exchange(true, std::memory_order_acq_rel)) return;
-  std::lock_guard lock(committer_mu_);
-  committer_cv_.notify_one();
+  if (backlog_reported_.exchange(true, std::memory_order_acq_rel)) return;
+  backlog_listener_();
 }
 
 int64_t CommitLog::NowMillis() const {
@@ -187,7 +158,7 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
     return Refuse(PutStatus::kMessageIllegal, std::to_string(buffer.size()) + " bytes do not fit a " +
                                                   std::to_string(options_.segment_size) + "-byte segment");
   PutResult result = Append(buffer, static_cast<int32_t>(batch.size()), first);
-  if (ring_ && result.ok()) WakeCommitterIfBehind();
+  if (ring_ && result.ok()) NoteCommitBacklog();
   return result;
 }
 
@@ -304,45 +275,72 @@ Status CommitLog::CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t>
 }
 
 Status CommitLog::Commit() {
+  if (!ring_) return writeable() ? Status::Ok() : Status::IOError("commit log is not writeable after an earlier I/O error");
+  auto range = Commit(*inline_io_);
+  return range.ok() ? Status::Ok() : range.error();
+}
+
+Result<CommitLog::CommitRange> CommitLog::Commit(IoQueue& io) {
   // After a failed write or sync nothing more is written or claimed durable:
   // the kernel may have dropped the failed pages and reports an error once.
   if (!writeable()) return Status::IOError("commit log is not writeable after an earlier I/O error");
-  if (!ring_) return Status::Ok();
+  if (!ring_) return CommitRange{};
   std::lock_guard lock(commit_mu_);
-  Status st = CommitLocked();
-  if (!st.ok()) MarkNotWriteable(st);
-  return st;
+  backlog_reported_.store(false, std::memory_order_release);
+  auto range = CommitLocked(io);
+  if (!range.ok()) MarkNotWriteable(range.error());
+  return range;
 }
 
-Status CommitLog::CommitLocked() {
-  int64_t at = ring_->committed();
+// Queues one write per contiguous piece of the ring and segment, waits for
+// all of them (the ring's bytes must stay put until then), and only then
+// moves `committed` and frees the ring space.
+Result<CommitLog::CommitRange> CommitLog::CommitLocked(IoQueue& io) {
+  std::vector<CommitPiece>& pieces = commit_pieces_;
+  std::vector<uint64_t>& tickets = commit_tickets_;
+  pieces.clear();
+  tickets.clear();
+  const int64_t from = ring_->committed();
+  int64_t at = from;
   while (true) {
     std::shared_ptr<Segment> segment = SegmentFor(at);
-    if (!segment) return Status::Ok();
+    if (!segment) break;
     const int64_t end = segment->start_offset() + segment->wrote();
     if (at < end) {
       const AppendBuffer::Parts parts = ring_->Get(at, static_cast<size_t>(end - at));
       const auto pos = static_cast<uint64_t>(at - segment->start_offset());
-      MQ_RETURN_IF_ERROR(segment->file().Write(pos, parts.first));
-      if (!parts.second.empty()) MQ_RETURN_IF_ERROR(segment->file().Write(pos + parts.first.size(), parts.second));
-      segment->set_committed(end - segment->start_offset());
-      ring_->set_committed(end);
+      tickets.push_back(io.Write(segment->file(), pos, parts.first));
+      if (!parts.second.empty()) tickets.push_back(io.Write(segment->file(), pos + parts.first.size(), parts.second));
+      pieces.push_back({segment, end - segment->start_offset()});
       at = end;
     }
-    if (at != segment->end_offset()) return Status::Ok();
+    if (at != segment->end_offset()) break;
   }
+  Status first_error;
+  for (uint64_t t : tickets) {
+    Status st = io.Wait(t);
+    if (!st.ok() && first_error.ok()) first_error = st;
+  }
+  if (!first_error.ok()) return first_error;
+  for (const CommitPiece& p : pieces) p.segment->set_committed(p.end);
+  pieces.clear();  // drops the segment references
+  ring_->set_committed(at);
+  return CommitRange{from, at};
 }
 
-Result<CommitLog::FlushResult> CommitLog::Flush(int least_pages) {
-  std::lock_guard lock(flush_mu_);
-  // Captured first: once everything up to `wrote` is durable, so is the
-  // record that carried this time.
-  const int64_t store_timestamp = last_store_timestamp();
-  const int64_t wrote = WroteOffset();
-  MQ_RETURN_IF_ERROR(Commit());
-  FlushResult result;
+CommitLog::WriteMark CommitLog::MarkNow() const {
+  WriteMark mark;
+  // The time first: it is published after the position of its record.
+  mark.store_timestamp = last_store_timestamp();
+  mark.wrote = WroteOffset();
+  return mark;
+}
+
+CommitLog::SyncPlan CommitLog::PlanSync(const WriteMark& mark, int least_pages) const {
+  SyncPlan plan;
+  int64_t at = FlushedOffset();
+  plan.target = at;
   while (true) {
-    const int64_t at = FlushedOffset();
     std::shared_ptr<Segment> segment = SegmentFor(at);
     if (!segment) break;
     const int64_t committed = segment->committed();
@@ -350,18 +348,19 @@ Result<CommitLog::FlushResult> CommitLog::Flush(int least_pages) {
     if (committed > flushed) {
       const bool full = committed == segment->size();
       if (least_pages > 0 && !full && committed / kPageSize - flushed / kPageSize < least_pages) break;
-      if (Status st = segment->Flush(committed); !st.ok()) {
-        MarkNotWriteable(st);
-        return st;
-      }
-      flushed_where_.store(segment->start_offset() + committed, std::memory_order_release);
-      result.moved = true;
+      plan.files.push_back({segment, committed});
+      plan.target = segment->start_offset() + committed;
     }
-    if (segment->flushed() != segment->size()) break;
-    flushed_where_.store(segment->end_offset(), std::memory_order_release);
+    if (committed != segment->size()) break;
+    at = plan.target = segment->end_offset();
   }
-  if (FlushedOffset() >= wrote) result.store_timestamp = store_timestamp;
-  return result;
+  if (plan.target >= mark.wrote) plan.store_timestamp = mark.store_timestamp;
+  return plan;
+}
+
+void CommitLog::SyncDone(const SyncPlan& plan) {
+  for (const SyncPlan::File& f : plan.files) f.segment->set_flushed(f.position);
+  if (plan.target > FlushedOffset()) flushed_where_.store(plan.target, std::memory_order_release);
 }
 
 void CommitLog::MarkNotWriteable(const Status& why) {

@@ -11,13 +11,14 @@
 // Two write backends, one interface:
 //   kMmap   memcpy into a shared writable mapping (what RocketMQ does);
 //           `committed` follows `wrote` at once.
-//   kWrite  memcpy into an AppendBuffer ring; a commit thread (RocketMQ's
-//           CommitRealTimeService) pwrites what the ring holds once a
-//           quarter of it is used or every commitIntervalCommitLog ms,
-//           outside the put lock, then `committed` moves. Readers use a
-//           read-only mapping, so they see only committed bytes.
-// Flush() fdatasyncs committed bytes; durability is only ever claimed for
-// [0, FlushedOffset()).
+//   kWrite  memcpy into an AppendBuffer ring; Commit(io) writes what the
+//           ring holds to the files (the flush service does, through its
+//           IoQueue), then `committed` moves. Readers use a read-only
+//           mapping, so they see only committed bytes. A put that finds the
+//           ring full commits it itself, through the file interface.
+// Durability is the flush service's (flush_service.h): it plans a sync
+// (PlanSync), fdatasyncs the files through its IoQueue and records it
+// (SyncDone); durability is only ever claimed for [0, FlushedOffset()).
 //
 // Global positions: MinOffset <= FlushedOffset <= MaxOffset (committed,
 // what readers see) <= WroteOffset.
@@ -25,18 +26,18 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "format/checkpoint_format.h"
 #include "format/message_record.h"
 #include "storage/append_buffer.h"
+#include "storage/io/io_queue.h"
 #include "storage/put_lock.h"
 #include "storage/put_message.h"
 #include "storage/queue_offset_table.h"
@@ -97,9 +98,8 @@ class CommitLog {
   // checkpoint), zeroes what follows it, deletes later files and rebuilds
   // the queue-offset table. Defined in commit_log_recovery.cc.
   Result<RecoveryReport> Recover(bool abnormal, const Checkpoint& checkpoint);
-  // Starts the allocator thread (and for kWrite the commit thread); puts
-  // work without them (files are then created, and the ring committed, on
-  // the put path).
+  // Starts the allocator thread; puts work without it (files are then
+  // created on the put path).
   void Start();
   void Stop();
 
@@ -109,16 +109,43 @@ class CommitLog {
   // (RocketMQ's MessageExtBatch). No transaction types.
   PutResult PutBatch(std::span<const Message> batch);
 
-  // kWrite: writes the ring's bytes to their files. No-op for kMmap.
-  Status Commit();
-  struct FlushResult {
-    bool moved = false;
-    int64_t store_timestamp = 0;  // of the last record now durable; 0 if unknown
+  // kWrite: writes the ring's bytes to their files through `io` and moves
+  // `committed`; returns the committed range. No-op for kMmap. A failure
+  // makes the log not writeable.
+  struct CommitRange {
+    int64_t from = 0, to = 0;
   };
-  // Commits, then fdatasyncs the files holding unflushed bytes. With
-  // `least_pages` > 0 a file is synced only when that many 4 KiB pages are
+  Result<CommitRange> Commit(IoQueue& io);
+  // The same through the file interface, from the calling thread.
+  Status Commit();
+  // kWrite: called (from a put, outside the put lock) when a quarter of the
+  // ring waits to be committed; set before Start().
+  void SetCommitBacklogListener(std::function<void()> listener) { backlog_listener_ = std::move(listener); }
+
+  // Where the writer is, sampled before a commit: once [0, wrote) is
+  // durable, so is the record that carried `store_timestamp`.
+  struct WriteMark {
+    int64_t wrote = 0;
+    int64_t store_timestamp = 0;
+  };
+  WriteMark MarkNow() const;
+  // A sync of the files holding committed but unflushed bytes. With
+  // `least_pages` > 0 a file is included only when that many 4 KiB pages are
   // dirty or it is full (flushCommitLogLeastPages).
-  Result<FlushResult> Flush(int least_pages);
+  struct SyncPlan {
+    struct File {
+      std::shared_ptr<Segment> segment;
+      int64_t position = 0;  // the segment's flushed position once synced
+    };
+    std::vector<File> files;
+    int64_t target = 0;           // FlushedOffset() once every file synced
+    int64_t store_timestamp = 0;  // of the last record below target; 0 if not known
+  };
+  SyncPlan PlanSync(const WriteMark& mark, int least_pages) const;
+  // Every file of the plan was synced: moves the flushed positions.
+  void SyncDone(const SyncPlan& plan);
+  // A failed sync: nothing more is written or claimed durable.
+  void SyncFailed(const Status& why) { MarkNotWriteable(why); }
 
   int64_t MinOffset() const;
   int64_t MaxOffset() const;  // end of what readers may read
@@ -143,6 +170,7 @@ class CommitLog {
   // OS_PAGE_CACHE_BUSY: the put lock has been held longer than the timeout.
   bool IsPageCacheBusy() const;
   const CommitLogOptions& options() const { return options_; }
+  bool has_append_ring() const { return ring_ != nullptr; }
   uint64_t segments_created() const { return allocator_.segments_created(); }
 
  private:
@@ -152,10 +180,9 @@ class CommitLog {
   Status Roll(std::shared_ptr<Segment>& segment);
   Status CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t> bytes);
   Status EndSegment(Segment& segment, int64_t pos);
-  Status CommitLocked();
+  Result<CommitRange> CommitLocked(IoQueue& io);
   void MarkNotWriteable(const Status& why);
-  void WakeCommitterIfBehind();
-  void RunCommitter();
+  void NoteCommitBacklog();
   int64_t NowMillis() const;
 
   FileSystem& fs_;
@@ -172,12 +199,15 @@ class CommitLog {
   std::atomic<int64_t> begin_time_in_lock_{0};
 
   std::mutex commit_mu_;  // one committer at a time (kWrite)
-  std::mutex committer_mu_;
-  std::condition_variable committer_cv_;
-  bool committer_stop_ = false;
-  std::atomic<bool> commit_requested_{false};
-  std::thread committer_;
-  std::mutex flush_mu_;   // one flusher at a time
+  std::unique_ptr<IoQueue> inline_io_;  // Commit() from a put or a test
+  struct CommitPiece {
+    std::shared_ptr<Segment> segment;
+    int64_t end;  // the segment's committed position once written
+  };
+  std::vector<CommitPiece> commit_pieces_;  // reused by each commit (commit_mu_)
+  std::vector<uint64_t> commit_tickets_;
+  std::function<void()> backlog_listener_;
+  std::atomic<bool> backlog_reported_{false};
   std::atomic<int64_t> wrote_where_{0};
   std::atomic<int64_t> flushed_where_{0};
   std::atomic<int64_t> last_store_timestamp_{0};

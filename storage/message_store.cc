@@ -9,7 +9,9 @@ CommitLogOptions LogOptionsFrom(const StoreConfig& c) {
   CommitLogOptions o;
   o.dir = c.CommitLogDir();
   o.segment_size = c.mappedFileSizeCommitLog;
-  o.backend = c.writeWithoutMmap ? WriteBackend::kWrite : WriteBackend::kMmap;
+  // The transient store pool (appends into pooled buffers, committed on an
+  // interval, readers see committed bytes) is what the write backend does.
+  o.backend = c.writeWithoutMmap || c.transientStorePoolEnable ? WriteBackend::kWrite : WriteBackend::kMmap;
   o.append_buffer_bytes = static_cast<size_t>(c.appendBufferSize);
   o.warm = c.warmMapedFileEnable;
   o.prefault_ahead = c.prefaultAheadBytes;
@@ -24,6 +26,42 @@ CommitLogOptions LogOptionsFrom(const StoreConfig& c) {
   return o;
 }
 
+FlushService::Options FlushOptionsFrom(const StoreConfig& c) {
+  FlushService::Options o;
+  o.sync_flush = c.flushDiskType == FlushDiskType::kSyncFlush;
+  o.interval_ms = c.flushIntervalCommitLog;
+  o.least_pages = c.flushCommitLogLeastPages;
+  o.thorough_interval_ms = c.flushCommitLogThoroughInterval;
+  o.timed = c.flushCommitLogTimed;
+  o.commit_interval_ms = c.commitIntervalCommitLog;
+  o.sync_flush_timeout_ms = c.syncFlushTimeout;
+  return o;
+}
+
+// io_uring unless the config says otherwise or the kernel refuses it; the
+// fallback is announced once, with the kernel's reason.
+Result<std::unique_ptr<IoQueue>> NewFlushIoQueue(const StoreConfig& c) {
+  if (c.flushIoEngine == FlushIoEngine::kSync) return NewSyncIoQueue();
+  auto ring = NewUringIoQueue();
+  if (ring.ok()) return std::move(*ring);
+  if (c.flushIoEngine == FlushIoEngine::kIoUring)
+    return Status::Unsupported("flushIoEngine=io_uring: " + ring.error().ToString());
+  StoreLog(LogLevel::kWarn, "flushing with pwrite/fdatasync instead of io_uring: " + ring.error().ToString());
+  return NewSyncIoQueue();
+}
+
+// WAIT=false among the properties (RocketMQ's MessageConst.PROPERTY_WAIT_STORE_MSG_OK).
+bool PropertiesSayNoWait(std::string_view properties) {
+  constexpr std::string_view kNoWait = "WAIT\x01" "false";
+  for (size_t at = properties.find(kNoWait); at != std::string_view::npos; at = properties.find(kNoWait, at + 1)) {
+    const size_t end = at + kNoWait.size();
+    const bool key_starts = at == 0 || properties[at - 1] == '\x02';
+    const bool value_ends = end == properties.size() || properties[end] == '\x02';
+    if (key_starts && value_ends) return true;
+  }
+  return false;
+}
+
 Status CheckConfig(const StoreConfig& c) {
   if (c.mappedFileSizeCommitLog < 4096 || c.mappedFileSizeCommitLog > (int64_t{1} << 40))
     return Status::InvalidArgument("mappedFileSizeCommitLog must be between 4096 and 2^40, not " +
@@ -31,6 +69,7 @@ Status CheckConfig(const StoreConfig& c) {
   if (c.maxMessageSize <= 0) return Status::InvalidArgument("maxMessageSize must be positive");
   if (c.flushIntervalCommitLog <= 0) return Status::InvalidArgument("flushIntervalCommitLog must be positive");
   if (c.commitIntervalCommitLog <= 0) return Status::InvalidArgument("commitIntervalCommitLog must be positive");
+  if (c.syncFlushTimeout <= 0) return Status::InvalidArgument("syncFlushTimeout must be positive");
   if (c.storePathCommitLog.find(',') != std::string::npos)
     return Status::Unsupported("several commit-log directories (storePathCommitLog with ',') are not supported");
   return Status::Ok();
@@ -71,13 +110,10 @@ Status MessageStore::OpenFiles() {
   MQ_RETURN_IF_ERROR((*abort)->Sync());
   MQ_RETURN_IF_ERROR(fs_.SyncDirectory(paths_.root));
 
+  auto io = NewFlushIoQueue(config_);
+  if (!io.ok()) return io.error();
+  flusher_ = std::make_unique<FlushService>(*log_, *checkpoint_, std::move(*io), FlushOptionsFrom(config_));
   log_->Start();
-  AsyncFlushService::Options flush;
-  flush.interval_ms = config_.flushIntervalCommitLog;
-  flush.least_pages = config_.flushCommitLogLeastPages;
-  flush.thorough_interval_ms = config_.flushCommitLogThoroughInterval;
-  flush.timed = config_.flushCommitLogTimed;
-  flusher_ = std::make_unique<AsyncFlushService>(*log_, *checkpoint_, flush);
   flusher_->Start();
   running_ = true;
   return Status::Ok();
@@ -101,22 +137,60 @@ PutResult MessageStore::Count(PutResult r) {
   return r;
 }
 
+bool MessageStore::MustWait(const Message& first) const {
+  switch (first.flush_wait) {
+    case FlushWait::kWait: return true;
+    case FlushWait::kNoWait: return false;
+    case FlushWait::kStoreDefault: break;
+  }
+  return config_.flushDiskType == FlushDiskType::kSyncFlush && !PropertiesSayNoWait(first.properties);
+}
+
+PutResult MessageStore::Append(std::span<const Message> batch) {
+  PutResult r;
+  if (!running_.load(std::memory_order_acquire)) {
+    r.status = PutStatus::kServiceNotAvailable;
+    r.reason = "the store is shut down";
+  } else if (config_.brokerRole == BrokerRole::kSlave) {
+    r.status = PutStatus::kServiceNotAvailable;
+    r.reason = "brokerRole is SLAVE";
+  } else {
+    r = log_->PutBatch(batch);
+  }
+  return r;
+}
+
 PutResult MessageStore::Put(const Message& message) { return PutBatch({&message, 1}); }
 
 PutResult MessageStore::PutBatch(std::span<const Message> batch) {
-  if (!running_.load(std::memory_order_acquire)) {
-    PutResult r;
-    r.status = PutStatus::kServiceNotAvailable;
-    r.reason = "the store is shut down";
-    return Count(r);
+  PutResult r = Append(batch);
+  if (!r.ok()) return Count(std::move(r));
+  if (MustWait(batch.front())) return Count(flusher_->WaitDurable(std::move(r)));
+  flusher_->OnAppend();
+  return Count(std::move(r));
+}
+
+void MessageStore::PutAsync(const Message& message, PutCallback done) {
+  PutBatchAsync({&message, 1}, std::move(done));
+}
+
+void MessageStore::PutBatchAsync(std::span<const Message> batch, PutCallback done) {
+  PutResult r = Append(batch);
+  if (!r.ok() || batch.empty() || !MustWait(batch.front())) {
+    if (r.ok()) flusher_->OnAppend();
+    done(Count(std::move(r)));
+    return;
   }
-  if (config_.brokerRole == BrokerRole::kSlave) {
-    PutResult r;
-    r.status = PutStatus::kServiceNotAvailable;
-    r.reason = "brokerRole is SLAVE";
-    return Count(r);
-  }
-  return Count(log_->PutBatch(batch));
+  flusher_->WaitDurableAsync(std::move(r), [this, done = std::move(done)](PutResult result) {
+    done(Count(std::move(result)));
+  });
+}
+
+std::future<PutResult> MessageStore::PutAsync(const Message& message) {
+  auto promise = std::make_shared<std::promise<PutResult>>();
+  std::future<PutResult> future = promise->get_future();
+  PutAsync(message, [promise](PutResult r) { promise->set_value(std::move(r)); });
+  return future;
 }
 
 CommitLogCursor MessageStore::NewCursor(int64_t phy_offset) const {
@@ -153,7 +227,8 @@ StoreStats MessageStore::Stats() const {
   s.puts_failed = puts_failed_.load(std::memory_order_relaxed);
   s.messages_stored = messages_.load(std::memory_order_relaxed);
   s.bytes_stored = bytes_.load(std::memory_order_relaxed);
-  s.flushes = flusher_ ? flusher_->flushes() : 0;
+  if (flusher_) s.flush = flusher_->Stats();
+  s.backend = log_->has_append_ring() ? "write" : "mmap";
   s.segments = log_->Segments().size();
   s.segments_created = log_->segments_created();
   s.writeable = log_->writeable();

@@ -1,9 +1,10 @@
-// MessageStore: what a broker embeds (RocketMQ's DefaultMessageStore), first
-// version: the commit log with async flush, the checkpoint, the abort marker
-// and the lock file, and recovery on open.
+// MessageStore: what a broker embeds (RocketMQ's DefaultMessageStore): the
+// commit log with its flush service (async or group-commit sync flush), the
+// checkpoint, the abort marker and the lock file, and recovery on open.
 //
 //   auto store = MessageStore::Open(config);      // locks, recovers, starts
 //   PutResult r = (*store)->Put(message);          // any thread
+//   (*store)->PutAsync(message, [](PutResult r) { ... });  // never blocks on disk
 //   auto view = (*store)->LookMessageByOffset(r.wrote_offset);
 //   (*store)->Shutdown();                          // flushes, removes `abort`
 //
@@ -15,12 +16,13 @@
 #pragma once
 
 #include <atomic>
+#include <future>
 #include <memory>
 #include <span>
 
-#include "storage/async_flush_service.h"
 #include "storage/commit_log.h"
 #include "storage/commit_log_cursor.h"
+#include "storage/flush_service.h"
 #include "storage/io/file_system.h"
 #include "storage/store_checkpoint.h"
 #include "storage/store_config.h"
@@ -38,10 +40,11 @@ struct StoreStats {
   uint64_t puts_failed = 0;
   uint64_t messages_stored = 0;
   uint64_t bytes_stored = 0;
-  uint64_t flushes = 0;
   uint64_t segments = 0;
   uint64_t segments_created = 0;
   bool writeable = true;
+  std::string backend;  // "mmap" or "write"
+  FlushStats flush;
 };
 
 class MessageStore {
@@ -51,8 +54,19 @@ class MessageStore {
                                                     FileSystem& fs = FileSystem::Default());
   ~MessageStore();  // Shutdown() if not done
 
+  // Stores the message and, when it must wait (SYNC_FLUSH, or
+  // message.flush_wait), returns once it is durable: PUT_OK, or
+  // FLUSH_DISK_TIMEOUT after syncFlushTimeout.
   PutResult Put(const Message& message);
   PutResult PutBatch(std::span<const Message> batch);
+  // The same without blocking on the disk (a broker's network threads): the
+  // record is appended before this returns (the message's views may go
+  // away), and `done` runs once the outcome is known: at once when no wait
+  // is due or the put failed, else on the flush thread after the group
+  // commit that covers it.
+  void PutAsync(const Message& message, PutCallback done);
+  void PutBatchAsync(std::span<const Message> batch, PutCallback done);
+  std::future<PutResult> PutAsync(const Message& message);
 
   Result<MessageView> LookMessageByOffset(int64_t phy_offset) const { return log_->LookMessage(phy_offset); }
   int64_t GetMinPhyOffset() const { return log_->MinOffset(); }
@@ -76,6 +90,8 @@ class MessageStore {
   MessageStore(const StoreConfig& config, FileSystem& fs);
   Status OpenFiles();
   PutResult Count(PutResult r);
+  PutResult Append(std::span<const Message> batch);
+  bool MustWait(const Message& first) const;
 
   StoreConfig config_;
   FileSystem& fs_;
@@ -83,7 +99,7 @@ class MessageStore {
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<StoreCheckpoint> checkpoint_;
   std::unique_ptr<CommitLog> log_;
-  std::unique_ptr<AsyncFlushService> flusher_;
+  std::unique_ptr<FlushService> flusher_;
   RecoveryReport recovery_;
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> puts_ok_{0}, puts_failed_{0}, messages_{0}, bytes_{0};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,6 +12,12 @@
 #include "format/socket_address.h"
 
 namespace mqstore {
+
+// Whether a put waits until its record is durable (RocketMQ's WAIT property,
+// isWaitStoreMsgOK). kStoreDefault: wait in SYNC_FLUSH, unless the
+// properties say WAIT=false; kWait: wait even in ASYNC_FLUSH; kNoWait: do
+// not wait even in SYNC_FLUSH.
+enum class FlushWait : uint8_t { kStoreDefault, kWait, kNoWait };
 
 // One message to store. Views are not owned and need to live only for the
 // call. `properties` is already serialised (SerializeProperties).
@@ -26,6 +33,7 @@ struct Message {
   SocketAddress store_host;
   int32_t reconsume_times = 0;
   int64_t prepared_transaction_offset = 0;
+  FlushWait flush_wait = FlushWait::kStoreDefault;
 };
 
 enum class PutStatus : uint8_t {
@@ -58,5 +66,10 @@ struct PutResult {
   // offsetMsgId of the first record (store host + physical offset).
   std::string msg_id() const { return OffsetMsgId(store_host, wrote_offset); }
 };
+
+// Called exactly once with the outcome of an asynchronous put; on the flush
+// thread when the put waited for a sync, so it must be short and must not
+// block on the store.
+using PutCallback = std::function<void(PutResult)>;
 
 }  // namespace mqstore

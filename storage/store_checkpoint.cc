@@ -39,10 +39,16 @@ Checkpoint StoreCheckpoint::Get() const {
 
 Status StoreCheckpoint::Flush() {
   std::lock_guard lock(flush_mu_);
-  std::array<uint8_t, kCheckpointFileSize> page{};
-  EncodeCheckpoint(Get(), page.data());
-  MQ_RETURN_IF_ERROR(file_->Write(0, page));
+  EncodeCheckpoint(Get(), page_.data());
+  MQ_RETURN_IF_ERROR(file_->Write(0, page_));
   return file_->Sync();
+}
+
+Status StoreCheckpoint::Flush(IoQueue& io) {
+  std::lock_guard lock(flush_mu_);
+  EncodeCheckpoint(Get(), page_.data());
+  MQ_RETURN_IF_ERROR(io.Wait(io.Write(*file_, 0, page_)));
+  return io.Wait(io.DataSync(*file_));
 }
 
 }  // namespace mqstore

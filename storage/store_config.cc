@@ -100,6 +100,10 @@ const std::vector<std::pair<std::string_view, Setter>>& Knobs() {
       MQ_KNOB(warmMapedFileEnable, Flag),
       MQ_KNOB(writeWithoutMmap, Flag),
       MQ_KNOB(appendBufferSize, Number),
+      {"flushIoEngine", Choice(&StoreConfig::flushIoEngine, std::vector<std::pair<std::string_view, FlushIoEngine>>{
+                                                                {"auto", FlushIoEngine::kAuto},
+                                                                {"io_uring", FlushIoEngine::kIoUring},
+                                                                {"sync", FlushIoEngine::kSync}})},
       MQ_KNOB(prefaultAheadBytes, Number),
       MQ_KNOB(flushLeastPagesWhenWarmMapedFile, Number),
       MQ_KNOB(flushIntervalConsumeQueue, Number),

@@ -13,6 +13,10 @@
 namespace mqstore {
 
 enum class FlushDiskType : uint8_t { kAsyncFlush, kSyncFlush };
+// How the flush service issues its writes and syncs: io_uring when the
+// kernel allows it (auto), always (io_uring: opening fails without it), or
+// plain pwrite/fdatasync calls (sync).
+enum class FlushIoEngine : uint8_t { kAuto, kIoUring, kSync };
 enum class BrokerRole : uint8_t { kAsyncMaster, kSyncMaster, kSlave };
 
 struct StoreConfig {
@@ -51,6 +55,7 @@ struct StoreConfig {
   // mqstore only: bytes of the write backend's append ring, and how far the
   // mmap backend faults pages in ahead of the writer (0 = off).
   int64_t appendBufferSize = 16LL << 20;
+  FlushIoEngine flushIoEngine = FlushIoEngine::kAuto;
   int64_t prefaultAheadBytes = 64LL << 20;
   int32_t flushLeastPagesWhenWarmMapedFile = 1024 / 4 * 16;
 

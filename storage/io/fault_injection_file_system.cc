@@ -56,7 +56,10 @@ class FaultInjectionRandomRWFile final : public RandomRWFile {
   }
 
   // ZeroRange: the base class writes zeros through Write, so it is recorded
-  // (and can fail or be torn) like any other write.
+  // (and can fail or be torn) like any other write. StartWriteback and
+  // NativeHandle keep the base class's defaults (nothing, -1): an IoQueue then
+  // runs every operation on this file through Write and Sync, where faults
+  // are injected and undo records are kept.
   Result<std::unique_ptr<FileMapping>> Map(uint64_t size, bool writable) override {
     return base_->Map(size, writable);
   }

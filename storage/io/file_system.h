@@ -79,6 +79,19 @@ class RandomRWFile {
   virtual Status ZeroRange(uint64_t offset, uint64_t len);
   // Maps [0, size) shared; the file must already be at least `size` long.
   virtual Result<std::unique_ptr<FileMapping>> Map(uint64_t size, bool writable) = 0;
+  // Starts write-back of [offset, offset+len) without waiting for it
+  // (sync_file_range SYNC_FILE_RANGE_WRITE) so a later Sync has less to do.
+  // Claims no durability; an empty range does nothing. The default does
+  // nothing at all.
+  virtual Status StartWriteback(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+    return Status::Ok();
+  }
+  // The OS file descriptor when this is a real POSIX file, which lets an
+  // io_uring address it; -1 when I/O must go through this interface (the
+  // fault-injecting file system's files).
+  virtual int NativeHandle() const { return -1; }
 };
 
 // Held while it lives (see FileSystem::LockFile).

@@ -201,6 +201,16 @@ class PosixRandomRWFile final : public RandomRWFile {
     return MapFd(fd_, path_, size, writable);
   }
 
+  Status StartWriteback(uint64_t offset, uint64_t len) override {
+    if (len == 0) return Status::Ok();  // 0 would mean "to the end of the file"
+    const auto off = static_cast<off_t>(offset);
+    if (::sync_file_range(fd_, off, static_cast<off_t>(len), SYNC_FILE_RANGE_WRITE) != 0)
+      return ErrnoStatus("sync_file_range", path_, errno);
+    return Status::Ok();
+  }
+
+  int NativeHandle() const override { return fd_; }
+
  private:
   std::string path_;
   int fd_;
