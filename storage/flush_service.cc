@@ -237,38 +237,47 @@ Status FlushService::CommitRing() {
   return Status::Ok();
 }
 
-// One flush round: commit, sync every file holding unflushed bytes (with
-// `least_pages` as flushCommitLogLeastPages), and record it. While the sync
-// runs, the write backend already writes the next batch (`overlap`).
-Result<bool> FlushService::FlushRound(int least_pages, bool overlap) {
+// Starts a sync: commits, plans the files holding unflushed bytes (with
+// `least_pages` as flushCommitLogLeastPages) and queues their fdatasyncs.
+// False when there is nothing to sync.
+Result<bool> FlushService::BeginSync(int least_pages, InflightSync& sync) {
   const CommitLog::WriteMark mark = log_.MarkNow();
   MQ_RETURN_IF_ERROR(CommitRing());
-  const CommitLog::SyncPlan plan = log_.PlanSync(mark, least_pages);
-  if (plan.files.empty()) {
-    log_.SyncDone(plan);  // only whole segments already synced
+  sync.plan = log_.PlanSync(mark, least_pages);
+  sync.tickets.clear();
+  if (sync.plan.files.empty()) {
+    log_.SyncDone(sync.plan);  // only whole segments already synced
     return false;
   }
-  const auto began = std::chrono::steady_clock::now();
-  std::vector<uint64_t>& tickets = sync_tickets_;
-  tickets.clear();
-  for (const auto& f : plan.files) tickets.push_back(io_->DataSync(f.segment->file()));
-  Status overlap_status;
-  if (overlap && log_.WroteOffset() > plan.target) overlap_status = CommitRing();
-  Status sync_status;
-  for (uint64_t t : tickets) {
+  sync.began = std::chrono::steady_clock::now();
+  for (const auto& f : sync.plan.files) sync.tickets.push_back(io_->DataSync(f.segment->file()));
+  return true;
+}
+
+// Waits for the sync and records it: the flushed position moves.
+Status FlushService::FinishSync(InflightSync& sync) {
+  Status failed;
+  for (uint64_t t : sync.tickets) {
     Status st = io_->Wait(t);
-    if (!st.ok() && sync_status.ok()) sync_status = st;
+    if (!st.ok() && failed.ok()) failed = st;
   }
-  if (!sync_status.ok()) {
-    log_.SyncFailed(sync_status);
-    return sync_status;
+  if (!failed.ok()) {
+    log_.SyncFailed(failed);
+    return failed;
   }
-  syncs_.fetch_add(plan.files.size(), std::memory_order_relaxed);
+  syncs_.fetch_add(sync.plan.files.size(), std::memory_order_relaxed);
   sync_latency_us_.Record(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began).count()));
-  log_.SyncDone(plan);
-  if (plan.store_timestamp > 0) checkpoint_.set_physic_msg_timestamp(plan.store_timestamp);
-  if (!overlap_status.ok()) return overlap_status;
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sync.began).count()));
+  log_.SyncDone(sync.plan);
+  if (sync.plan.store_timestamp > 0) checkpoint_.set_physic_msg_timestamp(sync.plan.store_timestamp);
+  return Status::Ok();
+}
+
+// One flush round, start to end. True when it synced something.
+Result<bool> FlushService::FlushRound(int least_pages) {
+  auto begun = BeginSync(least_pages, current_sync_);
+  if (!begun.ok() || !*begun) return begun;
+  MQ_RETURN_IF_ERROR(FinishSync(current_sync_));
   return true;
 }
 
@@ -306,7 +315,7 @@ void FlushService::MaybeWriteCheckpoint(bool moved) {
 // Everything appended so far, then the checkpoint.
 Status FlushService::FlushEverything() {
   for (int i = 0; i < kStopFlushRounds; ++i) {
-    auto round = FlushRound(0, false);
+    auto round = FlushRound(0);
     if (!round.ok()) return round.error();
     if (log_.FlushedOffset() >= log_.WroteOffset()) break;
   }
@@ -369,7 +378,7 @@ void FlushService::Run() {
         const bool thorough = now - last_thorough >= options_.thorough_interval_ms;
         if (thorough) last_thorough = now;
         if (!log_.has_append_ring()) StartWriteback();
-        auto round = FlushRound(thorough ? 0 : options_.least_pages, false);
+        auto round = FlushRound(thorough ? 0 : options_.least_pages);
         if (!round.ok()) LogIfFailed(round.error(), "flush");
         else MaybeWriteCheckpoint(*round);
       }
@@ -387,15 +396,35 @@ void FlushService::Run() {
 
 // SYNC_FLUSH, puts that asked to wait, and FlushAll(): sync everything
 // appended so far (one fdatasync answers every put waiting by then), answer
-// the waiters, and write the checkpoint when it is due or asked for.
+// the waiters, and repeat while puts wait. Pipelined: while a sync runs,
+// the write backend writes the next batch; when it ends, the next sync is
+// started before the waiters are woken (a futex wake each), so waking them
+// overlaps with the disk.
 void FlushService::GroupCommit(uint64_t flush_all_ticket) {
-  auto round = FlushRound(0, /*overlap=*/true);
-  Status st = round.ok() ? Status::Ok() : round.error();
+  InflightSync* sync = &current_sync_;
+  InflightSync* next = &next_sync_;
+  bool moved = false;
+  auto begun = BeginSync(0, *sync);
+  Status st = begun.ok() ? Status::Ok() : begun.error();
+  bool active = st.ok() && *begun;
+  while (active) {
+    if (log_.has_append_ring() && log_.WroteOffset() > sync->plan.target) st = CommitRing();
+    if (st.ok()) st = FinishSync(*sync);
+    if (!st.ok()) break;
+    moved = true;
+    active = false;
+    if (HasWaitersPast(log_.FlushedOffset())) {
+      begun = BeginSync(0, *next);
+      if (!begun.ok()) st = begun.error();
+      active = begun.ok() && *begun;
+    }
+    AnswerWaiters();
+    std::swap(sync, next);
+  }
   if (st.ok() && flush_all_ticket > flush_all_done_) {
-    // FlushAll wants everything appended before it asked: finish the job.
-    st = FlushEverything();
+    st = FlushEverything();  // FlushAll wants everything appended before it asked, and the checkpoint
   } else if (st.ok()) {
-    MaybeWriteCheckpoint(*round);
+    MaybeWriteCheckpoint(moved);
   }
   if (!st.ok()) {
     LogIfFailed(st, "flush");
@@ -409,6 +438,11 @@ void FlushService::GroupCommit(uint64_t flush_all_ticket) {
     flush_all_status_ = st;
     flush_all_cv_.notify_all();
   }
+}
+
+bool FlushService::HasWaitersPast(int64_t flushed) const {
+  std::lock_guard lock(mu_);
+  return std::any_of(waiters_.begin(), waiters_.end(), [&](const Waiter* w) { return w->end > flushed; });
 }
 
 void FlushService::LogIfFailed(const Status& st, const char* what) {

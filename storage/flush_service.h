@@ -26,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -110,9 +111,18 @@ class FlushService {
   PutResult DecideNow(PutResult put) const;
   void AnswerWaiters();
   void AnswerAll();
+  // A sync in flight: the plan and the queue's tickets for it.
+  struct InflightSync {
+    CommitLog::SyncPlan plan;
+    std::vector<uint64_t> tickets;
+    std::chrono::steady_clock::time_point began;
+  };
   Status CommitRing();
-  Result<bool> FlushRound(int least_pages, bool overlap);
+  Result<bool> BeginSync(int least_pages, InflightSync& sync);
+  Status FinishSync(InflightSync& sync);
+  Result<bool> FlushRound(int least_pages);
   void GroupCommit(uint64_t flush_all_ticket);
+  bool HasWaitersPast(int64_t flushed) const;
   void StartWriteback();
   Status WriteCheckpoint();
   void MaybeWriteCheckpoint(bool moved);
@@ -143,7 +153,7 @@ class FlushService {
   // Flush thread only.
   int64_t last_checkpoint_ms_ = 0;
   int64_t writeback_from_ = 0;
-  std::vector<uint64_t> sync_tickets_;
+  InflightSync current_sync_, next_sync_;
 
   std::atomic<uint64_t> syncs_{0}, commits_{0}, bytes_committed_{0}, waits_completed_{0}, wait_timeouts_{0},
       group_commits_{0};
