@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Setup, Release build, then the main job:
-#   scripts/run.sh        generate a sample commit log in ./data/sample, inspect and verify it
+#   scripts/run.sh        the default bench profile on ./data (about 15 s after the build):
+#                         put (ASYNC_FLUSH, 1 producer), put-sync (64 producers),
+#                         put-sync with 4 producers x 32 puts in flight (kept in
+#                         ./data/bench-sync), read of that store, and verify of it
 #   scripts/run.sh PATH   inspect an existing store root
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +16,26 @@ if [[ $# -ge 1 ]]; then
   exec "$mqstore" inspect "$1"
 fi
 
-sample=data/sample
-rm -rf "$sample"
-"$mqstore" gen "$sample" --messages 200000 --body-size 1024 --topics 4 --queues 8 --segment-size 64m
-"$mqstore" inspect "$sample"
-"$mqstore" verify "$sample"
+data=data
+seconds=${BENCH_SECONDS:-3}
+mkdir -p "$data"
+rm -rf "$data"/bench-* "$data"/mqstore-bench-*
+
+# Stores without --dir are temporary directories under ./data, removed after
+# their run; the ceilings are measured there too.
+bench() { TMPDIR="$data" "$mqstore" bench --ceiling-seconds 0.5 "$@"; }
+
+echo "== put: ASYNC_FLUSH, 1 producer, ${seconds} s"
+bench --workload put --seconds "$seconds"
+echo
+echo "== put-sync: SYNC_FLUSH, 64 producers, blocking puts, ${seconds} s"
+bench --workload put-sync --seconds "$seconds"
+echo
+echo "== put-sync: 4 producers x 32 puts in flight (PutAsync), ${seconds} s, kept in $data/bench-sync"
+bench --workload put-sync --producers 4 --inflight 32 --seconds "$seconds" --dir "$data/bench-sync"
+echo
+echo "== read: the store just written, back through the engine's cursor"
+bench --workload read --dir "$data/bench-sync"
+echo
+echo "== verify $data/bench-sync"
+"$mqstore" verify "$data/bench-sync"

@@ -28,6 +28,7 @@ Result<Args> Args::Parse(const std::vector<std::string>& argv, const std::set<st
         value = argv[++i];
       }
       args.values_[name] = *value;
+      args.all_values_[name].push_back(*value);
     } else {
       return Status::InvalidArgument("unknown option --" + name);
     }
@@ -38,6 +39,12 @@ Result<Args> Args::Parse(const std::vector<std::string>& argv, const std::set<st
 std::optional<std::string> Args::Get(const std::string& flag) const {
   auto it = values_.find(flag);
   if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> Args::GetAll(const std::string& flag) const {
+  auto it = all_values_.find(flag);
+  if (it == all_values_.end()) return {};
   return it->second;
 }
 

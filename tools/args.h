@@ -22,13 +22,18 @@ class Args {
 
   const std::vector<std::string>& positional() const { return positional_; }
   bool Has(const std::string& flag) const { return values_.count(flag) > 0 || bools_.count(flag) > 0; }
+  // The flag's value; when it was given several times, the last one.
   std::optional<std::string> Get(const std::string& flag) const;
+  // Every value of a repeatable flag ("--set a=1 --set b=2"), in the order
+  // given; empty when the flag is absent.
+  std::vector<std::string> GetAll(const std::string& flag) const;
   // The flag as an integer (decimal; k/m/g suffixes for sizes), or `def`.
   Result<int64_t> GetInt(const std::string& flag, int64_t def) const;
 
  private:
   std::vector<std::string> positional_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
   std::set<std::string> bools_;
 };
 

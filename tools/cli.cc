@@ -21,6 +21,7 @@ static const char kUsage[] =
     "  verify ROOT                      check every record, CQ unit and index entry\n"
     "  query ROOT --topic T --key K     find messages by key through the index\n"
     "  gen ROOT                         write a sample commit log\n"
+    "  bench --workload W               measure the engine: put, put-sync, read, recover\n"
     "\n"
     "Run 'mqstore <command> --help' for a command's options.\n"
     "Exit codes: 0 success, 1 the data has problems, 2 usage error.\n";
@@ -39,6 +40,7 @@ int Run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (command == "verify") return RunVerify(args, io);
   if (command == "query") return RunQuery(args, io);
   if (command == "gen") return RunGen(args, io);
+  if (command == "bench") return RunBench(args, io);
   if (command == "--help" || command == "-h" || command == "help") {
     out << kUsage;
     return kExitOk;

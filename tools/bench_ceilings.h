@@ -1,0 +1,47 @@
+// Ceilings for `mqstore bench`: what the machine itself does with the same
+// record size on the same directory, measured in the same process through
+// the file interface (storage/io/file_system.h), so that an engine number
+// can be read as a fraction of what the hardware and kernel allow.
+//
+//   memcpy_mapped_msgs_per_sec  records memcpy'd into a freshly created,
+//                               preallocated and mapped (writable) 256 MiB file,
+//                               its pages faulted in before timing (as the
+//                               engine's allocator does ahead of the writer)
+//   buffered_write_mb_per_sec   pwrite of 1 MiB blocks, no sync
+//   fdatasync_p99_us            p99 of one record's write + fdatasync (the whole budget, >= 200 rounds)
+//   group_commit_msgs_per_sec   write + fdatasync of batches of B records
+//   raw_1mib_sync_msgs_per_sec  write + fdatasync of 1 MiB blocks, counted in records
+//
+// Each runs for about `seconds` (bounded by the 256 MiB scratch file, which
+// is preallocated like a segment and removed afterwards).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "format/status.h"
+#include "storage/io/file_system.h"
+
+namespace mqstore::cli::bench {
+
+inline constexpr char kMemcpyMapped[] = "memcpy_mapped_msgs_per_sec";
+inline constexpr char kBufferedWrite[] = "buffered_write_mb_per_sec";
+inline constexpr char kFdatasyncP99[] = "fdatasync_p99_us";
+inline constexpr char kGroupCommit[] = "group_commit_msgs_per_sec";
+inline constexpr char kRaw1MiBSync[] = "raw_1mib_sync_msgs_per_sec";
+
+struct CeilingSetup {
+  FileSystem* fs = &FileSystem::Default();
+  std::string dir;           // where the scratch file goes (the store's root)
+  int64_t record_size = 0;   // bytes of one stored record
+  double seconds = 1.0;      // time budget of each measurement
+};
+
+Result<double> MeasureMemcpyMapped(const CeilingSetup& setup);
+Result<double> MeasureBufferedWrite(const CeilingSetup& setup);
+Result<double> MeasureFdatasyncP99(const CeilingSetup& setup);
+// `batch` records per write + fdatasync (at least 1).
+Result<double> MeasureGroupCommit(const CeilingSetup& setup, int64_t batch);
+Result<double> MeasureRaw1MiBSync(const CeilingSetup& setup);
+
+}  // namespace mqstore::cli::bench

@@ -1,0 +1,121 @@
+// The workloads of `mqstore bench` (tools/cmd_bench.cc parses the command
+// line and prints; this runs one point of it):
+//
+//   put       N producer threads store M messages (or for S seconds) with
+//             blocking Put, or PutAsync with at most `inflight` outstanding
+//             per producer; latency per put from call to result/callback.
+//   put-sync  the same with flushDiskType=SYNC_FLUSH (group commit).
+//   read      writes a store with the put workload unless one is there,
+//             reopens it and reads the whole log through a CommitLogCursor.
+//   recover   writes a store unless one is there, leaves (or creates) the
+//             abort file and opens it: abnormal recovery, timed by the engine.
+//
+// Before the workload the ceilings (bench_ceilings.h) are measured in the
+// store's directory; the group-commit ceiling, which needs the engine's
+// group size, after it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "format/status.h"
+#include "storage/commit_log.h"
+#include "storage/latency_histogram.h"
+#include "storage/store_config.h"
+
+namespace mqstore::cli::bench {
+
+enum class Workload : uint8_t { kPut, kPutSync, kRead, kRecover };
+std::string_view WorkloadName(Workload w);
+std::optional<Workload> ParseWorkload(std::string_view name);
+
+// One run (one point of a sweep).
+struct BenchSpec {
+  Workload workload = Workload::kPut;
+  int producers = 1;
+  int64_t msg_size = 1024;       // body bytes
+  int64_t messages = 100000;     // when seconds == 0
+  double seconds = 0;            // > 0: produce for this long instead
+  int topics = 1;                // BenchTopic0..T-1
+  int queues = 8;                // queue ids 0..Q-1
+  int inflight = 0;              // > 0: PutAsync, at most this many outstanding per producer
+  std::string ack_log;           // "offset uniqKey" per PUT_OK; "" = none
+  double ceiling_seconds = 1.0;  // budget per ceiling; 0 = measure none
+  bool live_progress = false;    // redraw a progress line on the error stream
+  StoreConfig config;            // storePathRootDir is the store
+};
+
+// Names of the ratios: msgs/s over the workload's ceiling, and for one
+// producer under SYNC_FLUSH the put p99 over the fdatasync p99.
+inline constexpr char kRatioToCeiling[] = "ratio_to_ceiling";
+inline constexpr char kP99ToFdatasyncP99[] = "p99_to_fdatasync_p99";
+
+struct NamedValue {
+  std::string name;
+  double value = 0;
+};
+
+struct QueueCount {
+  std::string topic;
+  int32_t queue_id = 0;
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+};
+
+// What `read` found.
+struct ReadCheck {
+  std::vector<QueueCount> queues;
+  uint64_t written = 0;    // messages this run wrote first; 0 = an existing store was read
+  bool count_ok = true;    // read == written (when written)
+  uint64_t errors = 0;     // records that did not decode
+  std::string first_error;
+};
+
+struct BenchResult {
+  std::string workload, flush, backend, io_engine, store_dir;
+  int producers = 0;
+  int inflight = 0;
+  int64_t msg_size = 0;
+  uint64_t messages = 0;   // puts attempted / records read / records checked
+  uint64_t ok = 0;         // of which succeeded
+  uint64_t failures = 0;   // puts not PUT_OK
+  uint64_t bytes = 0;      // record bytes stored / read / checked
+  double seconds = 0;
+  LatencyHistogram::Snapshot latency_us;
+  double group_size_avg = 0;
+  uint64_t syncs = 0;
+  std::map<std::string, uint64_t> failures_by_status;
+  std::string first_failure;
+  std::vector<NamedValue> ceilings;
+  std::string ratio_ceiling;       // the ceiling msgs/s is compared with; "" = none
+  std::vector<NamedValue> ratios;  // kRatioToCeiling, kP99ToFdatasyncP99 where they apply
+  std::optional<RecoveryReport> recovery;
+  std::optional<ReadCheck> read;
+
+  double msgs_per_sec() const { return seconds > 0 ? static_cast<double>(ok) / seconds : 0.0; }
+  double mb_per_sec() const { return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0; }
+  std::optional<double> Ceiling(std::string_view name) const;
+  std::optional<double> Ratio(std::string_view name) const;
+  bool has_problems() const { return failures > 0 || (read && (!read->count_ok || read->errors > 0)); }
+};
+
+// Ceilings already measured in this process, by record size: a sweep does
+// not measure the same thing again for every point.
+struct CeilingCache {
+  std::map<int64_t, std::vector<NamedValue>> basic;
+  std::map<int64_t, double> raw_1mib_sync;
+};
+
+// Runs one point on spec.config.storePathRootDir (created if missing).
+// `err` gets the live progress line when spec.live_progress.
+Result<BenchResult> RunBenchPoint(const BenchSpec& spec, CeilingCache& cache, std::ostream& err);
+
+// Bytes of the record the put workload stores for a body of `msg_size`.
+int64_t BenchRecordSize(int64_t msg_size);
+
+}  // namespace mqstore::cli::bench

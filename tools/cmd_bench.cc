@@ -1,0 +1,498 @@
+// mqstore bench: the harness for disk and flush tuning. Parses the command
+// line into one BenchSpec per point (one, or one per --sweep value), runs
+// each in its store directory (bench_workloads.h) and prints a table, JSON
+// or an SVG plot of the sweep.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "storage/store_log.h"
+#include "tools/bench_workloads.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "tools/json_writer.h"
+#include "tools/svg_plot.h"
+#include "tools/table.h"
+
+namespace mqstore::cli {
+namespace {
+
+using bench::BenchResult;
+using bench::BenchSpec;
+
+const char kHelp[] =
+    "usage: mqstore bench --workload put|put-sync|read|recover [options]\n"
+    "\n"
+    "Measures the engine on this machine: throughput, latency percentiles, the\n"
+    "flush service's group commits, and ceilings (what plain memcpy, write and\n"
+    "fdatasync achieve on the same directory) with the ratio to them.\n"
+    "\n"
+    "workloads:\n"
+    "  put        producers store messages (ASYNC_FLUSH unless --flush sync)\n"
+    "  put-sync   the same with SYNC_FLUSH: each put waits for its group commit\n"
+    "  read       writes a store (unless --dir holds one), reopens it and reads the\n"
+    "             whole log through a cursor; checks the count\n"
+    "  recover    writes a store (unless --dir holds one), leaves the abort file\n"
+    "             and reopens it: abnormal recovery, reported in MB/s\n"
+    "\n"
+    "options:\n"
+    "  --producers N        producer threads (default 1; put-sync: 64)\n"
+    "  --msg-size B         body bytes per message (default 1024)\n"
+    "  --messages M         messages in all (default 100000)\n"
+    "  --seconds S          produce for S seconds instead of --messages\n"
+    "  --topics T           topics BenchTopic0..T-1 (default 1)\n"
+    "  --queues Q           queue ids 0..Q-1 per topic (default 8)\n"
+    "  --inflight N         PutAsync with at most N outstanding puts per producer\n"
+    "                       (default: blocking Put)\n"
+    "  --flush async|sync   flushDiskType (put-sync implies sync)\n"
+    "  --backend mmap|write writeWithoutMmap=false|true (default: the store's default)\n"
+    "  --config FILE        a broker .properties file, applied first\n"
+    "  --set key=value      any store knob (repeatable; overrides --config)\n"
+    "  --dir D              the store root (kept; read/recover reuse a store there);\n"
+    "                       default: a new directory under $TMPDIR or /tmp, removed\n"
+    "  --keep               keep the temporary store and print where it is\n"
+    "  --json               one JSON object on stdout (an array with --sweep)\n"
+    "  --ack-log FILE       append \"commitLogOffset uniqKey\" per acknowledged put,\n"
+    "                       written before the producer's next put\n"
+    "  --sweep key=v1,v2    one run per value; key: a store knob or producers,\n"
+    "                       inflight, backend, flush, msg-size\n"
+    "  --plot FILE.svg      with --sweep: msgs/s and p99 latency over the values\n"
+    "  --ceiling-seconds S  time budget of each ceiling (default 1; 0 = none)\n"
+    "\n"
+    "Exit codes: 0 success, 1 failed puts, a read mismatch or an error, 2 usage error.\n";
+
+const std::set<std::string> kValueFlags = {"workload", "producers", "msg-size", "messages", "seconds", "topics",
+                                           "queues",   "inflight",  "flush",    "backend",  "config",  "set",
+                                           "dir",      "ack-log",   "sweep",    "plot",     "ceiling-seconds"};
+const std::set<std::string> kSweepFlags = {"producers", "inflight", "backend", "flush", "msg-size"};
+
+// The value one point of a sweep gives a knob.
+struct SweepPoint {
+  std::string key, value;
+};
+
+std::optional<std::string> FlagValue(const Args& args, const SweepPoint* point, const std::string& flag) {
+  if (point != nullptr && point->key == flag) return point->value;
+  return args.Get(flag);
+}
+
+Result<int64_t> IntFlag(const Args& args, const SweepPoint* point, const std::string& flag, int64_t def, int64_t min,
+                        int64_t max) {
+  const auto text = FlagValue(args, point, flag);
+  if (!text) return def;
+  const auto v = ParseSize(*text);
+  if (!v || *v < min || *v > max)
+    return Status::InvalidArgument("--" + flag + " must be an integer in [" + std::to_string(min) + ", " +
+                                   std::to_string(max) + "], not '" + *text + "'");
+  return *v;
+}
+
+Result<double> SecondsFlag(const Args& args, const std::string& flag, double def) {
+  const auto text = args.Get(flag);
+  if (!text) return def;
+  char* end = nullptr;
+  const double v = std::strtod(text->c_str(), &end);
+  if (text->empty() || *end != '\0' || !std::isfinite(v) || v < 0 || v > 1e6)
+    return Status::InvalidArgument("--" + flag + " must be a number of seconds, not '" + *text + "'");
+  return v;
+}
+
+Status ApplySet(StoreConfig& config, const std::string& key_value) {
+  const size_t eq = key_value.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return Status::InvalidArgument("--set expects key=value, not '" + key_value + "'");
+  Status st = config.Set(key_value.substr(0, eq), key_value.substr(eq + 1));
+  return st.ok() ? st : Status::InvalidArgument("--set " + st.message());
+}
+
+// --config, then --set, then the sweep's knob, then --flush and --backend.
+Result<StoreConfig> ConfigFromArgs(const Args& args, const SweepPoint* point, bench::Workload workload) {
+  StoreConfig c;
+  if (auto path = args.Get("config")) MQ_RETURN_IF_ERROR(c.LoadPropertiesFile(*path));
+  for (const std::string& kv : args.GetAll("set")) MQ_RETURN_IF_ERROR(ApplySet(c, kv));
+  if (point != nullptr && !kSweepFlags.count(point->key)) {
+    Status st = c.Set(point->key, point->value);
+    if (!st.ok())
+      return Status::InvalidArgument("--sweep " + st.message() +
+                                     " (nor one of producers, inflight, backend, flush, msg-size)");
+  }
+  if (auto flush = FlagValue(args, point, "flush")) {
+    if (*flush != "async" && *flush != "sync")
+      return Status::InvalidArgument("--flush must be async or sync, not '" + *flush + "'");
+    if (*flush == "async" && workload == bench::Workload::kPutSync)
+      return Status::InvalidArgument("--flush async contradicts --workload put-sync");
+    c.flushDiskType = *flush == "sync" ? FlushDiskType::kSyncFlush : FlushDiskType::kAsyncFlush;
+  }
+  if (workload == bench::Workload::kPutSync) c.flushDiskType = FlushDiskType::kSyncFlush;
+  if (auto backend = FlagValue(args, point, "backend")) {
+    if (*backend != "mmap" && *backend != "write")
+      return Status::InvalidArgument("--backend must be mmap or write, not '" + *backend + "'");
+    c.writeWithoutMmap = *backend == "write";
+  }
+  c.storePathCommitLog.clear();  // the bench places the store
+  return c;
+}
+
+Status CountsFromArgs(const Args& args, const SweepPoint* point, BenchSpec& s) {
+  struct Knob { const char* name; int64_t def, min, max; int64_t* out; };
+  int64_t producers = 0, topics = 0, queues = 0, inflight = 0;
+  const int64_t default_producers = s.workload == bench::Workload::kPutSync ? 64 : 1;
+  const Knob knobs[] = {
+      {"producers", default_producers, 1, 4096, &producers},
+      {"msg-size", 1024, 0, s.config.maxMessageSize, &s.msg_size},
+      {"messages", 100000, 1, int64_t{1} << 40, &s.messages},
+      {"topics", 1, 1, 10000, &topics},
+      {"queues", 8, 1, 10000, &queues},
+      {"inflight", 0, 1, 1 << 20, &inflight},
+  };
+  for (const Knob& k : knobs) {
+    auto v = IntFlag(args, point, k.name, k.def, k.min, k.max);
+    if (!v.ok()) return v.error();
+    *k.out = *v;
+  }
+  s.producers = static_cast<int>(producers);
+  s.topics = static_cast<int>(topics);
+  s.queues = static_cast<int>(queues);
+  s.inflight = static_cast<int>(inflight);
+  return Status::Ok();
+}
+
+Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point) {
+  BenchSpec s;
+  const auto name = args.Get("workload");
+  if (!name) return Status::InvalidArgument("--workload is required: put, put-sync, read or recover");
+  const auto workload = bench::ParseWorkload(*name);
+  if (!workload) return Status::InvalidArgument("unknown workload '" + *name + "' (put, put-sync, read, recover)");
+  s.workload = *workload;
+  auto config = ConfigFromArgs(args, point, s.workload);
+  if (!config.ok()) return config.error();
+  s.config = std::move(*config);
+  MQ_RETURN_IF_ERROR(CountsFromArgs(args, point, s));
+  if (args.Has("messages") && args.Has("seconds"))
+    return Status::InvalidArgument("--messages and --seconds exclude each other");
+  auto seconds = SecondsFlag(args, "seconds", 0);
+  auto ceiling = SecondsFlag(args, "ceiling-seconds", 1);
+  if (!seconds.ok() || !ceiling.ok()) return seconds.ok() ? ceiling.error() : seconds.error();
+  if (args.Has("seconds") && *seconds <= 0) return Status::InvalidArgument("--seconds must be positive");
+  s.seconds = *seconds;
+  s.ceiling_seconds = *ceiling;
+  s.ack_log = args.Get("ack-log").value_or("");
+  return s;
+}
+
+// Everything the command line asks for, checked before anything runs.
+struct Plan {
+  std::string sweep_key;
+  std::vector<std::string> sweep_values;
+  std::vector<BenchSpec> specs;
+  std::optional<std::string> dir;
+  std::optional<std::string> plot;
+  bool keep = false;
+  bool json = false;
+};
+
+Status ParseSweep(const std::string& text, Plan& plan) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    return Status::InvalidArgument("--sweep expects key=v1,v2,..., not '" + text + "'");
+  plan.sweep_key = text.substr(0, eq);
+  for (size_t at = eq + 1; at <= text.size();) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    if (comma == at) return Status::InvalidArgument("--sweep: an empty value in '" + text + "'");
+    plan.sweep_values.push_back(text.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return Status::Ok();
+}
+
+Result<Plan> PlanFromArgs(const Args& args) {
+  if (!args.positional().empty()) return Status::InvalidArgument("unexpected argument '" + args.positional()[0] + "'");
+  Plan plan;
+  plan.dir = args.Get("dir");
+  plan.plot = args.Get("plot");
+  plan.keep = args.Has("keep");
+  plan.json = args.Has("json");
+  if (auto sweep = args.Get("sweep")) MQ_RETURN_IF_ERROR(ParseSweep(*sweep, plan));
+  if (plan.plot && plan.sweep_values.empty()) return Status::InvalidArgument("--plot needs --sweep");
+  if (plan.sweep_values.empty()) {
+    auto spec = SpecFromArgs(args, nullptr);
+    if (!spec.ok()) return spec.error();
+    plan.specs.push_back(std::move(*spec));
+  }
+  for (const std::string& value : plan.sweep_values) {
+    const SweepPoint point{plan.sweep_key, value};
+    auto spec = SpecFromArgs(args, &point);
+    if (!spec.ok()) return spec.error();
+    plan.specs.push_back(std::move(*spec));
+  }
+  return plan;
+}
+
+// ---------------------------------------------------------------------------
+// Running
+
+// Engine warnings and errors, kept until the run is over (the engine's
+// threads must not write to the caller's stream while it prints).
+class EngineLog {
+ public:
+  EngineLog() {
+    SetLogSink([this](LogLevel level, std::string_view line) {
+      if (level == LogLevel::kInfo) return;
+      std::lock_guard lock(mu_);
+      lines_.emplace_back(line);
+    });
+  }
+  ~EngineLog() { SetLogSink({}); }
+  // Prints what arrived since the last call.
+  void PrintTo(std::ostream& err) {
+    std::vector<std::string> lines;
+    {
+      std::lock_guard lock(mu_);
+      lines.swap(lines_);
+    }
+    for (const auto& l : lines) err << "mqstore bench: engine: " << l << "\n";
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+Result<std::string> MakeTempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/mqstore-bench-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) return Status::IOError("mkdtemp " + tmpl + ": " + std::strerror(errno));
+  return tmpl;
+}
+
+// One point in its directory: --dir, or a fresh temporary one removed
+// afterwards unless --keep.
+Result<BenchResult> RunPoint(const Plan& plan, BenchSpec spec, bench::CeilingCache& cache, Io io) {
+  std::string dir;
+  if (plan.dir) {
+    dir = *plan.dir;
+  } else {
+    auto temp = MakeTempDir();
+    if (!temp.ok()) return temp.error();
+    dir = *temp;
+  }
+  spec.config.storePathRootDir = dir;
+  spec.live_progress = &io.err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
+  auto result = bench::RunBenchPoint(spec, cache, io.err);
+  if (!plan.dir && !plan.keep) {
+    Status st = FileSystem::Default().RemoveAll(dir);
+    if (!st.ok()) io.err << "mqstore bench: " << st.ToString() << "\n";
+  } else if (!plan.dir) {
+    io.err << "mqstore bench: store kept at " << dir << "\n";
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+std::string Num(double v, const char* format = "%.3f") {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+std::string LatencyJson(const LatencyHistogram::Snapshot& s) {
+  return JsonLine()
+      .UInt("p50", s.Percentile(0.50))
+      .UInt("p99", s.Percentile(0.99))
+      .UInt("p999", s.Percentile(0.999))
+      .UInt("max", s.max)
+      .Raw("mean", Num(s.Mean()))
+      .Done();
+}
+
+std::string RecoveryJson(const RecoveryReport& r) {
+  const double secs = static_cast<double>(r.took.count()) / 1e6;
+  return JsonLine()
+      .UInt("records_checked", r.records_checked)
+      .UInt("bytes_checked", r.bytes_checked)
+      .Raw("took_ms", Num(secs * 1e3))
+      .Raw("mb_per_sec", Num(secs > 0 ? static_cast<double>(r.bytes_checked) / 1e6 / secs : 0.0))
+      .Bool("abnormal", r.abnormal)
+      .Int("start_offset", r.start_offset)
+      .Int("end_offset", r.end_offset)
+      .Str("stop_reason", r.stop_reason)
+      .Done();
+}
+
+std::string ReadJson(const bench::ReadCheck& c) {
+  std::string queues = "[";
+  for (const auto& q : c.queues)
+    queues += (queues.size() > 1 ? ", " : "") + JsonLine().Str("topic", q.topic).Int("queue", q.queue_id)
+                                                   .UInt("messages", q.messages).UInt("bytes", q.bytes).Done();
+  return JsonLine().UInt("written", c.written).Bool("count_ok", c.count_ok).UInt("errors", c.errors)
+      .Str("first_error", c.first_error).Raw("queues", queues + "]").Done();
+}
+
+std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
+  JsonLine j;
+  if (!plan.sweep_values.empty()) j.Str("sweep_key", plan.sweep_key).Str("sweep_value", plan.sweep_values[i]);
+  j.Str("workload", r.workload).Str("flush", r.flush).Str("backend", r.backend).Str("io_engine", r.io_engine)
+      .Int("producers", r.producers).Int("inflight", r.inflight).Int("msg_size", r.msg_size)
+      .UInt("messages", r.messages).UInt("failures", r.failures).Raw("seconds", Num(r.seconds, "%.6f"))
+      .Raw("msgs_per_sec", Num(r.msgs_per_sec(), "%.1f")).Raw("mb_per_sec", Num(r.mb_per_sec()))
+      .Raw("latency_us", LatencyJson(r.latency_us)).Raw("group_size_avg", Num(r.group_size_avg))
+      .UInt("syncs", r.syncs);
+  JsonLine ceilings, failures;
+  for (const auto& c : r.ceilings) ceilings.Raw(c.name, Num(c.value, "%.1f"));
+  for (const auto& [name, n] : r.failures_by_status) failures.UInt(name, n);
+  j.Raw("ceiling", ceilings.Done()).Str("ratio_ceiling", r.ratio_ceiling);
+  const auto ratio = r.Ratio(bench::kRatioToCeiling);
+  j.Raw(bench::kRatioToCeiling, ratio ? Num(*ratio, "%.4f") : "null");
+  for (const auto& extra : r.ratios)
+    if (extra.name != bench::kRatioToCeiling) j.Raw(extra.name, Num(extra.value, "%.4f"));
+  j.Raw("failures_by_status", failures.Done()).Str("first_failure", r.first_failure).Str("store", r.store_dir);
+  if (r.recovery) j.Raw("recovery", RecoveryJson(*r.recovery));
+  if (r.read) j.Raw("read", ReadJson(*r.read));
+  return j.Done();
+}
+
+std::vector<std::string> CeilingColumns(const std::vector<BenchResult>& results) {
+  std::vector<std::string> names;
+  for (const auto& r : results)
+    for (const auto& c : r.ceilings)
+      if (std::find(names.begin(), names.end(), c.name) == names.end()) names.push_back(c.name);
+  return names;
+}
+
+std::vector<std::string> TableRow(const BenchResult& r, const std::vector<std::string>& ceilings) {
+  const auto& l = r.latency_us;
+  std::vector<std::string> row = {
+      r.workload, r.flush, r.backend, r.io_engine.empty() ? "-" : r.io_engine, std::to_string(r.producers),
+      r.inflight > 0 ? std::to_string(r.inflight) : "-", std::to_string(r.msg_size), std::to_string(r.messages),
+      std::to_string(r.failures), Num(r.seconds, "%.2f"), Num(r.msgs_per_sec(), "%.0f"), Num(r.mb_per_sec(), "%.1f"),
+      std::to_string(l.Percentile(0.5)), std::to_string(l.Percentile(0.99)), std::to_string(l.Percentile(0.999)),
+      std::to_string(l.max), Num(r.group_size_avg, "%.1f"), std::to_string(r.syncs)};
+  for (const auto& name : ceilings) {
+    const auto v = r.Ceiling(name);
+    row.push_back(v ? Num(*v, "%.0f") : "-");
+  }
+  const auto ratio = r.Ratio(bench::kRatioToCeiling);
+  const auto p99_ratio = r.Ratio(bench::kP99ToFdatasyncP99);
+  row.push_back(ratio ? Num(*ratio, "%.3f") : "-");
+  row.push_back(p99_ratio ? Num(*p99_ratio, "%.2f") : "-");
+  return row;
+}
+
+void PrintNotes(const Plan& plan, size_t i, const BenchResult& r, std::ostream& out) {
+  const std::string who = plan.sweep_values.empty() ? "" : plan.sweep_key + "=" + plan.sweep_values[i] + ": ";
+  if (r.failures > 0) {
+    out << who << r.failures << " failed put(s):";
+    for (const auto& [name, n] : r.failures_by_status) out << " " << name << " " << n;
+    out << " (first: " << r.first_failure << ")\n";
+  }
+  if (r.read) {
+    out << who << "read " << r.messages << " messages from " << r.read->queues.size() << " queue(s)";
+    if (r.read->written > 0)
+      out << ", written " << r.read->written << (r.read->count_ok ? ": count ok" : ": COUNT MISMATCH");
+    if (r.read->errors > 0) out << "; error: " << r.read->first_error;
+    out << "\n";
+  }
+  if (r.recovery)
+    out << who << r.recovery->ToString() << " = " << Num(r.mb_per_sec(), "%.1f") << " MB/s\n";
+}
+
+void PrintTable(const Plan& plan, const std::vector<BenchResult>& results, std::ostream& out) {
+  const auto ceilings = CeilingColumns(results);
+  std::vector<std::string> header = {"workload", "flush", "backend", "io", "producers", "inflight", "msg_size",
+                                     "messages", "failures", "seconds", "msgs/s", "MB/s", "p50_us", "p99_us",
+                                     "p999_us", "max_us", "group_avg", "syncs"};
+  header.insert(header.end(), ceilings.begin(), ceilings.end());
+  header.insert(header.end(), {"ratio", "p99/fdatasync_p99"});
+  if (!plan.sweep_values.empty()) header.insert(header.begin(), plan.sweep_key);
+  Table table(header);
+  for (size_t i = 0; i < results.size(); ++i) {
+    auto row = TableRow(results[i], ceilings);
+    if (!plan.sweep_values.empty()) row.insert(row.begin(), plan.sweep_values[i]);
+    table.AddRow(std::move(row));
+  }
+  table.Print(out);
+  for (size_t i = 0; i < results.size(); ++i) PrintNotes(plan, i, results[i], out);
+  std::set<std::string> ratios;
+  for (const auto& r : results)
+    if (!r.ratio_ceiling.empty() && ratios.insert(r.ratio_ceiling).second)
+      out << "ratio = msgs/s / " << r.ratio_ceiling << "\n";
+}
+
+void PrintJson(const Plan& plan, const std::vector<BenchResult>& results, std::ostream& out) {
+  if (plan.sweep_values.empty()) {
+    out << ResultJson(plan, 0, results[0]) << "\n";
+    return;
+  }
+  out << "[";
+  for (size_t i = 0; i < results.size(); ++i) out << (i ? ", " : "") << ResultJson(plan, i, results[i]);
+  out << "]\n";
+}
+
+Status WritePlot(const Plan& plan, const std::vector<BenchResult>& results) {
+  TwoSeriesChart chart;
+  chart.title = "mqstore bench " + results[0].workload + ": " + plan.sweep_key + " sweep";
+  chart.x_title = plan.sweep_key;
+  chart.x_labels = plan.sweep_values;
+  chart.left.name = "throughput (msgs/s)";
+  chart.right.name = "p99 latency (us)";
+  for (const auto& r : results) {
+    chart.left.values.push_back(r.msgs_per_sec());
+    chart.right.values.push_back(static_cast<double>(r.latency_us.Percentile(0.99)));
+  }
+  const std::string svg = RenderTwoSeriesSvg(chart);
+  auto file = FileSystem::Default().NewSequentialFile(*plan.plot);
+  if (!file.ok()) return file.error();
+  MQ_RETURN_IF_ERROR((*file)->Append({reinterpret_cast<const uint8_t*>(svg.data()), svg.size()}));
+  return (*file)->Close();
+}
+
+}  // namespace
+
+int RunBench(const std::vector<std::string>& argv, Io io) {
+  Args args;
+  int code = 0;
+  if (!ParseOrUsage(argv, kValueFlags, {"keep", "json"}, kHelp, io, args, code)) return code;
+  auto plan = PlanFromArgs(args);
+  if (!plan.ok()) {
+    io.err << "mqstore bench: " << plan.error().message() << "\n\n" << kHelp;
+    return kExitUsage;
+  }
+  EngineLog engine_log;
+  bench::CeilingCache cache;
+  std::vector<BenchResult> results;
+  for (const BenchSpec& spec : plan->specs) {
+    auto r = RunPoint(*plan, spec, cache, io);
+    engine_log.PrintTo(io.err);
+    if (!r.ok()) {
+      io.err << "mqstore bench: " << r.error().ToString() << "\n";
+      return kExitDataProblem;
+    }
+    results.push_back(std::move(*r));
+  }
+  plan->json ? PrintJson(*plan, results, io.out) : PrintTable(*plan, results, io.out);
+  if (plan->plot) {
+    if (Status st = WritePlot(*plan, results); !st.ok()) {
+      io.err << "mqstore bench: --plot: " << st.ToString() << "\n";
+      return kExitDataProblem;
+    }
+  }
+  for (const auto& r : results)
+    if (r.has_problems()) return kExitDataProblem;
+  return kExitOk;
+}
+
+}  // namespace mqstore::cli
