@@ -9,9 +9,7 @@ CommitLogOptions LogOptionsFrom(const StoreConfig& c) {
   CommitLogOptions o;
   o.dir = c.CommitLogDir();
   o.segment_size = c.mappedFileSizeCommitLog;
-  // The transient store pool (appends into pooled buffers, committed on an
-  // interval, readers see committed bytes) is what the write backend does.
-  o.backend = c.writeWithoutMmap || c.transientStorePoolEnable ? WriteBackend::kWrite : WriteBackend::kMmap;
+  o.backend = c.UsesWriteBackend() ? WriteBackend::kWrite : WriteBackend::kMmap;
   o.append_buffer_bytes = static_cast<size_t>(c.appendBufferSize);
   o.warm = c.warmMapedFileEnable;
   o.prefault_ahead = c.prefaultAheadBytes;

@@ -51,6 +51,15 @@ Setter Flag(bool StoreConfig::*field) {
   };
 }
 
+Setter OptionalFlag(std::optional<bool> StoreConfig::*field) {
+  return [field](StoreConfig& c, std::string_view v) -> Status {
+    if (EqualsIgnoreCase(v, "true")) c.*field = true;
+    else if (EqualsIgnoreCase(v, "false")) c.*field = false;
+    else return BadValue(v, "true or false");
+    return Status::Ok();
+  };
+}
+
 Setter Text(std::string StoreConfig::*field) {
   return [field](StoreConfig& c, std::string_view v) -> Status {
     c.*field = std::string(v);
@@ -98,7 +107,7 @@ const std::vector<std::pair<std::string_view, Setter>>& Knobs() {
       MQ_KNOB(commitCommitLogLeastPages, Number),
       MQ_KNOB(commitCommitLogThoroughInterval, Number),
       MQ_KNOB(warmMapedFileEnable, Flag),
-      MQ_KNOB(writeWithoutMmap, Flag),
+      MQ_KNOB(writeWithoutMmap, OptionalFlag),
       MQ_KNOB(appendBufferSize, Number),
       {"flushIoEngine", Choice(&StoreConfig::flushIoEngine, std::vector<std::pair<std::string_view, FlushIoEngine>>{
                                                                 {"auto", FlushIoEngine::kAuto},
@@ -184,6 +193,11 @@ bool Continues(std::string_view line) {
 std::string StoreConfig::DefaultRootDir() {
   const char* home = std::getenv("HOME");
   return JoinPath(home != nullptr && *home != '\0' ? home : ".", "store");
+}
+
+bool StoreConfig::UsesWriteBackend() const {
+  if (transientStorePoolEnable) return true;
+  return writeWithoutMmap.value_or(flushDiskType == FlushDiskType::kSyncFlush);
 }
 
 std::string StoreConfig::CommitLogDir() const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,10 +49,10 @@ struct StoreConfig {
   bool warmMapedFileEnable = false;
   // Write backend (RocketMQ 5.x's name): true = records are collected in a
   // user-space append buffer and written with pwrite; false = memcpy into a
-  // shared mapping. Default false: the mapping put 2.1x faster for async
-  // puts in bench/store_bench (bench/RESULTS.md); Step 3 revisits it for
-  // SYNC_FLUSH, where explicit writes win.
-  bool writeWithoutMmap = false;
+  // shared mapping. Unset, it follows flushDiskType, as measured
+  // (bench/RESULTS.md): the mapping for ASYNC_FLUSH (async puts 2.1x
+  // faster), explicit writes for SYNC_FLUSH (group commit 2-3x faster).
+  std::optional<bool> writeWithoutMmap;
   // mqstore only: bytes of the write backend's append ring, and how far the
   // mmap backend faults pages in ahead of the writer (0 = off).
   int64_t appendBufferSize = 16LL << 20;
@@ -97,6 +98,10 @@ struct StoreConfig {
   bool cleanFileForciblyEnable = true;
   int32_t diskSpaceWarningLevelRatio = 90;
   int32_t diskSpaceCleanForciblyRatio = 85;
+
+  // The write backend is used: writeWithoutMmap if set, else SYNC_FLUSH;
+  // always with transientStorePoolEnable (which is what that backend does).
+  bool UsesWriteBackend() const;
 
   // What the getters of MessageStoreConfig return.
   std::string CommitLogDir() const;

@@ -350,7 +350,7 @@ void Collect(const PutRun& run, const States& states, Clock::time_point start, B
 
 // How the store really ran.
 void FillStoreFacts(const StoreStats& stats, const StoreConfig& config, BenchResult& r) {
-  r.backend = !stats.backend.empty() ? stats.backend : (config.writeWithoutMmap ? "write" : "mmap");
+  r.backend = !stats.backend.empty() ? stats.backend : (config.UsesWriteBackend() ? "write" : "mmap");
   r.io_engine = stats.flush.io_engine;
   r.flush = config.flushDiskType == FlushDiskType::kSyncFlush ? "sync" : "async";
   r.group_size_avg = stats.flush.group_size_avg();

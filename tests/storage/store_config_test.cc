@@ -92,3 +92,21 @@ TEST(StoreConfig, LoadsAFile) {
 
 }  // namespace
 }  // namespace mqstore
+
+namespace mqstore {
+namespace {
+
+TEST(StoreConfigBackendTest, WriteBackendFollowsFlushDiskTypeUnlessSet) {
+  StoreConfig c;
+  EXPECT_FALSE(c.UsesWriteBackend()) << "ASYNC_FLUSH: the mapping";
+  ASSERT_TRUE(c.Set("flushDiskType", "SYNC_FLUSH").ok());
+  EXPECT_TRUE(c.UsesWriteBackend()) << "SYNC_FLUSH: explicit writes";
+  ASSERT_TRUE(c.Set("writeWithoutMmap", "false").ok());
+  EXPECT_FALSE(c.UsesWriteBackend()) << "an operator's explicit choice wins";
+  ASSERT_TRUE(c.Set("transientStorePoolEnable", "true").ok());
+  EXPECT_TRUE(c.UsesWriteBackend()) << "the transient store pool is the write backend";
+  EXPECT_FALSE(c.Set("writeWithoutMmap", "maybe").ok());
+}
+
+}  // namespace
+}  // namespace mqstore
