@@ -2,7 +2,7 @@
 # Setup, Release build, then the main job:
 #   scripts/run.sh        the default bench profile on ./data (about 15 s after the build):
 #                         put (ASYNC_FLUSH, 1 producer), put-sync (64 producers),
-#                         put-sync with 4 producers x 32 puts in flight (kept in
+#                         put-sync with 4 producers x 256 puts in flight (kept in
 #                         ./data/bench-sync), read of that store, and verify of it
 #   scripts/run.sh PATH   inspect an existing store root
 set -euo pipefail
@@ -31,8 +31,8 @@ echo
 echo "== put-sync: SYNC_FLUSH, 64 producers, blocking puts, ${seconds} s"
 bench --workload put-sync --seconds "$seconds"
 echo
-echo "== put-sync: 4 producers x 32 puts in flight (PutAsync), ${seconds} s, kept in $data/bench-sync"
-bench --workload put-sync --producers 4 --inflight 32 --seconds "$seconds" --dir "$data/bench-sync"
+echo "== put-sync: 4 producers x 256 puts in flight (PutAsync), ${seconds} s, kept in $data/bench-sync"
+bench --workload put-sync --producers 4 --inflight 256 --seconds "$seconds" --dir "$data/bench-sync"
 echo
 echo "== read: the store just written, back through the engine's cursor"
 bench --workload read --dir "$data/bench-sync"
