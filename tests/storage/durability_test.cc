@@ -71,10 +71,17 @@ void ExpectAllAcknowledgedPresent(MessageStore& store, const std::vector<Ack>& a
   _exit(0);
 }
 
-std::vector<Ack> ReadAcks(int fd) {
+// Reads "offset key" lines until the writer's end of the pipe closes.
+// `on_first` runs once the first bytes arrived (the store is open and
+// acknowledging by then).
+template <typename OnFirst>
+std::vector<Ack> ReadAcks(int fd, OnFirst on_first) {
   std::string text;
   char buf[65536];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) {
+    if (text.empty()) on_first();
+    text.append(buf, static_cast<size_t>(n));
+  }
   std::vector<Ack> acks;
   std::istringstream in(text);
   Ack a;
@@ -101,17 +108,20 @@ TEST_P(SyncFlushKillTest, EveryAcknowledgedPutSurvivesSigkill) {
       RunAckingWriter(config, round, fds[1]);
     }
     close(fds[1]);
-    // Kill at a random moment: 20 to 300 ms in, while acks stream.
-    std::thread killer([&, delay = 20 + rng() % 280] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-      kill(pid, SIGKILL);
+    // Kill at a random moment while acks stream: 0 to 250 ms after the first.
+    std::thread killer;
+    std::vector<Ack> acks = ReadAcks(fds[0], [&, delay = rng() % 250] {
+      killer = std::thread([pid, delay] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        kill(pid, SIGKILL);
+      });
     });
-    std::vector<Ack> acks = ReadAcks(fds[0]);  // until the child's end closes
-    killer.join();
+    if (killer.joinable()) killer.join();
     int status = 0;
     waitpid(pid, &status, 0);
     close(fds[0]);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself: " << status;
+    ASSERT_FALSE(acks.empty());
     total_acks += acks.size();
     auto store = MessageStore::Open(config);
     ASSERT_TRUE(store.ok()) << store.error().ToString();
@@ -161,7 +171,17 @@ PowerLossRun PutUntilPowerLoss(FaultInjectionFileSystem& fs, const StoreConfig& 
         }
       }
     });
-  std::this_thread::sleep_for(std::chrono::milliseconds(10 + rng() % 60));
+  // Power goes at a random moment once puts are being acknowledged (a
+  // sanitizer build may take a while to get there).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mu);
+      if (!run.acked.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 60));
   fs.FailAllMutatingCalls(true);  // power lost: nothing more reaches the disk
   run.flushed_at_crash = (*store)->Stats().flushed_offset;
   stop = true;
