@@ -101,7 +101,10 @@ TEST_P(FlushServiceTest, OneSyncAnswersEveryPutWaitingForIt) {
   for (auto& t : threads) t.join();
   ASSERT_EQ(ok.load(), kThreads * kPuts);
   const FlushStats s = store->Stats().flush;
-  EXPECT_EQ(s.waits_completed, static_cast<uint64_t>(kThreads * kPuts));
+  // A put whose record a sync already covered by the time it asked to wait
+  // returns at once and is not counted; nearly all must have waited.
+  EXPECT_LE(s.waits_completed, static_cast<uint64_t>(kThreads * kPuts));
+  EXPECT_GE(s.waits_completed, static_cast<uint64_t>(kThreads * kPuts * 9 / 10));
   EXPECT_LT(s.group_commits, s.waits_completed) << "some syncs must have answered several puts";
   EXPECT_GT(s.group_size_avg(), 1.0);
   EXPECT_GT(s.sync_latency_us.count, 0u);
