@@ -141,7 +141,8 @@ TEST_P(FlushServiceTest, WaitFalsePropertyDoesNotWaitInSyncFlush) {
   ASSERT_TRUE(props.ok());
   m.properties = *props;
   ASSERT_TRUE(store->Put(m.message()).ok());
-  Message no_wait = test::OwnedMessage("T", 0, 100, "flag").message();
+  const test::OwnedMessage flagged("T", 0, 100, "flag");
+  Message no_wait = flagged.message();
   no_wait.flush_wait = FlushWait::kNoWait;
   ASSERT_TRUE(store->Put(no_wait).ok());
   EXPECT_EQ(store->Stats().flush.waits_completed, 0u) << "neither put waited for a sync";
@@ -156,7 +157,8 @@ TEST_P(FlushServiceTest, WaitForFlushFlagMakesAnAsyncFlushPutDurable) {
   const PutResult plain = store->Put(test::OwnedMessage("T", 0, 100, "plain").message());
   ASSERT_TRUE(plain.ok());
   EXPECT_LT(store->Stats().flushed_offset, plain.wrote_offset + plain.wrote_bytes) << "async: not flushed yet";
-  Message m = test::OwnedMessage("T", 0, 100, "durable").message();
+  const test::OwnedMessage durable("T", 0, 100, "durable");
+  Message m = durable.message();
   m.flush_wait = FlushWait::kWait;
   const PutResult r = store->Put(m);
   ASSERT_TRUE(r.ok());
