@@ -39,7 +39,7 @@ CliResult Cli(std::vector<std::string> args) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* cmd : {"inspect", "dump", "verify", "query", "gen"}) {
+  for (const char* cmd : {"inspect", "dump", "verify", "query", "gen", "bench"}) {
     const CliResult r = Cli({cmd, "--help"});
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("usage: mqstore " + std::string(cmd)), std::string::npos) << cmd;
