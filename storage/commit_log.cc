@@ -336,8 +336,9 @@ CommitLog::WriteMark CommitLog::MarkNow() const {
   return mark;
 }
 
-CommitLog::SyncPlan CommitLog::PlanSync(const WriteMark& mark, int least_pages) const {
-  SyncPlan plan;
+void CommitLog::PlanSync(const WriteMark& mark, int least_pages, SyncPlan& plan) const {
+  plan.files.clear();
+  plan.store_timestamp = 0;
   int64_t at = FlushedOffset();
   plan.target = at;
   while (true) {
@@ -355,7 +356,6 @@ CommitLog::SyncPlan CommitLog::PlanSync(const WriteMark& mark, int least_pages) 
     at = plan.target = segment->end_offset();
   }
   if (plan.target >= mark.wrote) plan.store_timestamp = mark.store_timestamp;
-  return plan;
 }
 
 void CommitLog::SyncDone(const SyncPlan& plan) {

@@ -141,7 +141,8 @@ class CommitLog {
     int64_t target = 0;           // FlushedOffset() once every file synced
     int64_t store_timestamp = 0;  // of the last record below target; 0 if not known
   };
-  SyncPlan PlanSync(const WriteMark& mark, int least_pages) const;
+  // Fills `plan` (its vector is reused, so a steady flush allocates nothing).
+  void PlanSync(const WriteMark& mark, int least_pages, SyncPlan& plan) const;
   // Every file of the plan was synced: moves the flushed positions.
   void SyncDone(const SyncPlan& plan);
   // A failed sync: nothing more is written or claimed durable.

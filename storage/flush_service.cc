@@ -243,7 +243,7 @@ Status FlushService::CommitRing() {
 Result<bool> FlushService::BeginSync(int least_pages, InflightSync& sync) {
   const CommitLog::WriteMark mark = log_.MarkNow();
   MQ_RETURN_IF_ERROR(CommitRing());
-  sync.plan = log_.PlanSync(mark, least_pages);
+  log_.PlanSync(mark, least_pages, sync.plan);
   sync.tickets.clear();
   if (sync.plan.files.empty()) {
     log_.SyncDone(sync.plan);  // only whole segments already synced
@@ -270,6 +270,7 @@ Status FlushService::FinishSync(InflightSync& sync) {
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sync.began).count()));
   log_.SyncDone(sync.plan);
   if (sync.plan.store_timestamp > 0) checkpoint_.set_physic_msg_timestamp(sync.plan.store_timestamp);
+  sync.plan.files.clear();  // unpins the segments; keeps the capacity
   return Status::Ok();
 }
 
