@@ -144,17 +144,8 @@ class MessagePool {
   // The record the store writes for message 0 (the same size as every other).
   std::vector<uint8_t> Record() const {
     const Message& m = messages_[0];
-    MessageRecordFields f;
-    f.topic = m.topic;
-    f.queue_id = m.queue_id;
-    f.body = m.body;
-    f.properties = m.properties;
-    f.born_timestamp = m.born_timestamp;
-    f.born_host = m.born_host;
-    f.store_host = m.store_host;
-    f.version = VersionForTopic(m.topic);
     std::vector<uint8_t> out;
-    Check(EncodeRecordTo(f, out).ok(), "EncodeRecordTo");
+    Check(EncodeRecordTo(RecordFieldsOf(m), out).ok(), "EncodeRecordTo");
     PatchAppendFields(out.data(), 1, 1, 1700000000123);
     return out;
   }

@@ -14,23 +14,6 @@ namespace {
 
 constexpr int64_t kPageSize = 4096;
 
-MessageRecordFields FieldsFor(const Message& m, bool auto_version) {
-  MessageRecordFields f;
-  f.topic = m.topic;
-  f.queue_id = m.queue_id;
-  f.flag = m.flag;
-  f.sys_flag = m.sys_flag;
-  f.born_timestamp = m.born_timestamp;
-  f.born_host = m.born_host;
-  f.store_host = m.store_host;
-  f.reconsume_times = m.reconsume_times;
-  f.prepared_transaction_offset = m.prepared_transaction_offset;
-  f.body = m.body;
-  f.properties = m.properties;
-  f.version = auto_version ? VersionForTopic(m.topic) : MessageVersion::kV1;
-  return f;
-}
-
 PutStatus StatusFor(EncodeErrc e) {
   return e == EncodeErrc::kPropertiesTooLong ? PutStatus::kPropertiesSizeExceeded : PutStatus::kMessageIllegal;
 }
@@ -151,7 +134,7 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
     if (m.topic.empty()) return Refuse(PutStatus::kMessageIllegal, "empty topic");
     if (!options_.auto_message_version && m.topic.size() > 127)
       return Refuse(PutStatus::kMessageIllegal, "topic longer than 127 bytes needs autoMessageVersionOnTopicLen");
-    auto size = EncodeRecordTo(FieldsFor(m, options_.auto_message_version), buffer, options_.limits);
+    auto size = EncodeRecordTo(RecordFieldsOf(m, options_.auto_message_version), buffer, options_.limits);
     if (!size.ok()) return Refuse(StatusFor(size.error().code), size.error().ToString());
   }
   if (static_cast<int64_t>(buffer.size()) + kEndFileMinBlankLength > options_.segment_size)

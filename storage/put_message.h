@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "format/message_id.h"
+#include "format/message_record.h"
 #include "format/socket_address.h"
 
 namespace mqstore {
@@ -48,6 +49,11 @@ enum class PutStatus : uint8_t {
   kOsPageCacheBusy,
   kUnknownError,
 };
+
+// The record fields of a message as the store encodes them (it patches
+// offsets and store time in later). `auto_version`: v2 for topics over 127
+// bytes (autoMessageVersionOnTopicLen), else always v1.
+MessageRecordFields RecordFieldsOf(const Message& m, bool auto_version = true);
 
 // RocketMQ's enum name, e.g. "PUT_OK".
 std::string_view PutStatusName(PutStatus s);

@@ -604,14 +604,7 @@ int64_t BenchRecordSize(int64_t msg_size) {
   const std::vector<uint8_t> body = Body(msg_size);
   MessageMaker maker(topics, 1, 1, body, 0, 0);
   const Message& m = maker.Make(100000);  // a typical KEYS length
-  MessageRecordFields f;
-  f.topic = m.topic;
-  f.body = m.body;
-  f.properties = m.properties;
-  f.born_host = m.born_host;
-  f.store_host = m.store_host;
-  f.version = VersionForTopic(m.topic);
-  auto size = EncodedRecordSize(f);
+  auto size = EncodedRecordSize(RecordFieldsOf(m));
   return size.ok() ? *size : msg_size;
 }
 

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <random>
 #include <sstream>
+#include <string_view>
 
 namespace mqstore::test {
 
@@ -62,10 +63,19 @@ class Parser {
     if (t_.compare(pos_, 4, "true") == 0) { pos_ += 4; j.kind = Json::Kind::kBool; j.b = true; return j; }
     if (t_.compare(pos_, 5, "false") == 0) { pos_ += 5; j.kind = Json::Kind::kBool; return j; }
     if (t_.compare(pos_, 4, "null") == 0) { pos_ += 4; return j; }
-    j.kind = Json::Kind::kInt;
-    size_t used = 0;
-    j.i = std::stoll(t_.substr(pos_), &used);
-    pos_ += used;
+    const char* begin = t_.c_str() + pos_;
+    char* end = nullptr;
+    j.d = std::strtod(begin, &end);
+    if (end == begin) return Fail("not a value");
+    const std::string_view literal(begin, static_cast<size_t>(end - begin));
+    if (literal.find_first_of(".eE") == std::string_view::npos) {
+      j.kind = Json::Kind::kInt;
+      j.i = std::stoll(std::string(literal));
+    } else {
+      j.kind = Json::Kind::kDouble;
+      j.i = static_cast<int64_t>(j.d);
+    }
+    pos_ += literal.size();
     return j;
   }
 

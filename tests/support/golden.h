@@ -22,12 +22,14 @@ std::string GoldenDir();
 
 std::vector<uint8_t> ReadFileBytes(const std::string& path);
 
-// A parsed JSON value: enough for the golden files (objects, arrays,
-// strings, integers, booleans, null).
+// A parsed JSON value: enough for the golden files and the CLI's output
+// (objects, arrays, strings, numbers, booleans, null). A number is kInt when
+// written as an integer (exact in `i`), else kDouble; `d` holds it either way.
 struct Json {
-  enum class Kind { kNull, kBool, kInt, kString, kArray, kObject } kind = Kind::kNull;
+  enum class Kind { kNull, kBool, kInt, kDouble, kString, kArray, kObject } kind = Kind::kNull;
   bool b = false;
   int64_t i = 0;
+  double d = 0;
   std::string s;
   std::vector<Json> array;
   // Object members in file order (two vectors: a vector of pairs would need

@@ -14,128 +14,15 @@
 
 #include "storage/message_store.h"
 #include "tests/support/golden.h"
+#include "tests/tools/cli_test_util.h"
 #include "tools/cli.h"
 
 namespace mqstore {
 namespace {
 
-// ---------------------------------------------------------------------------
-// A JSON reader with numbers as doubles (the bench prints fractions).
-struct J {
-  enum class Kind { kNull, kBool, kNum, kStr, kArr, kObj } kind = Kind::kNull;
-  bool b = false;
-  double n = 0;
-  std::string s;
-  std::vector<J> items;             // array elements, or object values
-  std::vector<std::string> keys;    // object keys, parallel to items
-
-  bool Has(const std::string& k) const { return std::find(keys.begin(), keys.end(), k) != keys.end(); }
-  const J& operator[](const std::string& k) const {
-    static const J kMissing;
-    const auto it = std::find(keys.begin(), keys.end(), k);
-    if (it == keys.end()) {
-      ADD_FAILURE() << "no key " << k;
-      return kMissing;
-    }
-    return items[static_cast<size_t>(it - keys.begin())];
-  }
-};
-
-class JsonReader {
- public:
-  explicit JsonReader(const std::string& t) : t_(t) {}
-  J Document() {
-    J v = Value();
-    Skip();
-    EXPECT_EQ(pos_, t_.size()) << "trailing bytes in " << t_;
-    return v;
-  }
-
- private:
-  void Skip() {
-    while (pos_ < t_.size() && std::isspace(static_cast<unsigned char>(t_[pos_]))) ++pos_;
-  }
-  bool Eat(char c) {
-    Skip();
-    if (pos_ >= t_.size() || t_[pos_] != c) return false;
-    ++pos_;
-    return true;
-  }
-  std::string String() {
-    std::string out;
-    ++pos_;  // opening quote
-    while (pos_ < t_.size() && t_[pos_] != '"') {
-      if (t_[pos_] == '\\') ++pos_;  // good enough: the bench's strings hold no escapes we check
-      out += t_[pos_++];
-    }
-    ++pos_;
-    return out;
-  }
-  J Value() {
-    Skip();
-    J j;
-    if (pos_ >= t_.size()) {
-      ADD_FAILURE() << "unexpected end of " << t_;
-      return j;
-    }
-    const char c = t_[pos_];
-    if (c == '{' || c == '[') return Container(c == '{');
-    if (c == '"') {
-      j.kind = J::Kind::kStr;
-      j.s = String();
-      return j;
-    }
-    for (const char* word : {"true", "false", "null"})
-      if (t_.compare(pos_, std::strlen(word), word) == 0) {
-        pos_ += std::strlen(word);
-        j.kind = word[0] == 'n' ? J::Kind::kNull : J::Kind::kBool;
-        j.b = word[0] == 't';
-        return j;
-      }
-    char* end = nullptr;
-    j.kind = J::Kind::kNum;
-    j.n = std::strtod(t_.c_str() + pos_, &end);
-    if (end == t_.c_str() + pos_) ADD_FAILURE() << "bad JSON at " << pos_ << ": " << t_;
-    pos_ = static_cast<size_t>(end - t_.c_str());
-    return j;
-  }
-  J Container(bool object) {
-    J j;
-    j.kind = object ? J::Kind::kObj : J::Kind::kArr;
-    ++pos_;
-    if (Eat(object ? '}' : ']')) return j;
-    do {
-      if (object) {
-        Skip();
-        j.keys.push_back(String());
-        EXPECT_TRUE(Eat(':')) << t_;
-      }
-      j.items.push_back(Value());
-    } while (Eat(','));
-    EXPECT_TRUE(Eat(object ? '}' : ']')) << "at " << pos_ << ": " << t_;
-    return j;
-  }
-  const std::string& t_;
-  size_t pos_ = 0;
-};
-
-J ParseJ(const std::string& text) { return JsonReader(text).Document(); }
-
-// ---------------------------------------------------------------------------
-
-struct CliResult {
-  int code;
-  std::string out, err;
-};
-
-CliResult Cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "mqstore");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  const int code = cli::Run(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using test::Cli;
+using test::CliResult;
+using J = test::Json;
 
 // `bench` with small segments and short ceilings, plus `extra`.
 CliResult Bench(const std::string& workload, std::vector<std::string> extra) {
@@ -149,7 +36,7 @@ J BenchJson(const std::string& workload, std::vector<std::string> extra) {
   extra.push_back("--json");
   const CliResult r = Bench(workload, extra);
   EXPECT_EQ(r.code, 0) << r.err << r.out;
-  return ParseJ(r.out);
+  return test::ParseJson(r.out);
 }
 
 void ExpectCommonKeys(const J& j, double messages) {
@@ -157,19 +44,19 @@ void ExpectCommonKeys(const J& j, double messages) {
                           "msgs_per_sec", "mb_per_sec", "latency_us", "group_size_avg", "syncs", "failures",
                           "ceiling", "ratio_to_ceiling"})
     EXPECT_TRUE(j.Has(key)) << key;
-  EXPECT_EQ(j["messages"].n, messages);
-  EXPECT_EQ(j["failures"].n, 0);
-  EXPECT_EQ(j["msg_size"].n, 128);
-  EXPECT_GT(j["msgs_per_sec"].n, 0);
-  EXPECT_GT(j["mb_per_sec"].n, 0);
-  EXPECT_GT(j["seconds"].n, 0);
+  EXPECT_EQ(j["messages"].d, messages);
+  EXPECT_EQ(j["failures"].d, 0);
+  EXPECT_EQ(j["msg_size"].d, 128);
+  EXPECT_GT(j["msgs_per_sec"].d, 0);
+  EXPECT_GT(j["mb_per_sec"].d, 0);
+  EXPECT_GT(j["seconds"].d, 0);
   EXPECT_TRUE(j["backend"].s == "mmap" || j["backend"].s == "write") << j["backend"].s;
   for (const char* p : {"p50", "p99", "p999", "max"}) EXPECT_TRUE(j["latency_us"].Has(p)) << p;
-  EXPECT_LE(j["latency_us"]["p50"].n, j["latency_us"]["p99"].n);
-  EXPECT_LE(j["latency_us"]["p99"].n, j["latency_us"]["max"].n);
+  EXPECT_LE(j["latency_us"]["p50"].d, j["latency_us"]["p99"].d);
+  EXPECT_LE(j["latency_us"]["p99"].d, j["latency_us"]["max"].d);
   for (const char* c : {"memcpy_mapped_msgs_per_sec", "buffered_write_mb_per_sec", "fdatasync_p99_us"}) {
     EXPECT_TRUE(j["ceiling"].Has(c)) << c;
-    EXPECT_GT(j["ceiling"][c].n, 0) << c;
+    EXPECT_GT(j["ceiling"][c].d, 0) << c;
   }
 }
 
@@ -189,49 +76,49 @@ TEST(Bench, PutReportsThroughputLatencyAndTheMemcpyCeiling) {
   EXPECT_EQ(j["workload"].s, "put");
   EXPECT_EQ(j["flush"].s, "async");
   EXPECT_EQ(j["backend"].s, "write");
-  EXPECT_EQ(j["producers"].n, 1);
+  EXPECT_EQ(j["producers"].d, 1);
   EXPECT_EQ(j["ratio_ceiling"].s, "memcpy_mapped_msgs_per_sec");
-  EXPECT_GT(j["ratio_to_ceiling"].n, 0);
+  EXPECT_GT(j["ratio_to_ceiling"].d, 0);
 }
 
 TEST(Bench, PutSyncGroupCommitsAgainstTheGroupCommitCeiling) {
   const J j = BenchJson("put-sync", {"--messages", "2000", "--producers", "4"});
   ExpectCommonKeys(j, 2000);
   EXPECT_EQ(j["flush"].s, "sync");
-  EXPECT_EQ(j["producers"].n, 4);
-  EXPECT_GT(j["syncs"].n, 0);
-  EXPECT_GE(j["group_size_avg"].n, 1);
-  EXPECT_GT(j["ceiling"]["group_commit_msgs_per_sec"].n, 0);
+  EXPECT_EQ(j["producers"].d, 4);
+  EXPECT_GT(j["syncs"].d, 0);
+  EXPECT_GE(j["group_size_avg"].d, 1);
+  EXPECT_GT(j["ceiling"]["group_commit_msgs_per_sec"].d, 0);
   EXPECT_EQ(j["ratio_ceiling"].s, "group_commit_msgs_per_sec");
-  EXPECT_GT(j["ratio_to_ceiling"].n, 0);
+  EXPECT_GT(j["ratio_to_ceiling"].d, 0);
   EXPECT_FALSE(j.Has("p99_to_fdatasync_p99")) << "only for one producer";
 }
 
 TEST(Bench, PutSyncInflightAgainstTheRaw1MiBSyncCeiling) {
   const J j = BenchJson("put-sync", {"--messages", "2000", "--producers", "2", "--inflight", "8"});
   ExpectCommonKeys(j, 2000);
-  EXPECT_EQ(j["inflight"].n, 8);
-  EXPECT_GT(j["ceiling"]["raw_1mib_sync_msgs_per_sec"].n, 0);
+  EXPECT_EQ(j["inflight"].d, 8);
+  EXPECT_GT(j["ceiling"]["raw_1mib_sync_msgs_per_sec"].d, 0);
   EXPECT_EQ(j["ratio_ceiling"].s, "raw_1mib_sync_msgs_per_sec");
-  EXPECT_GT(j["ratio_to_ceiling"].n, 0);
+  EXPECT_GT(j["ratio_to_ceiling"].d, 0);
 }
 
 TEST(Bench, ReadCountsWhatWasWrittenAndReusesAStore) {
   const J j = BenchJson("read", {"--messages", "2000", "--topics", "2", "--queues", "3"});
   ExpectCommonKeys(j, 2000);
-  EXPECT_EQ(j["read"]["written"].n, 2000);
+  EXPECT_EQ(j["read"]["written"].d, 2000);
   EXPECT_TRUE(j["read"]["count_ok"].b);
   const J& queues = j["read"]["queues"];
-  ASSERT_EQ(queues.items.size(), 6u);
+  ASSERT_EQ(queues.array.size(), 6u);
   double sum = 0;
-  for (const J& q : queues.items) sum += q["messages"].n;
+  for (const J& q : queues.array) sum += q["messages"].d;
   EXPECT_EQ(sum, 2000);
 
   test::TempDir tmp;
   ASSERT_EQ(Bench("put", {"--messages", "500", "--dir", tmp.path()}).code, 0);
   const J again = BenchJson("read", {"--dir", tmp.path()});
-  EXPECT_EQ(again["messages"].n, 500) << "an existing store is read, not written";
-  EXPECT_EQ(again["read"]["written"].n, 0);
+  EXPECT_EQ(again["messages"].d, 500) << "an existing store is read, not written";
+  EXPECT_EQ(again["read"]["written"].d, 0);
 }
 
 TEST(Bench, RecoverChecksEveryRecordAbnormally) {
@@ -240,8 +127,8 @@ TEST(Bench, RecoverChecksEveryRecordAbnormally) {
   const J& rec = j["recovery"];
   for (const char* key : {"records_checked", "bytes_checked", "took_ms", "mb_per_sec", "abnormal"})
     EXPECT_TRUE(rec.Has(key)) << key;
-  EXPECT_EQ(rec["records_checked"].n, 2000);
-  EXPECT_GT(rec["bytes_checked"].n, 2000 * 128);
+  EXPECT_EQ(rec["records_checked"].d, 2000);
+  EXPECT_GT(rec["bytes_checked"].d, 2000 * 128);
   EXPECT_TRUE(rec["abnormal"].b);
   EXPECT_EQ(j["ratio_to_ceiling"].kind, J::Kind::kNull);
 }
@@ -288,12 +175,12 @@ TEST(Bench, SweepGivesOnePointPerValueAndAPlot) {
   const std::string svg = tmp.path() + "/sweep.svg";
   const CliResult r = Bench("put-sync", {"--messages", "200", "--sweep", "producers=1,2", "--json", "--plot", svg});
   ASSERT_EQ(r.code, 0) << r.err;
-  const J j = ParseJ(r.out);
-  ASSERT_EQ(j.kind, J::Kind::kArr);
-  ASSERT_EQ(j.items.size(), 2u);
-  EXPECT_EQ(j.items[0]["sweep_value"].s, "1");
-  EXPECT_EQ(j.items[1]["producers"].n, 2);
-  EXPECT_GT(j.items[0]["p99_to_fdatasync_p99"].n, 0) << "one producer put-sync compares with fdatasync";
+  const J j = test::ParseJson(r.out);
+  ASSERT_EQ(j.kind, J::Kind::kArray);
+  ASSERT_EQ(j.array.size(), 2u);
+  EXPECT_EQ(j.array[0]["sweep_value"].s, "1");
+  EXPECT_EQ(j.array[1]["producers"].d, 2);
+  EXPECT_GT(j.array[0]["p99_to_fdatasync_p99"].d, 0) << "one producer put-sync compares with fdatasync";
   std::ifstream in(svg);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text.rfind("<svg", 0), 0u);
@@ -315,10 +202,10 @@ TEST(Bench, FailedPutsAreCountedByStatusAndTheRunGoesOn) {
     if (std::string(inflight) != "0") args.insert(args.end(), {"--inflight", inflight});
     const CliResult r = Bench("put", args);
     EXPECT_EQ(r.code, 1) << "failed puts are a problem";
-    const J j = ParseJ(r.out);
-    EXPECT_EQ(j["messages"].n, 50) << inflight;
-    EXPECT_EQ(j["failures"].n, 50);
-    EXPECT_EQ(j["failures_by_status"]["SERVICE_NOT_AVAILABLE"].n, 50);
+    const J j = test::ParseJson(r.out);
+    EXPECT_EQ(j["messages"].d, 50) << inflight;
+    EXPECT_EQ(j["failures"].d, 50);
+    EXPECT_EQ(j["failures_by_status"]["SERVICE_NOT_AVAILABLE"].d, 50);
     EXPECT_NE(j["first_failure"].s.find("SERVICE_NOT_AVAILABLE: brokerRole is SLAVE"), std::string::npos)
         << j["first_failure"].s;
   }
@@ -328,9 +215,9 @@ TEST(Bench, FailedPutsAreCountedByStatusAndTheRunGoesOn) {
 
 TEST(Bench, SecondsBoundTheRun) {
   const J j = BenchJson("put", {"--seconds", "0.3", "--ceiling-seconds", "0"});
-  EXPECT_GT(j["messages"].n, 0);
-  EXPECT_GE(j["seconds"].n, 0.25);
-  EXPECT_LT(j["seconds"].n, 3);
+  EXPECT_GT(j["messages"].d, 0);
+  EXPECT_GE(j["seconds"].d, 0.25);
+  EXPECT_LT(j["seconds"].d, 3);
   EXPECT_EQ(j["ceiling"].keys.size(), 0u);
 }
 

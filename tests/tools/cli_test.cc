@@ -12,31 +12,13 @@
 #include "format/segment_name.h"
 #include "tests/storage/store_test_util.h"
 #include "tests/support/golden.h"
+#include "tests/tools/cli_test_util.h"
 
 namespace mqstore {
 namespace {
 
-struct CliResult {
-  int code;
-  std::string out, err;
-  std::vector<test::Json> Lines() const {
-    std::vector<test::Json> v;
-    std::istringstream in(out);
-    std::string line;
-    while (std::getline(in, line))
-      if (!line.empty()) v.push_back(test::ParseJson(line));
-    return v;
-  }
-};
-
-CliResult Cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "mqstore");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  const int code = cli::Run(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using test::Cli;
+using test::CliResult;
 
 TEST(Cli, EverySubcommandHasHelp) {
   for (const char* cmd : {"inspect", "dump", "verify", "query", "gen", "bench"}) {
