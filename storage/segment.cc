@@ -27,7 +27,7 @@ Result<std::shared_ptr<Segment>> Segment::Open(FileSystem& fs, const std::string
   if (!actual.ok()) return actual.error();
   if (static_cast<int64_t>(*actual) != size)
     return Status::Corruption(path + ": segment file is " + std::to_string(*actual) + " bytes, expected " +
-                              std::to_string(size) + " (mappedFileSizeCommitLog)");
+                              std::to_string(size));
   return MapFile(std::move(*file), start_offset, size, writable_mapping);
 }
 

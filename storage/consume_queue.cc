@@ -1,0 +1,454 @@
+#include "storage/consume_queue.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "format/segment_name.h"
+#include "storage/store_layout.h"
+#include "storage/store_log.h"
+
+namespace mqstore {
+namespace {
+
+constexpr int64_t kUnit = kCqUnitSize;
+constexpr int64_t kPageSize = 4096;
+
+ConsumeQueueUnit DecodeAt(std::span<const uint8_t> data, int64_t pos) {
+  return DecodeCqUnit(data.subspan(static_cast<size_t>(pos), kCqUnitSize)).value();
+}
+
+// File position of the first invalid unit at or after `pos`, or the end of
+// the last whole unit (what ConsumeQueue.recover and the inspector's
+// ConsumeQueueReader take as the end of data).
+int64_t EndOfValidUnits(std::span<const uint8_t> data, int64_t pos) {
+  while (pos + kUnit <= static_cast<int64_t>(data.size()) && DecodeAt(data, pos).IsValid()) pos += kUnit;
+  return pos;
+}
+
+bool AllZero(std::span<const uint8_t> bytes) {
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    if (word != 0) return false;
+  }
+  for (; i < bytes.size(); ++i)
+    if (bytes[i] != 0) return false;
+  return true;
+}
+
+std::string ParentDir(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+ConsumeQueueUnit ConsumeQueue::UnitsView::unit(size_t i) const { return DecodeAt(bytes, static_cast<int64_t>(i) * kUnit); }
+
+ConsumeQueue::ConsumeQueue(FileSystem& fs, ConsumeQueueOptions options)
+    : fs_(fs), options_(std::move(options)), tags_(options_.max_tags_tracked) {}
+
+// --- files ------------------------------------------------------------------
+
+Status ConsumeQueue::Load() {
+  if (options_.file_size <= 0 || options_.file_size % kUnit != 0)
+    return Status::InvalidArgument(options_.dir + ": consume-queue file size " + std::to_string(options_.file_size) +
+                                   " is not a positive multiple of 20");
+  std::vector<std::string> ignored;
+  auto listed = ListSegments(fs_, options_.dir, &ignored);
+  if (!listed.ok()) return listed.error();
+  for (const std::string& name : ignored)
+    StoreLog(LogLevel::kWarn, "consume queue " + options_.dir + ": ignoring " + name + " (not a 20-digit offset)");
+  std::vector<std::shared_ptr<Segment>> loaded;
+  for (const SegmentFile& f : *listed) {
+    if (f.size == 0 && &f == &listed->back()) {
+      // A crash between creating the last file and sizing it: it never held
+      // a unit (RocketMQ 5.1.3+ drops such a file the same way).
+      StoreLog(LogLevel::kWarn, "consume queue: removing the empty last file " + f.path);
+      MQ_RETURN_IF_ERROR(fs_.Remove(f.path));
+      continue;
+    }
+    if (f.start_offset % kUnit != 0)
+      return Status::Corruption(f.path + ": consume-queue file name is not a multiple of 20");
+    auto segment = Segment::Open(fs_, f.path, f.start_offset, options_.file_size, /*writable_mapping=*/true);
+    if (!segment.ok()) return segment.error();
+    (*segment)->SetPositions(options_.file_size);  // Recover sets the real end
+    loaded.push_back(std::move(*segment));
+  }
+  const int64_t start = loaded.empty() ? 0 : loaded.front()->start_offset();
+  max_logic_offset_.store(start, std::memory_order_release);  // nothing readable before Recover
+  min_logic_offset_.store(start, std::memory_order_release);
+  max_physic_offset_.store(-1, std::memory_order_release);
+  created_first_file_ = false;
+  std::unique_lock lock(files_mu_);
+  files_ = std::move(loaded);
+  return Status::Ok();
+}
+
+Status ConsumeQueue::CreateQueueDirectory() {
+  // consumequeue/<topic>/<queueId>: a new directory is durable only once
+  // its parent is synced, so sync the parents of whatever mkdir made.
+  const std::string topic_dir = ParentDir(options_.dir);
+  const bool had_dir = fs_.Exists(options_.dir);
+  const bool had_topic_dir = had_dir || fs_.Exists(topic_dir);
+  MQ_RETURN_IF_ERROR(fs_.CreateDirectories(options_.dir));
+  if (!had_topic_dir) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(ParentDir(topic_dir)));
+  if (!had_dir) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(topic_dir));
+  return Status::Ok();
+}
+
+Status ConsumeQueue::NewFile(int64_t start, std::shared_ptr<Segment>& out) {
+  if (options_.file_size <= 0 || options_.file_size % kUnit != 0)
+    return Status::InvalidArgument(options_.dir + ": consume-queue file size " + std::to_string(options_.file_size) +
+                                   " is not a positive multiple of 20");
+  // Only this thread changes files_, so it reads it without the lock.
+  const bool first = files_.empty();
+  if (first) MQ_RETURN_IF_ERROR(CreateQueueDirectory());
+  const std::string path = JoinPath(options_.dir, SegmentFileName(start));
+  if (fs_.Exists(path)) {
+    // Left behind (a failed delete, a file this object never loaded): its
+    // old units must not show through behind the new ones.
+    StoreLog(LogLevel::kWarn, "consume queue: replacing stale file " + path);
+    MQ_RETURN_IF_ERROR(fs_.Remove(path));
+  }
+  auto segment = Segment::Create(fs_, options_.dir, start, options_.file_size, /*writable_mapping=*/true);
+  if (!segment.ok()) return segment.error();
+  created_first_file_ = first;
+  out = *segment;
+  std::unique_lock lock(files_mu_);
+  files_.push_back(std::move(*segment));
+  return Status::Ok();
+}
+
+std::shared_ptr<Segment> ConsumeQueue::FileFor(int64_t cq_byte) const {
+  std::shared_lock lock(files_mu_);
+  auto it = std::upper_bound(files_.begin(), files_.end(), cq_byte,
+                             [](int64_t v, const std::shared_ptr<Segment>& s) { return v < s->start_offset(); });
+  if (it == files_.begin()) return nullptr;
+  --it;
+  return (*it)->Contains(cq_byte) ? *it : nullptr;
+}
+
+std::optional<ConsumeQueueUnit> ConsumeQueue::UnitAt(int64_t cq_byte) const {
+  const std::shared_ptr<Segment> seg = FileFor(cq_byte);
+  if (!seg || cq_byte + kUnit > seg->end_offset()) return std::nullopt;
+  return DecodeAt(seg->data(), cq_byte - seg->start_offset());
+}
+
+int64_t ConsumeQueue::FirstUnitWhere(int64_t lo, int64_t hi,
+                                     const std::function<bool(const ConsumeQueueUnit&)>& pred) const {
+  int64_t first = lo / kUnit;
+  int64_t last = hi / kUnit;  // the answer lies in [first, last]
+  while (first < last) {
+    const int64_t mid = first + (last - first) / 2;
+    const auto unit = UnitAt(mid * kUnit);
+    if (unit && pred(*unit)) {
+      last = mid;
+    } else {
+      first = mid + 1;
+    }
+  }
+  return first * kUnit;
+}
+
+int64_t ConsumeQueue::LastRealUnitEnd() const {
+  const int64_t max = max_logic_offset_.load(std::memory_order_acquire);
+  if (max < kUnit) return -1;
+  const auto unit = UnitAt(max - kUnit);
+  if (!unit || !unit->IsValid() || unit->IsBlankPad()) return -1;  // only pads before it
+  return unit->commit_log_offset + unit->size;
+}
+
+Status ConsumeQueue::CutAt(int64_t end) {
+  // Readers stop before what is cut before it changes under them.
+  if (max_logic_offset_.load(std::memory_order_relaxed) > end) max_logic_offset_.store(end, std::memory_order_release);
+  std::vector<std::shared_ptr<Segment>> doomed;
+  for (const auto& seg : files_) {
+    if (seg->end_offset() <= end) continue;
+    if (seg->start_offset() >= end) {
+      doomed.push_back(seg);
+      continue;
+    }
+    const int64_t pos = end - seg->start_offset();
+    // Bytes past `wrote` are zero while this object writes the file; after
+    // Load `wrote` is the file size, so recovery looks at the whole rest.
+    const int64_t old_end = std::max(seg->wrote(), pos);
+    seg->SetPositions(pos);
+    const auto rest = seg->data().subspan(static_cast<size_t>(pos), static_cast<size_t>(old_end - pos));
+    if (!AllZero(rest)) {
+      // fallocate(ZERO_RANGE) or a pwrite of zeros: either shows through the
+      // shared mapping at once.
+      MQ_RETURN_IF_ERROR(seg->file().ZeroRange(static_cast<uint64_t>(pos), rest.size()));
+      MQ_RETURN_IF_ERROR(seg->file().Sync());
+      StoreLog(LogLevel::kInfo, "consume queue: zeroed " + std::to_string(rest.size()) + " bytes after position " +
+                                    std::to_string(pos) + " of " + seg->path());
+    }
+  }
+  if (doomed.empty()) return Status::Ok();
+  {
+    std::unique_lock lock(files_mu_);
+    files_.resize(files_.size() - doomed.size());  // the doomed ones are the last
+  }
+  if (files_.empty()) created_first_file_ = false;
+  for (const auto& seg : doomed) {
+    StoreLog(LogLevel::kInfo, "consume queue: deleting " + seg->path());
+    MQ_RETURN_IF_ERROR(fs_.Remove(seg->path()));
+  }
+  return fs_.SyncDirectory(options_.dir);
+}
+
+// --- recovery ---------------------------------------------------------------
+
+Status ConsumeQueue::Recover() {
+  int64_t end = 0;
+  if (!files_.empty()) {
+    const size_t n = files_.size();
+    size_t i = n > 3 ? n - 3 : 0;
+    end = files_[i]->start_offset();
+    for (; i < n; ++i) {
+      const Segment& seg = *files_[i];
+      const int64_t pos = EndOfValidUnits(seg.data(), 0);
+      end = seg.start_offset() + pos;
+      if (pos < seg.size()) break;  // a full file continues into the next
+    }
+    MQ_RETURN_IF_ERROR(CutAt(end));
+  }
+  if (files_.empty()) {
+    end = 0;
+    min_logic_offset_.store(0, std::memory_order_release);
+  } else {
+    // Blank pads of a queue re-created mid-stream are not units to read.
+    const int64_t first = files_.front()->start_offset();
+    min_logic_offset_.store(
+        first < end ? FirstUnitWhere(first, end, [](const ConsumeQueueUnit& u) { return !u.IsBlankPad(); }) : first,
+        std::memory_order_release);
+  }
+  max_logic_offset_.store(end, std::memory_order_release);
+  max_physic_offset_.store(LastRealUnitEnd(), std::memory_order_release);
+  RebuildTagIndex();
+  return Status::Ok();
+}
+
+Status ConsumeQueue::TruncateDirty(int64_t phy_end) {
+  const int64_t old_max = max_logic_offset_.load(std::memory_order_acquire);
+  // From the last file back: a file whose first unit is cut (or holds no
+  // unit) goes whole; in the first one kept, units stay up to the first
+  // invalid one or the first at or past phy_end.
+  int64_t end = files_.empty() ? 0 : files_.front()->start_offset();
+  for (size_t k = files_.size(); k-- > 0;) {
+    const Segment& seg = *files_[k];
+    const ConsumeQueueUnit first = DecodeAt(seg.data(), 0);
+    if (!first.IsValid() || first.commit_log_offset >= phy_end) continue;
+    int64_t pos = 0;
+    while (pos + kUnit <= seg.size()) {
+      const ConsumeQueueUnit u = DecodeAt(seg.data(), pos);
+      if (!u.IsValid() || u.commit_log_offset >= phy_end) break;
+      pos += kUnit;
+    }
+    end = seg.start_offset() + pos;
+    break;
+  }
+  MQ_RETURN_IF_ERROR(CutAt(end));
+  const int64_t max = files_.empty() ? 0 : end;
+  max_logic_offset_.store(max, std::memory_order_release);
+  if (min_logic_offset_.load(std::memory_order_relaxed) > max) min_logic_offset_.store(max, std::memory_order_release);
+  max_physic_offset_.store(LastRealUnitEnd(), std::memory_order_release);
+  if (max < old_max) {
+    StoreLog(LogLevel::kInfo, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
+                                  ": truncated to queue offset " + std::to_string(max / kUnit) + " (commit log ends at " +
+                                  std::to_string(phy_end) + ")");
+    RebuildTagIndex();
+  }
+  return Status::Ok();
+}
+
+void ConsumeQueue::CorrectMinOffset(int64_t commit_log_min_offset) {
+  const int64_t min = min_logic_offset_.load(std::memory_order_acquire);
+  const int64_t max = max_logic_offset_.load(std::memory_order_acquire);
+  if (min >= max) return;
+  const auto kept = [commit_log_min_offset](const ConsumeQueueUnit& u) {
+    return u.IsValid() && !u.IsBlankPad() && u.commit_log_offset >= commit_log_min_offset;
+  };
+  int64_t new_min = max;  // the last unit points below: logically empty
+  const auto last = UnitAt(max - kUnit);
+  if (last && kept(*last)) {
+    int64_t lo = min;
+    {
+      std::shared_lock lock(files_mu_);
+      if (!files_.empty()) lo = std::max(lo, files_.front()->start_offset());
+    }
+    new_min = FirstUnitWhere(lo, max - kUnit, kept);
+  }
+  if (new_min <= min) return;
+  min_logic_offset_.store(new_min, std::memory_order_release);
+  tags_.TrimBelow(new_min / kUnit);
+}
+
+void ConsumeQueue::RebuildTagIndex() {
+  const int64_t min = min_logic_offset_.load(std::memory_order_acquire);
+  const int64_t max = max_logic_offset_.load(std::memory_order_acquire);
+  tags_.Reset(min / kUnit);
+  std::vector<std::shared_ptr<Segment>> files;
+  {
+    std::shared_lock lock(files_mu_);
+    files = files_;
+  }
+  for (const auto& seg : files) {
+    const int64_t from = std::max(min, seg->start_offset());
+    const int64_t to = std::min(max, seg->end_offset());
+    for (int64_t at = from; at < to; at += kUnit) {
+      const ConsumeQueueUnit u = DecodeAt(seg->data(), at - seg->start_offset());
+      if (!u.IsBlankPad()) tags_.Add(at / kUnit, u.tags_code);
+    }
+  }
+}
+
+// --- writing ----------------------------------------------------------------
+
+Status ConsumeQueue::PutUnit(int64_t phy_offset, int32_t size, int64_t tags_code, int64_t cq_offset,
+                             int64_t store_timestamp) {
+  if (phy_offset < 0 || size <= 0 || cq_offset < 0)
+    return Status::InvalidArgument("consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
+                                   ": bad unit (offset " + std::to_string(phy_offset) + ", size " +
+                                   std::to_string(size) + ", queue offset " + std::to_string(cq_offset) + ")");
+  // 1. Already dispatched (a re-dispatch after recovery).
+  if (phy_offset + size <= max_physic_offset_.load(std::memory_order_relaxed)) return Status::Ok();
+  const int64_t expect = cq_offset * kUnit;
+  // Only this thread changes files_, so it reads it without the lock.
+  std::shared_ptr<Segment> seg = files_.empty() ? nullptr : files_.back();
+  // 4 (checked first so that a unit already there never creates a file).
+  if (seg && cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return Status::Ok();
+  // 2. The last file, or a new one.
+  if (!seg || seg->IsFull()) {
+    const int64_t start = seg ? seg->end_offset() : expect - expect % options_.file_size;
+    MQ_RETURN_IF_ERROR(NewFile(start, seg));
+  }
+  // 3. A queue created mid-stream: blank units up to the first one.
+  if (created_first_file_ && cq_offset != 0 && seg->wrote() == 0 && seg->Contains(expect)) {
+    const int64_t pad_end = expect - seg->start_offset();
+    uint8_t blank[kCqUnitSize];
+    EncodeCqUnit(ConsumeQueueUnit{0, kCqBlankPadSize, 0}, blank);
+    uint8_t* data = seg->data().data();
+    for (int64_t pos = 0; pos < pad_end; pos += kUnit) std::memcpy(data + pos, blank, kCqUnitSize);
+    seg->set_wrote(pad_end);
+    seg->set_committed(pad_end);
+    min_logic_offset_.store(expect, std::memory_order_release);
+    max_logic_offset_.store(expect, std::memory_order_release);
+    tags_.Reset(cq_offset);
+  }
+  const int64_t pos = seg->wrote();
+  const int64_t current = seg->start_offset() + pos;
+  if (cq_offset != 0 && expect != current)
+    StoreLog(LogLevel::kError, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
+                                   ": logic queue order maybe wrong, expected queue offset " +
+                                   std::to_string(cq_offset) + " but the queue is at " +
+                                   std::to_string(current / kUnit) + "; appending there");
+  // 5. The unit, then what makes it visible.
+  EncodeCqUnit(ConsumeQueueUnit{phy_offset, size, tags_code}, seg->data().data() + pos);
+  seg->set_wrote(pos + kUnit);
+  seg->set_committed(pos + kUnit);
+  max_physic_offset_.store(phy_offset + size, std::memory_order_release);
+  last_store_timestamp_.store(store_timestamp, std::memory_order_release);
+  tags_.Add(current / kUnit, tags_code);  // before the unit is published: a lookup never misses it
+  max_logic_offset_.store(current + kUnit, std::memory_order_release);
+  return Status::Ok();
+}
+
+// --- reading ----------------------------------------------------------------
+
+int64_t ConsumeQueue::MinOffset() const { return min_logic_offset_.load(std::memory_order_acquire) / kUnit; }
+
+int64_t ConsumeQueue::MaxOffset() const { return max_logic_offset_.load(std::memory_order_acquire) / kUnit; }
+
+int64_t ConsumeQueue::MaxPhysicOffset() const { return max_physic_offset_.load(std::memory_order_acquire); }
+
+std::optional<ConsumeQueueUnit> ConsumeQueue::GetUnit(int64_t queue_offset) const {
+  // max first: the unit bytes below it are in place (release/acquire).
+  const int64_t max = max_logic_offset_.load(std::memory_order_acquire);
+  const int64_t min = min_logic_offset_.load(std::memory_order_acquire);
+  if (queue_offset < min / kUnit || queue_offset >= max / kUnit) return std::nullopt;
+  return UnitAt(queue_offset * kUnit);
+}
+
+std::optional<ConsumeQueue::UnitsView> ConsumeQueue::ReadUnits(int64_t queue_offset) const {
+  const int64_t max = max_logic_offset_.load(std::memory_order_acquire);
+  const int64_t min = min_logic_offset_.load(std::memory_order_acquire);
+  if (queue_offset < min / kUnit || queue_offset >= max / kUnit) return std::nullopt;
+  const int64_t at = queue_offset * kUnit;
+  std::shared_ptr<Segment> seg = FileFor(at);
+  if (!seg) return std::nullopt;
+  const int64_t from = at - seg->start_offset();
+  const int64_t to = std::min(max, seg->end_offset()) - seg->start_offset();
+  UnitsView view;
+  view.bytes = std::span<const uint8_t>(seg->data().data() + from, static_cast<size_t>(to - from));
+  view.pin = std::move(seg);
+  view.first_queue_offset = queue_offset;
+  return view;
+}
+
+int64_t ConsumeQueue::RollNextFile(int64_t queue_offset) const {
+  return ::mqstore::RollNextFile(queue_offset, options_.file_size / kUnit);
+}
+
+size_t ConsumeQueue::file_count() const {
+  std::shared_lock lock(files_mu_);
+  return files_.size();
+}
+
+// --- flush and destroy ----------------------------------------------------
+
+Result<bool> ConsumeQueue::Flush(int least_pages) {
+  std::vector<std::shared_ptr<Segment>> files;
+  {
+    std::shared_lock lock(files_mu_);
+    files = files_;
+  }
+  bool all_flushed = true;
+  for (const auto& seg : files) {
+    const int64_t committed = seg->committed();
+    const int64_t flushed = seg->flushed();
+    if (committed <= flushed) continue;
+    // MappedFile.isAbleToFlush: full, or enough 4 KiB pages touched since.
+    const bool due = least_pages <= 0 || committed == seg->size() ||
+                     committed / kPageSize - flushed / kPageSize >= least_pages;
+    if (!due) {
+      all_flushed = false;
+      continue;
+    }
+    Status st = seg->Flush(committed);
+    if (!st.ok()) return st.WithContext("consume queue flush");
+    if (seg->committed() > committed) all_flushed = false;  // the writer went on meanwhile
+  }
+  return all_flushed;
+}
+
+Status ConsumeQueue::Destroy() {
+  std::vector<std::shared_ptr<Segment>> files;
+  max_logic_offset_.store(0, std::memory_order_release);
+  min_logic_offset_.store(0, std::memory_order_release);
+  {
+    std::unique_lock lock(files_mu_);
+    files.swap(files_);
+  }
+  max_physic_offset_.store(-1, std::memory_order_release);
+  last_store_timestamp_.store(0, std::memory_order_release);
+  created_first_file_ = false;
+  tags_.Reset(0);
+  // What this object mapped, and any 20-digit file it did not (never loaded).
+  auto listed = ListSegments(fs_, options_.dir);
+  if (!listed.ok()) return listed.error();
+  for (const SegmentFile& f : *listed) MQ_RETURN_IF_ERROR(fs_.Remove(f.path));
+  files.clear();
+  if (!fs_.Exists(options_.dir)) return Status::Ok();
+  auto left = fs_.ListDirectory(options_.dir);
+  if (!left.ok()) return left.error();
+  if (!left->empty()) return fs_.SyncDirectory(options_.dir);
+  MQ_RETURN_IF_ERROR(fs_.RemoveAll(options_.dir));
+  return fs_.SyncDirectory(ParentDir(options_.dir));
+}
+
+}  // namespace mqstore
