@@ -43,23 +43,34 @@ int32_t IndexFileReader::CountUsedSlots() const {
 }
 
 bool IndexFileReader::TimeOverlaps(int64_t begin, int64_t end) const {
-  const int64_t b = header_.begin_timestamp, e = header_.end_timestamp;
+  return IndexTimeOverlaps(header_, begin, end);
+}
+
+bool IndexTimeOverlaps(const IndexHeader& header, int64_t begin, int64_t end) {
+  const int64_t b = header.begin_timestamp, e = header.end_timestamp;
   return (begin < b && end > e) || (begin >= b && begin <= e) || (end >= b && end <= e);
 }
 
-std::vector<int64_t> QueryIndexOffsets(const std::vector<IndexFileReader>& files, std::string_view topic,
-                                       std::string_view key, size_t max_num, int64_t begin, int64_t end) {
-  max_num = std::min(max_num, kDefaultMaxMsgsNumBatch);
+std::vector<int64_t> QueryIndexFileViews(std::span<const IndexFileView> files, std::string_view topic,
+                                         std::string_view key, size_t max_num, int64_t begin, int64_t end) {
   const int32_t hash = IndexKeyHash(topic, key);
   std::vector<int64_t> offsets;
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
-    if (it->TimeOverlaps(begin, end))
-      IndexSelectPhyOffsets(it->data(), it->geometry(), hash, begin, end, max_num, offsets);
-    if (it->header().begin_timestamp < begin || offsets.size() >= max_num) break;
+    if (IndexTimeOverlaps(it->header, begin, end))
+      IndexSelectPhyOffsets(it->data, it->geometry, hash, begin, end, max_num, offsets);
+    if (it->header.begin_timestamp < begin || offsets.size() >= max_num) break;
   }
   std::sort(offsets.begin(), offsets.end());
   offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
   return offsets;
+}
+
+std::vector<int64_t> QueryIndexOffsets(const std::vector<IndexFileReader>& files, std::string_view topic,
+                                       std::string_view key, size_t max_num, int64_t begin, int64_t end) {
+  std::vector<IndexFileView> views;
+  views.reserve(files.size());
+  for (const IndexFileReader& f : files) views.push_back({f.data(), f.geometry(), f.header()});
+  return QueryIndexFileViews(views, topic, key, std::min(max_num, kDefaultMaxMsgsNumBatch), begin, end);
 }
 
 }  // namespace mqstore

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -47,6 +48,23 @@ class IndexFileReader {
   IndexHeader header_;
   std::unique_ptr<ReadOnlyMapping> mapping_;
 };
+
+// IndexFile.isTimeMatched: [begin, end] meets the file's time range.
+bool IndexTimeOverlaps(const IndexHeader& header, int64_t begin, int64_t end);
+
+// One index file as the query walk sees it (a reader's or the live
+// IndexService's mapping).
+struct IndexFileView {
+  std::span<const uint8_t> data;
+  IndexGeometry geometry;
+  IndexHeader header;
+};
+
+// IndexService.queryOffset over `files` (oldest first): walks newest to
+// oldest, at most `max_num` offsets (the caller applies maxMsgsNumBatch),
+// sorted ascending without duplicates. Hash collisions are included.
+std::vector<int64_t> QueryIndexFileViews(std::span<const IndexFileView> files, std::string_view topic,
+                                         std::string_view key, size_t max_num, int64_t begin, int64_t end);
 
 // Candidate commit-log offsets for topic#key stored in [begin, end], walking
 // files newest to oldest as RocketMQ does; at most min(max_num, 64); sorted
