@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.limits.max_record_size = 4096 + 1024;
   CommitLog log(fs, options);
   if (!log.Load().ok()) __builtin_trap();
-  auto report = log.Recover(/*abnormal=*/true, Checkpoint{});
+  auto report = log.Recover(/*abnormal=*/true, /*floor_timestamp=*/0);
   if (!report.ok()) __builtin_trap();
 
   // Everything below the end reads back; the end is where reading stops.

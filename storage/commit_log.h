@@ -94,10 +94,11 @@ class CommitLog {
   // bytes; an empty last file is deleted, as RocketMQ 5.1.3+ does).
   Status Load();
   // Finds the end of the valid log (normal: from the third-last file;
-  // abnormal: from the newest file whose first record predates the
-  // checkpoint), zeroes what follows it, deletes later files and rebuilds
-  // the queue-offset table. Defined in commit_log_recovery.cc.
-  Result<RecoveryReport> Recover(bool abnormal, const Checkpoint& checkpoint);
+  // abnormal: from the newest file whose first record was stored at or
+  // before `floor_timestamp`, Checkpoint::MinTimestamp()), zeroes what
+  // follows it, deletes later files and rebuilds the queue-offset table.
+  // Defined in commit_log_recovery.cc.
+  Result<RecoveryReport> Recover(bool abnormal, int64_t floor_timestamp);
   // Starts the allocator thread; puts work without it (files are then
   // created on the put path).
   void Start();

@@ -3,8 +3,9 @@
 //
 //   normal    (no abort file): check records from the third-last file on.
 //   abnormal  (abort file):    check from the newest file whose first record
-//             is valid and was stored before the checkpoint's physic time
-//             minus 3 s (everything before it was flushed).
+//             is valid and was stored at or before `floor_timestamp`: the
+//             checkpoint's min(physic, logics) minus 3 s, before which the
+//             log and the consume queues were both flushed.
 //
 // Checking a record = it decodes, its lengths add up to TOTALSIZE, BODYCRC
 // matches (checkCRCOnRecover) and its PHYSICALOFFSET is its position. The
@@ -85,7 +86,7 @@ std::string RecoveryReport::ToString() const {
          " files, took " + std::to_string(took.count() / 1000) + " ms";
 }
 
-Result<RecoveryReport> CommitLog::Recover(bool abnormal, const Checkpoint& checkpoint) {
+Result<RecoveryReport> CommitLog::Recover(bool abnormal, int64_t floor_timestamp) {
   const auto began = std::chrono::steady_clock::now();
   RecoveryReport report;
   report.abnormal = abnormal;
@@ -97,9 +98,7 @@ Result<RecoveryReport> CommitLog::Recover(bool abnormal, const Checkpoint& check
   // Where checking starts.
   size_t first = segments.size() >= 3 ? segments.size() - 3 : 0;
   if (abnormal) {
-    // Step 2 keeps no consume queues, so only the commit log's own flush
-    // time bounds what may be lost (RocketMQ: min(physic, logics) - 3 s).
-    const int64_t floor = checkpoint.physic_msg_timestamp > 3000 ? checkpoint.physic_msg_timestamp - 3000 : 0;
+    const int64_t floor = floor_timestamp;
     first = 0;
     for (size_t i = segments.size(); i-- > 0;) {
       const Checked c = CheckRecordAt(*segments[i], 0, strict);

@@ -1,5 +1,11 @@
 #include "storage/message_store.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "format/delay_levels.h"
+#include "format/properties.h"
 #include "storage/store_log.h"
 
 namespace mqstore {
@@ -36,6 +42,35 @@ FlushService::Options FlushOptionsFrom(const StoreConfig& c) {
   return o;
 }
 
+ConsumeQueueFlushService::Options QueueFlushOptionsFrom(const StoreConfig& c) {
+  ConsumeQueueFlushService::Options o;
+  o.interval_ms = c.flushIntervalConsumeQueue;
+  o.least_pages = c.flushConsumeQueueLeastPages;
+  o.thorough_interval_ms = c.flushConsumeQueueThoroughInterval;
+  return o;
+}
+
+ReadLimits ReadLimitsFrom(const StoreConfig& c) {
+  ReadLimits l;
+  l.max_bytes_in_memory = c.maxTransferBytesOnMessageInMemory;
+  l.max_count_in_memory = c.maxTransferCountOnMessageInMemory;
+  l.max_bytes_on_disk = c.maxTransferBytesOnMessageInDisk;
+  l.max_count_on_disk = c.maxTransferCountOnMessageInDisk;
+  const int64_t ram = int64_t{sysconf(_SC_PHYS_PAGES)} * sysconf(_SC_PAGESIZE);
+  l.memory_bytes = ram / 100 * c.accessMessageInMemoryMaxRatio;
+  return l;
+}
+
+// The index builder as a dispatcher sink.
+class IndexBuilder final : public DispatchSink {
+ public:
+  explicit IndexBuilder(IndexService& index) : index_(index) {}
+  Status Dispatch(const DispatchRequest& request) override { return index_.BuildIndex(request); }
+
+ private:
+  IndexService& index_;
+};
+
 // io_uring unless the config says otherwise or the kernel refuses it; the
 // fallback is announced once, with the kernel's reason.
 Result<std::unique_ptr<IoQueue>> NewFlushIoQueue(const StoreConfig& c) {
@@ -68,6 +103,12 @@ Status CheckConfig(const StoreConfig& c) {
   if (c.flushIntervalCommitLog <= 0) return Status::InvalidArgument("flushIntervalCommitLog must be positive");
   if (c.commitIntervalCommitLog <= 0) return Status::InvalidArgument("commitIntervalCommitLog must be positive");
   if (c.syncFlushTimeout <= 0) return Status::InvalidArgument("syncFlushTimeout must be positive");
+  if (c.flushIntervalConsumeQueue <= 0) return Status::InvalidArgument("flushIntervalConsumeQueue must be positive");
+  if (c.maxHashSlotNum <= 0 || c.maxIndexNum <= 1)
+    return Status::InvalidArgument("maxHashSlotNum must be positive and maxIndexNum above 1");
+  if (c.tagBitmapMaxTags < 0) return Status::InvalidArgument("tagBitmapMaxTags must not be negative");
+  if (!ParseDelayLevels(c.messageDelayLevel).ok())
+    return Status::InvalidArgument("messageDelayLevel '" + c.messageDelayLevel + "' does not parse");
   if (c.storePathCommitLog.find(',') != std::string::npos)
     return Status::Unsupported("several commit-log directories (storePathCommitLog with ',') are not supported");
   return Status::Ok();
@@ -79,13 +120,18 @@ MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs)
     : config_(config), fs_(fs), paths_{config.storePathRootDir} {}
 
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, FileSystem& fs) {
+  return Open(config, StoreHooks{}, fs);
+}
+
+Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, const StoreHooks& hooks,
+                                                         FileSystem& fs) {
   MQ_RETURN_IF_ERROR(CheckConfig(config));
   std::unique_ptr<MessageStore> store(new MessageStore(config, fs));
-  MQ_RETURN_IF_ERROR(store->OpenFiles());
+  MQ_RETURN_IF_ERROR(store->OpenFiles(hooks));
   return store;
 }
 
-Status MessageStore::OpenFiles() {
+Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   MQ_RETURN_IF_ERROR(fs_.CreateDirectories(paths_.root));
   auto lock = fs_.LockFile(paths_.LockFile());
   if (!lock.ok()) return lock.error();
@@ -95,12 +141,39 @@ Status MessageStore::OpenFiles() {
   auto checkpoint = StoreCheckpoint::Open(fs_, paths_.CheckpointFile());
   if (!checkpoint.ok()) return checkpoint.error();
   checkpoint_ = std::move(*checkpoint);
+  const Checkpoint at_open = checkpoint_->Get();
+
+  queues_ = std::make_unique<ConsumeQueueStore>(
+      fs_, ConsumeQueueStoreOptions{paths_, config_.ConsumeQueueFileSize(),
+                                    config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0});
+  MQ_RETURN_IF_ERROR(queues_->LoadAndRecover());
+  if (config_.messageIndexEnable) {
+    IndexServiceOptions io;
+    io.dir = paths_.IndexDir();
+    io.geometry = IndexGeometry{config_.maxHashSlotNum, config_.maxIndexNum};
+    io.max_msgs_num_batch = config_.maxMsgsNumBatch;
+    index_ = std::make_unique<IndexService>(fs_, io);
+    MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open.index_msg_timestamp));
+    index_builder_ = std::make_unique<IndexBuilder>(*index_);
+  }
 
   log_ = std::make_unique<CommitLog>(fs_, LogOptionsFrom(config_));
   MQ_RETURN_IF_ERROR(log_->Load());
-  auto report = log_->Recover(abnormal, checkpoint_->Get());
+  const bool index_safe = config_.messageIndexEnable && config_.messageIndexSafe;
+  auto report = log_->Recover(abnormal, index_safe ? at_open.MinTimestampIndex() : at_open.MinTimestamp());
   if (!report.ok()) return report.error();
   recovery_ = *report;
+
+  DispatcherOptions d;
+  d.only_flushed = config_.flushDiskType == FlushDiskType::kSyncFlush;
+  d.delay_level_millis = *ParseDelayLevels(config_.messageDelayLevel);
+  dispatcher_ = std::make_unique<Dispatcher>(*log_, std::move(d));
+  dispatcher_->AddSink(*queues_);
+  if (index_builder_) dispatcher_->AddSink(*index_builder_);
+  for (DispatchSink* sink : hooks.sinks) dispatcher_->AddSink(*sink);
+  if (hooks.on_arrival) dispatcher_->SetArrivalListener(hooks.on_arrival);
+  MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
+  read_limits_ = ReadLimitsFrom(config_);
 
   // The abort marker says "running": present from here until a clean stop.
   auto abort = fs_.OpenRandomRW(paths_.AbortFile(), OpenMode::kCreateIfMissing);
@@ -111,10 +184,60 @@ Status MessageStore::OpenFiles() {
   auto io = NewFlushIoQueue(config_);
   if (!io.ok()) return io.error();
   flusher_ = std::make_unique<FlushService>(*log_, *checkpoint_, std::move(*io), FlushOptionsFrom(config_));
+  queue_flusher_ = std::make_unique<ConsumeQueueFlushService>(*queues_, index_.get(), *checkpoint_,
+                                                              QueueFlushOptionsFrom(config_));
   log_->Start();
   flusher_->Start();
+  if (config_.dispatchOnOwnThread) dispatcher_->Start();
+  queue_flusher_->Start();
   running_ = true;
   return Status::Ok();
+}
+
+// Consume queues and index after the commit log's recovery (spec 5.2-5.4):
+// nothing may point past the log's end, and every record they lack is
+// dispatched again before the store opens, so a consumer never sees a gap.
+Status MessageStore::RecoverQueues(bool abnormal) {
+  const int64_t end = log_->MaxOffset();
+  if (log_->Segments().empty()) MQ_RETURN_IF_ERROR(queues_->DestroyAll());
+  MQ_RETURN_IF_ERROR(queues_->TruncateDirty(end));
+  if (index_) MQ_RETURN_IF_ERROR(index_->TruncateDirty(end));
+
+  const int64_t from = ReputStart(abnormal);
+  dispatcher_->SetReputOffset(from);
+  MQ_RETURN_IF_ERROR(dispatcher_->CatchUp());
+  redispatched_at_open_ = dispatcher_->Stats().records;
+  queues_->CorrectMinOffset(log_->MinOffset());
+  auto synced = queues_->Flush(0);
+  if (!synced.ok()) return synced.error();
+  if (redispatched_at_open_ > 0 || from < end)
+    StoreLog(LogLevel::kInfo, "dispatched " + std::to_string(redispatched_at_open_) + " records from offset " +
+                                  std::to_string(from) + " to bring consume queues and index up to the log");
+  return Status::Ok();
+}
+
+// Where dispatch resumes: the end of what every consume queue holds (4.9's
+// rule), no later than what the index holds, and after a crash no later than
+// the file recovery started checking from, because units and entries written
+// after the checkpoint's timestamps may be torn.
+int64_t MessageStore::ReputStart(bool abnormal) const {
+  const int64_t min = log_->MinOffset();
+  const int64_t cq_end = queues_->MaxPhysicOffset();
+  int64_t from = cq_end < 0 ? min : cq_end;
+  if (index_) {
+    // IndexedUpTo is the start of the last indexed record: after a clean
+    // stop resume after it; after a crash at it, for it may have got only
+    // some of its keys (the index completes it, see index_service.h).
+    const int64_t indexed = index_->IndexedUpTo();
+    int64_t resume = min;
+    if (indexed >= 0) {
+      auto last = log_->LookMessage(indexed);
+      resume = last.ok() && !abnormal ? indexed + last->message.total_size : indexed;
+    }
+    from = std::min(from, resume);
+  }
+  if (abnormal) from = std::min(from, recovery_.start_offset);
+  return std::clamp(from, min, log_->MaxOffset());
 }
 
 MessageStore::~MessageStore() {
@@ -201,9 +324,9 @@ Status MessageStore::Flush() { return flusher_->FlushAll(); }
 
 Status MessageStore::Shutdown() {
   if (!running_.exchange(false)) return Status::Ok();
-  Status st = flusher_->Stop();
-  log_->Stop();
-  const bool clean = st.ok() && log_->writeable() && log_->FlushedOffset() >= log_->WroteOffset();
+  Status st = StopServices();
+  const bool clean = st.ok() && log_->writeable() && log_->FlushedOffset() >= log_->WroteOffset() &&
+                     dispatcher_->Lag() == 0;
   if (clean) {
     st = fs_.Remove(paths_.AbortFile());
     if (st.ok()) st = fs_.SyncDirectory(paths_.root);
@@ -212,6 +335,126 @@ Status MessageStore::Shutdown() {
   }
   lock_.reset();
   return st;
+}
+
+// Puts are refused by now. The log is flushed first, so that with
+// SYNC_FLUSH the dispatcher may take everything; then queues and index catch
+// up and are synced.
+Status MessageStore::StopServices() {
+  Status st = flusher_->Stop();
+  log_->Stop();
+  dispatcher_->Stop();
+  Status dispatched = dispatcher_->CatchUp();
+  if (!dispatched.ok()) StoreLog(LogLevel::kError, "shutdown: dispatch did not catch up: " + dispatched.ToString());
+  Status queues = queue_flusher_->Stop();
+  if (st.ok()) st = dispatched;
+  if (st.ok()) st = queues;
+  return st;
+}
+
+GetMessageResult MessageStore::GetMessage(std::string_view group, std::string_view topic, int32_t queue_id,
+                                          int64_t offset, int32_t max_msg_nums, const MessageFilter* filter) const {
+  GetMessageRequest request{group, topic, queue_id, offset, max_msg_nums, filter, config_.tagBitmapEnable};
+  GetMessageResult out;
+  GetMessage(request, out);
+  return out;
+}
+
+void MessageStore::GetMessage(const GetMessageRequest& request, GetMessageResult& out) const {
+  if (!running_.load(std::memory_order_acquire)) {
+    out.Clear();
+    out.status = GetMessageStatus::kServiceNotAvailable;
+    out.next_begin_offset = request.offset;
+    return;
+  }
+  GetMessageRequest r = request;
+  r.use_tag_bitmap = r.use_tag_bitmap && config_.tagBitmapEnable;
+  mqstore::GetMessage(*log_, queues_->Find(request.topic, request.queue_id), r, read_limits_, out);
+}
+
+int64_t MessageStore::GetMaxOffsetInQueue(std::string_view topic, int32_t queue_id) const {
+  const ConsumeQueue* q = queues_->Find(topic, queue_id);
+  return q ? q->MaxOffset() : 0;
+}
+
+int64_t MessageStore::GetMinOffsetInQueue(std::string_view topic, int32_t queue_id) const {
+  const ConsumeQueue* q = queues_->Find(topic, queue_id);
+  return q ? q->MinOffset() : -1;
+}
+
+int64_t MessageStore::GetCommitLogOffsetInQueue(std::string_view topic, int32_t queue_id,
+                                                int64_t queue_offset) const {
+  const ConsumeQueue* q = queues_->Find(topic, queue_id);
+  if (!q) return 0;
+  const std::optional<ConsumeQueueUnit> unit = q->GetUnit(queue_offset);
+  return unit ? unit->commit_log_offset : 0;
+}
+
+int64_t MessageStore::GetOffsetInQueueByTime(std::string_view topic, int32_t queue_id, int64_t timestamp) const {
+  const ConsumeQueue* q = queues_->Find(topic, queue_id);
+  if (!q) return 0;
+  // Store times rise with queue offsets; a unit whose record is gone counts
+  // as earlier than any time.
+  auto before = [&](int64_t n) {
+    const std::optional<ConsumeQueueUnit> unit = q->GetUnit(n);
+    if (!unit) return true;
+    auto m = log_->LookMessage(unit->commit_log_offset);
+    return !m.ok() || m->message.store_timestamp < timestamp;
+  };
+  int64_t lo = q->MinOffset(), hi = q->MaxOffset();
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (before(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+bool MessageStore::KeyMatches(const MessageRecordView& m, std::string_view topic, std::string_view key) const {
+  if (m.topic != topic) return false;
+  bool match = false;
+  m.properties().ForEach([&](const Property& p) {
+    if (p.name == property::kUniqKey && p.value == key) match = true;
+    if (p.name == property::kKeys) ForEachKey(p.value, [&](std::string_view k) { match = match || k == key; });
+  });
+  return match;
+}
+
+QueryMessageResult MessageStore::QueryMessage(std::string_view topic, std::string_view key, int32_t max_num,
+                                              int64_t begin, int64_t end) const {
+  QueryMessageResult r;
+  if (!index_ || max_num <= 0) return r;
+  const IndexStats stats = index_->Stats();
+  r.index_last_update_timestamp = stats.last_update_timestamp;
+  r.index_last_update_phyoffset = stats.last_update_phy_offset;
+  // Up to three rounds, each ending where the previous one's oldest hit
+  // was stored (DefaultMessageStore.queryMessage): collisions can crowd a
+  // round's candidates out.
+  int64_t last_time = end;
+  for (int round = 0; round < 3 && r.messages.empty() && last_time >= begin; ++round) {
+    std::vector<int64_t> offsets = index_->QueryOffsets(topic, key, static_cast<size_t>(max_num), begin, last_time);
+    if (offsets.empty()) break;
+    // One record found under two of its keys (UNIQ_KEY and a KEYS token) once.
+    offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      auto m = log_->LookMessage(offsets[i]);
+      if (!m.ok()) continue;
+      if (i == 0) last_time = m->message.store_timestamp;
+      if (KeyMatches(m->message, topic, key)) r.messages.push_back(std::move(*m));
+    }
+  }
+  return r;
+}
+
+bool MessageStore::WaitForMessages(std::string_view topic, int32_t queue_id, int64_t offset,
+                                   std::chrono::milliseconds timeout) const {
+  return dispatcher_->WaitFor([&] { return GetMaxOffsetInQueue(topic, queue_id) > offset; }, timeout);
+}
+
+Result<uint64_t> MessageStore::DispatchOnce(int64_t max_bytes) {
+  auto p = dispatcher_->DispatchOnce(max_bytes);
+  if (!p.ok()) return p.error();
+  return p->records;
 }
 
 StoreStats MessageStore::Stats() const {
@@ -230,6 +473,10 @@ StoreStats MessageStore::Stats() const {
   s.segments = log_->Segments().size();
   s.segments_created = log_->segments_created();
   s.writeable = log_->writeable();
+  s.dispatch = dispatcher_->Stats();
+  s.consume_queues = queues_->size();
+  s.tag_bitmap_bytes = queues_->TagIndexMemoryBytes();
+  if (index_) s.index = index_->Stats();
   return s;
 }
 

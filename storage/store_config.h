@@ -73,6 +73,15 @@ struct StoreConfig {
   bool autoMessageVersionOnTopicLen = true;
   BrokerRole brokerRole = BrokerRole::kAsyncMaster;
 
+  // Dispatch (mqstore): false = the embedder calls MessageStore::DispatchOnce
+  // from its own thread instead of the store's mq-dispatch thread.
+  bool dispatchOnOwnThread = true;
+  // Per-queue CRoaring bitmaps of queue offsets by tagsCode (mqstore; off =
+  // filtered pulls scan units, as RocketMQ does), and how many distinct tags
+  // each queue tracks.
+  bool tagBitmapEnable = true;
+  int32_t tagBitmapMaxTags = 64;
+
   // Index.
   bool messageIndexEnable = true;
   bool messageIndexSafe = false;

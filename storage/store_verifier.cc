@@ -62,9 +62,7 @@ class Verifier {
   void CheckQueueOffset(const ScanEvent& ev) {
     const MessageRecordView& m = ev.message;
     if (!sysflag::TakesQueueOffset(m.sys_flag)) return;
-    key_.assign(m.topic);
-    key_.push_back('\0');
-    key_.append(std::to_string(m.queue_id));
+    key_ = QueueKey(m.topic, m.queue_id);
     auto it = next_queue_offset_.find(key_);
     if (it == next_queue_offset_.end()) {
       next_queue_offset_.emplace(key_, m.queue_offset + 1);
@@ -121,6 +119,7 @@ class Verifier {
           // The rest of the segment is skipped; queue offsets resume wherever
           // the next segment starts, so stop expecting continuity.
           next_queue_offset_.clear();
+          log_had_errors_ = true;
           break;
       }
     }
@@ -148,8 +147,10 @@ class Verifier {
         continue;
       }
       const int64_t file_size = cq->file_size();
+      int64_t& units_end = cq_end_[QueueKey(loc.topic, loc.queue_id)];
       Status st = cq->ForEachUnit([&](int64_t n, const ConsumeQueueUnit& unit) {
         ++report_.cq_units;
+        units_end = n + 1;
         if (unit.IsBlankPad() || unit.commit_log_offset < cl_min) return;  // pad, or expired record
         const int64_t cq_byte = n * kCqUnitSize;
         const std::string file = JoinPath(loc.dir, SegmentFileName(cq_byte - cq_byte % file_size));
@@ -158,7 +159,33 @@ class Verifier {
       });
       if (!st.ok()) Problem(loc.dir, 0, st.message());
     }
+    CheckEveryRecordHasAUnit();
     return Status::Ok();
+  }
+
+  // The other direction: a record whose queue lacks its unit was never
+  // dispatched (or its unit was lost). Only judged when the whole log
+  // decoded, so queue offsets are known.
+  void CheckEveryRecordHasAUnit() {
+    // A commit log copied without its queues (no consumequeue/ at all) is
+    // only a log; judge completeness only where queues exist.
+    if (log_had_errors_ || cq_end_.empty()) return;
+    for (const auto& [key, next] : next_queue_offset_) {
+      auto it = cq_end_.find(key);
+      const int64_t units = it == cq_end_.end() ? 0 : it->second;
+      if (units >= next) continue;
+      const std::string queue = key.substr(0, key.find('\0')) + "/" + key.substr(key.find('\0') + 1);
+      Problem(JoinPath(paths_.ConsumeQueueDir(), queue), units * kCqUnitSize,
+              "consume queue " + queue + " ends at unit " + std::to_string(units) +
+                  " but the commit log has its records up to queue offset " + std::to_string(next - 1));
+    }
+  }
+
+  static std::string QueueKey(std::string_view topic, int32_t queue_id) {
+    std::string key(topic);
+    key.push_back('\0');
+    key.append(std::to_string(queue_id));
+    return key;
   }
 
   void CheckUnit(CommitLogReader& reader, const ConsumeQueueLocation& loc, const std::string& file, int64_t pos,
@@ -227,6 +254,8 @@ class Verifier {
   };
   std::optional<EarlyEnd> early_end_;  // where data first stopped before a segment's end
   std::unordered_map<std::string, int64_t> next_queue_offset_;
+  std::unordered_map<std::string, int64_t> cq_end_;  // per queue: one past its last valid unit
+  bool log_had_errors_ = false;
   std::string key_;
   VerifyReport report_;
 };

@@ -5,7 +5,8 @@
 //                exactly the bytes left; no segment ends early unless only
 //                all-zero (pre-created) segments follow.
 //   consume queues: every unit points at a record of its topic/queue whose
-//                QUEUEOFFSET, TOTALSIZE and tagsCode match.
+//                QUEUEOFFSET, TOTALSIZE and tagsCode match, and every record
+//                that takes a queue offset has its unit.
 //   index files: header counts in range; every entry points at a record
 //                start carrying a key with the entry's hash.
 // Each problem is reported with file and offset; nothing stops the walk.

@@ -1,4 +1,5 @@
-// Durability proof: what a SYNC_FLUSH store acknowledged survives.
+// Durability proof: what a SYNC_FLUSH store acknowledged survives, and after
+// every crash the consume queues and the index agree with the log.
 //  - A writer process putting from many threads reports each PUT_OK (offset
 //    and UNIQ_KEY) on a pipe before its next put and is SIGKILLed at a random
 //    moment; the reopened store holds every reported record, intact.
@@ -127,6 +128,7 @@ TEST_P(SyncFlushKillTest, EveryAcknowledgedPutSurvivesSigkill) {
     ASSERT_TRUE(store.ok()) << store.error().ToString();
     EXPECT_TRUE((*store)->recovery().abnormal);
     ExpectAllAcknowledgedPresent(**store, acks);
+    test::ExpectQueuesAndIndexMatchLog(**store);
     ASSERT_TRUE((*store)->Shutdown().ok());
     test::VerifyClean(config.storePathRootDir, config.mappedFileSizeCommitLog);
   }
@@ -210,6 +212,7 @@ TEST_P(PowerLossDurabilityTest, SyncFlushLosesNothingAcknowledged) {
   for (auto e = cursor.Next(); e.kind == CommitLogCursor::Kind::kMessage; e = cursor.Next())
     EXPECT_TRUE(run.attempted.count(std::string(e.message.properties().Get("UNIQ_KEY").value_or(""))))
         << "a record at " << e.offset << " nobody put";
+  test::ExpectQueuesAndIndexMatchLog(**store);
   EXPECT_GT(run.acked.size(), 0u);
 }
 
@@ -233,6 +236,7 @@ TEST_P(PowerLossDurabilityTest, AsyncFlushLosesOnlyWhatWasNotFlushed) {
     if (a.offset < run.flushed_at_crash) durable.push_back(a);  // flushed positions are record ends
   ExpectAllAcknowledgedPresent(**store, durable);
   EXPECT_GE((*store)->GetMaxPhyOffset(), run.flushed_at_crash);
+  test::ExpectQueuesAndIndexMatchLog(**store);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PowerLossDurabilityTest, ::testing::Range(0, 12));

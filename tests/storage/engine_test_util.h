@@ -4,14 +4,23 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <map>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "format/properties.h"
+#include "format/sys_flag.h"
+#include "storage/commit_log_cursor.h"
 #include "storage/message_store.h"
 #include "storage/store_verifier.h"
 
 namespace mqstore::test {
+
+inline constexpr int64_t kSmallCqFileSize = 128 * 20;  // 128 units a file
+inline constexpr int32_t kSmallIndexSlots = 64;
 
 inline StoreConfig SmallStoreConfig(const std::string& root, bool write_backend = true,
                                     int64_t segment_size = 64 * 1024) {
@@ -23,6 +32,12 @@ inline StoreConfig SmallStoreConfig(const std::string& root, bool write_backend 
   c.prefaultAheadBytes = 16 << 10;
   c.maxMessageSize = 16 * 1024;
   c.flushIntervalCommitLog = 10;
+  // Small consume-queue and index files, so tests roll them over and
+  // leave no 420 MB index file behind (4 entries per slot: inferable).
+  c.mappedFileSizeConsumeQueue = kSmallCqFileSize;
+  c.maxHashSlotNum = kSmallIndexSlots;
+  c.maxIndexNum = kSmallIndexSlots * 4;
+  c.flushIntervalConsumeQueue = 10;
   return c;
 }
 
@@ -58,6 +73,8 @@ struct OwnedMessage {
 inline VerifyReport VerifyClean(const std::string& root, int64_t segment_size) {
   StoreReadOptions options;
   options.commit_log_file_size = segment_size;
+  options.consume_queue_file_size = kSmallCqFileSize;
+  options.index_geometry = IndexGeometry{kSmallIndexSlots, kSmallIndexSlots * 4};
   std::vector<std::string> problems;
   VerifyCallbacks cb;
   cb.on_problem = [&](const VerifyProblem& p) { problems.push_back(p.file + " @" + std::to_string(p.offset) + ": " + p.what); };
@@ -65,6 +82,55 @@ inline VerifyReport VerifyClean(const std::string& root, int64_t segment_size) {
   EXPECT_TRUE(report.ok()) << report.error().ToString();
   for (const auto& p : problems) ADD_FAILURE() << p;
   return report.ok() ? *report : VerifyReport{};
+}
+
+// Waits until the dispatcher has taken everything appended (the write
+// backend shows records to readers once the flush service commits them).
+inline void WaitDispatched(MessageStore& store) {
+  for (int i = 0; i < 10000; ++i) {
+    const StoreStats s = store.Stats();
+    if (s.dispatch.reput_offset >= s.wrote_offset) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  FAIL() << "dispatch did not catch up with the writer in 10 s: " << store.Stats().dispatch.error;
+}
+
+// Consume queues and index agree with the log exactly: every NOT/COMMIT
+// record has the unit at its QUEUEOFFSET and nothing more is in any queue;
+// every key of every indexed record finds it; the index holds no entry
+// twice. Call with no puts running (Open has caught dispatch up).
+inline void ExpectQueuesAndIndexMatchLog(MessageStore& store) {
+  std::map<std::pair<std::string, int32_t>, int64_t> next;  // per queue: units the log calls for
+  uint64_t keys = 0;
+  CommitLogCursor cursor = store.NewCursor(store.GetMinPhyOffset());
+  for (auto e = cursor.Next(); e.kind == CommitLogCursor::Kind::kMessage; e = cursor.Next()) {
+    const MessageRecordView& m = e.message;
+    const int32_t type = sysflag::TransactionType(m.sys_flag);
+    if (sysflag::TakesQueueOffset(m.sys_flag)) {
+      next[{std::string(m.topic), m.queue_id}] = m.queue_offset + 1;
+      ASSERT_EQ(store.GetCommitLogOffsetInQueue(m.topic, m.queue_id, m.queue_offset), e.offset)
+          << m.topic << "/" << m.queue_id << " unit " << m.queue_offset;
+    }
+    if (type == sysflag::kTransactionRollbackType) continue;
+    const auto uniq = m.properties().Get(property::kUniqKey);
+    if (uniq) {
+      ++keys;
+      const QueryMessageResult found = store.QueryMessage(m.topic, *uniq, 64, 0, INT64_MAX);
+      bool hit = false;
+      for (const MessageView& v : found.messages) hit = hit || v.message.physical_offset == e.offset;
+      EXPECT_TRUE(hit) << "UNIQ_KEY " << *uniq << " does not find the record at " << e.offset;
+    }
+    if (auto k = m.properties().Get(property::kKeys)) ForEachKey(*k, [&](std::string_view) { ++keys; });
+  }
+  EXPECT_EQ(cursor.offset(), store.GetMaxPhyOffset());
+  for (const auto& [queue, n] : next)
+    EXPECT_EQ(store.GetMaxOffsetInQueue(queue.first, queue.second), n) << queue.first << "/" << queue.second;
+  size_t non_empty = 0;  // a queue whose every unit was cut stays, empty
+  for (const ConsumeQueue* q : store.consume_queues().All()) non_empty += q->MaxOffset() > 0;
+  EXPECT_EQ(non_empty, next.size());
+  if (store.config().messageIndexEnable) {
+    EXPECT_EQ(store.Stats().index.entries, keys) << "index entries vs keys";
+  }
 }
 
 }  // namespace mqstore::test

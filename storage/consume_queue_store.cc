@@ -1,0 +1,124 @@
+#include "storage/consume_queue_store.h"
+
+#include "storage/store_log.h"
+
+namespace mqstore {
+
+ConsumeQueueStore::ConsumeQueueStore(FileSystem& fs, ConsumeQueueStoreOptions options)
+    : fs_(fs), options_(std::move(options)) {}
+
+ConsumeQueueOptions ConsumeQueueStore::QueueOptions(std::string_view topic, int32_t queue_id) const {
+  ConsumeQueueOptions o;
+  o.topic = std::string(topic);
+  o.queue_id = queue_id;
+  o.dir = JoinPath(JoinPath(options_.paths.ConsumeQueueDir(), o.topic), std::to_string(queue_id));
+  o.file_size = options_.file_size;
+  o.max_tags_tracked = options_.max_tags_tracked;
+  return o;
+}
+
+Status ConsumeQueueStore::LoadAndRecover() {
+  auto locations = ListConsumeQueues(fs_, options_.paths);
+  if (!locations.ok()) return locations.error();
+  std::unique_lock lock(mu_);
+  for (const ConsumeQueueLocation& loc : *locations) {
+    auto queue = std::make_unique<ConsumeQueue>(fs_, QueueOptions(loc.topic, loc.queue_id));
+    MQ_RETURN_IF_ERROR(queue->Load());
+    MQ_RETURN_IF_ERROR(queue->Recover());
+    queues_[loc.topic][loc.queue_id] = std::move(queue);
+  }
+  return Status::Ok();
+}
+
+int64_t ConsumeQueueStore::MaxPhysicOffset() const {
+  int64_t max = -1;
+  for (ConsumeQueue* q : All()) max = std::max(max, q->MaxPhysicOffset());
+  return max;
+}
+
+Status ConsumeQueueStore::TruncateDirty(int64_t phy_end) {
+  for (ConsumeQueue* q : All()) {
+    if (q->MaxPhysicOffset() >= phy_end) MQ_RETURN_IF_ERROR(q->TruncateDirty(phy_end));
+  }
+  return Status::Ok();
+}
+
+void ConsumeQueueStore::CorrectMinOffset(int64_t commit_log_min_offset) {
+  for (ConsumeQueue* q : All()) q->CorrectMinOffset(commit_log_min_offset);
+}
+
+Status ConsumeQueueStore::DestroyAll() {
+  std::unique_lock lock(mu_);
+  for (auto& [topic, queues] : queues_) {
+    for (auto& [id, q] : queues) MQ_RETURN_IF_ERROR(q->Destroy());
+  }
+  queues_.clear();
+  last_ = nullptr;
+  return Status::Ok();
+}
+
+Status ConsumeQueueStore::Dispatch(const DispatchRequest& r) {
+  if (!r.GoesToConsumeQueue()) return Status::Ok();
+  ConsumeQueue* q = last_;
+  if (q == nullptr || q->queue_id() != r.queue_id || q->topic() != r.topic) {
+    auto found = FindOrCreate(r.topic, r.queue_id);
+    if (!found.ok()) return found.error();
+    q = last_ = *found;
+  }
+  MQ_RETURN_IF_ERROR(q->PutUnit(r.commit_log_offset, r.size, r.tags_code, r.queue_offset, r.store_timestamp));
+  last_store_timestamp_.store(r.store_timestamp, std::memory_order_release);
+  return Status::Ok();
+}
+
+ConsumeQueue* ConsumeQueueStore::Find(std::string_view topic, int32_t queue_id) const {
+  std::shared_lock lock(mu_);
+  auto t = queues_.find(topic);
+  if (t == queues_.end()) return nullptr;
+  auto q = t->second.find(queue_id);
+  return q == t->second.end() ? nullptr : q->second.get();
+}
+
+Result<ConsumeQueue*> ConsumeQueueStore::FindOrCreate(std::string_view topic, int32_t queue_id) {
+  if (ConsumeQueue* q = Find(topic, queue_id)) return q;
+  auto queue = std::make_unique<ConsumeQueue>(fs_, QueueOptions(topic, queue_id));
+  MQ_RETURN_IF_ERROR(queue->Load());  // usually an empty directory: creates nothing yet
+  MQ_RETURN_IF_ERROR(queue->Recover());
+  std::unique_lock lock(mu_);
+  auto& slot = queues_[std::string(topic)][queue_id];
+  slot = std::move(queue);
+  return slot.get();
+}
+
+std::vector<ConsumeQueue*> ConsumeQueueStore::All() const {
+  std::shared_lock lock(mu_);
+  std::vector<ConsumeQueue*> all;
+  for (const auto& [topic, queues] : queues_) {
+    for (const auto& [id, q] : queues) all.push_back(q.get());
+  }
+  return all;
+}
+
+size_t ConsumeQueueStore::size() const {
+  std::shared_lock lock(mu_);
+  size_t n = 0;
+  for (const auto& [topic, queues] : queues_) n += queues.size();
+  return n;
+}
+
+Result<bool> ConsumeQueueStore::Flush(int least_pages) {
+  bool all = true;
+  for (ConsumeQueue* q : All()) {
+    auto done = q->Flush(least_pages);
+    if (!done.ok()) return done.error();
+    all = all && *done;
+  }
+  return all;
+}
+
+size_t ConsumeQueueStore::TagIndexMemoryBytes() const {
+  size_t bytes = 0;
+  for (ConsumeQueue* q : All()) bytes += q->tag_index().MemoryBytes();
+  return bytes;
+}
+
+}  // namespace mqstore
