@@ -1,9 +1,12 @@
 // The smallest broker-side use of mqstore: open a store, put messages from a
-// producer, read one back by its physical offset, walk the log, shut down.
+// producer while a consumer long-polls its queue, read one back by its
+// physical offset and by key, walk the log, shut down.
 //
 //   embed_example STORE_DIR
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "format/properties.h"
@@ -16,7 +19,9 @@ int main(int argc, char** argv) {
   }
   mqstore::StoreConfig config;  // RocketMQ's defaults
   config.storePathRootDir = argv[1];
-  config.mappedFileSizeCommitLog = 64 << 20;  // small segments for a demo
+  config.mappedFileSizeCommitLog = 64 << 20;  // small files for a demo (RocketMQ's
+  config.maxHashSlotNum = 1 << 16;            // defaults: 1 GiB segments and
+  config.maxIndexNum = 1 << 18;               // 420 MB index files)
   // An operator's broker.conf works as it is:
   //   config.LoadPropertiesFile("conf/broker.conf");
 
@@ -37,6 +42,22 @@ int main(int argc, char** argv) {
   m.properties = *props;
   m.born_host = mqstore::SocketAddress::V4(10, 0, 0, 1, 50000);
   m.store_host = mqstore::SocketAddress::V4(10, 0, 0, 2, 10911);
+
+  // A consumer: long polling (return as soon as the queue grows past the
+  // offset it has, or after 5 s), then a pull of up to 32 messages with a
+  // tag filter. The records are zero-copy views, pinned while `got` lives.
+  std::thread consumer([&store] {
+    const mqstore::TagFilter tag_a = mqstore::TagFilter::Parse("TagA");
+    int64_t offset = 0;
+    while (offset < 3) {
+      if (!store.WaitForMessages("TopicTest", 0, offset, std::chrono::seconds(5))) break;
+      mqstore::GetMessageResult got = store.GetMessage("ExampleGroup", "TopicTest", 0, offset, 32, &tag_a);
+      std::printf("consumer: %s, %zu message(s), next offset %lld\n",
+                  std::string(mqstore::ToString(got.status)).c_str(), got.messages.size(),
+                  static_cast<long long>(got.next_begin_offset));
+      offset = got.next_begin_offset;
+    }
+  });
 
   mqstore::PutResult first;
   for (int i = 0; i < 3; ++i) {
@@ -62,6 +83,11 @@ int main(int argc, char** argv) {
   std::printf("read back: topic=%.*s body=%.*s\n", static_cast<int>(view->message.topic.size()),
               view->message.topic.data(), static_cast<int>(view->message.body.size()),
               reinterpret_cast<const char*>(view->message.body.data()));
+
+  consumer.join();
+  // queryMessage: by KEYS token or UNIQ_KEY, records whose keys really match.
+  const mqstore::QueryMessageResult by_key = store.QueryMessage("TopicTest", "order-1", 32, 0, INT64_MAX);
+  std::printf("query order-1: %zu record(s)\n", by_key.messages.size());
 
   int records = 0;
   mqstore::CommitLogCursor cursor = store.NewCursor(store.GetMinPhyOffset());
