@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   Corpus records(out, "record_fuzz"), properties(out, "properties_fuzz"), units(out, "cq_unit_fuzz"),
-      index(out, "index_file_fuzz"), checkpoint(out, "checkpoint_fuzz"), recovery(out, "recovery_fuzz");
+      index(out, "index_file_fuzz"), checkpoint(out, "checkpoint_fuzz"), recovery(out, "recovery_fuzz"),
+      queues(out, "queue_recovery_fuzz");
   for (const auto& entry : fs::recursive_directory_iterator(golden)) {
     if (!entry.is_regular_file()) continue;
     const fs::path& p = entry.path();
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
     } else if (p.string().find("/consumequeue/") != std::string::npos) {
       const auto data = ReadAll(p);
       units.Add(data.data(), std::min<size_t>(data.size(), 200));
+      queues.Add(data.data(), std::min<size_t>(data.size(), 4 * 16 * 20));
     }
   }
   std::printf("seed_corpus: %zu records, %zu property strings, %zu CQ files, %zu index files, %zu checkpoints, "

@@ -271,6 +271,7 @@ Status IndexService::Load(bool last_exit_ok, int64_t index_msg_timestamp) {
     if (last_exit_ok || file.error().code() != StatusCode::kCorruption) return file.error();
     StoreLog(LogLevel::kWarn, "index: removing " + name + " after an abnormal exit: " + file.error().ToString());
     MQ_RETURN_IF_ERROR(fs_.Remove(JoinPath(options_.dir, name)));
+    MQ_RETURN_IF_ERROR(fs_.SyncDirectory(options_.dir));
   }
   if (!last_exit_ok) return RemoveFilesAfter(index_msg_timestamp);
   return Status::Ok();

@@ -1,0 +1,114 @@
+// Fuzzes the recovery of consume queues and index files: the input's first
+// part, cut into 320-byte files, is a consume queue after a crash; the rest
+// fills one index file of 8 slots and 32 entries. Loading and recovering
+// must succeed (an index file the header of which is out of range may be
+// refused, never crash), units below the end must be valid, truncation must
+// leave nothing at or past its offset, and both must take a new unit / key.
+// The first input byte also feeds the tag-expression parser.
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "format/segment_name.h"
+#include "storage/consume_queue.h"
+#include "storage/index_service.h"
+#include "storage/message_filter.h"
+#include "storage/store_log.h"
+
+namespace {
+
+constexpr int64_t kCqFile = 16 * 20;
+constexpr mqstore::IndexGeometry kGeometry{8, 32};
+
+const std::string& TempRoot();
+
+std::string MakeTempDir() {
+  char tmpl[] = "/tmp/mqstore-queue-fuzz-XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  if (dir == nullptr) __builtin_trap();
+  std::atexit([] { (void)mqstore::FileSystem::Default().RemoveAll(TempRoot()); });
+  return dir;
+}
+
+const std::string& TempRoot() {
+  static const std::string* root = new std::string(MakeTempDir());  // never destroyed: used at exit
+  return *root;
+}
+
+void WriteFile(const std::string& path, int64_t size, const uint8_t* data, size_t n) {
+  auto f = mqstore::FileSystem::Default().OpenRandomRW(path, mqstore::OpenMode::kCreateIfMissing);
+  if (!f.ok() || !(*f)->Truncate(static_cast<uint64_t>(size)).ok()) __builtin_trap();
+  if (n > 0 && !(*f)->Write(0, std::span<const uint8_t>(data, n)).ok()) __builtin_trap();
+}
+
+void FuzzConsumeQueue(const std::string& dir, const uint8_t* data, size_t size) {
+  using namespace mqstore;
+  for (size_t start = 0; start < size; start += kCqFile)
+    WriteFile(JoinPath(dir, SegmentFileName(static_cast<int64_t>(start))), kCqFile, data + start,
+              std::min<size_t>(kCqFile, size - start));
+  ConsumeQueueOptions o;
+  o.dir = dir;
+  o.topic = "T";
+  o.file_size = kCqFile;
+  o.max_tags_tracked = 4;
+  ConsumeQueue q(FileSystem::Default(), o);
+  if (!q.Load().ok() || !q.Recover().ok()) __builtin_trap();
+  for (int64_t n = q.MinOffset(); n < q.MaxOffset(); ++n) {
+    const auto unit = q.GetUnit(n);
+    if (!unit || !unit->IsValid()) __builtin_trap();
+    (void)q.NextWithTag(unit->tags_code, n, q.MaxOffset());
+  }
+  if (auto view = q.ReadUnits(q.MinOffset()); view && view->count() == 0) __builtin_trap();
+  const int64_t cut = q.MaxPhysicOffset() / 2;
+  if (!q.TruncateDirty(cut).ok()) __builtin_trap();
+  for (int64_t n = q.MinOffset(); n < q.MaxOffset(); ++n) {
+    const auto unit = q.GetUnit(n);
+    if (!unit || (!unit->IsBlankPad() && unit->commit_log_offset >= cut)) __builtin_trap();
+  }
+  q.CorrectMinOffset(cut / 2);
+  const int64_t next = std::max<int64_t>(cut, q.MaxPhysicOffset());
+  if (!q.PutUnit(next, 10, 7, q.MaxOffset(), 1).ok() || q.MaxPhysicOffset() != next + 10) __builtin_trap();
+}
+
+void FuzzIndex(const std::string& dir, const uint8_t* data, size_t size) {
+  using namespace mqstore;
+  WriteFile(JoinPath(dir, "20260101000000000"), static_cast<int64_t>(kGeometry.FileSize()), data,
+            std::min<size_t>(size, kGeometry.FileSize()));
+  IndexServiceOptions o;
+  o.dir = dir;
+  o.geometry = kGeometry;
+  o.now_ms = [] { return int64_t{1767225600000}; };
+  IndexService index(FileSystem::Default(), o);
+  if (!index.Load(/*last_exit_ok=*/true, 0).ok()) return;  // a header out of range is refused
+  (void)index.QueryOffsets("T", "k", 64, 0, INT64_MAX);
+  const int64_t cut = std::max<int64_t>(0, index.IndexedUpTo() / 2);
+  if (!index.TruncateDirty(cut).ok()) __builtin_trap();
+  for (int64_t off : index.QueryOffsets("T", "k", 64, 0, INT64_MAX))
+    if (off >= cut) __builtin_trap();
+  DispatchRequest r;
+  r.topic = "T";
+  r.uniq_key = "k";
+  r.commit_log_offset = std::max<int64_t>(cut, index.IndexedUpTo() + 1);
+  r.store_timestamp = 1767225600000;
+  if (!index.BuildIndex(r).ok()) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace mqstore;
+  static const bool silenced = (SetLogSink({}), true);
+  (void)silenced;
+  const std::string cq_dir = TempRoot() + "/cq", index_dir = TempRoot() + "/index";
+  FileSystem& fs = FileSystem::Default();
+  if (!fs.RemoveAll(cq_dir).ok() || !fs.RemoveAll(index_dir).ok() || !fs.CreateDirectories(cq_dir).ok() ||
+      !fs.CreateDirectories(index_dir).ok())
+    __builtin_trap();
+  const size_t cq_bytes = std::min<size_t>(size, 4 * kCqFile);
+  FuzzConsumeQueue(cq_dir, data, cq_bytes);
+  FuzzIndex(index_dir, data + cq_bytes, size - cq_bytes);
+  (void)TagFilter::Parse(std::string_view(reinterpret_cast<const char*>(data), std::min<size_t>(size, 64)));
+  return 0;
+}
