@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Setup, Release build, then the main job:
-#   scripts/run.sh        the default bench profile on ./data (about 15 s after the build):
-#                         put (ASYNC_FLUSH, 1 producer), put-sync (64 producers),
+#   scripts/run.sh        the default bench profile on ./data (about 20 s after the build):
+#                         put (ASYNC_FLUSH, 1 producer), dispatch (1 producer puts
+#                         1,000,000 messages, then DispatchOnce over the log),
+#                         put-sync (64 producers),
 #                         put-sync with 4 producers x 256 puts in flight (kept in
-#                         ./data/bench-sync), read of that store, and verify of it
+#                         ./data/bench-sync), read of that store (cursor, GetMessage
+#                         pulls, tag-filtered pulls, queryMessage), and verify of it
 #   scripts/run.sh PATH   inspect an existing store root
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,13 +31,16 @@ bench() { TMPDIR="$data" "$mqstore" bench --ceiling-seconds 0.5 "$@"; }
 echo "== put: ASYNC_FLUSH, 1 producer, ${seconds} s"
 bench --workload put --seconds "$seconds"
 echo
+echo "== dispatch: 1 producer puts 1000000 messages (dispatchOnOwnThread=false), then DispatchOnce over the log"
+bench --workload dispatch --messages 1000000
+echo
 echo "== put-sync: SYNC_FLUSH, 64 producers, blocking puts, ${seconds} s"
 bench --workload put-sync --seconds "$seconds"
 echo
 echo "== put-sync: 4 producers x 256 puts in flight (PutAsync), ${seconds} s, kept in $data/bench-sync"
 bench --workload put-sync --producers 4 --inflight 256 --seconds "$seconds" --dir "$data/bench-sync"
 echo
-echo "== read: the store just written, back through the engine's cursor"
+echo "== read: the store just written: cursor, GetMessage pulls, tag-filtered pulls, queryMessage"
 bench --workload read --dir "$data/bench-sync"
 echo
 echo "== verify $data/bench-sync"

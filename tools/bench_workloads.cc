@@ -26,6 +26,7 @@
 #include "storage/message_store.h"
 #include "storage/store_layout.h"
 #include "tools/bench_ceilings.h"
+#include "tools/bench_read.h"
 
 namespace mqstore::cli::bench {
 namespace {
@@ -63,6 +64,7 @@ void FormatUniqKey(uint32_t run_id, int producer, int64_t seq, char (&out)[33]) 
 
 // The messages of one producer: topic and queue round-robin by global index
 // (seq * producers + producer), a shared body, properties rebuilt in place.
+// The first of every kRareEvery messages of a queue is tagged kRareTag.
 class MessageMaker {
  public:
   MessageMaker(const std::vector<std::string>& topics, int queues, int producers, std::span<const uint8_t> body,
@@ -81,7 +83,7 @@ class MessageMaker {
     const char* keys_end = std::to_chars(keys_ + 1, keys_ + sizeof keys_, index).ptr;
     list_[0].value = uniq();
     list_[1].value = std::string_view(keys_, static_cast<size_t>(keys_end - keys_));
-    list_[2].value = index % 2 == 0 ? "TagA" : "TagB";
+    list_[2].value = IsRare(index) ? kRareTag : kCommonTag;
     props_.clear();
     Status st = AppendProperties(props_, list_);  // cannot fail: no separator bytes, nothing empty
     (void)st;
@@ -95,6 +97,11 @@ class MessageMaker {
   std::string_view uniq() const { return {uniq_, 32}; }
 
  private:
+  // The message's place in its queue is index / (topics x queues).
+  bool IsRare(int64_t index) const {
+    return index / (static_cast<int64_t>(topics_.size()) * queues_) % kRareEvery == 0;
+  }
+
   const std::vector<std::string>& topics_;
   const int queues_, producers_;
   const uint32_t run_id_;
@@ -108,7 +115,7 @@ class MessageMaker {
 
 std::vector<std::string> TopicNames(int n) {
   std::vector<std::string> topics;
-  for (int t = 0; t < n; ++t) topics.push_back("BenchTopic" + std::to_string(t));
+  for (int t = 0; t < n; ++t) topics.push_back(BenchTopic(t));
   return topics;
 }
 
@@ -381,16 +388,18 @@ Result<BenchResult> RunProducers(const BenchSpec& spec, MessageStore& store, Ack
   return r;
 }
 
+// --ack-log, or nullptr when none is asked for.
+Result<std::unique_ptr<AckLog>> OpenAckLog(const BenchSpec& spec) {
+  if (spec.ack_log.empty()) return std::unique_ptr<AckLog>();
+  return AckLog::Open(spec.ack_log);
+}
+
 Result<BenchResult> RunPut(const BenchSpec& spec, std::ostream& err, const std::string& label) {
   auto store = OpenStore(spec.config);
   if (!store.ok()) return store.error();
-  std::unique_ptr<AckLog> ack;
-  if (!spec.ack_log.empty()) {
-    auto opened = AckLog::Open(spec.ack_log);
-    if (!opened.ok()) return opened.error();
-    ack = std::move(*opened);
-  }
-  auto r = RunProducers(spec, **store, ack.get(), err, label);
+  auto ack = OpenAckLog(spec);
+  if (!ack.ok()) return ack.error();
+  auto r = RunProducers(spec, **store, ack->get(), err, label);
   if (r.ok()) FillStoreFacts((*store)->Stats(), spec.config, *r);
   Status st = (*store)->Shutdown();
   if (r.ok() && !st.ok()) return st.WithContext("shutdown");
@@ -399,47 +408,6 @@ Result<BenchResult> RunPut(const BenchSpec& spec, std::ostream& err, const std::
 
 // ---------------------------------------------------------------------------
 // read
-
-class QueueCounter {
- public:
-  void Add(std::string_view topic, int32_t queue_id, uint64_t bytes) {
-    auto it = by_topic_.find(topic);
-    if (it == by_topic_.end()) it = by_topic_.emplace(std::string(topic), std::map<int32_t, QueueCount>{}).first;
-    QueueCount& q = it->second[queue_id];
-    ++q.messages;
-    q.bytes += bytes;
-  }
-  std::vector<QueueCount> List() const {
-    std::vector<QueueCount> out;
-    for (const auto& [topic, queues] : by_topic_)
-      for (const auto& [id, q] : queues) out.push_back({topic, id, q.messages, q.bytes});
-    return out;
-  }
-
- private:
-  std::map<std::string, std::map<int32_t, QueueCount>, std::less<>> by_topic_;
-};
-
-void ReadLog(MessageStore& store, BenchResult& r, ReadCheck& check) {
-  CommitLogCursor cursor = store.NewCursor(store.GetMinPhyOffset());
-  QueueCounter counter;
-  const auto start = Clock::now();
-  for (;;) {
-    CommitLogCursor::Entry e = cursor.Next();
-    if (e.kind == CommitLogCursor::Kind::kCaughtUp) break;
-    if (e.kind == CommitLogCursor::Kind::kError) {
-      ++check.errors;
-      check.first_error = e.error.ToString();
-      break;  // the cursor cannot step over a record it cannot size
-    }
-    counter.Add(e.message.topic, e.message.queue_id, static_cast<uint64_t>(e.size));
-    ++r.ok;
-    r.bytes += static_cast<uint64_t>(e.size);
-  }
-  r.seconds = Seconds(Clock::now() - start);
-  r.messages = r.ok;
-  check.queues = counter.List();
-}
 
 Result<BenchResult> ReadBack(const BenchSpec& spec, std::optional<uint64_t> written) {
   auto store = OpenStore(spec.config);
@@ -450,6 +418,7 @@ Result<BenchResult> ReadBack(const BenchSpec& spec, std::optional<uint64_t> writ
   check.written = written.value_or(0);
   check.count_ok = !written || r.ok == *written;
   r.read = std::move(check);
+  RunConsumerPasses(**store, r);
   FillStoreFacts((*store)->Stats(), spec.config, r);
   MQ_RETURN_IF_ERROR((*store)->Shutdown());
   return r;
@@ -480,6 +449,27 @@ Result<BenchResult> ReadWorkload(const BenchSpec& spec, std::ostream& err) {
   if (!wrote.ok()) return wrote.error();
   auto r = ReadBack(spec, *wrote ? std::optional<uint64_t>((*wrote)->ok) : std::nullopt);
   if (r.ok()) CarryWriteFailures(*wrote, *r);
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// dispatch: the puts with dispatchOnOwnThread=false, then DispatchOnce timed
+// over what they wrote (bench_read.h).
+
+Result<BenchResult> DispatchWorkload(BenchSpec spec, std::ostream& err) {
+  spec.config.dispatchOnOwnThread = false;
+  auto store = OpenStore(spec.config);
+  if (!store.ok()) return store.error();
+  auto ack = OpenAckLog(spec);
+  if (!ack.ok()) return ack.error();
+  const DispatchBaseline before = TakeDispatchBaseline(**store, spec);
+  auto r = RunProducers(spec, **store, ack->get(), err, "put");
+  Status st = r.ok() ? TimeDispatch(**store, spec, before, *r) : Status::Ok();
+  if (r.ok() && st.ok()) FillStoreFacts((*store)->Stats(), spec.config, *r);
+  Status shutdown = (*store)->Shutdown();
+  if (!r.ok()) return r;
+  if (!st.ok()) return st;
+  if (!shutdown.ok()) return shutdown.WithContext("shutdown");
   return r;
 }
 
@@ -564,6 +554,7 @@ Result<BenchResult> RunWorkload(const BenchSpec& spec, std::ostream& err) {
   switch (spec.workload) {
     case Workload::kRead: return ReadWorkload(spec, err);
     case Workload::kRecover: return RecoverWorkload(spec, err);
+    case Workload::kDispatch: return DispatchWorkload(spec, err);
     case Workload::kPut:
     case Workload::kPutSync: break;
   }
@@ -578,12 +569,14 @@ std::string_view WorkloadName(Workload w) {
     case Workload::kPutSync: return "put-sync";
     case Workload::kRead: return "read";
     case Workload::kRecover: return "recover";
+    case Workload::kDispatch: return "dispatch";
   }
   return "?";
 }
 
 std::optional<Workload> ParseWorkload(std::string_view name) {
-  for (const Workload w : {Workload::kPut, Workload::kPutSync, Workload::kRead, Workload::kRecover})
+  for (const Workload w :
+       {Workload::kPut, Workload::kPutSync, Workload::kRead, Workload::kRecover, Workload::kDispatch})
     if (WorkloadName(w) == name) return w;
   return std::nullopt;
 }
@@ -598,12 +591,15 @@ std::optional<double> Find(const std::vector<NamedValue>& values, std::string_vi
 
 std::optional<double> BenchResult::Ceiling(std::string_view name) const { return Find(ceilings, name); }
 std::optional<double> BenchResult::Ratio(std::string_view name) const { return Find(ratios, name); }
+std::optional<double> BenchResult::Value(std::string_view name) const { return Find(values, name); }
+
+std::string BenchTopic(int index) { return "BenchTopic" + std::to_string(index); }
 
 int64_t BenchRecordSize(int64_t msg_size) {
   const std::vector<std::string> topics = TopicNames(1);
   const std::vector<uint8_t> body = Body(msg_size);
   MessageMaker maker(topics, 1, 1, body, 0, 0);
-  const Message& m = maker.Make(100000);  // a typical KEYS length
+  const Message& m = maker.Make(100001);  // a typical KEYS length, TAGS kCommonTag
   auto size = EncodedRecordSize(RecordFieldsOf(m));
   return size.ok() ? *size : msg_size;
 }

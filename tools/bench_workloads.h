@@ -6,7 +6,12 @@
 //             per producer; latency per put from call to result/callback.
 //   put-sync  the same with flushDiskType=SYNC_FLUSH (group commit).
 //   read      writes a store with the put workload unless one is there,
-//             reopens it and reads the whole log through a CommitLogCursor.
+//             reopens it and reads the whole log through a CommitLogCursor;
+//             then pulls every queue with GetMessage (all, and tag "Rare"
+//             through the tag bitmaps and by scanning units) and looks
+//             sampled UNIQ_KEYs up with QueryMessage (bench_read.h).
+//   dispatch  puts with dispatchOnOwnThread=false, then times
+//             MessageStore::DispatchOnce over the whole log.
 //   recover   writes a store unless one is there, leaves (or creates) the
 //             abort file and opens it: abnormal recovery, timed by the engine.
 //
@@ -30,7 +35,7 @@
 
 namespace mqstore::cli::bench {
 
-enum class Workload : uint8_t { kPut, kPutSync, kRead, kRecover };
+enum class Workload : uint8_t { kPut, kPutSync, kRead, kRecover, kDispatch };
 std::string_view WorkloadName(Workload w);
 std::optional<Workload> ParseWorkload(std::string_view name);
 
@@ -55,6 +60,25 @@ struct BenchSpec {
 inline constexpr char kRatioToCeiling[] = "ratio_to_ceiling";
 inline constexpr char kP99ToFdatasyncP99[] = "p99_to_fdatasync_p99";
 
+// Names of the values the dispatch and read workloads report
+// (BenchResult::values): rates in messages per second, ratios, and
+// queryMessage latency percentiles in microseconds.
+inline constexpr char kPutMsgsPerS[] = "put_msgs_per_s";
+inline constexpr char kDispatchMsgsPerS[] = "dispatch_msgs_per_s";
+inline constexpr char kDispatchToPut[] = "dispatch_to_put";
+inline constexpr char kGetMessageMsgsPerS[] = "get_message_msgs_per_s";
+inline constexpr char kFilteredBitmapMsgsPerS[] = "filtered_bitmap_msgs_per_s";
+inline constexpr char kFilteredScanMsgsPerS[] = "filtered_scan_msgs_per_s";
+inline constexpr char kBitmapSpeedup[] = "bitmap_speedup";
+inline constexpr char kQueryP50Us[] = "query_p50_us";
+inline constexpr char kQueryP99Us[] = "query_p99_us";
+
+// TAGS of the put workload's messages: kRareTag on the first of every
+// kRareEvery messages of each queue, kCommonTag on the others.
+inline constexpr char kRareTag[] = "Rare";
+inline constexpr char kCommonTag[] = "Common";
+inline constexpr int64_t kRareEvery = 1000;
+
 struct NamedValue {
   std::string name;
   double value = 0;
@@ -74,6 +98,27 @@ struct ReadCheck {
   bool count_ok = true;    // read == written (when written)
   uint64_t errors = 0;     // records that did not decode
   std::string first_error;
+  // The consumer passes over the queues above (bench_read.h).
+  uint64_t consumed = 0;         // messages GetMessage delivered in the reported pass
+  bool consume_ok = true;        // every pass delivered as many as the cursor read
+  uint64_t rare = 0;             // of them, tagged kRareTag (by tagsCode)
+  uint64_t filtered_bitmap = 0;  // delivered by the kRareTag pulls through the tag bitmaps
+  uint64_t filtered_scan = 0;    // and by scanning units
+  bool filtered_ok = true;       // both == rare
+  uint64_t queries = 0;          // QueryMessage calls
+  uint64_t query_misses = 0;     // of which did not return the sampled record
+  std::string first_problem;     // the first pull or query that went wrong
+  bool ok() const { return count_ok && errors == 0 && consume_ok && filtered_ok && query_misses == 0; }
+};
+
+// What `dispatch` built.
+struct DispatchCheck {
+  uint64_t put = 0;                  // messages stored (PUT_OK)
+  uint64_t dispatched = 0;           // records DispatchOnce reported
+  uint64_t queue_units = 0;          // growth of the sum of the queues' max offsets
+  uint64_t index_keys = 0;           // growth of Stats().index.keys_added
+  uint64_t index_keys_expected = 0;  // 2 per message (UNIQ_KEY, one KEYS token); 0 without an index
+  bool count_ok = true;              // dispatched == queue_units == put, index_keys == expected
 };
 
 struct BenchResult {
@@ -96,12 +141,17 @@ struct BenchResult {
   std::vector<NamedValue> ratios;  // kRatioToCeiling, kP99ToFdatasyncP99 where they apply
   std::optional<RecoveryReport> recovery;
   std::optional<ReadCheck> read;
+  std::optional<DispatchCheck> dispatch;
+  std::vector<NamedValue> values;  // kDispatchToPut, kGetMessageMsgsPerS, ... where they apply
 
   double msgs_per_sec() const { return seconds > 0 ? static_cast<double>(ok) / seconds : 0.0; }
   double mb_per_sec() const { return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0; }
   std::optional<double> Ceiling(std::string_view name) const;
   std::optional<double> Ratio(std::string_view name) const;
-  bool has_problems() const { return failures > 0 || (read && (!read->count_ok || read->errors > 0)); }
+  std::optional<double> Value(std::string_view name) const;
+  bool has_problems() const {
+    return failures > 0 || (read && !read->ok()) || (dispatch && !dispatch->count_ok);
+  }
 };
 
 // Ceilings already measured in this process, by record size: a sweep does
@@ -114,6 +164,9 @@ struct CeilingCache {
 // Runs one point on spec.config.storePathRootDir (created if missing).
 // `err` gets the live progress line when spec.live_progress.
 Result<BenchResult> RunBenchPoint(const BenchSpec& spec, CeilingCache& cache, std::ostream& err);
+
+// The put workload's topic number `index`: BenchTopic<index>.
+std::string BenchTopic(int index);
 
 // Bytes of the record the put workload stores for a body of `msg_size`.
 int64_t BenchRecordSize(int64_t msg_size);

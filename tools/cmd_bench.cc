@@ -32,7 +32,7 @@ using bench::BenchResult;
 using bench::BenchSpec;
 
 const char kHelp[] =
-    "usage: mqstore bench --workload put|put-sync|read|recover [options]\n"
+    "usage: mqstore bench --workload put|put-sync|read|recover|dispatch [options]\n"
     "\n"
     "Measures the engine on this machine: throughput, latency percentiles, the\n"
     "flush service's group commits, and ceilings (what plain memcpy, write and\n"
@@ -42,9 +42,18 @@ const char kHelp[] =
     "  put        producers store messages (ASYNC_FLUSH unless --flush sync)\n"
     "  put-sync   the same with SYNC_FLUSH: each put waits for its group commit\n"
     "  read       writes a store (unless --dir holds one), reopens it and reads the\n"
-    "             whole log through a cursor; checks the count\n"
+    "             whole log through a cursor; checks the count. Then one thread\n"
+    "             pulls every queue with GetMessage, 32 per pull, twice\n"
+    "             (get_message_msgs_per_s: the second pass), pulls tag \"Rare\"\n"
+    "             (1 message in 1000) through the tag bitmaps and by scanning\n"
+    "             (filtered_bitmap_msgs_per_s, filtered_scan_msgs_per_s,\n"
+    "             bitmap_speedup) and looks up to 100000 sampled UNIQ_KEYs up with\n"
+    "             QueryMessage (query_p50_us, query_p99_us); checks every count\n"
     "  recover    writes a store (unless --dir holds one), leaves the abort file\n"
     "             and reopens it: abnormal recovery, reported in MB/s\n"
+    "  dispatch   puts with dispatchOnOwnThread=false (put_msgs_per_s), then\n"
+    "             dispatches the whole log with DispatchOnce: consume queues and\n"
+    "             index (dispatch_msgs_per_s, dispatch_to_put); checks the counts\n"
     "\n"
     "options:\n"
     "  --producers N        producer threads (default 1; put-sync: 64)\n"
@@ -70,7 +79,8 @@ const char kHelp[] =
     "  --plot FILE.svg      with --sweep: msgs/s and p99 latency over the values\n"
     "  --ceiling-seconds S  time budget of each ceiling (default 1; 0 = none)\n"
     "\n"
-    "Exit codes: 0 success, 1 failed puts, a read mismatch or an error, 2 usage error.\n";
+    "Exit codes: 0 success, 1 failed puts, a read or dispatch mismatch or an error,\n"
+    "2 usage error.\n";
 
 const std::set<std::string> kValueFlags = {"workload", "producers", "msg-size", "messages", "seconds", "topics",
                                            "queues",   "inflight",  "flush",    "backend",  "config",  "set",
@@ -171,9 +181,10 @@ Status CountsFromArgs(const Args& args, const SweepPoint* point, BenchSpec& s) {
 Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point) {
   BenchSpec s;
   const auto name = args.Get("workload");
-  if (!name) return Status::InvalidArgument("--workload is required: put, put-sync, read or recover");
+  if (!name) return Status::InvalidArgument("--workload is required: put, put-sync, read, recover or dispatch");
   const auto workload = bench::ParseWorkload(*name);
-  if (!workload) return Status::InvalidArgument("unknown workload '" + *name + "' (put, put-sync, read, recover)");
+  if (!workload)
+    return Status::InvalidArgument("unknown workload '" + *name + "' (put, put-sync, read, recover, dispatch)");
   s.workload = *workload;
   auto config = ConfigFromArgs(args, point, s.workload);
   if (!config.ok()) return config.error();
@@ -339,7 +350,16 @@ std::string ReadJson(const bench::ReadCheck& c) {
     queues += (queues.size() > 1 ? ", " : "") + JsonLine().Str("topic", q.topic).Int("queue", q.queue_id)
                                                    .UInt("messages", q.messages).UInt("bytes", q.bytes).Done();
   return JsonLine().UInt("written", c.written).Bool("count_ok", c.count_ok).UInt("errors", c.errors)
-      .Str("first_error", c.first_error).Raw("queues", queues + "]").Done();
+      .Str("first_error", c.first_error).UInt("consumed", c.consumed).Bool("consume_ok", c.consume_ok)
+      .UInt("rare", c.rare).UInt("filtered_bitmap", c.filtered_bitmap).UInt("filtered_scan", c.filtered_scan)
+      .Bool("filtered_ok", c.filtered_ok).UInt("queries", c.queries).UInt("query_misses", c.query_misses)
+      .Str("first_problem", c.first_problem).Raw("queues", queues + "]").Done();
+}
+
+std::string DispatchJson(const bench::DispatchCheck& c) {
+  return JsonLine().UInt("put", c.put).UInt("dispatched", c.dispatched).UInt("queue_units", c.queue_units)
+      .UInt("index_keys", c.index_keys).UInt("index_keys_expected", c.index_keys_expected)
+      .Bool("count_ok", c.count_ok).Done();
 }
 
 std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
@@ -359,21 +379,33 @@ std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
   j.Raw(bench::kRatioToCeiling, ratio ? Num(*ratio, "%.4f") : "null");
   for (const auto& extra : r.ratios)
     if (extra.name != bench::kRatioToCeiling) j.Raw(extra.name, Num(extra.value, "%.4f"));
+  for (const auto& v : r.values) j.Raw(v.name, Num(v.value, "%.4f"));
   j.Raw("failures_by_status", failures.Done()).Str("first_failure", r.first_failure).Str("store", r.store_dir);
   if (r.recovery) j.Raw("recovery", RecoveryJson(*r.recovery));
   if (r.read) j.Raw("read", ReadJson(*r.read));
+  if (r.dispatch) j.Raw("dispatch", DispatchJson(*r.dispatch));
   return j.Done();
 }
 
-std::vector<std::string> CeilingColumns(const std::vector<BenchResult>& results) {
+// The names of `values` (r.ceilings or r.values) over all results, in order of appearance.
+std::vector<std::string> Columns(const std::vector<BenchResult>& results,
+                                 std::vector<bench::NamedValue> BenchResult::*values) {
   std::vector<std::string> names;
   for (const auto& r : results)
-    for (const auto& c : r.ceilings)
+    for (const auto& c : r.*values)
       if (std::find(names.begin(), names.end(), c.name) == names.end()) names.push_back(c.name);
   return names;
 }
 
-std::vector<std::string> TableRow(const BenchResult& r, const std::vector<std::string>& ceilings) {
+// Rates without decimals, ratios and microseconds with two.
+std::string ValueCell(std::string_view name, std::optional<double> v) {
+  if (!v) return "-";
+  const bool rate = name.size() > 6 && name.substr(name.size() - 6) == "_per_s";
+  return Num(*v, rate ? "%.0f" : "%.2f");
+}
+
+std::vector<std::string> TableRow(const BenchResult& r, const std::vector<std::string>& ceilings,
+                                  const std::vector<std::string>& values) {
   const auto& l = r.latency_us;
   std::vector<std::string> row = {
       r.workload, r.flush, r.backend, r.io_engine.empty() ? "-" : r.io_engine, std::to_string(r.producers),
@@ -389,7 +421,20 @@ std::vector<std::string> TableRow(const BenchResult& r, const std::vector<std::s
   const auto p99_ratio = r.Ratio(bench::kP99ToFdatasyncP99);
   row.push_back(ratio ? Num(*ratio, "%.3f") : "-");
   row.push_back(p99_ratio ? Num(*p99_ratio, "%.2f") : "-");
+  for (const auto& name : values) row.push_back(ValueCell(name, r.Value(name)));
   return row;
+}
+
+void PrintReadNotes(const std::string& who, const BenchResult& r, std::ostream& out) {
+  const bench::ReadCheck& c = *r.read;
+  out << who << "read " << r.messages << " messages from " << c.queues.size() << " queue(s)";
+  if (c.written > 0) out << ", written " << c.written << (c.count_ok ? ": count ok" : ": COUNT MISMATCH");
+  if (c.errors > 0) out << "; error: " << c.first_error;
+  out << "\n" << who << "GetMessage delivered " << c.consumed << (c.consume_ok ? ": count ok" : ": COUNT MISMATCH")
+      << "; tag " << bench::kRareTag << ": " << c.filtered_bitmap << " by bitmap, " << c.filtered_scan
+      << " by scan, " << c.rare << " in the log" << (c.filtered_ok ? ": counts ok" : ": COUNT MISMATCH")
+      << "; QueryMessage: " << c.queries << " keys, " << c.query_misses << " missed\n";
+  if (!c.first_problem.empty()) out << who << "first problem: " << c.first_problem << "\n";
 }
 
 void PrintNotes(const Plan& plan, size_t i, const BenchResult& r, std::ostream& out) {
@@ -399,28 +444,29 @@ void PrintNotes(const Plan& plan, size_t i, const BenchResult& r, std::ostream& 
     for (const auto& [name, n] : r.failures_by_status) out << " " << name << " " << n;
     out << " (first: " << r.first_failure << ")\n";
   }
-  if (r.read) {
-    out << who << "read " << r.messages << " messages from " << r.read->queues.size() << " queue(s)";
-    if (r.read->written > 0)
-      out << ", written " << r.read->written << (r.read->count_ok ? ": count ok" : ": COUNT MISMATCH");
-    if (r.read->errors > 0) out << "; error: " << r.read->first_error;
-    out << "\n";
+  if (r.read) PrintReadNotes(who, r, out);
+  if (const auto& d = r.dispatch) {
+    out << who << "dispatched " << d->dispatched << " of " << d->put << " messages put: " << d->queue_units
+        << " consume-queue units, " << d->index_keys << " index keys (expected " << d->index_keys_expected << ")"
+        << (d->count_ok ? ": counts ok" : ": COUNT MISMATCH") << "\n";
   }
   if (r.recovery)
     out << who << r.recovery->ToString() << " = " << Num(r.mb_per_sec(), "%.1f") << " MB/s\n";
 }
 
 void PrintTable(const Plan& plan, const std::vector<BenchResult>& results, std::ostream& out) {
-  const auto ceilings = CeilingColumns(results);
+  const auto ceilings = Columns(results, &BenchResult::ceilings);
+  const auto values = Columns(results, &BenchResult::values);
   std::vector<std::string> header = {"workload", "flush", "backend", "io", "producers", "inflight", "msg_size",
                                      "messages", "failures", "seconds", "msgs/s", "MB/s", "p50_us", "p99_us",
                                      "p999_us", "max_us", "group_avg", "syncs"};
   header.insert(header.end(), ceilings.begin(), ceilings.end());
   header.insert(header.end(), {"ratio", "p99/fdatasync_p99"});
+  header.insert(header.end(), values.begin(), values.end());
   if (!plan.sweep_values.empty()) header.insert(header.begin(), plan.sweep_key);
   Table table(header);
   for (size_t i = 0; i < results.size(); ++i) {
-    auto row = TableRow(results[i], ceilings);
+    auto row = TableRow(results[i], ceilings, values);
     if (!plan.sweep_values.empty()) row.insert(row.begin(), plan.sweep_values[i]);
     table.AddRow(std::move(row));
   }

@@ -32,6 +32,12 @@ CliResult Bench(const std::string& workload, std::vector<std::string> extra) {
   return Cli(args);
 }
 
+// Index files of 84 KB instead of the default 420 MB.
+std::vector<std::string> SmallIndex(std::vector<std::string> extra) {
+  extra.insert(extra.end(), {"--set", "maxHashSlotNum=1000", "--set", "maxIndexNum=4000"});
+  return extra;
+}
+
 J BenchJson(const std::string& workload, std::vector<std::string> extra) {
   extra.push_back("--json");
   const CliResult r = Bench(workload, extra);
@@ -64,6 +70,8 @@ TEST(Bench, HelpListsEveryFlag) {
   const CliResult r = Cli({"bench", "--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("usage: mqstore bench"), std::string::npos);
+  for (const char* workload : {"put-sync", "read", "recover", "dispatch"})
+    EXPECT_NE(r.out.find("  " + std::string(workload) + " "), std::string::npos) << workload;
   for (const char* flag : {"--workload", "--producers", "--msg-size", "--messages", "--seconds", "--topics", "--queues",
                            "--flush", "--backend", "--config", "--dir", "--keep", "--json", "--ack-log", "--inflight",
                            "--set", "--sweep", "--plot", "--ceiling-seconds"})
@@ -104,7 +112,7 @@ TEST(Bench, PutSyncInflightAgainstTheRaw1MiBSyncCeiling) {
 }
 
 TEST(Bench, ReadCountsWhatWasWrittenAndReusesAStore) {
-  const J j = BenchJson("read", {"--messages", "2000", "--topics", "2", "--queues", "3"});
+  const J j = BenchJson("read", SmallIndex({"--messages", "2000", "--topics", "2", "--queues", "3"}));
   ExpectCommonKeys(j, 2000);
   EXPECT_EQ(j["read"]["written"].d, 2000);
   EXPECT_TRUE(j["read"]["count_ok"].b);
@@ -115,10 +123,65 @@ TEST(Bench, ReadCountsWhatWasWrittenAndReusesAStore) {
   EXPECT_EQ(sum, 2000);
 
   test::TempDir tmp;
-  ASSERT_EQ(Bench("put", {"--messages", "500", "--dir", tmp.path()}).code, 0);
-  const J again = BenchJson("read", {"--dir", tmp.path()});
+  ASSERT_EQ(Bench("put", SmallIndex({"--messages", "500", "--dir", tmp.path()})).code, 0);
+  const J again = BenchJson("read", SmallIndex({"--dir", tmp.path()}));
   EXPECT_EQ(again["messages"].d, 500) << "an existing store is read, not written";
   EXPECT_EQ(again["read"]["written"].d, 0);
+  EXPECT_EQ(again["read"]["consumed"].d, 500);
+}
+
+TEST(Bench, ReadPullsFiltersAndQueriesWhatWasWritten) {
+  const J j = BenchJson("read", SmallIndex({"--messages", "5000", "--topics", "2", "--queues", "2"}));
+  ExpectCommonKeys(j, 5000);
+  const J& read = j["read"];
+  EXPECT_TRUE(read["count_ok"].b);
+  EXPECT_EQ(read["consumed"].d, 5000) << "GetMessage delivers every stored message";
+  EXPECT_TRUE(read["consume_ok"].b) << read["first_problem"].s;
+  // 1250 messages per queue: the 1st and the 1001st of each are tagged Rare.
+  EXPECT_EQ(read["rare"].d, 8);
+  EXPECT_EQ(read["filtered_bitmap"].d, 8);
+  EXPECT_EQ(read["filtered_scan"].d, 8);
+  EXPECT_TRUE(read["filtered_ok"].b);
+  EXPECT_EQ(read["queries"].d, 5000) << "every key is sampled below 100000";
+  EXPECT_EQ(read["query_misses"].d, 0);
+  EXPECT_EQ(read["first_problem"].s, "");
+  for (const char* key : {"get_message_msgs_per_s", "filtered_bitmap_msgs_per_s", "filtered_scan_msgs_per_s",
+                          "bitmap_speedup", "query_p50_us", "query_p99_us"})
+    EXPECT_GT(j[key].d, 0) << key;
+  EXPECT_LE(j["query_p50_us"].d, j["query_p99_us"].d);
+
+  const CliResult table = Bench("read", SmallIndex({"--messages", "300", "--queues", "1", "--ceiling-seconds", "0"}));
+  ASSERT_EQ(table.code, 0) << table.err;
+  for (const char* text : {"get_message_msgs_per_s", "bitmap_speedup", "query_p99_us",
+                           "GetMessage delivered 300: count ok", "1 by bitmap, 1 by scan", "300 keys, 0 missed"})
+    EXPECT_NE(table.out.find(text), std::string::npos) << text << "\n" << table.out;
+}
+
+TEST(Bench, DispatchTimesDispatchOnceAgainstThePutRate) {
+  test::TempDir tmp;
+  const std::vector<std::string> args = {"--messages", "3000", "--topics", "2", "--queues", "3", "--dir", tmp.path()};
+  const J j = BenchJson("dispatch", SmallIndex(args));
+  ExpectCommonKeys(j, 3000);
+  EXPECT_EQ(j["workload"].s, "dispatch");
+  EXPECT_EQ(j["flush"].s, "async");
+  for (const char* key : {"put_msgs_per_s", "dispatch_msgs_per_s", "dispatch_to_put"}) EXPECT_GT(j[key].d, 0) << key;
+  EXPECT_NEAR(j["dispatch_to_put"].d, j["dispatch_msgs_per_s"].d / j["put_msgs_per_s"].d,
+              1e-3 * j["dispatch_to_put"].d);
+  EXPECT_NEAR(j["msgs_per_sec"].d, j["dispatch_msgs_per_s"].d, 1) << "the run's rate is the dispatch's";
+  const J& d = j["dispatch"];
+  EXPECT_EQ(d["put"].d, 3000);
+  EXPECT_EQ(d["dispatched"].d, 3000);
+  EXPECT_EQ(d["queue_units"].d, 3000);
+  EXPECT_EQ(d["index_keys"].d, 6000) << "UNIQ_KEY and KEYS";
+  EXPECT_TRUE(d["count_ok"].b);
+
+  // On the same store only what this run put counts; the table notes it.
+  const CliResult again = Bench("dispatch", SmallIndex({"--messages", "500", "--dir", tmp.path(),
+                                                        "--topics", "2", "--queues", "3", "--ceiling-seconds", "0"}));
+  ASSERT_EQ(again.code, 0) << again.err << again.out;
+  for (const char* text : {"dispatch_to_put", "dispatched 500 of 500 messages put: 500 consume-queue units, "
+                                              "1000 index keys (expected 1000): counts ok"})
+    EXPECT_NE(again.out.find(text), std::string::npos) << text << "\n" << again.out;
 }
 
 TEST(Bench, RecoverChecksEveryRecordAbnormally) {
