@@ -8,7 +8,8 @@
 //             log and the consume queues were both flushed.
 //
 // Checking a record = it decodes, its lengths add up to TOTALSIZE, BODYCRC
-// matches (checkCRCOnRecover) and its PHYSICALOFFSET is its position. The
+// matches (checkCRCOnRecover), its PHYSICALOFFSET is its position and its
+// properties hold no zero byte (a tear BODYCRC cannot see). The
 // first record that fails ends the log: the rest of its file is zeroed
 // (stale bytes must never pass as records later) and later files deleted.
 #include <chrono>
@@ -49,6 +50,15 @@ Checked CheckRecordAt(const Segment& segment, int64_t pos, const RecordDecodeOpt
   if (decoded->message.physical_offset != segment.start_offset() + pos) {
     c.why = segment.path() + " at " + std::to_string(pos) + ": PHYSICALOFFSET " +
             std::to_string(decoded->message.physical_offset) + " is not the record's position (stale bytes)";
+    return c;
+  }
+  // Properties are the record's last field and BODYCRC does not cover them:
+  // a write torn inside them leaves zeros where the rest of the string was,
+  // which no producer writes (separators are 0x01 and 0x02).
+  const std::string_view props = decoded->message.properties_raw;
+  if (const size_t nul = props.find('\0'); nul != std::string_view::npos) {
+    c.why = segment.path() + " at " + std::to_string(pos) + ": properties hold a zero byte at " +
+            std::to_string(nul) + " (a write torn inside them)";
     return c;
   }
   c.step = Step::kRecord;

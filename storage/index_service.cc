@@ -104,6 +104,15 @@ class IndexService::File {
   static Result<std::shared_ptr<File>> Map(const std::string& name, const IndexGeometry& g,
                                            std::unique_ptr<RandomRWFile> rw);
   uint8_t* bytes() const { return map_->data().data(); }
+  // First-touch page faults cost more than the writes on a VM: the slots
+  // (hit at random) are faulted in when the file is made, the entries
+  // (written in order) a stretch at a time ahead of the writer.
+  static constexpr int32_t kEntriesPerPrefault = 1 << 16;
+  void PrefaultSlots() { map_->Populate(0, geometry_.EntryPosition(0), /*for_write=*/true); }
+  void PrefaultEntries(int32_t from) {
+    const int32_t to = std::min(geometry_.max_index_num, from + kEntriesPerPrefault);
+    map_->Populate(geometry_.EntryPosition(from), geometry_.EntryPosition(to) - geometry_.EntryPosition(from), true);
+  }
   Status UnlinkEntry(int32_t n, const IndexEntry& e);
   void RecomputeEnd();
 
@@ -143,6 +152,7 @@ Result<std::shared_ptr<IndexService::File>> IndexService::File::Create(FileSyste
   EncodeIndexHeader(seed, header);
   std::memcpy((*file)->bytes(), header, 32);
   (*file)->header_ = seed;
+  (*file)->PrefaultSlots();
   MQ_RETURN_IF_ERROR(fs.SyncDirectory(dir));
   return file;
 }
@@ -170,6 +180,7 @@ Result<std::shared_ptr<IndexService::File>> IndexService::File::Open(FileSystem&
 }
 
 bool IndexService::File::Put(int32_t key_hash, int64_t phy_offset, int64_t store_timestamp) {
+  if (header_.index_count % kEntriesPerPrefault == 0) PrefaultEntries(header_.index_count);
   if (!IndexPutKey(map_->data(), geometry_, key_hash, phy_offset, store_timestamp)) return false;
   header_ = DecodeIndexHeader(map_->data()).value();  // IndexPutKey wrote the new header
   synced = false;
@@ -339,7 +350,7 @@ int64_t IndexService::IndexedUpToLocked() const {
 }
 
 Status IndexService::BuildIndex(const DispatchRequest& request) {
-  const int64_t indexed = IndexedUpTo();
+  const int64_t indexed = IndexedUpToLocked();  // the writer's own view: see LastWritableFile
   if (!request.IsIndexed() || request.commit_log_offset < indexed) return Status::Ok();
   // The record at exactly the end may have got only some of its keys in
   // before a crash (its keys straddled a full file and a lost new one): put
@@ -391,13 +402,13 @@ Status IndexService::PutKey(int32_t key_hash, const DispatchRequest& request) {
   return Status::Ok();
 }
 
-// Only the writer thread adds files, so the file found or created here is
-// still the last one when the key goes in.
+// Only the writer thread changes files_ and the headers, so it reads them
+// here without the lock (queries hold it shared: read against read), and
+// the file found or created is still the last one when the key goes in.
 Result<IndexService::File*> IndexService::LastWritableFile() {
   IndexHeader seed;
   std::string last_name;
   {
-    std::shared_lock lock(mu_);
     if (!files_.empty()) {
       const File& last = *files_.back();
       if (!last.Full()) return files_.back().get();
