@@ -1,6 +1,22 @@
 #include "storage/commit_log_cursor.h"
 
 namespace mqstore {
+namespace {
+
+// A decode reads a record's header and, past the body it skips, its topic
+// and properties: a cache miss the hardware does not predict. Records of a
+// log tend to be of one size, so the tails of the next two are guessed to
+// end where this one's size says, and fetched while this one is handled.
+void PrefetchAhead(std::span<const uint8_t> bytes, int32_t size) {
+  for (size_t ahead = 2; ahead <= 3; ++ahead) {
+    const size_t tail = ahead * static_cast<size_t>(size);
+    if (tail > bytes.size() || tail < 128) return;
+    __builtin_prefetch(bytes.data() + tail - 128);
+    __builtin_prefetch(bytes.data() + tail - 64);
+  }
+}
+
+}  // namespace
 
 CommitLogCursor::CommitLogCursor(const CommitLog& log, int64_t from, RecordDecodeOptions options)
     : log_(log), options_(options), offset_(from) {}
@@ -42,6 +58,7 @@ CommitLogCursor::Entry CommitLogCursor::Next() {
     e.size = decoded->total_size;
     e.message = decoded->message;
     offset_ += e.size;
+    PrefetchAhead(bytes, e.size);
     return e;
   }
 }

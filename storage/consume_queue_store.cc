@@ -79,7 +79,11 @@ ConsumeQueue* ConsumeQueueStore::Find(std::string_view topic, int32_t queue_id) 
 }
 
 Result<ConsumeQueue*> ConsumeQueueStore::FindOrCreate(std::string_view topic, int32_t queue_id) {
-  if (ConsumeQueue* q = Find(topic, queue_id)) return q;
+  // Only the dispatcher's thread adds queues, so it looks without the lock
+  // (readers hold it shared: read against read).
+  if (auto t = queues_.find(topic); t != queues_.end()) {
+    if (auto q = t->second.find(queue_id); q != t->second.end()) return q->second.get();
+  }
   auto queue = std::make_unique<ConsumeQueue>(fs_, QueueOptions(topic, queue_id));
   MQ_RETURN_IF_ERROR(queue->Load());  // usually an empty directory: creates nothing yet
   MQ_RETURN_IF_ERROR(queue->Recover());
