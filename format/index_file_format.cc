@@ -66,18 +66,23 @@ void EncodeIndexEntry(const IndexEntry& e, uint8_t* p) {
   StoreI32(p + 16, e.prev_index);
 }
 
-int32_t IndexKeyHash(std::string_view full_key) {
-  const int32_t h = JavaStringHashCode(full_key);
-  // Math.abs(MIN_VALUE) stays negative; RocketMQ then uses 0.
+namespace {
+
+// Math.abs, and Math.abs(MIN_VALUE) stays negative, which RocketMQ makes 0.
+int32_t KeyHashOf(uint32_t java_hash) {
+  const auto h = static_cast<int32_t>(java_hash);
   if (h == std::numeric_limits<int32_t>::min()) return 0;
   return h < 0 ? -h : h;
 }
 
+}  // namespace
+
+int32_t IndexKeyHash(std::string_view full_key) { return KeyHashOf(JavaStringHashUpdate(0, full_key)); }
+
+// hashCode of topic + "#" + key, continued piece by piece: no string is built
+// (the dispatcher hashes two keys per record).
 int32_t IndexKeyHash(std::string_view topic, std::string_view key) {
-  std::string full;
-  full.reserve(topic.size() + 1 + key.size());
-  full.append(topic).append(1, '#').append(key);
-  return IndexKeyHash(full);
+  return KeyHashOf(JavaStringHashUpdate(JavaStringHashUpdate(JavaStringHashUpdate(0, topic), "#"), key));
 }
 
 bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, int32_t key_hash, int64_t phy_offset,

@@ -50,8 +50,9 @@ uint32_t NextCodePoint(std::string_view s, size_t& i) {
 
 }  // namespace
 
-int32_t JavaStringHashCode(std::string_view utf8) {
-  uint32_t h = 0;
+int32_t JavaStringHashCode(std::string_view utf8) { return static_cast<int32_t>(JavaStringHashUpdate(0, utf8)); }
+
+uint32_t JavaStringHashUpdate(uint32_t h, std::string_view utf8) {
   size_t i = 0;
   while (i < utf8.size()) {
     const auto c = static_cast<uint8_t>(utf8[i]);
@@ -69,7 +70,7 @@ int32_t JavaStringHashCode(std::string_view utf8) {
       h = 31 * h + cp;
     }
   }
-  return static_cast<int32_t>(h);
+  return h;
 }
 
 size_t JavaStringLength(std::string_view utf8) {

@@ -12,6 +12,10 @@ namespace mqstore {
 // Malformed UTF-8 is hashed the way Java decodes it: each maximal invalid
 // subsequence becomes one U+FFFD.
 int32_t JavaStringHashCode(std::string_view utf8);
+// Continues a hash `h` over more text: the hash of a + b is
+// JavaStringHashUpdate(JavaStringHashUpdate(0, a), b) when a and b are each
+// whole UTF-8 (so "topic#key" hashes without building the string).
+uint32_t JavaStringHashUpdate(uint32_t h, std::string_view utf8);
 
 // Number of UTF-16 code units Java sees for `utf8` (String.length()).
 size_t JavaStringLength(std::string_view utf8);

@@ -5,10 +5,10 @@ namespace {
 
 // A decode reads a record's header and, past the body it skips, its topic
 // and properties: a cache miss the hardware does not predict. Records of a
-// log tend to be of one size, so the tails of the next two are guessed to
+// log tend to be of one size, so the tails of the next four are guessed to
 // end where this one's size says, and fetched while this one is handled.
 void PrefetchAhead(std::span<const uint8_t> bytes, int32_t size) {
-  for (size_t ahead = 2; ahead <= 3; ++ahead) {
+  for (size_t ahead = 2; ahead <= 5; ++ahead) {
     const size_t tail = ahead * static_cast<size_t>(size);
     if (tail > bytes.size() || tail < 128) return;
     __builtin_prefetch(bytes.data() + tail - 128);
