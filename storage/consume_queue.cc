@@ -163,6 +163,9 @@ int64_t ConsumeQueue::LastRealUnitEnd() const {
   if (max < kUnit) return -1;
   const auto unit = UnitAt(max - kUnit);
   if (!unit || !unit->IsValid() || unit->IsBlankPad()) return -1;  // only pads before it
+  // A unit read from disk may be garbage near INT64_MAX: saturate, and the
+  // log's recovery cuts it (it points past any real log end).
+  if (unit->commit_log_offset > INT64_MAX - unit->size) return INT64_MAX;
   return unit->commit_log_offset + unit->size;
 }
 
@@ -209,15 +212,22 @@ Status ConsumeQueue::CutAt(int64_t end) {
 Status ConsumeQueue::Recover() {
   int64_t end = 0;
   if (!files_.empty()) {
-    const size_t n = files_.size();
-    size_t i = n > 3 ? n - 3 : 0;
-    end = files_[i]->start_offset();
-    for (; i < n; ++i) {
-      const Segment& seg = *files_[i];
-      const int64_t pos = EndOfValidUnits(seg.data(), 0);
-      end = seg.start_offset() + pos;
-      if (pos < seg.size()) break;  // a full file continues into the next
-    }
+    // From file `i` on: a full file continues into the next.
+    auto end_from = [this](size_t i) {
+      int64_t at = files_[i]->start_offset();
+      for (; i < files_.size(); ++i) {
+        const Segment& seg = *files_[i];
+        const int64_t pos = EndOfValidUnits(seg.data(), 0);
+        at = seg.start_offset() + pos;
+        if (pos < seg.size()) break;
+      }
+      return at;
+    };
+    size_t start = files_.size() > 3 ? files_.size() - 3 : 0;
+    end = end_from(start);
+    // A start file holding no unit says nothing about the file before it (a
+    // crash can leave an older file short): check from that one too.
+    while (start > 0 && end == files_[start]->start_offset()) end = end_from(--start);
     MQ_RETURN_IF_ERROR(CutAt(end));
   }
   if (files_.empty()) {

@@ -227,6 +227,23 @@ TEST_F(ConsumeQueueTest, RecoverZeroesWhatFollowsTheFirstInvalidUnitAndDeletesLa
   EXPECT_TRUE(ZeroFrom(test::ReadFileBytes(File(160)), 4 * kCqUnitSize));
 }
 
+// RocketMQ starts checking at the third-last file and trusts the ones before
+// it; when that file holds no unit, the end lies in an earlier file (found by
+// the queue recovery fuzzer: a short first file followed by empty ones).
+TEST_F(ConsumeQueueTest, RecoverLooksBeforeAStartFileThatHoldsNoUnit) {
+  {
+    auto q = Open();
+    PutRange(*q, 0, 3);
+  }
+  const std::string empty(static_cast<size_t>(kFileSize), '\0');
+  for (int64_t f = 1; f <= 3; ++f) std::ofstream(File(f * kFileSize), std::ios::binary) << empty;
+  auto q = Open();
+  EXPECT_EQ(q->MaxOffset(), 3);
+  EXPECT_EQ(q->MaxPhysicOffset(), UnitFor(2).commit_log_offset + UnitFor(2).size);
+  EXPECT_EQ(q->file_count(), 1u);
+  for (int64_t n = 0; n < 3; ++n) EXPECT_TRUE(q->GetUnit(n).has_value() && q->GetUnit(n)->IsValid());
+}
+
 TEST_F(ConsumeQueueTest, RecoverLeavesACleanQueueUntouched) {
   {
     auto q = Open();
