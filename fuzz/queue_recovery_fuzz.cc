@@ -5,13 +5,10 @@
 // refused, never crash), the last unit must be valid, truncation must
 // leave no last unit at or past its offset, and both must take a new unit / key.
 // The first input byte also feeds the tag-expression parser.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 
-#include "format/segment_name.h"
+#include "fuzz/fuzz_files.h"
 #include "storage/consume_queue.h"
 #include "storage/index_service.h"
 #include "storage/message_filter.h"
@@ -22,32 +19,9 @@ namespace {
 constexpr int64_t kCqFile = 16 * 20;
 constexpr mqstore::IndexGeometry kGeometry{8, 32};
 
-const std::string& TempRoot();
-
-std::string MakeTempDir() {
-  char tmpl[] = "/tmp/mqstore-queue-fuzz-XXXXXX";
-  const char* dir = mkdtemp(tmpl);
-  if (dir == nullptr) __builtin_trap();
-  std::atexit([] { (void)mqstore::FileSystem::Default().RemoveAll(TempRoot()); });
-  return dir;
-}
-
-const std::string& TempRoot() {
-  static const std::string* root = new std::string(MakeTempDir());  // never destroyed: used at exit
-  return *root;
-}
-
-void WriteFile(const std::string& path, int64_t size, const uint8_t* data, size_t n) {
-  auto f = mqstore::FileSystem::Default().OpenRandomRW(path, mqstore::OpenMode::kCreateIfMissing);
-  if (!f.ok() || !(*f)->Truncate(static_cast<uint64_t>(size)).ok()) __builtin_trap();
-  if (n > 0 && !(*f)->Write(0, std::span<const uint8_t>(data, n)).ok()) __builtin_trap();
-}
-
 void FuzzConsumeQueue(const std::string& dir, const uint8_t* data, size_t size) {
   using namespace mqstore;
-  for (size_t start = 0; start < size; start += kCqFile)
-    WriteFile(JoinPath(dir, SegmentFileName(static_cast<int64_t>(start))), kCqFile, data + start,
-              std::min<size_t>(kCqFile, size - start));
+  fuzz::WriteSegmentFiles(dir, kCqFile, data, size);
   ConsumeQueueOptions o;
   o.dir = dir;
   o.topic = "T";
@@ -80,7 +54,7 @@ void FuzzConsumeQueue(const std::string& dir, const uint8_t* data, size_t size) 
 
 void FuzzIndex(const std::string& dir, const uint8_t* data, size_t size) {
   using namespace mqstore;
-  WriteFile(JoinPath(dir, "20260101000000000"), static_cast<int64_t>(kGeometry.FileSize()), data,
+  fuzz::WriteFile(JoinPath(dir, "20260101000000000"), static_cast<int64_t>(kGeometry.FileSize()), data,
             std::min<size_t>(size, kGeometry.FileSize()));
   IndexServiceOptions o;
   o.dir = dir;
@@ -107,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mqstore;
   static const bool silenced = (SetLogSink({}), true);
   (void)silenced;
-  const std::string cq_dir = TempRoot() + "/cq", index_dir = TempRoot() + "/index";
+  const std::string cq_dir = fuzz::ScratchDir() + "/cq", index_dir = fuzz::ScratchDir() + "/index";
   FileSystem& fs = FileSystem::Default();
   if (!fs.RemoveAll(cq_dir).ok() || !fs.RemoveAll(index_dir).ok() || !fs.CreateDirectories(cq_dir).ok() ||
       !fs.CreateDirectories(index_dir).ok())

@@ -2,14 +2,11 @@
 // commit log after a crash (abort file present, checkpoint zero). Recovery
 // must succeed, and afterwards the log must read cleanly from start to end
 // (nothing undecodable before the end, zeros after it) and take a new put.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
-#include "format/segment_name.h"
+#include "fuzz/fuzz_files.h"
 #include "storage/commit_log.h"
 #include "storage/commit_log_cursor.h"
 #include "storage/store_log.h"
@@ -18,37 +15,17 @@ namespace {
 
 constexpr int64_t kSegment = 8192;
 
-const std::string& TempRoot();
-
-std::string MakeTempDir() {
-  char tmpl[] = "/tmp/mqstore-recovery-fuzz-XXXXXX";
-  const char* dir = mkdtemp(tmpl);
-  if (dir == nullptr) __builtin_trap();
-  std::atexit([] { (void)mqstore::FileSystem::Default().RemoveAll(TempRoot()); });
-  return dir;
-}
-
-const std::string& TempRoot() {
-  static const std::string* root = new std::string(MakeTempDir());  // never destroyed: used at exit
-  return *root;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mqstore;
   static const bool silenced = (SetLogSink({}), true);
   (void)silenced;
-  const std::string& root = TempRoot();
+  const std::string& root = fuzz::ScratchDir();
   FileSystem& fs = FileSystem::Default();
   const std::string dir = root + "/commitlog";
   if (!fs.RemoveAll(dir).ok() || !fs.CreateDirectories(dir).ok()) __builtin_trap();
-  for (size_t start = 0; start < size || start == 0; start += kSegment) {
-    auto f = fs.OpenRandomRW(JoinPath(dir, SegmentFileName(static_cast<int64_t>(start))), OpenMode::kCreateIfMissing);
-    if (!f.ok() || !(*f)->Truncate(kSegment).ok()) __builtin_trap();
-    const size_t n = start < size ? std::min<size_t>(kSegment, size - start) : 0;
-    if (n > 0 && !(*f)->Write(0, std::span<const uint8_t>(data + start, n)).ok()) __builtin_trap();
-  }
+  fuzz::WriteSegmentFiles(dir, kSegment, data, size);
 
   CommitLogOptions options;
   options.dir = dir;

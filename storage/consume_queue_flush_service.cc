@@ -33,7 +33,6 @@ Status ConsumeQueueFlushService::Stop() {
 
 Status ConsumeQueueFlushService::FlushRound(bool thorough) {
   std::lock_guard round(round_mu_);
-  rounds_.fetch_add(1, std::memory_order_relaxed);
   bool checkpoint_moved = false;
   // Captured first: units written after this may not be covered by the syncs.
   const int64_t logics = queues_.last_store_timestamp();

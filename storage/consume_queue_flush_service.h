@@ -40,8 +40,6 @@ class ConsumeQueueFlushService {
   // One round now, from the calling thread.
   Status FlushRound(bool thorough);
 
-  uint64_t rounds() const { return rounds_.load(std::memory_order_relaxed); }
-
  private:
   void Run();
 
@@ -54,7 +52,6 @@ class ConsumeQueueFlushService {
   std::condition_variable cv_;
   bool running_ = false;
   std::thread thread_;
-  std::atomic<uint64_t> rounds_{0};
 };
 
 }  // namespace mqstore

@@ -35,14 +35,6 @@ TagFilter TagFilter::Parse(std::string_view expression) {
   return f;
 }
 
-TagFilter TagFilter::OfCodes(std::vector<int64_t> codes) {
-  TagFilter f;
-  std::sort(codes.begin(), codes.end());
-  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
-  f.codes_ = std::move(codes);
-  return f;
-}
-
 bool TagFilter::IsMatchedByConsumeQueue(int64_t tags_code) const {
   if (all_) return true;
   for (int64_t c : codes_)

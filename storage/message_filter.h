@@ -30,8 +30,6 @@ class TagFilter final : public MessageFilter {
  public:
   // "TagA || TagB"; blanks around tags are ignored. "*" or "" accepts all.
   static TagFilter Parse(std::string_view expression);
-  // Exactly these tagsCodes.
-  static TagFilter OfCodes(std::vector<int64_t> codes);
 
   bool accepts_all() const { return all_; }
   bool IsMatchedByConsumeQueue(int64_t tags_code) const override;
