@@ -82,18 +82,31 @@ int32_t IndexKeyHash(std::string_view full_key) { return KeyHashOf(JavaStringHas
 // hashCode of topic + "#" + key, continued piece by piece: no string is built
 // (the dispatcher hashes two keys per record).
 int32_t IndexKeyHash(std::string_view topic, std::string_view key) {
-  return KeyHashOf(JavaStringHashUpdate(JavaStringHashUpdate(JavaStringHashUpdate(0, topic), "#"), key));
+  return IndexKeyHashAfter(IndexKeyPrefixHash(topic), key);
+}
+
+uint32_t IndexKeyPrefixHash(std::string_view topic) { return JavaStringHashUpdate(JavaStringHashUpdate(0, topic), "#"); }
+
+int32_t IndexKeyHashAfter(uint32_t prefix_hash, std::string_view key) {
+  return KeyHashOf(JavaStringHashUpdate(prefix_hash, key));
 }
 
 bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, int32_t key_hash, int64_t phy_offset,
                  int64_t store_timestamp) {
-  if (file.size() < g.FileSize() || key_hash < 0 || g.max_hash_slot_num <= 0) return false;
-  uint8_t* p = file.data();
+  if (file.size() < g.FileSize()) return false;
   IndexHeader h = DecodeIndexHeader(file).value();
   if (h.index_count < 1) h.index_count = 1;
   // A damaged header is not written to: it could only make things worse.
-  if (ValidateIndexHeader(h, g) || h.index_count >= g.max_index_num) return false;
+  if (ValidateIndexHeader(h, g)) return false;
+  return IndexPutKey(file, g, h, key_hash, phy_offset, store_timestamp);
+}
 
+bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, IndexHeader& h, int32_t key_hash,
+                 int64_t phy_offset, int64_t store_timestamp) {
+  if (file.size() < g.FileSize() || key_hash < 0 || g.max_hash_slot_num <= 0) return false;
+  if (h.index_count < 1) h.index_count = 1;
+  if (h.index_count >= g.max_index_num) return false;
+  uint8_t* p = file.data();
   const int32_t slot = key_hash % g.max_hash_slot_num;
   uint8_t* slot_ptr = p + g.SlotPosition(slot);
   int32_t old = LoadI32(slot_ptr);

@@ -78,12 +78,21 @@ void EncodeIndexEntry(const IndexEntry& e, uint8_t* out20);
 // keyHash of "topic#key".
 int32_t IndexKeyHash(std::string_view topic, std::string_view key);
 int32_t IndexKeyHash(std::string_view full_key);
+// The hash of topic + "#", which IndexKeyHashAfter continues over each key
+// of a record: IndexKeyHash(topic, key) == IndexKeyHashAfter(IndexKeyPrefixHash(topic), key).
+uint32_t IndexKeyPrefixHash(std::string_view topic);
+int32_t IndexKeyHashAfter(uint32_t prefix_hash, std::string_view key);
 
 // IndexFile.putKey over a writable file image (header included). Returns
 // false when the file is full, and refuses (false) a header whose counts are
 // out of range or a negative key hash. `file` must be g.FileSize() bytes.
 bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, int32_t key_hash, int64_t phy_offset,
                  int64_t store_timestamp);
+// The same for a writer that keeps the file's header decoded: `h` must be
+// what the file's first 40 bytes say and valid for `g` (ValidateIndexHeader);
+// it is updated along with the bytes, so no put decodes the header again.
+bool IndexPutKey(std::span<uint8_t> file, const IndexGeometry& g, IndexHeader& h, int32_t key_hash,
+                 int64_t phy_offset, int64_t store_timestamp);
 
 // IndexFile.selectPhyOffset: walks the chain of `key_hash`'s slot and appends
 // the offsets whose hash matches and whose time lies in [begin, end], newest

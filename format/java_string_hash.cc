@@ -1,5 +1,8 @@
 #include "format/java_string_hash.h"
 
+#include <array>
+#include <cstring>
+
 namespace mqstore {
 namespace {
 
@@ -52,11 +55,31 @@ uint32_t NextCodePoint(std::string_view s, size_t& i) {
 
 int32_t JavaStringHashCode(std::string_view utf8) { return static_cast<int32_t>(JavaStringHashUpdate(0, utf8)); }
 
+// 31^k mod 2^32, for eight ASCII bytes at a time.
+constexpr std::array<uint32_t, 9> kPowersOf31 = [] {
+  std::array<uint32_t, 9> p{};
+  p[0] = 1;
+  for (size_t k = 1; k < p.size(); ++k) p[k] = p[k - 1] * 31;
+  return p;
+}();
+
 uint32_t JavaStringHashUpdate(uint32_t h, std::string_view utf8) {
+  const auto* s = reinterpret_cast<const uint8_t*>(utf8.data());
   size_t i = 0;
   while (i < utf8.size()) {
-    const auto c = static_cast<uint8_t>(utf8[i]);
-    if (c < 0x80) {  // ASCII fast path: one byte, one code unit
+    // Eight ASCII bytes at once: h*31^8 + sum(c[k]*31^(7-k)). The serial
+    // chain is one multiply-add per eight bytes instead of per byte (keys
+    // of 40-odd bytes are hashed for every dispatched record).
+    uint64_t word;
+    if (i + 8 <= utf8.size() && (std::memcpy(&word, s + i, 8), (word & 0x8080808080808080ULL) == 0)) {
+      uint32_t sum = 0;
+      for (size_t k = 0; k < 8; ++k) sum += s[i + k] * kPowersOf31[7 - k];
+      h = h * kPowersOf31[8] + sum;
+      i += 8;
+      continue;
+    }
+    const uint8_t c = s[i];
+    if (c < 0x80) {  // ASCII: one byte, one code unit
       h = 31 * h + c;
       ++i;
       continue;

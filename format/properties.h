@@ -54,16 +54,22 @@ class PropertiesView {
   // appearance (duplicates included; the last one is the map's value).
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    size_t index = 0;
+    // One pass over the bytes: properties are short, and a search per
+    // separator costs more in calls than it saves (this runs per dispatched
+    // record). The end acts as a final pair separator.
     const size_t len = raw_.size();
-    while (index < len) {
-      size_t end = raw_.find(kPropertySeparator, index);
-      if (end == std::string_view::npos) end = len;
-      const std::string_view seg = raw_.substr(index, end - index);
-      const size_t sep = seg.find(kNameValueSeparator);
-      if (sep != std::string_view::npos && sep > 0 && sep + 1 < seg.size())
-        fn(Property{seg.substr(0, sep), seg.substr(sep + 1)});
-      index = end + 1;
+    size_t start = 0;
+    size_t sep = std::string_view::npos;  // the first name/value separator of this pair
+    for (size_t i = 0; i <= len; ++i) {
+      const char c = i < len ? raw_[i] : kPropertySeparator;
+      if (c == kNameValueSeparator) {
+        if (sep == std::string_view::npos) sep = i;
+      } else if (c == kPropertySeparator) {
+        if (sep != std::string_view::npos && sep > start && sep + 1 < i)
+          fn(Property{raw_.substr(start, sep - start), raw_.substr(sep + 1, i - sep - 1)});
+        start = i + 1;
+        sep = std::string_view::npos;
+      }
     }
   }
 

@@ -54,6 +54,30 @@ TEST(JavaStringHash, LongStringsWrapAt32Bits) {
   EXPECT_EQ(JavaStringHashCode(s), HashOfUnits(units));
 }
 
+// The eight-bytes-at-a-time ASCII path must agree with the definition at
+// every length and wherever non-ASCII text interrupts a run of eight.
+TEST(JavaStringHash, AsciiRunsOfEveryLengthAndAlignmentMatchTheDefinition) {
+  for (size_t len = 0; len <= 40; ++len) {
+    for (size_t at = 0; at <= len; ++at) {
+      std::string s;
+      std::vector<uint16_t> units;
+      for (size_t i = 0; i < len; ++i) {
+        if (i == at) {
+          s += "\xC3\xA9";  // U+00E9 in the middle of an ASCII run
+          units.push_back(0xE9);
+        }
+        const char c = static_cast<char>('0' + (i * 7 + len) % 75);
+        s += c;
+        units.push_back(static_cast<uint16_t>(c));
+      }
+      ASSERT_EQ(JavaStringHashCode(s), HashOfUnits(units)) << "length " << len << ", non-ASCII at " << at;
+      // Continuing a hash over a second part is the hash of both.
+      ASSERT_EQ(JavaStringHashUpdate(JavaStringHashUpdate(0, s.substr(0, at)), s.substr(at)),
+                static_cast<uint32_t>(HashOfUnits(units)));
+    }
+  }
+}
+
 TEST(JavaStringHash, TagsCodeIsSignExtendedAndZeroForNoTags) {
   EXPECT_EQ(TagsCode(""), 0);
   const int32_t h = JavaStringHashCode("polygenelubricants");
