@@ -11,6 +11,8 @@ namespace mqstore {
 namespace {
 
 constexpr int64_t kUnit = kCqUnitSize;
+constexpr int64_t kPrefetchAhead = 4 * 64;  // bytes ahead of the unit being written
+constexpr int64_t kPopulateStretch = 256 << 10;
 constexpr int64_t kPageSize = 4096;
 
 ConsumeQueueUnit DecodeAt(std::span<const uint8_t> data, int64_t pos) {
@@ -117,9 +119,6 @@ Status ConsumeQueue::NewFile(int64_t start, std::shared_ptr<Segment>& out) {
   }
   auto segment = Segment::Create(fs_, options_.dir, start, options_.file_size, /*writable_mapping=*/true);
   if (!segment.ok()) return segment.error();
-  // Faulting the file in at once is far cheaper than a fault per 4 KiB page
-  // on the dispatcher's path (the commit log's allocator does the same).
-  (*segment)->mapping().Populate(0, static_cast<uint64_t>(options_.file_size), /*for_write=*/true);
   created_first_file_ = first;
   out = *segment;
   std::unique_lock lock(files_mu_);
@@ -324,24 +323,70 @@ void ConsumeQueue::RebuildTagIndex() {
 
 Status ConsumeQueue::PutUnit(int64_t phy_offset, int32_t size, int64_t tags_code, int64_t cq_offset,
                              int64_t store_timestamp) {
-  if (phy_offset < 0 || size <= 0 || cq_offset < 0)
+  const UnitPut unit{phy_offset, size, tags_code, cq_offset, store_timestamp};
+  size_t taken = 0;
+  return PutUnits(std::span<const UnitPut>(&unit, 1), taken);
+}
+
+Status ConsumeQueue::PutUnits(std::span<const UnitPut> units, size_t& taken) {
+  Status st;
+  for (taken = 0; taken < units.size() && st.ok(); ++taken) st = WriteUnit(units[taken]);
+  if (!st.ok()) --taken;
+  PublishUnits();
+  return st;
+}
+
+// Faulting pages in a stretch at a time is far cheaper than a fault per
+// 4 KiB page on the dispatcher's path, and the prefaulter's thread does it
+// a stretch ahead; a stretch, not the whole file, so a store with many
+// quiet queues does not fault in 6 MB for each.
+void ConsumeQueue::PrefaultAhead(Segment& seg, int64_t pos) {
+  if (&seg != prefaulted_file_) {
+    prefaulted_file_ = &seg;
+    prefaulted_ = pos - pos % kPopulateStretch;
+  }
+  const std::shared_ptr<Segment> owner = files_.back();  // `seg` (only this thread changes files_)
+  while (prefaulted_ < seg.size() && pos + kPopulateStretch > prefaulted_) {
+    const int64_t len = std::min(kPopulateStretch, seg.size() - prefaulted_);
+    if (options_.prefaulter) {
+      options_.prefaulter->Request(owner, seg.mapping(), static_cast<uint64_t>(prefaulted_), static_cast<uint64_t>(len));
+    } else {
+      seg.mapping().Populate(static_cast<uint64_t>(prefaulted_), static_cast<uint64_t>(len), /*for_write=*/true);
+    }
+    prefaulted_ += len;
+  }
+}
+
+void ConsumeQueue::PublishUnits() {
+  if (unpublished_.empty()) return;
+  tags_.AddAll(unpublished_);  // before the units are visible: a lookup never misses one
+  max_logic_offset_.store(unpublished_end_, std::memory_order_release);
+  unpublished_.clear();
+}
+
+Status ConsumeQueue::WriteUnit(const UnitPut& u) {
+  if (u.phy_offset < 0 || u.size <= 0 || u.cq_offset < 0)
     return Status::InvalidArgument("consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
-                                   ": bad unit (offset " + std::to_string(phy_offset) + ", size " +
-                                   std::to_string(size) + ", queue offset " + std::to_string(cq_offset) + ")");
+                                   ": bad unit (offset " + std::to_string(u.phy_offset) + ", size " +
+                                   std::to_string(u.size) + ", queue offset " + std::to_string(u.cq_offset) + ")");
   // 1. Already dispatched (a re-dispatch after recovery).
-  if (phy_offset + size <= max_physic_offset_.load(std::memory_order_relaxed)) return Status::Ok();
-  const int64_t expect = cq_offset * kUnit;
-  // Only this thread changes files_, so it reads it without the lock.
-  std::shared_ptr<Segment> seg = files_.empty() ? nullptr : files_.back();
+  if (u.phy_offset + u.size <= max_physic_offset_.load(std::memory_order_relaxed)) return Status::Ok();
+  const int64_t expect = u.cq_offset * kUnit;
+  // Only this thread changes files_, so it reads it without the lock, and
+  // the last file stays alive while it is the last.
+  Segment* seg = files_.empty() ? nullptr : files_.back().get();
   // 4 (checked first so that a unit already there never creates a file).
-  if (seg && cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return Status::Ok();
+  if (seg && u.cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return Status::Ok();
   // 2. The last file, or a new one.
   if (!seg || seg->IsFull()) {
     const int64_t start = seg ? seg->end_offset() : expect - expect % options_.file_size;
-    MQ_RETURN_IF_ERROR(NewFile(start, seg));
+    std::shared_ptr<Segment> created;
+    MQ_RETURN_IF_ERROR(NewFile(start, created));
+    seg = created.get();
   }
   // 3. A queue created mid-stream: blank units up to the first one.
-  if (created_first_file_ && cq_offset != 0 && seg->wrote() == 0 && seg->Contains(expect)) {
+  if (created_first_file_ && u.cq_offset != 0 && seg->wrote() == 0 && seg->Contains(expect)) {
+    PublishUnits();  // none are pending (the file is empty); kept in order regardless
     const int64_t pad_end = expect - seg->start_offset();
     uint8_t blank[kCqUnitSize];
     EncodeCqUnit(ConsumeQueueUnit{0, kCqBlankPadSize, 0}, blank);
@@ -351,23 +396,26 @@ Status ConsumeQueue::PutUnit(int64_t phy_offset, int32_t size, int64_t tags_code
     seg->set_committed(pad_end);
     min_logic_offset_.store(expect, std::memory_order_release);
     max_logic_offset_.store(expect, std::memory_order_release);
-    tags_.Reset(cq_offset);
+    tags_.Reset(u.cq_offset);
   }
   const int64_t pos = seg->wrote();
   const int64_t current = seg->start_offset() + pos;
-  if (cq_offset != 0 && expect != current)
+  if (seg != prefaulted_file_ || pos + kPopulateStretch > prefaulted_) PrefaultAhead(*seg, pos);
+  if (u.cq_offset != 0 && expect != current)
     StoreLog(LogLevel::kError, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
                                    ": logic queue order maybe wrong, expected queue offset " +
-                                   std::to_string(cq_offset) + " but the queue is at " +
+                                   std::to_string(u.cq_offset) + " but the queue is at " +
                                    std::to_string(current / kUnit) + "; appending there");
-  // 5. The unit, then what makes it visible.
-  EncodeCqUnit(ConsumeQueueUnit{phy_offset, size, tags_code}, seg->data().data() + pos);
+  // 5. The unit, then what makes it visible (PublishUnits).
+  // A few units ahead into the cache for writing (fresh lines, filled in order).
+  if (pos + kPrefetchAhead < seg->size()) __builtin_prefetch(seg->data().data() + pos + kPrefetchAhead, 1);
+  EncodeCqUnit(ConsumeQueueUnit{u.phy_offset, u.size, u.tags_code}, seg->data().data() + pos);
   seg->set_wrote(pos + kUnit);
   seg->set_committed(pos + kUnit);
-  max_physic_offset_.store(phy_offset + size, std::memory_order_release);
-  last_store_timestamp_.store(store_timestamp, std::memory_order_release);
-  tags_.Add(current / kUnit, tags_code);  // before the unit is published: a lookup never misses it
-  max_logic_offset_.store(current + kUnit, std::memory_order_release);
+  max_physic_offset_.store(u.phy_offset + u.size, std::memory_order_release);
+  last_store_timestamp_.store(u.store_timestamp, std::memory_order_release);
+  unpublished_.push_back(TagBitmapIndex::Tagged{current / kUnit, u.tags_code});
+  unpublished_end_ = current + kUnit;
   return Status::Ok();
 }
 

@@ -27,6 +27,7 @@
 
 #include "format/consume_queue_unit.h"
 #include "storage/io/file_system.h"
+#include "storage/prefaulter.h"
 #include "storage/segment.h"
 #include "storage/tag_bitmap_index.h"
 
@@ -38,6 +39,7 @@ struct ConsumeQueueOptions {
   int32_t queue_id = 0;
   int64_t file_size = kDefaultCqFileSize;  // a multiple of 20
   size_t max_tags_tracked = 64;            // TagBitmapIndex bound
+  Prefaulter* prefaulter = nullptr;        // faults files in ahead of the writer; nullptr: the writer does
 };
 
 class ConsumeQueue {
@@ -80,6 +82,16 @@ class ConsumeQueue {
   // units and sets MinOffset. A gap is not padded (logged, as RocketMQ).
   Status PutUnit(int64_t phy_offset, int32_t size, int64_t tags_code, int64_t cq_offset,
                  int64_t store_timestamp);
+  // The same for a run of this queue's units in order, published together
+  // (one tag-index lock). `taken`: how many went in (or were already there).
+  struct UnitPut {
+    int64_t phy_offset;
+    int32_t size;
+    int64_t tags_code;
+    int64_t cq_offset;
+    int64_t store_timestamp;
+  };
+  Status PutUnits(std::span<const UnitPut> units, size_t& taken);
 
   int64_t MinOffset() const;          // minLogicOffset / 20
   int64_t MaxOffset() const;          // one past the last unit
@@ -120,6 +132,12 @@ class ConsumeQueue {
 
  private:
   Status NewFile(int64_t start, std::shared_ptr<Segment>& out);
+  // Writes one unit (PutUnit's rules); its tag waits in unpublished_.
+  Status WriteUnit(const UnitPut& u);
+  // Adds the written units' tags, then moves MaxOffset past them.
+  void PublishUnits();
+  // Keeps the file's pages faulted in a stretch or more ahead of `pos`.
+  void PrefaultAhead(Segment& seg, int64_t pos);
   std::shared_ptr<Segment> FileFor(int64_t cq_byte) const;
   // The 20 bytes at CQ byte `cq_byte`, whatever they hold; nullopt when no
   // file holds them.
@@ -148,6 +166,12 @@ class ConsumeQueue {
   std::atomic<int64_t> max_physic_offset_{-1};
   std::atomic<int64_t> last_store_timestamp_{0};
   TagBitmapIndex tags_;
+  // Written by WriteUnit, not yet visible (writer thread only).
+  std::vector<TagBitmapIndex::Tagged> unpublished_;
+  int64_t unpublished_end_ = 0;  // CQ bytes: MaxOffset once they are published
+  // How far WriteUnit had which file faulted in (writer thread only).
+  const Segment* prefaulted_file_ = nullptr;
+  int64_t prefaulted_ = 0;
 };
 
 }  // namespace mqstore

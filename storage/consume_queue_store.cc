@@ -14,6 +14,7 @@ ConsumeQueueOptions ConsumeQueueStore::QueueOptions(std::string_view topic, int3
   o.dir = JoinPath(JoinPath(options_.paths.ConsumeQueueDir(), o.topic), std::to_string(queue_id));
   o.file_size = options_.file_size;
   o.max_tags_tracked = options_.max_tags_tracked;
+  o.prefaulter = options_.prefaulter;
   return o;
 }
 
@@ -57,17 +58,67 @@ Status ConsumeQueueStore::DestroyAll() {
   return Status::Ok();
 }
 
-Status ConsumeQueueStore::Dispatch(const DispatchRequest& r) {
-  if (!r.GoesToConsumeQueue()) return Status::Ok();
+Result<ConsumeQueue*> ConsumeQueueStore::QueueOf(const DispatchRequest& r) {
   ConsumeQueue* q = last_;
   if (q == nullptr || q->queue_id() != r.queue_id || q->topic() != r.topic) {
     auto found = FindOrCreate(r.topic, r.queue_id);
     if (!found.ok()) return found.error();
     q = last_ = *found;
   }
-  MQ_RETURN_IF_ERROR(q->PutUnit(r.commit_log_offset, r.size, r.tags_code, r.queue_offset, r.store_timestamp));
-  last_store_timestamp_.store(r.store_timestamp, std::memory_order_release);
-  return Status::Ok();
+  return q;
+}
+
+Status ConsumeQueueStore::Dispatch(const DispatchRequest& r) {
+  size_t taken = 0;
+  return DispatchBatch(std::span<const DispatchRequest>(&r, 1), taken);
+}
+
+ConsumeQueueStore::Group& ConsumeQueueStore::GroupOf(ConsumeQueue* q) {
+  for (size_t i = used_groups_; i-- > 0;)  // the newest first: runs of one queue are common
+    if (groups_[i].queue == q) return groups_[i];
+  if (used_groups_ == groups_.size()) groups_.emplace_back();
+  Group& g = groups_[used_groups_++];
+  g.queue = q;
+  g.units.clear();
+  g.requests.clear();
+  return g;
+}
+
+Status ConsumeQueueStore::DispatchBatch(std::span<const DispatchRequest> batch, size_t& taken) {
+  used_groups_ = 0;
+  Status failed;
+  taken = batch.size();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const DispatchRequest& r = batch[i];
+    if (!r.GoesToConsumeQueue()) continue;
+    auto q = QueueOf(r);
+    if (!q.ok()) {  // the records before it still go in
+      failed = q.error();
+      taken = i;
+      break;
+    }
+    Group& g = GroupOf(*q);
+    g.units.push_back({r.commit_log_offset, r.size, r.tags_code, r.queue_offset, r.store_timestamp});
+    g.requests.push_back(i);
+  }
+  for (size_t i = 0; i < used_groups_; ++i) {
+    Group& g = groups_[i];
+    size_t done = 0;
+    Status st = g.queue->PutUnits(g.units, done);
+    if (st.ok()) continue;
+    // Units of other queues after this one may be in already: taking them
+    // again is a no-op (PutUnit rule 1).
+    if (g.requests[done] < taken) {
+      taken = g.requests[done];
+      failed = st;
+    }
+  }
+  for (size_t i = taken; i-- > 0;) {
+    if (!batch[i].GoesToConsumeQueue()) continue;
+    last_store_timestamp_.store(batch[i].store_timestamp, std::memory_order_release);
+    break;
+  }
+  return failed;
 }
 
 ConsumeQueue* ConsumeQueueStore::Find(std::string_view topic, int32_t queue_id) const {

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,7 @@ struct ConsumeQueueStoreOptions {
   StorePaths paths;  // queues live under paths.ConsumeQueueDir()
   int64_t file_size = kDefaultCqFileSize;
   size_t max_tags_tracked = 64;
+  Prefaulter* prefaulter = nullptr;  // for every queue's files (ConsumeQueueOptions)
 };
 
 class ConsumeQueueStore final : public DispatchSink {
@@ -49,6 +51,9 @@ class ConsumeQueueStore final : public DispatchSink {
 
   // The builder (spec 3.3 / 8.3): a unit for NOT and COMMIT records.
   Status Dispatch(const DispatchRequest& request) override;
+  // A batch's units grouped by queue, each group put in order and
+  // published at once (one tag-index lock per queue and batch).
+  Status DispatchBatch(std::span<const DispatchRequest> batch, size_t& taken) override;
 
   ConsumeQueue* Find(std::string_view topic, int32_t queue_id) const;
   std::vector<ConsumeQueue*> All() const;
@@ -63,6 +68,16 @@ class ConsumeQueueStore final : public DispatchSink {
 
  private:
   Result<ConsumeQueue*> FindOrCreate(std::string_view topic, int32_t queue_id);
+  // The queue of a request, through the last one used.
+  Result<ConsumeQueue*> QueueOf(const DispatchRequest& r);
+  // A queue's units of the batch being dispatched (writer thread only;
+  // reused, so a batch allocates nothing).
+  struct Group {
+    ConsumeQueue* queue = nullptr;
+    std::vector<ConsumeQueue::UnitPut> units;
+    std::vector<size_t> requests;  // index in the batch of each unit
+  };
+  Group& GroupOf(ConsumeQueue* q);
   ConsumeQueueOptions QueueOptions(std::string_view topic, int32_t queue_id) const;
 
   FileSystem& fs_;
@@ -71,6 +86,8 @@ class ConsumeQueueStore final : public DispatchSink {
   // topic -> queue id -> queue; std::less<> for string_view lookups.
   std::map<std::string, std::map<int32_t, std::unique_ptr<ConsumeQueue>>, std::less<>> queues_;
   ConsumeQueue* last_ = nullptr;  // the dispatcher's last queue (its thread only)
+  std::vector<Group> groups_;    // the first used_groups_ are the batch's
+  size_t used_groups_ = 0;
   std::atomic<int64_t> last_store_timestamp_{0};
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 
 #include "format/status.h"
 #include "storage/dispatch_request.h"
@@ -15,6 +16,18 @@ class DispatchSink {
   virtual ~DispatchSink() = default;
   // A failure stops dispatch at this record; it is retried later.
   virtual Status Dispatch(const DispatchRequest& request) = 0;
+
+  // A run of records in log order, as the dispatcher hands them (so that a
+  // sink can take its lock once, or overlap its cache misses). Sets `taken`
+  // to how many it took: all of them, unless it stopped on the failure it
+  // returns. Sinks after it then get only those taken, and dispatch resumes
+  // at the first record not taken, so a sink before it is handed its later
+  // records again: a sink must take a record it already has as a no-op (the
+  // consume-queue and index builders do).
+  virtual Status DispatchBatch(std::span<const DispatchRequest> batch, size_t& taken) {
+    for (taken = 0; taken < batch.size(); ++taken) MQ_RETURN_IF_ERROR(Dispatch(batch[taken]));
+    return Status::Ok();
+  }
 };
 
 // A sink from a function (an embedder's statistics, a test's recorder).

@@ -17,7 +17,8 @@ RecordDecodeOptions ReputDecodeOptions(const CommitLog& log) {
 }  // namespace
 
 Dispatcher::Dispatcher(const CommitLog& log, DispatcherOptions options)
-    : log_(log), options_(std::move(options)), cursor_(log, 0, ReputDecodeOptions(log)) {
+    : log_(log), options_(std::move(options)), reader_(log, 0, ReputDecodeOptions(log)) {
+  requests_.reserve(CommitLogBatchReader::kDefaultMaxRecords);
   event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) StoreLog(LogLevel::kWarn, "dispatcher: eventfd failed; event_fd() is -1");
 }
@@ -30,19 +31,33 @@ Dispatcher::~Dispatcher() {
 void Dispatcher::SetReputOffset(int64_t offset) {
   std::lock_guard lock(round_mu_);
   reput_.store(offset, std::memory_order_release);
-  cursor_.Seek(offset);
+  reader_.Seek(offset);
 }
 
 int64_t Dispatcher::DispatchEnd() const { return options_.only_flushed ? log_.FlushedOffset() : log_.MaxOffset(); }
 
-Status Dispatcher::DispatchRecord(const MessageRecordView& m) {
-  const DispatchRequest request = MakeDispatchRequest(m, options_.delay_level_millis);
-  for (DispatchSink* sink : sinks_) MQ_RETURN_IF_ERROR(sink->Dispatch(request));
-  if (arrival_ && request.GoesToConsumeQueue()) {
-    arrival_(MessageArrival{request.topic, request.queue_id, request.queue_offset + 1, request.tags_code,
-                            request.store_timestamp});
+size_t Dispatcher::DispatchBatch(Status& failed) {
+  size_t n = requests_.size();
+  for (DispatchSink* sink : sinks_) {
+    size_t taken = 0;
+    Status st = sink->DispatchBatch(std::span<const DispatchRequest>(requests_.data(), n), taken);
+    if (!st.ok()) {
+      const DispatchRequest& r = requests_[std::min(taken, n - 1)];
+      failed = Status(st.code(), "dispatching the record at " + std::to_string(r.commit_log_offset) + ": " +
+                                     st.message());
+    }
+    n = std::min(n, taken);  // later sinks get only what this one took
   }
-  return Status::Ok();
+  return n;
+}
+
+void Dispatcher::NotifyArrivals(size_t n) {
+  if (!arrival_) return;
+  for (size_t i = 0; i < n; ++i) {
+    const DispatchRequest& r = requests_[i];
+    if (r.GoesToConsumeQueue())
+      arrival_(MessageArrival{r.topic, r.queue_id, r.queue_offset + 1, r.tags_code, r.store_timestamp});
+  }
 }
 
 Result<Dispatcher::Progress> Dispatcher::DispatchOnce(int64_t max_bytes) {
@@ -52,31 +67,32 @@ Result<Dispatcher::Progress> Dispatcher::DispatchOnce(int64_t max_bytes) {
     std::lock_guard lock(round_mu_);
     const int64_t end = DispatchEnd();
     // Cleanup may have removed what the reput offset points into.
-    if (cursor_.offset() < log_.MinOffset()) cursor_.Seek(log_.MinOffset());
+    if (reader_.offset() < log_.MinOffset()) reader_.Seek(log_.MinOffset());
     while (p.bytes < max_bytes && stopped.ok()) {
-      const int64_t at = cursor_.offset();
-      CommitLogCursor::Entry e;
-      if (at < end) e = cursor_.Next();
-      if (at >= end || e.kind == CommitLogCursor::Kind::kCaughtUp) {
-        p.caught_up = true;
-      } else if (e.kind == CommitLogCursor::Kind::kError) {
-        stopped = Status(e.error.code(), "the record at commit-log offset " + std::to_string(e.offset) +
-                                             " does not decode: " + e.error.message());
-      } else if (e.offset + e.size > end) {  // readable, not yet flushed (SYNC_FLUSH)
-        cursor_.Seek(e.offset);
-        p.caught_up = true;
-      } else if (Status st = DispatchRecord(e.message); !st.ok()) {
-        cursor_.Seek(e.offset);
-        stopped = Status(st.code(), "dispatching the record at " + std::to_string(e.offset) + ": " + st.message());
-      } else {
-        ++p.records;
-        p.bytes += cursor_.offset() - at;
-        reput_.store(cursor_.offset(), std::memory_order_release);
+      const int64_t at = reader_.offset();
+      const CommitLogBatchReader::Batch batch = reader_.Next(end, max_bytes - p.bytes);
+      if (!batch.error.ok()) {
+        stopped = Status(batch.error.code(), "the record at commit-log offset " + std::to_string(reader_.offset()) +
+                                                 " does not decode: " + batch.error.message());
+        break;
+      }
+      if (batch.records.empty()) {  // blanks stepped over, or nothing whole below `end`
+        p.caught_up = reader_.offset() == at;
+        reput_.store(reader_.offset(), std::memory_order_release);
+        if (p.caught_up) break;
         continue;
       }
-      break;
+      requests_.clear();
+      for (const CommitLogBatchReader::Record& r : batch.records)
+        requests_.push_back(MakeDispatchRequest(r.message, options_.delay_level_millis));
+      const size_t n = DispatchBatch(stopped);
+      if (n < batch.records.size()) reader_.Seek(batch.records[n].offset);
+      const int64_t done = n == 0 ? at : batch.records[n - 1].offset + batch.records[n - 1].size;
+      NotifyArrivals(n);
+      p.records += n;
+      p.bytes += done - at;
+      reput_.store(done, std::memory_order_release);
     }
-    reput_.store(cursor_.offset(), std::memory_order_release);  // blanks stepped over
   }
   rounds_.fetch_add(1, std::memory_order_relaxed);
   if (p.records > 0) {

@@ -6,12 +6,15 @@
 //                                 SYNC_FLUSH (consumers never see what a
 //                                 crash can take back), else MaxOffset()
 //
-// Each record from the reput offset on is decoded once into a
-// DispatchRequest and handed to every sink in the order they were added:
-// the consume-queue builder, the index builder, then any sink an embedder
-// adds (statistics, a replication sender). Blank records jump to the next
-// segment. A record that does not decode stops dispatch at its offset and is
-// reported (Stats().error); nothing is skipped silently.
+// Records from the reput offset on are read in batches (CommitLogBatchReader:
+// up to 64 whole records per pread), each decoded once into a
+// DispatchRequest, and every batch is handed to every sink in the order they
+// were added: the consume-queue builder, the index builder, then any sink an
+// embedder adds (statistics, a replication sender). Blank records jump to
+// the next segment. A record that does not decode stops dispatch at its
+// offset and is reported (Stats().error); nothing is skipped silently. A
+// sink that fails stops dispatch at the record it failed on (see
+// DispatchSink::DispatchBatch).
 //
 // After each round that dispatched something, waiting readers are woken: the
 // arrival listener is called per record (topic, queue, new max offset,
@@ -34,7 +37,7 @@
 #include <vector>
 
 #include "storage/commit_log.h"
-#include "storage/commit_log_cursor.h"
+#include "storage/commit_log_batch_reader.h"
 #include "storage/dispatch_request.h"
 #include "storage/dispatch_sink.h"
 
@@ -109,7 +112,10 @@ class Dispatcher {
   DispatcherStats Stats() const;
 
  private:
-  Status DispatchRecord(const MessageRecordView& m);
+  // Hands requests_ to the sinks; returns how many every sink took, with
+  // the failure that stopped one in `failed`.
+  size_t DispatchBatch(Status& failed);
+  void NotifyArrivals(size_t n);
   void Notify();
   void Run();
   void SetError(const Status& st);
@@ -119,8 +125,9 @@ class Dispatcher {
   std::vector<DispatchSink*> sinks_;
   ArrivalListener arrival_;
 
-  std::mutex round_mu_;  // one DispatchOnce at a time; guards cursor_
-  CommitLogCursor cursor_;
+  std::mutex round_mu_;  // one DispatchOnce at a time; guards reader_ and requests_
+  CommitLogBatchReader reader_;
+  std::vector<DispatchRequest> requests_;  // the batch being dispatched
   std::atomic<int64_t> reput_{0};
   std::atomic<uint64_t> records_{0}, rounds_{0};
 

@@ -71,7 +71,7 @@ std::optional<int64_t> ParseIndexFileName(std::string_view name) {
 // header_ and encoded in the mapping's first 40 bytes; every change writes
 // both, as RocketMQ's header setters write into the mapped buffer. Guarded
 // by IndexService::mu_ except rw_/map_ themselves, which never change.
-class IndexService::File {
+class IndexService::File : public std::enable_shared_from_this<IndexService::File> {
  public:
   static Result<std::shared_ptr<File>> Create(FileSystem& fs, const std::string& dir, const std::string& name,
                                               const IndexGeometry& g, const IndexHeader& seed);
@@ -89,6 +89,10 @@ class IndexService::File {
 
   // IndexFile.putKey; false when full.
   bool Put(int32_t key_hash, int64_t phy_offset, int64_t store_timestamp);
+  void PrefetchSlot(int32_t key_hash) const {
+    if (geometry_.max_hash_slot_num > 0)
+      __builtin_prefetch(bytes() + geometry_.SlotPosition(key_hash % geometry_.max_hash_slot_num), 1);
+  }
   // Unlinks the newest entries while they point at or past `phy_end`; true
   // if any was. Corruption when a chain does not start at the entry.
   Result<bool> UnlinkFrom(int64_t phy_end);
@@ -96,6 +100,7 @@ class IndexService::File {
 
   // Durable and reported through FlushFullFiles (only full files need it).
   bool synced = false;
+  Prefaulter* prefaulter = nullptr;  // set once, before the first Put
   uint64_t generation = 0;  // bumped by every change, so a sync knows what it covered
 
  private:
@@ -106,13 +111,12 @@ class IndexService::File {
   uint8_t* bytes() const { return map_->data().data(); }
   // First-touch page faults cost more than the writes on a VM: the slots
   // (hit at random) are faulted in when the file is made, the entries
-  // (written in order) a stretch at a time ahead of the writer.
+  // (written in order) a stretch at a time, at least a stretch ahead of the
+  // writer (by the prefaulter's thread when there is one).
   static constexpr int32_t kEntriesPerPrefault = 1 << 16;
   void PrefaultSlots() { map_->Populate(0, geometry_.EntryPosition(0), /*for_write=*/true); }
-  void PrefaultEntries(int32_t from) {
-    const int32_t to = std::min(geometry_.max_index_num, from + kEntriesPerPrefault);
-    map_->Populate(geometry_.EntryPosition(from), geometry_.EntryPosition(to) - geometry_.EntryPosition(from), true);
-  }
+  void PrefaultEntriesAhead();
+  int32_t prefaulted_entries_ = 0;  // entries [0, this) are faulted in, or asked to be
   Status UnlinkEntry(int32_t n, const IndexEntry& e);
   void RecomputeEnd();
 
@@ -127,6 +131,9 @@ Result<std::shared_ptr<IndexService::File>> IndexService::File::Map(const std::s
                                                                     std::unique_ptr<RandomRWFile> rw) {
   auto map = rw->Map(g.FileSize(), /*writable=*/true);
   if (!map.ok()) return map.error();
+  // Slots are hit at random over 20 MB (default geometry): with 2 MiB pages
+  // that is a cache miss, with 4 KiB pages a TLB miss as well.
+  (*map)->AdviseHugePages();
   return std::shared_ptr<File>(new File(name, g, std::move(rw), std::move(*map)));
 }
 
@@ -180,12 +187,32 @@ Result<std::shared_ptr<IndexService::File>> IndexService::File::Open(FileSystem&
 }
 
 bool IndexService::File::Put(int32_t key_hash, int64_t phy_offset, int64_t store_timestamp) {
-  if (header_.index_count % kEntriesPerPrefault == 0) PrefaultEntries(header_.index_count);
-  if (!IndexPutKey(map_->data(), geometry_, key_hash, phy_offset, store_timestamp)) return false;
-  header_ = DecodeIndexHeader(map_->data()).value();  // IndexPutKey wrote the new header
+  if (header_.index_count + kEntriesPerPrefault > prefaulted_entries_) PrefaultEntriesAhead();
+  // The entry a few ahead, into the cache for writing: entries fill fresh
+  // lines in order, and each would otherwise be a read miss on first store.
+  if (header_.index_count + 8 < geometry_.max_index_num)
+    __builtin_prefetch(bytes() + geometry_.EntryPosition(header_.index_count + 8), 1);
+  if (!IndexPutKey(map_->data(), geometry_, header_, key_hash, phy_offset, store_timestamp)) return false;
   synced = false;
   ++generation;
   return true;
+}
+
+void IndexService::File::PrefaultEntriesAhead() {
+  // An opened file: from the writer's stretch on (earlier ones were written).
+  if (prefaulted_entries_ == 0) prefaulted_entries_ = header_.index_count - header_.index_count % kEntriesPerPrefault;
+  while (prefaulted_entries_ < geometry_.max_index_num &&
+         header_.index_count + kEntriesPerPrefault > prefaulted_entries_) {
+    const int32_t from = prefaulted_entries_;
+    const int32_t to = std::min(geometry_.max_index_num, from + kEntriesPerPrefault);
+    const uint64_t at = geometry_.EntryPosition(from), len = geometry_.EntryPosition(to) - at;
+    if (prefaulter) {
+      prefaulter->Request(shared_from_this(), *map_, at, len);
+    } else {
+      map_->Populate(at, len, /*for_write=*/true);
+    }
+    prefaulted_entries_ = to;
+  }
 }
 
 Result<bool> IndexService::File::UnlinkFrom(int64_t phy_end) {
@@ -274,6 +301,7 @@ Status IndexService::Load(bool last_exit_ok, int64_t index_msg_timestamp) {
   for (const std::string& name : *names) {
     auto file = File::Open(fs_, options_.dir, name, options_.geometry);
     if (file.ok()) {
+      (*file)->prefaulter = options_.prefaulter;
       files_.push_back(std::move(*file));
       continue;
     }
@@ -350,32 +378,72 @@ int64_t IndexService::IndexedUpToLocked() const {
 }
 
 Status IndexService::BuildIndex(const DispatchRequest& request) {
+  size_t taken = 0;
+  return BuildIndex(std::span<const DispatchRequest>(&request, 1), taken);
+}
+
+Status IndexService::BuildIndex(std::span<const DispatchRequest> batch, size_t& taken) {
+  CollectKeys(batch);
+  return PutKeys(batch, taken);
+}
+
+void IndexService::CollectKeys(std::span<const DispatchRequest> batch) {
+  pending_.clear();
   const int64_t indexed = IndexedUpToLocked();  // the writer's own view: see LastWritableFile
-  if (!request.IsIndexed() || request.commit_log_offset < indexed) return Status::Ok();
-  // The record at exactly the end may have got only some of its keys in
-  // before a crash (its keys straddled a full file and a lost new one): put
-  // each key that is not there yet.
-  // A key may repeat (KEYS equal to UNIQ_KEY is common): count entries.
-  const bool boundary = request.commit_log_offset == indexed;
-  std::vector<std::pair<int32_t, int>> present;  // key hash -> entries not yet matched (boundary only)
-  auto put = [&](std::string_view key) {
-    const int32_t hash = IndexKeyHash(request.topic, key);
-    if (boundary) {
-      auto it = std::find_if(present.begin(), present.end(), [&](const auto& p) { return p.first == hash; });
-      if (it == present.end()) it = present.insert(present.end(), {hash, CountEntries(hash, request.commit_log_offset)});
-      if (it->second > 0) {
-        --it->second;
-        return Status::Ok();
+  // Each slot is fetched as soon as its hash is known, the batch's whole
+  // length before it is written.
+  const File* last = files_.empty() || files_.back()->Full() ? nullptr : files_.back().get();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const DispatchRequest& r = batch[i];
+    if (!r.IsIndexed() || r.commit_log_offset < indexed) continue;
+    // The record at exactly the end may have got only some of its keys in
+    // before a crash (its keys straddled a full file and a lost new one):
+    // put each key that is not there yet. A key may repeat (KEYS equal to
+    // UNIQ_KEY is common): count entries.
+    const bool boundary = r.commit_log_offset == indexed;
+    std::vector<std::pair<int32_t, int>> present;  // key hash -> entries not yet matched (boundary only)
+    const uint32_t topic_hash = IndexKeyPrefixHash(r.topic);
+    auto add = [&](std::string_view key) {
+      const int32_t hash = IndexKeyHashAfter(topic_hash, key);
+      if (boundary) {
+        auto it = std::find_if(present.begin(), present.end(), [&](const auto& p) { return p.first == hash; });
+        if (it == present.end()) it = present.insert(present.end(), {hash, CountEntries(hash, r.commit_log_offset)});
+        if (it->second > 0) {
+          --it->second;
+          return;
+        }
       }
+      pending_.push_back(PendingKey{hash, static_cast<uint32_t>(i)});
+      if (last) last->PrefetchSlot(hash);
+    };
+    if (!r.uniq_key.empty()) add(r.uniq_key);
+    ForEachKey(r.keys, add);
+  }
+}
+
+Status IndexService::PutKeys(std::span<const DispatchRequest> batch, size_t& taken) {
+  size_t k = 0;
+  while (k < pending_.size()) {
+    auto file = LastWritableFile();  // creates a file outside the lock when the last is full
+    if (!file.ok()) {
+      taken = pending_[k].request;
+      return file.error();
     }
-    return PutKey(hash, request);
-  };
-  if (!request.uniq_key.empty()) MQ_RETURN_IF_ERROR(put(request.uniq_key));
-  Status status;
-  ForEachKey(request.keys, [&](std::string_view key) {
-    if (status.ok()) status = put(key);
-  });
-  return status;
+    File& f = **file;
+    std::unique_lock lock(mu_);
+    for (; k < pending_.size() && !f.Full(); ++k) {
+      const DispatchRequest& r = batch[pending_[k].request];
+      // LastWritableFile left room, and Load validated the header: a
+      // refusal means the bytes changed under us.
+      if (!f.Put(pending_[k].hash, r.commit_log_offset, r.store_timestamp)) {
+        taken = pending_[k].request;
+        return Status::Corruption(f.path() + ": the index header refuses a key");
+      }
+      ++keys_added_;
+    }
+  }
+  taken = batch.size();
+  return Status::Ok();
 }
 
 // Entries of `key_hash` for `phy_offset` in the newest two files (a record
@@ -388,18 +456,6 @@ int IndexService::CountEntries(int32_t key_hash, int64_t phy_offset) const {
     IndexSelectPhyOffsets(v.data, v.geometry, key_hash, 0, INT64_MAX, found.size() + 16, found);
   }
   return static_cast<int>(std::count(found.begin(), found.end(), phy_offset));
-}
-
-Status IndexService::PutKey(int32_t key_hash, const DispatchRequest& request) {
-  auto file = LastWritableFile();
-  if (!file.ok()) return file.error();
-  std::unique_lock lock(mu_);
-  // LastWritableFile left room, and Load validated the header: a refusal
-  // means the bytes changed under us.
-  if (!(*file)->Put(key_hash, request.commit_log_offset, request.store_timestamp))
-    return Status::Corruption((*file)->path() + ": the index header refuses a key");
-  ++keys_added_;
-  return Status::Ok();
 }
 
 // Only the writer thread changes files_ and the headers, so it reads them
@@ -431,7 +487,9 @@ Result<std::shared_ptr<IndexService::File>> IndexService::CreateFile(const std::
   auto name = NewFileName(last_name);
   if (!name.ok()) return name.error();
   auto file = File::Create(fs_, options_.dir, *name, options_.geometry, seed);
-  if (file.ok()) StoreLog(LogLevel::kInfo, "index: created " + (*file)->path());
+  if (!file.ok()) return file;
+  (*file)->prefaulter = options_.prefaulter;
+  StoreLog(LogLevel::kInfo, "index: created " + (*file)->path());
   return file;
 }
 

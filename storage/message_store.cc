@@ -66,6 +66,9 @@ class IndexBuilder final : public DispatchSink {
  public:
   explicit IndexBuilder(IndexService& index) : index_(index) {}
   Status Dispatch(const DispatchRequest& request) override { return index_.BuildIndex(request); }
+  Status DispatchBatch(std::span<const DispatchRequest> batch, size_t& taken) override {
+    return index_.BuildIndex(batch, taken);
+  }
 
  private:
   IndexService& index_;
@@ -143,15 +146,18 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   checkpoint_ = std::move(*checkpoint);
   const Checkpoint at_open = checkpoint_->Get();
 
+  prefaulter_.Start();  // recovery's catch-up dispatch uses it too
   queues_ = std::make_unique<ConsumeQueueStore>(
       fs_, ConsumeQueueStoreOptions{paths_, config_.ConsumeQueueFileSize(),
-                                    config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0});
+                                    config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0,
+                                    &prefaulter_});
   MQ_RETURN_IF_ERROR(queues_->LoadAndRecover());
   if (config_.messageIndexEnable) {
     IndexServiceOptions io;
     io.dir = paths_.IndexDir();
     io.geometry = IndexGeometry{config_.maxHashSlotNum, config_.maxIndexNum};
     io.max_msgs_num_batch = config_.maxMsgsNumBatch;
+    io.prefaulter = &prefaulter_;
     index_ = std::make_unique<IndexService>(fs_, io);
     MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open.index_msg_timestamp));
     index_builder_ = std::make_unique<IndexBuilder>(*index_);
@@ -347,6 +353,7 @@ Status MessageStore::StopServices() {
   Status dispatched = dispatcher_->CatchUp();
   if (!dispatched.ok()) StoreLog(LogLevel::kError, "shutdown: dispatch did not catch up: " + dispatched.ToString());
   Status queues = queue_flusher_->Stop();
+  prefaulter_.Stop();
   if (st.ok()) st = dispatched;
   if (st.ok()) st = queues;
   return st;

@@ -35,6 +35,7 @@
 #include "storage/get_message.h"
 #include "storage/index_service.h"
 #include "storage/io/file_system.h"
+#include "storage/prefaulter.h"
 #include "storage/store_checkpoint.h"
 #include "storage/store_config.h"
 #include "storage/store_layout.h"
@@ -173,6 +174,7 @@ class MessageStore {
   std::unique_ptr<StoreCheckpoint> checkpoint_;
   std::unique_ptr<CommitLog> log_;
   std::unique_ptr<FlushService> flusher_;
+  Prefaulter prefaulter_;  // before the queues and index: they use it until they are gone
   std::unique_ptr<ConsumeQueueStore> queues_;
   std::unique_ptr<IndexService> index_;  // nullptr with messageIndexEnable=false
   std::unique_ptr<DispatchSink> index_builder_;

@@ -28,7 +28,16 @@ TagBitmapIndex::TagBitmapIndex(size_t max_tags) : max_tags_(max_tags) {}
 TagBitmapIndex::~TagBitmapIndex() = default;
 
 void TagBitmapIndex::Add(int64_t queue_offset, int64_t tags_code) {
+  const Tagged one{queue_offset, tags_code};
+  AddAll(std::span<const Tagged>(&one, 1));
+}
+
+void TagBitmapIndex::AddAll(std::span<const Tagged> units) {
   std::unique_lock lock(mu_);
+  for (const Tagged& u : units) AddLocked(u.queue_offset, u.tags_code);
+}
+
+void TagBitmapIndex::AddLocked(int64_t queue_offset, int64_t tags_code) {
   if (queue_offset < complete_from_) return;  // below what the index claims to know
   end_ = std::max(end_, queue_offset + 1);
   auto it = bitmaps_.find(tags_code);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <unordered_map>
 
 class Roaring64Map;  // CRoaring's C++ 64-bit bitmap (global namespace in 0.2)
@@ -30,6 +31,13 @@ class TagBitmapIndex {
   // Records that unit `queue_offset` carries `tags_code`. Offsets are added
   // in increasing order.
   void Add(int64_t queue_offset, int64_t tags_code);
+  // The same for several, under one lock (the dispatcher adds a batch's
+  // units of a queue together).
+  struct Tagged {
+    int64_t queue_offset;
+    int64_t tags_code;
+  };
+  void AddAll(std::span<const Tagged> units);
   // Forgets everything (before a rebuild) and sets the offset from which
   // the index is complete.
   void Reset(int64_t complete_from);
@@ -51,6 +59,8 @@ class TagBitmapIndex {
   size_t MemoryBytes() const;  // of the bitmaps, as CRoaring reports it
 
  private:
+  void AddLocked(int64_t queue_offset, int64_t tags_code);  // mu_ held exclusively
+
   const size_t max_tags_;
   mutable std::shared_mutex mu_;
   int64_t complete_from_ = 0;  // offsets below were not seen by this index

@@ -56,6 +56,8 @@ class PosixFileMapping final : public FileMapping {
   }
   std::span<uint8_t> data() const override { return {addr_, size_}; }
 
+  void AdviseHugePages() override { (void)::madvise(addr_, size_, MADV_HUGEPAGE); }
+
   void Populate(uint64_t offset, uint64_t len, bool for_write) override {
     if (offset >= size_) return;
     len = std::min<uint64_t>(len, size_ - offset);

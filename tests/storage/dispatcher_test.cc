@@ -116,9 +116,10 @@ TEST_F(DispatcherTest, EmbedderSinksRunAfterTheBuildersAndArrivalsNameTheNewMaxO
   ConsumeQueueStore* queues = nullptr;
   FunctionSink sink([&](const DispatchRequest& r) {
     std::lock_guard lock(mu);
-    // The builders ran first: the unit is already readable.
+    // The builders ran first (on the whole batch): the unit is readable.
     const ConsumeQueue* q = queues->Find(r.topic, r.queue_id);
-    EXPECT_TRUE(q != nullptr && q->MaxOffset() == r.queue_offset + 1);
+    EXPECT_TRUE(q != nullptr && q->MaxOffset() >= r.queue_offset + 1);
+    EXPECT_TRUE(q != nullptr && q->GetUnit(r.queue_offset).has_value());
     seen.push_back(std::string(r.uniq_key) + "@" + std::to_string(r.commit_log_offset));
     return Status::Ok();
   });
@@ -223,6 +224,57 @@ TEST_F(DispatcherTest, AnUndecodableRecordStopsDispatchAtItsOffset) {
   EXPECT_EQ(store->Stats().dispatch.reput_offset, puts[3].wrote_offset);
   EXPECT_FALSE(store->Stats().dispatch.error.empty());
   EXPECT_EQ(store->GetMaxOffsetInQueue("T", 0), 3);
+}
+
+// Sinks take records in batches: a sink failing in the middle of one stops
+// dispatch at its record, the sinks after it still get every record before
+// that one, and what the builders see twice on resuming changes nothing.
+TEST_F(DispatcherTest, ASinkFailingMidBatchStopsThereAndResumingLosesAndDuplicatesNothing) {
+  std::vector<std::string> first, second, third;
+  bool fail_once = true;
+  FunctionSink recorder([&](const DispatchRequest& r) {
+    first.emplace_back(r.uniq_key);
+    return Status::Ok();
+  });
+  FunctionSink flaky([&](const DispatchRequest& r) {
+    if (r.uniq_key == "u4" && fail_once) {
+      fail_once = false;
+      return Status::IOError("replica unreachable");
+    }
+    second.emplace_back(r.uniq_key);
+    return Status::Ok();
+  });
+  FunctionSink last([&](const DispatchRequest& r) {
+    third.emplace_back(r.uniq_key);
+    return Status::Ok();
+  });
+  StoreHooks hooks;
+  hooks.sinks = {&recorder, &flaky, &last};
+  config_.dispatchOnOwnThread = false;
+  auto store = Open(hooks);
+  ASSERT_TRUE(store);
+  std::vector<PutResult> puts;
+  for (int i = 0; i < 10; ++i) {
+    puts.push_back(PutWith(*store, "T", i % 2, Props({{"UNIQ_KEY", "u" + std::to_string(i)}, {"KEYS", "k"}})));
+  }
+  ASSERT_TRUE(store->Flush().ok());
+  auto n = store->DispatchOnce(1 << 20);  // one batch: all ten records
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 4u) << "the records before the failing one";
+  EXPECT_EQ(store->Stats().dispatch.reput_offset, puts[4].wrote_offset);
+  EXPECT_NE(store->Stats().dispatch.error.find("replica unreachable"), std::string::npos);
+  EXPECT_EQ(third, second) << "the sink after the failing one gets only what that one took";
+  EXPECT_EQ(store->GetMaxOffsetInQueue("T", 0), 5) << "the builders took the whole batch";
+  auto rest = store->DispatchOnce(1 << 20);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(*rest, 6u);
+  EXPECT_TRUE(store->Stats().dispatch.error.empty());
+  EXPECT_EQ(second, (std::vector<std::string>{"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"}));
+  EXPECT_EQ(third, second);
+  EXPECT_EQ(first.size(), 16u) << "u4..u9 handed again to the sink before the failing one";
+  EXPECT_EQ(store->GetMaxOffsetInQueue("T", 0), 5);
+  EXPECT_EQ(store->GetMaxOffsetInQueue("T", 1), 5);
+  test::ExpectQueuesAndIndexMatchLog(*store);  // no unit or index entry twice
 }
 
 TEST_F(DispatcherTest, SyncFlushDispatchesOnlyWhatIsDurable) {
