@@ -9,6 +9,10 @@
 // name wins.
 #pragma once
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,23 +58,38 @@ class PropertiesView {
   // appearance (duplicates included; the last one is the map's value).
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    // One pass over the bytes: properties are short, and a search per
-    // separator costs more in calls than it saves (this runs per dispatched
-    // record). The end acts as a final pair separator.
-    const size_t len = raw_.size();
+    // Only the separator bytes are visited, found 16 bytes at a time where
+    // SSE2 is there (this runs for every dispatched record; a search call
+    // per separator cost more than it saved). The end closes the last pair.
     size_t start = 0;
     size_t sep = std::string_view::npos;  // the first name/value separator of this pair
-    for (size_t i = 0; i <= len; ++i) {
-      const char c = i < len ? raw_[i] : kPropertySeparator;
+    auto at = [&](size_t i, char c) {
       if (c == kNameValueSeparator) {
         if (sep == std::string_view::npos) sep = i;
-      } else if (c == kPropertySeparator) {
-        if (sep != std::string_view::npos && sep > start && sep + 1 < i)
-          fn(Property{raw_.substr(start, sep - start), raw_.substr(sep + 1, i - sep - 1)});
-        start = i + 1;
-        sep = std::string_view::npos;
+        return;
+      }
+      if (sep != std::string_view::npos && sep > start && sep + 1 < i)
+        fn(Property{raw_.substr(start, sep - start), raw_.substr(sep + 1, i - sep - 1)});
+      start = i + 1;
+      sep = std::string_view::npos;
+    };
+    const char* p = raw_.data();
+    const size_t len = raw_.size();
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i one = _mm_set1_epi8(kNameValueSeparator), two = _mm_set1_epi8(kPropertySeparator);
+    for (; i + 16 <= len; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, one), _mm_cmpeq_epi8(v, two))));
+      for (; mask != 0; mask &= mask - 1) {
+        const size_t k = i + static_cast<size_t>(__builtin_ctz(mask));
+        at(k, p[k]);
       }
     }
+#endif
+    for (; i < len; ++i)
+      if (p[i] == kNameValueSeparator || p[i] == kPropertySeparator) at(i, p[i]);
+    at(len, kPropertySeparator);
   }
 
   // The value the upstream map holds for `name` (the last kept pair).

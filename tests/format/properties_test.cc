@@ -32,6 +32,38 @@ TEST(Properties, SplitsOnTheFirstNameValueSeparator) {
   EXPECT_EQ(PropertiesView(raw).Get("k"), std::optional<std::string_view>(S("v\x01w")));
 }
 
+// Upstream's reading, written the plain way: split on \x02, then each
+// segment on its first \x01, keeping pairs whose name and value are not empty.
+std::vector<Property> ReferenceSplit(std::string_view raw) {
+  std::vector<Property> out;
+  size_t index = 0;
+  while (index < raw.size()) {
+    size_t end = raw.find('\x02', index);
+    if (end == std::string_view::npos) end = raw.size();
+    const std::string_view seg = raw.substr(index, end - index);
+    const size_t sep = seg.find('\x01');
+    if (sep != std::string_view::npos && sep > 0 && sep + 1 < seg.size())
+      out.push_back({seg.substr(0, sep), seg.substr(sep + 1)});
+    index = end + 1;
+  }
+  return out;
+}
+
+// The scan looks at 16 bytes at a time: separators at every position of a
+// block, across blocks and in the tail must read as the plain split does.
+TEST(Properties, SeparatorsAnywhereInLongStringsReadAsThePlainSplit) {
+  uint32_t state = 12345;
+  auto next = [&] { return state = state * 1103515245u + 12345u; };
+  const char alphabet[] = {'a', 'b', '\x01', '\x02', 'c'};
+  for (int round = 0; round < 3000; ++round) {
+    std::string raw(static_cast<size_t>(next() >> 16) % 80, 'x');
+    for (char& c : raw) c = alphabet[(next() >> 16) % sizeof alphabet];
+    std::vector<Property> seen;
+    PropertiesView(raw).ForEach([&](const Property& p) { seen.push_back(p); });
+    ASSERT_EQ(seen, ReferenceSplit(raw)) << "round " << round << ", length " << raw.size();
+  }
+}
+
 TEST(Properties, LaterDuplicatesWin) {
   const std::string raw = S("k\x01" "1\x02j\x01x\x02k\x01" "2");
   EXPECT_EQ(PropertiesView(raw).Get("k"), std::optional<std::string_view>("2"));
