@@ -77,9 +77,25 @@ class IndexService::File : public std::enable_shared_from_this<IndexService::Fil
                                               const IndexGeometry& g, const IndexHeader& seed);
   static Result<std::shared_ptr<File>> Open(FileSystem& fs, const std::string& dir, const std::string& name,
                                             const IndexGeometry& g);
+  // Writes the four seeded fields (spec 4.5), as RocketMQ's IndexFile
+  // constructor: the counts stay 0 on disk until the first key.
+  void Seed(const IndexHeader& seed) {
+    uint8_t header[kIndexHeaderSize];
+    EncodeIndexHeader(seed, header);
+    std::memcpy(bytes(), header, 32);
+    header_ = seed;
+  }
 
   const std::string& name() const { return name_; }
-  const std::string& path() const { return rw_->path(); }
+  const std::string& path() const { return path_; }
+  // Renames the file on disk (the mapping stays); false if that failed.
+  Status Rename(FileSystem& fs, const std::string& dir, const std::string& name) {
+    const std::string to = JoinPath(dir, name);
+    MQ_RETURN_IF_ERROR(fs.Rename(path_, to));
+    name_ = name;
+    path_ = to;
+    return fs.SyncDirectory(dir);
+  }
   const IndexHeader& header() const { return header_; }
   int32_t Entries() const { return std::max(header_.index_count - 1, 0); }
   bool Full() const { return header_.index_count >= geometry_.max_index_num; }
@@ -105,7 +121,7 @@ class IndexService::File : public std::enable_shared_from_this<IndexService::Fil
 
  private:
   File(std::string name, const IndexGeometry& g, std::unique_ptr<RandomRWFile> rw, std::unique_ptr<FileMapping> map)
-      : name_(std::move(name)), geometry_(g), rw_(std::move(rw)), map_(std::move(map)) {}
+      : name_(std::move(name)), path_(rw->path()), geometry_(g), rw_(std::move(rw)), map_(std::move(map)) {}
   static Result<std::shared_ptr<File>> Map(const std::string& name, const IndexGeometry& g,
                                            std::unique_ptr<RandomRWFile> rw);
   uint8_t* bytes() const { return map_->data().data(); }
@@ -121,6 +137,7 @@ class IndexService::File : public std::enable_shared_from_this<IndexService::Fil
   void RecomputeEnd();
 
   std::string name_;
+  std::string path_;
   IndexGeometry geometry_;
   std::unique_ptr<RandomRWFile> rw_;
   std::unique_ptr<FileMapping> map_;
@@ -153,12 +170,7 @@ Result<std::shared_ptr<IndexService::File>> IndexService::File::Create(FileSyste
     (void)fs.Remove(path);  // best effort: a short file would fail the next Load
     return file;
   }
-  // Only the four seeded fields reach the bytes, as in RocketMQ's IndexFile
-  // constructor: the counts stay 0 on disk until the first key.
-  uint8_t header[kIndexHeaderSize];
-  EncodeIndexHeader(seed, header);
-  std::memcpy((*file)->bytes(), header, 32);
-  (*file)->header_ = seed;
+  (*file)->Seed(seed);
   (*file)->PrefaultSlots();
   MQ_RETURN_IF_ERROR(fs.SyncDirectory(dir));
   return file;
@@ -271,7 +283,15 @@ struct IndexService::SyncTarget {
   int64_t end_timestamp = 0;
 };
 
-IndexService::IndexService(FileSystem& fs, IndexServiceOptions options) : fs_(fs), options_(std::move(options)) {
+struct IndexService::Spare {
+  std::mutex mu;
+  std::condition_variable done;
+  bool pending = false;  // a job is queued or running
+  std::shared_ptr<File> file;
+};
+
+IndexService::IndexService(FileSystem& fs, IndexServiceOptions options)
+    : fs_(fs), options_(std::move(options)), spare_(std::make_shared<Spare>()) {
   if (!options_.now_ms) options_.now_ms = SystemNowMs;
 }
 
@@ -312,7 +332,10 @@ Status IndexService::Load(bool last_exit_ok, int64_t index_msg_timestamp) {
     MQ_RETURN_IF_ERROR(fs_.Remove(JoinPath(options_.dir, name)));
     MQ_RETURN_IF_ERROR(fs_.SyncDirectory(options_.dir));
   }
-  if (!last_exit_ok) return RemoveFilesAfter(index_msg_timestamp);
+  if (!last_exit_ok) MQ_RETURN_IF_ERROR(RemoveFilesAfter(index_msg_timestamp));
+  MQ_RETURN_IF_ERROR(RemoveUnusedSpare());
+  lock.unlock();
+  if (files_.empty() || files_.back()->Full()) PrepareSpare();  // the first key's file, ready before it
   return Status::Ok();
 }
 
@@ -441,6 +464,11 @@ Status IndexService::PutKeys(std::span<const DispatchRequest> batch, size_t& tak
       }
       ++keys_added_;
     }
+    lock.unlock();
+    if (&f != spare_asked_after_ && f.header().index_count >= options_.geometry.max_index_num / 2) {
+      spare_asked_after_ = &f;
+      PrepareSpare();
+    }
   }
   taken = batch.size();
   return Status::Ok();
@@ -474,11 +502,90 @@ Result<IndexService::File*> IndexService::LastWritableFile() {
       last_name = last.name();
     }
   }
-  auto file = CreateFile(last_name, seed);  // no lock: queries go on meanwhile
-  if (!file.ok()) return file.error();
+  std::shared_ptr<File> file = TakeSpare(seed);
+  if (!file) {
+    auto created = CreateFile(last_name, seed);  // no lock: queries go on meanwhile
+    if (!created.ok()) return created.error();
+    file = std::move(*created);
+  }
   std::unique_lock lock(mu_);
-  files_.push_back(std::move(*file));
+  files_.push_back(std::move(file));
   return files_.back().get();
+}
+
+void IndexService::PrepareSpare() {
+  if (!options_.prefaulter) return;
+  {
+    std::lock_guard lock(spare_->mu);
+    if (spare_->pending || spare_->file) return;
+    spare_->pending = true;
+  }
+  // Named now, on the writer's thread, so no other name is chosen while it
+  // is made: the writer waits for a pending spare rather than make a file.
+  auto name = NewFileName(files_.empty() ? std::string() : files_.back()->name());
+  if (!name.ok()) {
+    std::lock_guard lock(spare_->mu);
+    spare_->pending = false;
+    return;
+  }
+  options_.prefaulter->Submit([spare = spare_, fs = &fs_, dir = options_.dir, g = options_.geometry,
+                               prefaulter = options_.prefaulter, name = *name] {
+    Status st = fs->CreateDirectories(dir);
+    auto file = st.ok() ? File::Create(*fs, dir, name, g, IndexHeader{}) : Result<std::shared_ptr<File>>(st);
+    if (file.ok()) {
+      (*file)->prefaulter = prefaulter;
+      StoreLog(LogLevel::kInfo, "index: made " + (*file)->path() + " ahead of need");
+    } else {
+      StoreLog(LogLevel::kWarn, "index: making the next file ahead failed (the writer makes it): " +
+                                    file.error().ToString());
+    }
+    std::lock_guard lock(spare->mu);
+    if (file.ok()) spare->file = std::move(*file);
+    spare->pending = false;
+    spare->done.notify_all();
+  });
+}
+
+std::shared_ptr<IndexService::File> IndexService::TakeSpare(const IndexHeader& seed) {
+  std::shared_ptr<File> file;
+  {
+    std::unique_lock lock(spare_->mu);
+    spare_->done.wait(lock, [this] { return !spare_->pending; });
+    file = std::move(spare_->file);
+    spare_->file = nullptr;
+  }
+  if (!file) return file;
+  // Named for the moment it becomes the newest file, as RocketMQ names a
+  // file when the first key needs it.
+  auto name = NewFileName(files_.empty() ? std::string() : files_.back()->name(), file->name());
+  if (name.ok() && *name != file->name()) {
+    if (Status st = file->Rename(fs_, options_.dir, *name); !st.ok())
+      StoreLog(LogLevel::kWarn, "index: keeping the name " + file->name() + ": " + st.ToString());
+  }
+  file->Seed(seed);
+  return file;
+}
+
+Status IndexService::RemoveSpare() {
+  std::shared_ptr<File> file;
+  {
+    std::unique_lock lock(spare_->mu);
+    spare_->done.wait(lock, [this] { return !spare_->pending; });
+    file = std::move(spare_->file);
+    spare_->file = nullptr;
+  }
+  if (!file) return Status::Ok();
+  const std::string path = file->path();
+  file.reset();  // unmapped before the unlink
+  MQ_RETURN_IF_ERROR(fs_.Remove(path));
+  return fs_.SyncDirectory(options_.dir);
+}
+
+Status IndexService::RemoveUnusedSpare() {
+  if (files_.size() < 2) return Status::Ok();
+  const File& last = *files_.back();
+  if (last.Entries() > 0 || last.Seeded() || last.header().begin_timestamp > 0) return Status::Ok();
+  return RemoveFile(files_.size() - 1, "made ahead of need and never used");
 }
 
 Result<std::shared_ptr<IndexService::File>> IndexService::CreateFile(const std::string& last_name,
@@ -496,12 +603,12 @@ Result<std::shared_ptr<IndexService::File>> IndexService::CreateFile(const std::
 // Names must sort in creation order (Load relies on it), so a name never
 // goes back past the last file's, whatever the clock does, and two files in
 // one millisecond take the next free one.
-Result<std::string> IndexService::NewFileName(const std::string& last_name) const {
+Result<std::string> IndexService::NewFileName(const std::string& last_name, const std::string& own_name) const {
   int64_t ms = options_.now_ms();
   if (auto last_ms = ParseIndexFileName(last_name)) ms = std::max(ms, *last_ms + 1);
   for (int tries = 0; tries < kMaxNameTries; ++tries, ++ms) {
     std::string name = IndexFileName(ms);
-    if (name > last_name && !fs_.Exists(JoinPath(options_.dir, name))) return name;
+    if (name > last_name && (name == own_name || !fs_.Exists(JoinPath(options_.dir, name)))) return name;
   }
   return Status::InvalidArgument(options_.dir + ": no free index file name after " + last_name);
 }

@@ -20,7 +20,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <shared_mutex>
 #include <string>
@@ -93,6 +95,9 @@ class IndexService {
   Status FlushFullFiles(const std::function<void(int64_t end_timestamp)>& on_full_file_synced);
   // Syncs every file (shutdown).
   Status FlushAll();
+  // Deletes the next file if it was made ahead of need and not taken, so a
+  // clean stop leaves only files in use, as RocketMQ's. No writer running.
+  Status RemoveSpare();
 
   IndexStats Stats() const;
 
@@ -104,8 +109,21 @@ class IndexService {
   Result<File*> LastWritableFile();
   int CountEntries(int32_t key_hash, int64_t phy_offset) const;
   Result<std::shared_ptr<File>> CreateFile(const std::string& last_name, const IndexHeader& seed);
+  // The next file made ahead of need on the prefaulter's thread (named,
+  // sized, its slots faulted in: ~70 ms of page zeroing for the default
+  // geometry), asked for at open and when the last file is half full, and
+  // seeded when the writer takes it. Writer thread.
+  struct Spare;
+  void PrepareSpare();
+  // The spare, seeded; nullptr when there is none (the writer makes one).
+  std::shared_ptr<File> TakeSpare(const IndexHeader& seed);
+  // A spare left by the last run: the newest file, empty and unseeded,
+  // after another one. Removed: it would be taken without its seed.
+  Status RemoveUnusedSpare();
+
   // A free name after `last_name`, from now_ms (bumped a millisecond at a time).
-  Result<std::string> NewFileName(const std::string& last_name) const;
+  // `own_name` counts as free (a spare being renamed).
+  Result<std::string> NewFileName(const std::string& last_name, const std::string& own_name = {}) const;
   Result<std::vector<std::string>> ListFileNames() const;
   struct PendingKey {
     int32_t hash;
@@ -130,6 +148,8 @@ class IndexService {
   std::vector<std::shared_ptr<File>> files_;
   uint64_t keys_added_ = 0;
   std::vector<PendingKey> pending_;  // the writer's, reused batch to batch
+  std::shared_ptr<Spare> spare_;      // shared with its job, which may outlive this
+  const File* spare_asked_after_ = nullptr;  // the file whose successor was asked for (writer only)
 };
 
 }  // namespace mqstore

@@ -354,6 +354,7 @@ Status MessageStore::StopServices() {
   if (!dispatched.ok()) StoreLog(LogLevel::kError, "shutdown: dispatch did not catch up: " + dispatched.ToString());
   Status queues = queue_flusher_->Stop();
   prefaulter_.Stop();
+  if (index_ && queues.ok()) queues = index_->RemoveSpare();
   if (st.ok()) st = dispatched;
   if (st.ok()) st = queues;
   return st;

@@ -17,8 +17,7 @@ void Prefaulter::Stop() {
   {
     std::lock_guard lock(mu_);
     if (!running_) return;
-    running_ = false;
-    jobs_.clear();
+    running_ = false;  // the thread runs what is queued, then ends
   }
   cv_.notify_all();
   thread_.join();
@@ -26,15 +25,23 @@ void Prefaulter::Stop() {
 
 void Prefaulter::Request(std::shared_ptr<const void> owner, FileMapping& mapping, uint64_t offset, uint64_t len) {
   if (len == 0) return;
+  Submit([owner = std::move(owner), &mapping, offset, len]() mutable {
+    mapping.Populate(offset, len, /*for_write=*/true);
+    owner.reset();  // may unmap; before the request counts as done
+  });
+}
+
+void Prefaulter::Submit(std::function<void()> job) {
   {
     std::lock_guard lock(mu_);
     if (running_) {
-      jobs_.push_back(Job{std::move(owner), &mapping, offset, len});
+      jobs_.push_back(std::move(job));
       cv_.notify_one();
       return;
     }
   }
-  mapping.Populate(offset, len, /*for_write=*/true);
+  job();
+  job = nullptr;
   std::lock_guard lock(mu_);
   ++done_;
 }
@@ -49,12 +56,12 @@ void Prefaulter::Run() {
   std::unique_lock lock(mu_);
   while (true) {
     cv_.wait(lock, [this] { return !running_ || !jobs_.empty(); });
-    if (!running_) return;
-    Job job = std::move(jobs_.front());
+    if (jobs_.empty()) return;  // stopped, and nothing left to run
+    std::function<void()> job = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();
-    job.mapping->Populate(job.offset, job.len, /*for_write=*/true);
-    job.owner.reset();  // may unmap: outside the lock
+    job();
+    job = nullptr;  // what it held goes now, outside the lock
     lock.lock();
     ++done_;
   }

@@ -257,6 +257,78 @@ TEST_F(IndexServiceTest, TheSeedLastsUntilTheFirstKeyAndTheFirstDiffUsesIt) {
   EXPECT_EQ(second.header().begin_phy_offset, 5000);
 }
 
+// With a prefaulter the next file is made ahead of need (at open, and when
+// the last file is half full) and taken when the writer needs it: the files
+// in use, their names and seeds are what the writer would have made itself.
+TEST_F(IndexServiceTest, FilesMadeAheadAreNamedAndSeededAsIfMadeWhenNeeded) {
+  Prefaulter prefaulter;
+  prefaulter.Start();
+  IndexServiceOptions o = Options();
+  o.prefaulter = &prefaulter;
+  IndexService s(FileSystem::Default(), o);
+  ASSERT_TRUE(s.Load(true, 0).ok());
+  Put(s, 0, kKeysPerFile - 1);
+  ASSERT_TRUE(s.BuildIndex(Record(3000, kBaseTime + 30000, "U30", "X30")).ok());
+  Put(s, 31, 10);
+  prefaulter.Stop();  // runs what is queued
+  auto files = Files();
+  ASSERT_EQ(files.size(), 2u) << "the second file is not half full: no spare yet";
+  EXPECT_EQ(files[0].name, ExpectedName(kBaseTime));
+  EXPECT_EQ(files[1].name, ExpectedName(kBaseTime + 1));
+  const IndexFileReader first = Reader(files[0]), second = Reader(files[1]);
+  EXPECT_EQ(first.header().index_count, kTiny.max_index_num);
+  EXPECT_EQ(second.header().begin_phy_offset, 3000);
+  EXPECT_EQ(second.header().begin_timestamp, kBaseTime + 30000);
+  EXPECT_EQ(ReadIndexEntry(second.data(), kTiny, 1)->time_diff, 0) << "measured from the seeded begin";
+  ExpectConsistent(first);
+  ExpectConsistent(second);
+  EXPECT_EQ(Find(s, "X30"), std::vector<int64_t>{3000});
+  // Past half of the second file: a third is made ahead (inline now: the
+  // prefaulter is stopped), not used, and deleted by RemoveSpare.
+  Put(s, 41, 10);
+  EXPECT_EQ(Files().size(), 3u);
+  EXPECT_EQ(s.Stats().files, 2u) << "a spare is not in use";
+  ASSERT_TRUE(s.RemoveSpare().ok());
+  EXPECT_EQ(Files().size(), 2u);
+  EXPECT_EQ(s.IndexedUpTo(), 5000);
+}
+
+TEST_F(IndexServiceTest, ASpareTakesTheNameOfTheMomentItIsTaken) {
+  Prefaulter prefaulter;  // not started: spares are made inline, at once
+  IndexServiceOptions o = Options();
+  o.prefaulter = &prefaulter;
+  IndexService s(FileSystem::Default(), o);
+  ASSERT_TRUE(s.Load(true, 0).ok());
+  Put(s, 0, kKeysPerFile);  // the spare is made at key 16, named now: kBaseTime + 1
+  now_ = kBaseTime + 5000;
+  Put(s, 31, 1);
+  const auto files = Files();
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[1].name, ExpectedName(kBaseTime + 5000)) << "renamed when taken, as RocketMQ names it then";
+  EXPECT_EQ(Find(s, "K31"), std::vector<int64_t>{3100});
+  EXPECT_EQ(Reader(files[1]).header().begin_phy_offset, 3100);
+}
+
+TEST_F(IndexServiceTest, ASpareLeftByAnUncleanStopIsRemovedAtLoad) {
+  {
+    Prefaulter prefaulter;
+    IndexServiceOptions o = Options();
+    o.prefaulter = &prefaulter;
+    IndexService s(FileSystem::Default(), o);
+    ASSERT_TRUE(s.Load(true, 0).ok());
+    Put(s, 0, 20);  // past half: the next file is made
+    ASSERT_EQ(Files().size(), 2u);
+  }  // no RemoveSpare: as after a crash
+  auto s = Open(/*last_exit_ok=*/false, kBaseTime + 19000);
+  EXPECT_EQ(Files().size(), 1u);
+  EXPECT_EQ(s->Stats().files, 1u);
+  EXPECT_EQ(Find(*s, "K7"), std::vector<int64_t>{700});
+  Put(*s, 20, 11);  // fills the file; the next is made by the writer
+  Put(*s, 31, 1);
+  EXPECT_EQ(Files().size(), 2u);
+  EXPECT_EQ(Reader(Files()[1]).header().begin_phy_offset, 3100);
+}
+
 TEST_F(IndexServiceTest, ANameTakenOnDiskIsSkipped) {
   ASSERT_TRUE(std::filesystem::create_directories(Dir()));
   std::ofstream(Dir() + "/" + ExpectedName(kBaseTime)).put('x');  // not loaded: 1 byte
