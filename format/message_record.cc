@@ -41,8 +41,8 @@ bool ReadLength(const uint8_t* p, uint64_t& pos, uint64_t end, int width, const 
 
 bool MessageRecordView::BodyCrcMatches() const { return BodyCrc(body) == body_crc; }
 
-DecodeResult<DecodedRecord> DecodeRecord(std::span<const uint8_t> in,
-                                         const RecordDecodeOptions& options) {
+std::optional<DecodeError> DecodeRecordInto(std::span<const uint8_t> in, const RecordDecodeOptions& options,
+                                            DecodedRecord& out) {
   const uint8_t* p = in.data();
   const uint64_t avail = in.size();
   if (avail < 4) return Err(DecodeErrc::kTruncated, "TOTALSIZE", 0, static_cast<int64_t>(avail));
@@ -50,12 +50,12 @@ DecodeResult<DecodedRecord> DecodeRecord(std::span<const uint8_t> in,
   if (avail < 8) return Err(DecodeErrc::kTruncated, "MAGICCODE", 4, static_cast<int64_t>(avail));
   const uint32_t magic = LoadU32(p + record_pos::kMagic);
 
-  DecodedRecord out;
+  out = DecodedRecord{};
   out.total_size = total;
   if (magic == kBlankMagic) {
     if (total < kEndFileMinBlankLength) return Err(DecodeErrc::kSizeOutOfRange, "TOTALSIZE", 0, total);
     out.kind = RecordKind::kBlank;
-    return out;
+    return std::nullopt;
   }
   if (magic != kMagicV1 && magic != kMagicV2)
     return Err(DecodeErrc::kBadMagic, "MAGICCODE", record_pos::kMagic, static_cast<int32_t>(magic));
@@ -111,6 +111,12 @@ DecodeResult<DecodedRecord> DecodeRecord(std::span<const uint8_t> in,
   if (pos != end) return Err(DecodeErrc::kLengthMismatch, "TOTALSIZE", 0, static_cast<int64_t>(pos));
   if (options.check_crc && !m.BodyCrcMatches())
     return Err(DecodeErrc::kBadValue, "BODYCRC", record_pos::kBodyCrc, m.body_crc);
+  return std::nullopt;
+}
+
+DecodeResult<DecodedRecord> DecodeRecord(std::span<const uint8_t> in, const RecordDecodeOptions& options) {
+  DecodedRecord out;
+  if (auto error = DecodeRecordInto(in, options, out)) return *error;
   return out;
 }
 

@@ -43,8 +43,16 @@ Status CommitLogBatchReader::DecodeBuffered(int64_t limit, int64_t max_bytes) {
     }
     const int64_t pos = offset_ - buffer_offset_;
     const int64_t avail = std::min(buffer_offset_ + buffer_len_, limit) - offset_;
-    auto decoded = DecodeRecord(std::span<const uint8_t>(buffer_.data() + pos, static_cast<size_t>(avail)), options_);
-    if (!decoded.ok() && decoded.error().code == DecodeErrc::kTruncated) {
+    // Decoded in place, into the batch (the view is not copied).
+    Record& r = records_.emplace_back();
+    r.offset = offset_;
+    const std::optional<DecodeError> error =
+        DecodeRecordInto(std::span<const uint8_t>(buffer_.data() + pos, static_cast<size_t>(avail)), options_, r.decoded);
+    const bool blank = !error && r.decoded.kind == RecordKind::kBlank;
+    const int64_t said = r.decoded.message.physical_offset;
+    const int32_t size = r.decoded.total_size;
+    if (error || blank || said != offset_) records_.pop_back();  // `r` is gone from here
+    if (error && error->code == DecodeErrc::kTruncated) {
       if (buffer_offset_ + buffer_len_ < limit) {  // the record goes on past the buffer
         if (!records_.empty()) return Status::Ok();  // the next call reads from it
         const size_t whole = avail >= 4 ? static_cast<size_t>(std::max(LoadI32(buffer_.data() + pos), 0)) : 0;
@@ -57,17 +65,15 @@ Status CommitLogBatchReader::DecodeBuffered(int64_t limit, int64_t max_bytes) {
       }
       if (limit < readable) return Status::Ok();  // written, not yet below `end` (flushed)
     }
-    if (!decoded.ok()) return decoded.error().ToStatus(segment_->path(), static_cast<uint64_t>(offset_ - segment_->start_offset()));
-    if (decoded->kind == RecordKind::kBlank) {
+    if (error) return error->ToStatus(segment_->path(), static_cast<uint64_t>(offset_ - segment_->start_offset()));
+    if (blank) {  // the segment ends here
       offset_ = segment_->end_offset();
       return Status::Ok();
     }
-    if (decoded->message.physical_offset != offset_)
+    if (said != offset_)
       return Status::Corruption(segment_->path() + " at " + std::to_string(offset_ - segment_->start_offset()) +
-                                ": PHYSICALOFFSET " + std::to_string(decoded->message.physical_offset) +
-                                " is not the record's position");
-    records_.push_back(Record{offset_, decoded->total_size, decoded->message});
-    offset_ += decoded->total_size;
+                                ": PHYSICALOFFSET " + std::to_string(said) + " is not the record's position");
+    offset_ += size;
   }
   return Status::Ok();
 }

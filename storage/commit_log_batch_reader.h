@@ -34,8 +34,9 @@ class CommitLogBatchReader {
  public:
   struct Record {
     int64_t offset = 0;  // where the record starts
-    int32_t size = 0;
-    MessageRecordView message;
+    DecodedRecord decoded;  // decoded.total_size bytes; decoded.message the view
+    int32_t size() const { return decoded.total_size; }
+    const MessageRecordView& message() const { return decoded.message; }
   };
   struct Batch {
     std::span<const Record> records;  // in log order; empty when caught up or stopped

@@ -84,10 +84,10 @@ Result<Dispatcher::Progress> Dispatcher::DispatchOnce(int64_t max_bytes) {
       }
       requests_.clear();
       for (const CommitLogBatchReader::Record& r : batch.records)
-        requests_.push_back(MakeDispatchRequest(r.message, options_.delay_level_millis));
+        requests_.push_back(MakeDispatchRequest(r.message(), options_.delay_level_millis));
       const size_t n = DispatchBatch(stopped);
       if (n < batch.records.size()) reader_.Seek(batch.records[n].offset);
-      const int64_t done = n == 0 ? at : batch.records[n - 1].offset + batch.records[n - 1].size;
+      const int64_t done = n == 0 ? at : batch.records[n - 1].offset + batch.records[n - 1].size();
       NotifyArrivals(n);
       p.records += n;
       p.bytes += done - at;

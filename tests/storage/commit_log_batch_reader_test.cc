@@ -55,8 +55,8 @@ class CommitLogBatchReaderTest : public ::testing::Test {
         return seen;
       }
       for (const auto& r : batch.records) {
-        EXPECT_EQ(r.message.physical_offset, r.offset);
-        EXPECT_EQ(r.message.properties().Get("UNIQ_KEY"), "k" + std::to_string(seen.size() + skipped_));
+        EXPECT_EQ(r.message().physical_offset, r.offset);
+        EXPECT_EQ(r.message().properties().Get("UNIQ_KEY"), "k" + std::to_string(seen.size() + skipped_));
         seen.push_back(r.offset);
       }
     }
