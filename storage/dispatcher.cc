@@ -47,6 +47,7 @@ size_t Dispatcher::DispatchBatch(Status& failed) {
                                      st.message());
     }
     n = std::min(n, taken);  // later sinks get only what this one took
+    if (n == 0) break;
   }
   return n;
 }
