@@ -1,8 +1,10 @@
 // CommitLogCursor: reads a live commit log forward from a physical offset,
 // one record at a time, up to what readers may see (MaxOffset). Blank
-// records are stepped over to the next segment. It is the dispatcher's input
-// (Step 4) and works while producers append: a Next() that finds no more
-// readable bytes says kCaughtUp and can be called again later.
+// records are stepped over to the next segment, through the segments'
+// mappings (no copy: for an embedder's or a tool's reads of recent records;
+// the dispatcher reads by pread instead, see CommitLogBatchReader). It works
+// while producers append: a Next() that finds no more readable bytes says
+// kCaughtUp and can be called again later.
 //
 // A message's views point into the segment the cursor holds; they stay valid
 // until the cursor moves to another segment or is destroyed.

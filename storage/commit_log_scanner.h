@@ -1,7 +1,6 @@
 // CommitLogScanner: walks the records of a commit log in physical order,
 // one mapped segment at a time, without loading files into memory. It is the
-// reader behind `mqstore dump`, `inspect` and `verify` (and the shape of the
-// dispatcher's reader in Step 4).
+// reader behind `mqstore dump`, `inspect` and `verify`.
 //
 // Per segment it yields every message, then how the segment ends:
 //   kBlank      the end-of-file blank record (next: the following segment)

@@ -105,7 +105,8 @@ class MessageStore {
   Result<MessageView> LookMessageByOffset(int64_t phy_offset) const { return log_->LookMessage(phy_offset); }
   int64_t GetMinPhyOffset() const { return log_->MinOffset(); }
   int64_t GetMaxPhyOffset() const { return log_->MaxOffset(); }
-  // Reads the log forward from `phy_offset` (the dispatcher's input).
+  // Reads the log forward from `phy_offset`, record by record, through the
+  // segments' mappings.
   CommitLogCursor NewCursor(int64_t phy_offset) const;
   int64_t NextQueueOffset(std::string_view topic, int32_t queue_id) const {
     return log_->NextQueueOffset(topic, queue_id);
