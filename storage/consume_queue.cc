@@ -348,11 +348,8 @@ void ConsumeQueue::PrefaultAhead(Segment& seg, int64_t pos) {
   const std::shared_ptr<Segment> owner = files_.back();  // `seg` (only this thread changes files_)
   while (prefaulted_ < seg.size() && pos + kPopulateStretch > prefaulted_) {
     const int64_t len = std::min(kPopulateStretch, seg.size() - prefaulted_);
-    if (options_.prefaulter) {
-      options_.prefaulter->Request(owner, seg.mapping(), static_cast<uint64_t>(prefaulted_), static_cast<uint64_t>(len));
-    } else {
-      seg.mapping().Populate(static_cast<uint64_t>(prefaulted_), static_cast<uint64_t>(len), /*for_write=*/true);
-    }
+    Prefaulter::FaultIn(options_.prefaulter, owner, seg.mapping(), static_cast<uint64_t>(prefaulted_),
+                        static_cast<uint64_t>(len));
     prefaulted_ += len;
   }
 }

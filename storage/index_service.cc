@@ -7,6 +7,7 @@
 #include <ctime>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include "format/big_endian.h"
 #include "format/properties.h"
@@ -88,7 +89,7 @@ class IndexService::File : public std::enable_shared_from_this<IndexService::Fil
 
   const std::string& name() const { return name_; }
   const std::string& path() const { return path_; }
-  // Renames the file on disk (the mapping stays); false if that failed.
+  // Renames the file on disk; the mapping stays.
   Status Rename(FileSystem& fs, const std::string& dir, const std::string& name) {
     const std::string to = JoinPath(dir, name);
     MQ_RETURN_IF_ERROR(fs.Rename(path_, to));
@@ -217,12 +218,8 @@ void IndexService::File::PrefaultEntriesAhead() {
          header_.index_count + kEntriesPerPrefault > prefaulted_entries_) {
     const int32_t from = prefaulted_entries_;
     const int32_t to = std::min(geometry_.max_index_num, from + kEntriesPerPrefault);
-    const uint64_t at = geometry_.EntryPosition(from), len = geometry_.EntryPosition(to) - at;
-    if (prefaulter) {
-      prefaulter->Request(shared_from_this(), *map_, at, len);
-    } else {
-      map_->Populate(at, len, /*for_write=*/true);
-    }
+    const uint64_t at = geometry_.EntryPosition(from);
+    Prefaulter::FaultIn(prefaulter, shared_from_this(), *map_, at, geometry_.EntryPosition(to) - at);
     prefaulted_entries_ = to;
   }
 }
@@ -546,14 +543,14 @@ void IndexService::PrepareSpare() {
   });
 }
 
+std::shared_ptr<IndexService::File> IndexService::WaitForSpare() {
+  std::unique_lock lock(spare_->mu);
+  spare_->done.wait(lock, [this] { return !spare_->pending; });
+  return std::exchange(spare_->file, nullptr);
+}
+
 std::shared_ptr<IndexService::File> IndexService::TakeSpare(const IndexHeader& seed) {
-  std::shared_ptr<File> file;
-  {
-    std::unique_lock lock(spare_->mu);
-    spare_->done.wait(lock, [this] { return !spare_->pending; });
-    file = std::move(spare_->file);
-    spare_->file = nullptr;
-  }
+  std::shared_ptr<File> file = WaitForSpare();
   if (!file) return file;
   // Named for the moment it becomes the newest file, as RocketMQ names a
   // file when the first key needs it.
@@ -567,13 +564,7 @@ std::shared_ptr<IndexService::File> IndexService::TakeSpare(const IndexHeader& s
 }
 
 Status IndexService::RemoveSpare() {
-  std::shared_ptr<File> file;
-  {
-    std::unique_lock lock(spare_->mu);
-    spare_->done.wait(lock, [this] { return !spare_->pending; });
-    file = std::move(spare_->file);
-    spare_->file = nullptr;
-  }
+  std::shared_ptr<File> file = WaitForSpare();
   if (!file) return Status::Ok();
   const std::string path = file->path();
   file.reset();  // unmapped before the unlink

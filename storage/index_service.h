@@ -18,13 +18,13 @@
 // a record that straddled two files.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,9 +78,9 @@ class IndexService {
   // IndexService.buildIndex for one record (spec 4.4).
   Status BuildIndex(const DispatchRequest& request);
   // The same for a run of records in log order, the dispatcher's way: every
-  // key is hashed first, the slots are fetched into the cache a few keys
-  // ahead of their writes (a slot is 4 random bytes of a 20 MB table: the
-  // miss that bounds indexing), and the lock is taken once per file used.
+  // key is hashed first and its slot fetched into the cache then, the
+  // batch's length before it is written (a slot is 4 random bytes of a
+  // 20 MB table), and the lock is taken once per file used.
   // `taken`: the records whose keys all went in.
   Status BuildIndex(std::span<const DispatchRequest> batch, size_t& taken);
 
@@ -117,6 +117,8 @@ class IndexService {
   void PrepareSpare();
   // The spare, seeded; nullptr when there is none (the writer makes one).
   std::shared_ptr<File> TakeSpare(const IndexHeader& seed);
+  // The spare once no job is making it, moved out; nullptr when none.
+  std::shared_ptr<File> WaitForSpare();
   // A spare left by the last run: the newest file, empty and unseeded,
   // after another one. Removed: it would be taken without its seed.
   Status RemoveUnusedSpare();

@@ -31,6 +31,15 @@ void Prefaulter::Request(std::shared_ptr<const void> owner, FileMapping& mapping
   });
 }
 
+void Prefaulter::FaultIn(Prefaulter* prefaulter, std::shared_ptr<const void> owner, FileMapping& mapping,
+                         uint64_t offset, uint64_t len) {
+  if (prefaulter) {
+    prefaulter->Request(std::move(owner), mapping, offset, len);
+  } else {
+    mapping.Populate(offset, len, /*for_write=*/true);
+  }
+}
+
 void Prefaulter::Submit(std::function<void()> job) {
   {
     std::lock_guard lock(mu_);

@@ -44,6 +44,11 @@ class Prefaulter {
 
   uint64_t requests_done() const;
 
+  // Request() through `prefaulter`, or the fault-in done now, on the
+  // caller's thread, when there is none (a store opened without one).
+  static void FaultIn(Prefaulter* prefaulter, std::shared_ptr<const void> owner, FileMapping& mapping,
+                      uint64_t offset, uint64_t len);
+
  private:
   void Run();
 
