@@ -51,4 +51,9 @@ Status Segment::Flush(int64_t up_to) {
   return Status::Ok();
 }
 
+void Segment::ReleaseForcibly() {
+  mapping_->ReplaceWithZeros();
+  (void)file_->Truncate(0);  // a failure keeps the blocks until the last reader lets go
+}
+
 }  // namespace mqstore

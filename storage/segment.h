@@ -11,7 +11,8 @@
 // `wrote` at once. Readers see [0, committed).
 //
 // A reader pins a segment by holding its shared_ptr (SegmentView): the file
-// stays mapped, even after the log dropped it, until the last view is gone.
+// stays mapped, even after the log dropped it, until the last view is gone
+// (or cleanup releases it forcibly: ReleaseForcibly, retired_files.h).
 #pragma once
 
 #include <atomic>
@@ -62,6 +63,13 @@ class Segment {
   // fdatasync; on success `flushed` becomes `up_to` (a position the caller
   // read from `committed` before syncing).
   Status Flush(int64_t up_to);
+
+  // For a file already unlinked that a reader still holds past the forcible
+  // interval: the mapping becomes zero pages (readers holding views read
+  // zeros, never fault) and the file is cut to 0 bytes, which frees its
+  // blocks now instead of when the last reader lets go. Positional reads
+  // then find the file empty.
+  void ReleaseForcibly();
 
  private:
   Segment(std::unique_ptr<RandomRWFile> file, std::unique_ptr<FileMapping> mapping, int64_t start, int64_t size)

@@ -171,6 +171,7 @@ Result<std::vector<std::string>> FaultInjectionFileSystem::ListDirectory(const s
   return base_.ListDirectory(dir);
 }
 Result<FileInfo> FaultInjectionFileSystem::Stat(const std::string& path) { return base_.Stat(path); }
+Result<DiskSpace> FaultInjectionFileSystem::SpaceOf(const std::string& path) { return base_.SpaceOf(path); }
 bool FaultInjectionFileSystem::Exists(const std::string& path) { return base_.Exists(path); }
 Result<std::unique_ptr<SequentialFile>> FaultInjectionFileSystem::NewSequentialFile(const std::string& path) {
   return base_.NewSequentialFile(path);

@@ -49,6 +49,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Result<std::unique_ptr<ReadOnlyMapping>> MapReadOnly(const std::string& path) override;
   Result<std::vector<std::string>> ListDirectory(const std::string& dir) override;
   Result<FileInfo> Stat(const std::string& path) override;
+  Result<DiskSpace> SpaceOf(const std::string& path) override;
   bool Exists(const std::string& path) override;
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override;
   Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override;

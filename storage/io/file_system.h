@@ -63,6 +63,11 @@ class FileMapping {
   // nearly every access a TLB miss. A hint: nothing fails without it. Call
   // before the pages are faulted in.
   virtual void AdviseHugePages() {}
+  // Replaces the whole mapping, in place, with private zero pages and lets
+  // go of the file's pages: a reader still holding a span into it reads
+  // zeros instead of faulting, and the file's blocks can be freed. For a
+  // file deleted while a reader would not let go (forced release).
+  virtual void ReplaceWithZeros() = 0;
 };
 
 // A file read and written at explicit positions.
@@ -108,6 +113,14 @@ class FileLock {
 
 enum class OpenMode : uint8_t { kCreateIfMissing, kMustExist };
 
+// statvfs of a file system: bytes in all, free, and free to unprivileged
+// users (what RocketMQ's getDiskPartitionSpaceUsedPercent reads).
+struct DiskSpace {
+  uint64_t total = 0;
+  uint64_t free = 0;
+  uint64_t available = 0;
+};
+
 struct FileInfo {
   uint64_t size = 0;
   int64_t mtime_ms = 0;
@@ -122,6 +135,8 @@ class FileSystem {
   virtual Result<std::unique_ptr<ReadOnlyMapping>> MapReadOnly(const std::string& path) = 0;
   virtual Result<std::vector<std::string>> ListDirectory(const std::string& dir) = 0;  // names, unsorted
   virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  // The space of the file system holding `path`.
+  virtual Result<DiskSpace> SpaceOf(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
   // Creates (or truncates) `path` for writing.
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;

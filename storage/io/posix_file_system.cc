@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -57,6 +58,14 @@ class PosixFileMapping final : public FileMapping {
   std::span<uint8_t> data() const override { return {addr_, size_}; }
 
   void AdviseHugePages() override { (void)::madvise(addr_, size_, MADV_HUGEPAGE); }
+
+  void ReplaceWithZeros() override {
+    if (size_ == 0) return;
+    // MAP_FIXED swaps the pages atomically: no moment where the range is
+    // unmapped and a reader's load would fault.
+    void* addr = ::mmap(addr_, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (addr == MAP_FAILED) return;  // keeps the file mapping: still safe, the space comes back later
+  }
 
   void Populate(uint64_t offset, uint64_t len, bool for_write) override {
     if (offset >= size_) return;
@@ -266,6 +275,13 @@ class PosixFileSystem final : public FileSystem {
     info.is_directory = S_ISDIR(st.st_mode);
     info.is_regular = S_ISREG(st.st_mode);
     return info;
+  }
+
+  Result<DiskSpace> SpaceOf(const std::string& path) override {
+    struct statvfs vfs {};
+    if (::statvfs(path.c_str(), &vfs) != 0) return ErrnoStatus("statvfs", path, errno);
+    const uint64_t unit = vfs.f_frsize;
+    return DiskSpace{vfs.f_blocks * unit, vfs.f_bfree * unit, vfs.f_bavail * unit};
   }
 
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }

@@ -112,6 +112,7 @@ class ForwardingFileSystem : public FileSystem {
   }
   Result<std::vector<std::string>> ListDirectory(const std::string& dir) override { return base().ListDirectory(dir); }
   Result<FileInfo> Stat(const std::string& path) override { return base().Stat(path); }
+  Result<DiskSpace> SpaceOf(const std::string& path) override { return base().SpaceOf(path); }
   bool Exists(const std::string& path) override { return base().Exists(path); }
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     return base().NewSequentialFile(path);
