@@ -374,6 +374,23 @@ std::vector<std::shared_ptr<Segment>> CommitLog::Segments() const {
   return segments_;
 }
 
+Result<std::shared_ptr<Segment>> CommitLog::RemoveOldestSegment(int64_t start) {
+  std::shared_ptr<Segment> oldest;
+  {
+    std::unique_lock lock(segments_mu_);
+    if (segments_.size() < 2 || segments_.front()->start_offset() != start)
+      return Status::Busy("commit log: " + std::to_string(start) +
+                                        " is not the start of the oldest segment, or that segment is the newest");
+    if (segments_.front()->committed() != segments_.front()->wrote())
+      return Status::Busy("commit log: segment " + segments_.front()->path() +
+                                        " still has bytes waiting to be written");
+    oldest = std::move(segments_.front());
+    segments_.erase(segments_.begin());
+  }
+  MQ_RETURN_IF_ERROR(fs_.Remove(oldest->path()));
+  return oldest;
+}
+
 Result<SegmentView> CommitLog::Read(int64_t offset, int64_t size) const {
   std::shared_ptr<Segment> segment = SegmentFor(offset);
   if (!segment) return Status::NotFound("commit-log offset " + std::to_string(offset) + " is outside the log");

@@ -161,6 +161,12 @@ class CommitLog {
   Result<SegmentView> Read(int64_t offset, int64_t size) const;
   std::shared_ptr<Segment> SegmentFor(int64_t offset) const;
   std::vector<std::shared_ptr<Segment>> Segments() const;
+  // Cleanup: takes the oldest segment out of the log and unlinks its file,
+  // so MinOffset becomes the next segment's start. It must start at
+  // `start` (what the caller looked at) and be neither the newest nor hold
+  // bytes not yet committed (Busy otherwise). Readers holding
+  // it keep their views; the returned segment is the caller's to retire.
+  Result<std::shared_ptr<Segment>> RemoveOldestSegment(int64_t start);
 
   // Next queue offset of a queue (the topic-queue table).
   int64_t NextQueueOffset(std::string_view topic, int32_t queue_id) const;

@@ -86,6 +86,7 @@ Status ConsumeQueue::Load() {
   min_logic_offset_.store(start, std::memory_order_release);
   max_physic_offset_.store(-1, std::memory_order_release);
   created_first_file_ = false;
+  last_file_ = loaded.empty() ? nullptr : loaded.back();
   std::unique_lock lock(files_mu_);
   files_ = std::move(loaded);
   return Status::Ok();
@@ -107,8 +108,7 @@ Status ConsumeQueue::NewFile(int64_t start, std::shared_ptr<Segment>& out) {
   if (options_.file_size <= 0 || options_.file_size % kUnit != 0)
     return Status::InvalidArgument(options_.dir + ": consume-queue file size " + std::to_string(options_.file_size) +
                                    " is not a positive multiple of 20");
-  // Only this thread changes files_, so it reads it without the lock.
-  const bool first = files_.empty();
+  const bool first = last_file_ == nullptr;
   if (first) MQ_RETURN_IF_ERROR(CreateQueueDirectory());
   const std::string path = JoinPath(options_.dir, SegmentFileName(start));
   if (fs_.Exists(path)) {
@@ -121,6 +121,7 @@ Status ConsumeQueue::NewFile(int64_t start, std::shared_ptr<Segment>& out) {
   if (!segment.ok()) return segment.error();
   created_first_file_ = first;
   out = *segment;
+  last_file_ = *segment;
   std::unique_lock lock(files_mu_);
   files_.push_back(std::move(*segment));
   return Status::Ok();
@@ -197,8 +198,9 @@ Status ConsumeQueue::CutAt(int64_t end) {
   {
     std::unique_lock lock(files_mu_);
     files_.resize(files_.size() - doomed.size());  // the doomed ones are the last
+    last_file_ = files_.empty() ? nullptr : files_.back();
   }
-  if (files_.empty()) created_first_file_ = false;
+  if (!last_file_) created_first_file_ = false;
   for (const auto& seg : doomed) {
     StoreLog(LogLevel::kInfo, "consume queue: deleting " + seg->path());
     MQ_RETURN_IF_ERROR(fs_.Remove(seg->path()));
@@ -345,7 +347,7 @@ void ConsumeQueue::PrefaultAhead(Segment& seg, int64_t pos) {
     prefaulted_file_ = &seg;
     prefaulted_ = pos - pos % kPopulateStretch;
   }
-  const std::shared_ptr<Segment> owner = files_.back();  // `seg` (only this thread changes files_)
+  const std::shared_ptr<Segment>& owner = last_file_;  // `seg`
   while (prefaulted_ < seg.size() && pos + kPopulateStretch > prefaulted_) {
     const int64_t len = std::min(kPopulateStretch, seg.size() - prefaulted_);
     Prefaulter::FaultIn(options_.prefaulter, owner, seg.mapping(), static_cast<uint64_t>(prefaulted_),
@@ -369,9 +371,9 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   // 1. Already dispatched (a re-dispatch after recovery).
   if (u.phy_offset + u.size <= max_physic_offset_.load(std::memory_order_relaxed)) return Status::Ok();
   const int64_t expect = u.cq_offset * kUnit;
-  // Only this thread changes files_, so it reads it without the lock, and
-  // the last file stays alive while it is the last.
-  Segment* seg = files_.empty() ? nullptr : files_.back().get();
+  // The writer's own copy of the last file: cleanup may take files off the
+  // front of files_ meanwhile, never the last.
+  Segment* seg = last_file_.get();
   // 4 (checked first so that a unit already there never creates a file).
   if (seg && u.cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return Status::Ok();
   // 2. The last file, or a new one.
@@ -452,6 +454,27 @@ int64_t ConsumeQueue::RollNextFile(int64_t queue_offset) const {
   return ::mqstore::RollNextFile(queue_offset, options_.file_size / kUnit);
 }
 
+Result<std::vector<std::shared_ptr<Segment>>> ConsumeQueue::DeleteFilesBelow(int64_t commit_log_min_offset) {
+  std::vector<std::shared_ptr<Segment>> removed;
+  {
+    std::unique_lock lock(files_mu_);
+    size_t n = 0;
+    for (; n + 1 < files_.size(); ++n) {
+      const Segment& f = *files_[n];
+      const ConsumeQueueUnit last = DecodeAt(f.data(), f.size() - kUnit);
+      if (last.commit_log_offset >= commit_log_min_offset) break;
+    }
+    removed.assign(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(n));
+    files_.erase(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(n));
+    if (!removed.empty() && min_logic_offset_.load(std::memory_order_acquire) < files_.front()->start_offset()) {
+      min_logic_offset_.store(files_.front()->start_offset(), std::memory_order_release);
+      tags_.TrimBelow(files_.front()->start_offset() / kUnit);
+    }
+  }
+  for (const auto& f : removed) MQ_RETURN_IF_ERROR(fs_.Remove(f->path()));
+  return removed;
+}
+
 size_t ConsumeQueue::file_count() const {
   std::shared_lock lock(files_mu_);
   return files_.size();
@@ -491,6 +514,7 @@ Status ConsumeQueue::Destroy() {
   {
     std::unique_lock lock(files_mu_);
     files.swap(files_);
+    last_file_ = nullptr;
   }
   max_physic_offset_.store(-1, std::memory_order_release);
   last_store_timestamp_.store(0, std::memory_order_release);

@@ -129,6 +129,12 @@ class ConsumeQueue {
   // Deletes every file (the log is empty, or an operator rebuild).
   Status Destroy();
   size_t file_count() const;
+  // Cleanup (deleteExpiredFileByOffset): oldest first and never the last,
+  // deletes each file whose last unit points below `commit_log_min_offset`
+  // (the log's start after its own cleanup), up to the first that does
+  // not. MinOffset moves to the new first file if it was before it. The
+  // files are unlinked and handed back: readers may still hold them.
+  Result<std::vector<std::shared_ptr<Segment>>> DeleteFilesBelow(int64_t commit_log_min_offset);
 
  private:
   Status NewFile(int64_t start, std::shared_ptr<Segment>& out);
@@ -158,6 +164,9 @@ class ConsumeQueue {
   const ConsumeQueueOptions options_;
   mutable std::shared_mutex files_mu_;  // guards files_ (not their bytes)
   std::vector<std::shared_ptr<Segment>> files_;
+  // files_.back(), the writer's copy: it reads it without files_mu_ while
+  // cleanup removes files from the front (DeleteFilesBelow). Writer thread.
+  std::shared_ptr<Segment> last_file_;
   // The last file was created by this object into an empty queue (the pad
   // rule, RocketMQ's isFirstCreateInQueue). Writer thread only.
   bool created_first_file_ = false;

@@ -357,6 +357,27 @@ Status IndexService::RemoveFile(size_t i, const std::string& why) {
   return fs_.SyncDirectory(options_.dir);
 }
 
+Result<size_t> IndexService::DeleteFilesBelow(int64_t commit_log_min_offset) {
+  std::vector<std::shared_ptr<File>> doomed;
+  {
+    std::unique_lock lock(mu_);
+    size_t n = 0;
+    while (n + 1 < files_.size() && files_[n]->header().end_phy_offset < commit_log_min_offset) ++n;
+    doomed.assign(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(n));
+    files_.erase(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  // Unlinked (and unmapped, unless a sync holds one) outside the lock: the
+  // dispatcher's writer does not wait for the file system.
+  for (const auto& f : doomed) {
+    StoreLog(LogLevel::kInfo, "index: deleting " + f->path() + ": its endPhyOffset " +
+                                  std::to_string(f->header().end_phy_offset) + " is below the commit log's min offset " +
+                                  std::to_string(commit_log_min_offset));
+    MQ_RETURN_IF_ERROR(fs_.Remove(f->path()));
+  }
+  if (!doomed.empty()) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(options_.dir));
+  return doomed.size();
+}
+
 Status IndexService::TruncateDirty(int64_t phy_end) {
   std::unique_lock lock(mu_);
   while (!files_.empty()) {

@@ -99,6 +99,12 @@ class IndexService {
   // clean stop leaves only files in use, as RocketMQ's. No writer running.
   Status RemoveSpare();
 
+  // Cleanup (IndexService.deleteExpiredFile): deletes the files, oldest
+  // first and never the last, whose endPhyOffset is below
+  // `commit_log_min_offset`; they index only records cleanup removed. The
+  // spare made ahead is not among them. Returns how many went.
+  Result<size_t> DeleteFilesBelow(int64_t commit_log_min_offset);
+
   IndexStats Stats() const;
 
  private:
