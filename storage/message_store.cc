@@ -135,6 +135,8 @@ Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& conf
 }
 
 Status MessageStore::OpenFiles(const StoreHooks& hooks) {
+  auto cleanup_options = CleanupOptions::From(config_, config_.CommitLogDir(), paths_.ConsumeQueueDir());
+  if (!cleanup_options.ok()) return cleanup_options.error();
   MQ_RETURN_IF_ERROR(fs_.CreateDirectories(paths_.root));
   auto lock = fs_.LockFile(paths_.LockFile());
   if (!lock.ok()) return lock.error();
@@ -192,10 +194,13 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   flusher_ = std::make_unique<FlushService>(*log_, *checkpoint_, std::move(*io), FlushOptionsFrom(config_));
   queue_flusher_ = std::make_unique<ConsumeQueueFlushService>(*queues_, index_.get(), *checkpoint_,
                                                               QueueFlushOptionsFrom(config_));
+  cleanup_ = std::make_unique<CleanupService>(fs_, *log_, *queues_, index_.get(), std::move(*cleanup_options),
+                                              hooks.cleanup_env ? *hooks.cleanup_env : CleanupEnv::System(fs_));
   log_->Start();
   flusher_->Start();
   if (config_.dispatchOnOwnThread) dispatcher_->Start();
   queue_flusher_->Start();
+  cleanup_->Start();
   running_ = true;
   return Status::Ok();
 }
@@ -281,6 +286,9 @@ PutResult MessageStore::Append(std::span<const Message> batch) {
   } else if (config_.brokerRole == BrokerRole::kSlave) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = "brokerRole is SLAVE";
+  } else if (cleanup_->disk_full()) {
+    r.status = PutStatus::kServiceNotAvailable;
+    r.reason = cleanup_->disk_full_reason();
   } else {
     r = log_->PutBatch(batch);
   }
@@ -347,6 +355,7 @@ Status MessageStore::Shutdown() {
 // SYNC_FLUSH the dispatcher may take everything; then queues and index catch
 // up and are synced.
 Status MessageStore::StopServices() {
+  cleanup_->Stop();
   Status st = flusher_->Stop();
   log_->Stop();
   dispatcher_->Stop();
@@ -485,6 +494,7 @@ StoreStats MessageStore::Stats() const {
   s.consume_queues = queues_->size();
   s.tag_bitmap_bytes = queues_->TagIndexMemoryBytes();
   if (index_) s.index = index_->Stats();
+  s.cleanup = cleanup_->Stats();
   return s;
 }
 

@@ -23,9 +23,11 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <memory>
 #include <span>
 
+#include "storage/cleanup_service.h"
 #include "storage/commit_log.h"
 #include "storage/commit_log_cursor.h"
 #include "storage/consume_queue_flush_service.h"
@@ -61,15 +63,19 @@ struct StoreStats {
   uint64_t consume_queues = 0;
   uint64_t tag_bitmap_bytes = 0;  // memory of the per-queue tag bitmaps
   IndexStats index;
+  CleanupStats cleanup;
 };
 
 // What an embedder adds to the dispatcher, fixed at open: its sinks (called
 // after the consume-queue and index builders, in this order, for every
 // record, re-dispatched ones after a crash included) and the arrival
 // listener (long polling: called on the dispatcher's thread, keep it short).
+// Cleanup's clock, local hour and disk-use source can be replaced too
+// (tests; an embedder with its own disk accounting); unset: the system's.
 struct StoreHooks {
   std::vector<DispatchSink*> sinks;
   ArrivalListener on_arrival;
+  std::optional<CleanupEnv> cleanup_env;
 };
 
 // queryMessage: records whose real keys match, ascending by offset.
@@ -145,6 +151,14 @@ class MessageStore {
   int DispatchEventFd() const { return dispatcher_->event_fd(); }
   int64_t DispatchBehindBytes() const { return dispatcher_->Lag(); }
 
+  // --- Cleanup (spec 7, cleanup_service.h) ---
+  // executeDeleteFilesManually: the next manualDeleteFileSeveralTimes
+  // cleanup rounds delete expired segments whatever the hour and disk.
+  void ExecuteDeleteFilesManually() { cleanup_->RequestManualDelete(); }
+  // The cleanup service (its thread runs a round every
+  // cleanResourceInterval; RunOnce runs one now).
+  CleanupService& cleanup() { return *cleanup_; }
+
   // Commits and fdatasyncs everything appended so far, and the checkpoint.
   Status Flush();
   Status Shutdown();
@@ -181,6 +195,7 @@ class MessageStore {
   std::unique_ptr<DispatchSink> index_builder_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<ConsumeQueueFlushService> queue_flusher_;
+  std::unique_ptr<CleanupService> cleanup_;  // after what it deletes from: stopped and destroyed first
   ReadLimits read_limits_;
   RecoveryReport recovery_;
   uint64_t redispatched_at_open_ = 0;

@@ -150,6 +150,9 @@ const std::vector<std::pair<std::string_view, Setter>>& Knobs() {
       MQ_KNOB(cleanFileForciblyEnable, Flag),
       MQ_KNOB(diskSpaceWarningLevelRatio, Number),
       MQ_KNOB(diskSpaceCleanForciblyRatio, Number),
+      MQ_KNOB(deleteFileBatchMax, Number),
+      MQ_KNOB(manualDeleteFileSeveralTimes, Number),
+      MQ_KNOB(maxStoreSizeBytes, Number),
   };
   return knobs;
 }

@@ -107,6 +107,15 @@ struct StoreConfig {
   bool cleanFileForciblyEnable = true;
   int32_t diskSpaceWarningLevelRatio = 90;
   int32_t diskSpaceCleanForciblyRatio = 85;
+  // Segments deleted per cleanup round at most (5.x; a constant 10 in 4.9),
+  // and the rounds a manual delete request lasts (4.9's
+  // MANUAL_DELETE_FILE_SEVERAL_TIMES).
+  int32_t deleteFileBatchMax = 10;
+  int32_t manualDeleteFileSeveralTimes = 20;
+  // mqstore: size-based retention (Kafka's retention.bytes): once the
+  // commit-log segments take more than this many bytes the oldest are
+  // deleted, expired or not (never the newest). 0 = off.
+  int64_t maxStoreSizeBytes = 0;
 
   // The write backend is used: writeWithoutMmap if set, else SYNC_FLUSH;
   // always with transientStorePoolEnable (which is what that backend does).

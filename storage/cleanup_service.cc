@@ -1,0 +1,222 @@
+#include "storage/cleanup_service.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "storage/store_log.h"
+
+namespace mqstore {
+namespace {
+
+std::string Hours(int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f h", static_cast<double>(ms) / 3600000.0);
+  return buf;
+}
+
+}  // namespace
+
+CleanupEnv CleanupEnv::System(FileSystem& fs) {
+  CleanupEnv env;
+  env.now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  env.local_hour = [](int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm local{};
+    localtime_r(&t, &local);
+    return local.tm_hour;
+  };
+  env.disk_used = [&fs](const std::string& dir) {
+    auto space = fs.SpaceOf(dir);
+    return space.ok() ? DiskUsedRatio(*space) : -1.0;
+  };
+  return env;
+}
+
+Result<CleanupOptions> CleanupOptions::From(const StoreConfig& c, const std::string& commit_log_dir,
+                                            const std::string& queue_dir) {
+  auto policy = CleanupPolicy::From(c);
+  if (!policy.ok()) return policy.error();
+  CleanupOptions o;
+  o.policy = std::move(*policy);
+  o.interval_ms = std::max(c.cleanResourceInterval, 1);
+  o.delete_interval_ms = c.deleteCommitLogFilesInterval;
+  o.queue_delete_interval_ms = c.deleteConsumeQueueFilesInterval;
+  o.force_release_ms = c.destroyMapedFileIntervalForcibly;
+  o.manual_rounds = c.manualDeleteFileSeveralTimes;
+  o.commit_log_dir = commit_log_dir;
+  o.queue_dir = queue_dir;
+  return o;
+}
+
+CleanupService::CleanupService(FileSystem& fs, CommitLog& log, ConsumeQueueStore& queues, IndexService* index,
+                               CleanupOptions options, CleanupEnv env)
+    : fs_(fs),
+      log_(log),
+      queues_(queues),
+      index_(index),
+      options_(std::move(options)),
+      env_(std::move(env)),
+      retired_(options_.force_release_ms) {}
+
+CleanupService::~CleanupService() { Stop(); }
+
+void CleanupService::Start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void CleanupService::Stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CleanupService::Loop() {
+  NameThisThread("mq-cleanup");
+  std::unique_lock lock(stop_mu_);
+  while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms), [this] { return stopping_; })) {
+    lock.unlock();
+    Status st = RunOnce();
+    if (!st.ok()) StoreLog(LogLevel::kError, "cleanup: " + st.ToString());
+    lock.lock();
+  }
+}
+
+void CleanupService::Pause(int64_t ms) {
+  if (ms <= 0) return;
+  if (env_.sleep) return env_.sleep(ms);
+  std::unique_lock lock(stop_mu_);
+  stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
+}
+
+Status CleanupService::RunOnce() {
+  std::lock_guard round(round_mu_);
+  const int64_t now = env_.now_ms();
+  const CleanupDecision d = DecideNow(now);
+  Status st = DeleteSegments(d, now);
+  if (st.ok()) st = CleanQueuesAndIndex(log_.MinOffset(), now);
+  const RetiredFiles::SweepResult swept = retired_.Sweep(env_.now_ms());
+  std::lock_guard lock(mu_);
+  ++stats_.rounds;
+  stats_.files_released_forcibly += swept.forced;
+  stats_.files_held_by_readers = retired_.held();
+  if (!st.ok()) {
+    ++stats_.errors;
+    stats_.last_error = st.ToString();
+  }
+  return st;
+}
+
+CleanupDecision CleanupService::DecideNow(int64_t now) {
+  CleanupInputs in;
+  in.local_hour = env_.local_hour(now);
+  in.commit_log_used = env_.disk_used(options_.commit_log_dir);
+  in.queue_used = env_.disk_used(options_.queue_dir);
+  // One manual round used up per round, as RocketMQ counts them.
+  int32_t left = manual_rounds_left_.load(std::memory_order_acquire);
+  while (left > 0 && !manual_rounds_left_.compare_exchange_weak(left, left - 1)) {
+  }
+  in.manual = left > 0;
+  in.was_disk_full = disk_full();
+  CleanupDecision d = Decide(options_.policy, in);
+  if (d.disk_full != in.was_disk_full) {
+    StoreLog(d.disk_full ? LogLevel::kError : LogLevel::kInfo,
+             d.disk_full ? "cleanup: disk full, refusing puts: " + d.why
+                         : "cleanup: disk use is back under diskSpaceCleanForciblyRatio, accepting puts");
+  }
+  std::lock_guard lock(mu_);
+  disk_full_reason_ = d.disk_full ? "disk full: " + d.why : "";
+  disk_full_.store(d.disk_full, std::memory_order_release);
+  stats_.disk_full = d.disk_full;
+  stats_.commit_log_disk_used = in.commit_log_used;
+  stats_.queue_disk_used = in.queue_used;
+  return d;
+}
+
+Status CleanupService::DeleteSegments(const CleanupDecision& d, int64_t now) {
+  const std::vector<std::shared_ptr<Segment>> segments = log_.Segments();
+  const CleanupPolicy& p = options_.policy;
+  int64_t kept_bytes = 0;
+  for (const auto& s : segments) kept_bytes += s->size();
+  int deleted = 0;
+  // Oldest first, never the newest, no holes.
+  for (size_t i = 0; i + 1 < segments.size() && deleted < p.batch_max; ++i) {
+    const std::shared_ptr<Segment>& s = segments[i];
+    auto info = fs_.Stat(s->path());
+    if (!info.ok()) return info.error();
+    SegmentVerdict v = JudgeSegment(p, d, info->mtime_ms, now);
+    if (!v.delete_now && p.max_store_bytes > 0 && kept_bytes > p.max_store_bytes) v = {true, DeleteReason::kSize};
+    if (!v.delete_now) break;
+    if (deleted > 0) Pause(options_.delete_interval_ms);
+    Status st = DeleteOne(s, v.reason, info->mtime_ms, now);
+    if (st.code() == StatusCode::kBusy) break;  // still being written: a later round
+    MQ_RETURN_IF_ERROR(st);
+    kept_bytes -= s->size();
+    ++deleted;
+  }
+  return Status::Ok();
+}
+
+Status CleanupService::DeleteOne(const std::shared_ptr<Segment>& s, DeleteReason reason, int64_t mtime, int64_t now) {
+  auto removed = log_.RemoveOldestSegment(s->start_offset());
+  if (!removed.ok()) return removed.error();
+  StoreLog(LogLevel::kInfo, "cleanup: deleted commit-log segment " + s->path() + " (" +
+                                std::string(DeleteReasonName(reason)) + ", last written " + Hours(now - mtime) +
+                                " ago, fileReservedTime " + Hours(options_.policy.file_reserved_ms) + ")");
+  retired_.Add(std::move(*removed), now);
+  std::lock_guard lock(mu_);
+  ++stats_.segments_deleted[static_cast<size_t>(reason)];
+  stats_.bytes_deleted += static_cast<uint64_t>(s->size());
+  return Status::Ok();
+}
+
+Status CleanupService::CleanQueuesAndIndex(int64_t log_min, int64_t now) {
+  if (log_min <= cleaned_below_) return Status::Ok();
+  uint64_t queue_files = 0;
+  for (ConsumeQueue* q : queues_.All()) {
+    auto removed = q->DeleteFilesBelow(log_min);
+    if (!removed.ok()) return removed.error();
+    if (removed->empty()) continue;
+    for (const auto& f : *removed)
+      StoreLog(LogLevel::kInfo, "cleanup: deleted consume-queue file " + f->path() +
+                                    " (its last unit is below the commit log's min offset " +
+                                    std::to_string(log_min) + ")");
+    queue_files += removed->size();
+    retired_.Add(std::move(*removed), now);
+    Pause(options_.queue_delete_interval_ms);
+  }
+  queues_.CorrectMinOffset(log_min);
+  size_t index_files = 0;
+  if (index_ != nullptr) {
+    auto n = index_->DeleteFilesBelow(log_min);
+    if (!n.ok()) return n.error();
+    index_files = *n;
+  }
+  cleaned_below_ = log_min;
+  std::lock_guard lock(mu_);
+  stats_.queue_files_deleted += queue_files;
+  stats_.index_files_deleted += index_files;
+  return Status::Ok();
+}
+
+std::string CleanupService::disk_full_reason() const {
+  std::lock_guard lock(mu_);
+  return disk_full_reason_;
+}
+
+CleanupStats CleanupService::Stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace mqstore

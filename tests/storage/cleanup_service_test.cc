@@ -1,0 +1,412 @@
+// CleanupService over a real store with small segments: a fake clock, a fake
+// local hour and fake disk use drive every rule; the files are real, so
+// deletion, readers holding deleted files and descriptor leaks are real too.
+#include "storage/cleanup_service.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <mutex>
+
+#include "storage/message_store.h"
+#include "storage/store_log.h"
+#include "tests/storage/engine_test_util.h"
+#include "tests/support/golden.h"
+
+namespace mqstore {
+namespace {
+
+constexpr int64_t kHour = 3600 * 1000;
+constexpr int64_t kSegment = 64 * 1024;
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void SetMtime(const std::string& path, int64_t ms) {
+  timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = ms / 1000;
+  times[0].tv_nsec = times[1].tv_nsec = (ms % 1000) * 1000000;
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+size_t CountEntries(const char* dir) {
+  size_t n = 0;
+  if (DIR* d = ::opendir(dir)) {
+    while (::readdir(d) != nullptr) ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
+size_t CountLines(const char* path) {
+  std::ifstream in(path);
+  return static_cast<size_t>(std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
+}
+
+// What the service sees: time, hour and disk use are whatever the test says.
+struct FakeWorld {
+  std::mutex mu;
+  std::atomic<int64_t> now{WallMs()};
+  std::atomic<int> hour{10};
+  double log_used = 0.5;
+  double queue_used = 0.5;
+  std::vector<int64_t> sleeps;
+
+  CleanupEnv Env() {
+    CleanupEnv env;
+    env.now_ms = [this] { return now.load(); };
+    env.local_hour = [this](int64_t) { return hour.load(); };
+    env.disk_used = [this](const std::string& dir) {
+      std::lock_guard l(mu);
+      return dir.find("consumequeue") != std::string::npos ? queue_used : log_used;
+    };
+    env.sleep = [this](int64_t ms) { std::lock_guard l(mu); sleeps.push_back(ms); };
+    return env;
+  }
+};
+
+class CleanupServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SetLogSink([this](LogLevel, std::string_view line) {
+      std::lock_guard l(log_mu_);
+      log_.emplace_back(line);
+    });
+    root_ = tmp_.path() + "/store";
+    config_ = test::SmallStoreConfig(root_, /*write_backend=*/true, kSegment);
+    config_.cleanResourceInterval = 24 * kHour;  // rounds run when the test says
+    config_.destroyMapedFileIntervalForcibly = 1000;
+  }
+  void TearDown() override { SetLogSink({}); }
+
+  std::unique_ptr<MessageStore> Open() {
+    StoreHooks hooks;
+    hooks.cleanup_env = world_.Env();
+    auto store = MessageStore::Open(config_, hooks);
+    EXPECT_TRUE(store.ok()) << store.error().ToString();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  // Puts ~1 KiB messages into two queues until the log has `segments` files.
+  void Fill(MessageStore& store, size_t segments) {
+    while (store.commit_log().Segments().size() < segments) {
+      test::OwnedMessage m("TopicC", static_cast<int32_t>(sent_ % 2), 900, "k" + std::to_string(sent_));
+      ++sent_;
+      const PutResult r = store.Put(m.message());
+      ASSERT_TRUE(r.ok()) << r.reason;
+    }
+    ASSERT_TRUE(store.Flush().ok());
+    test::WaitDispatched(store);
+  }
+  // Every segment last written `age_h[i]` hours before the fake now.
+  void AgeSegments(MessageStore& store, const std::vector<int64_t>& age_h) {
+    const auto segments = store.commit_log().Segments();
+    for (size_t i = 0; i < segments.size() && i < age_h.size(); ++i)
+      SetMtime(segments[i]->path(), world_.now - age_h[i] * kHour);
+  }
+  void AgeAll(MessageStore& store, int64_t hours) {
+    AgeSegments(store, std::vector<int64_t>(store.commit_log().Segments().size(), hours));
+  }
+  uint64_t Deleted(const MessageStore& store, DeleteReason r) const {
+    return store.Stats().cleanup.segments_deleted[static_cast<size_t>(r)];
+  }
+  bool Logged(const std::string& what) {
+    std::lock_guard l(log_mu_);
+    for (const auto& line : log_)
+      if (line.find(what) != std::string::npos) return true;
+    return false;
+  }
+
+  test::TempDir tmp_;
+  std::string root_;
+  StoreConfig config_;
+  FakeWorld world_;
+  uint64_t sent_ = 0;
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(CleanupServiceTest, ExpiredSegmentsGoOnlyDuringADeleteWhenHourAndNeverTheNewest) {
+  config_.deleteWhen = "04;16";
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 5);
+  AgeAll(*store, 73);
+  const auto before = store->commit_log().Segments();
+  for (int hour : {3, 5, 15, 17}) {
+    world_.hour = hour;
+    ASSERT_TRUE(store->cleanup().RunOnce().ok());
+    EXPECT_EQ(store->commit_log().Segments().size(), before.size()) << "hour " << hour;
+  }
+  world_.hour = 16;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  const auto after = store->commit_log().Segments();
+  ASSERT_EQ(after.size(), 1u) << "every expired segment but the newest";
+  EXPECT_EQ(after.front()->start_offset(), before.back()->start_offset());
+  EXPECT_EQ(store->GetMinPhyOffset(), before.back()->start_offset());
+  EXPECT_EQ(Deleted(*store, DeleteReason::kExpired), before.size() - 1);
+  for (size_t i = 0; i + 1 < before.size(); ++i) EXPECT_FALSE(FileSystem::Default().Exists(before[i]->path()));
+  EXPECT_TRUE(Logged("cleanup: deleted commit-log segment " + before[0]->path() + " (expired"));
+  EXPECT_EQ(store->Stats().cleanup.bytes_deleted, (before.size() - 1) * kSegment);
+}
+
+TEST_F(CleanupServiceTest, DeletionStopsAtTheFirstSegmentNotExpired) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 5);
+  AgeSegments(*store, {80, 75, 10, 90, 90});  // the third is young: no holes after it
+  const auto before = store->commit_log().Segments();
+  world_.hour = 4;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->GetMinPhyOffset(), before[2]->start_offset());
+  EXPECT_EQ(store->commit_log().Segments().size(), before.size() - 2);
+}
+
+TEST_F(CleanupServiceTest, ARoundDeletesAtMostTheBatchWithTheIntervalBetween) {
+  config_.deleteFileBatchMax = 3;
+  config_.deleteCommitLogFilesInterval = 77;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 8);
+  AgeAll(*store, 100);
+  world_.hour = 4;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 5u);
+  const auto commit_log_pauses = std::count(world_.sleeps.begin(), world_.sleeps.end(), 77);
+  EXPECT_EQ(commit_log_pauses, 2) << "between deletions, not before the first";
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 1u);
+}
+
+TEST_F(CleanupServiceTest, DiskAboveMaxUsedRatioDeletesOnlyExpiredSegmentsAtAnyHour) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 5);
+  AgeSegments(*store, {80, 80, 1, 1, 1});
+  world_.log_used = 0.80;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 3u);
+  EXPECT_EQ(Deleted(*store, DeleteReason::kSpace), 2u);
+  EXPECT_TRUE(Logged("(space"));
+}
+
+TEST_F(CleanupServiceTest, AboveTheForcingRatioUnexpiredSegmentsGoOldestFirst) {
+  config_.deleteFileBatchMax = 2;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 5);
+  AgeAll(*store, 1);  // nothing expired
+  const auto before = store->commit_log().Segments();
+  world_.queue_used = 0.86;  // the consume-queue partition's use counts too
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->GetMinPhyOffset(), before[2]->start_offset());
+  EXPECT_EQ(Deleted(*store, DeleteReason::kForced), 2u);
+  EXPECT_TRUE(Logged("(forced"));
+  EXPECT_FALSE(store->cleanup().disk_full()) << "between the ratios the disk is not full";
+}
+
+TEST_F(CleanupServiceTest, ForcedDeletionIsOffWithoutCleanFileForciblyEnable) {
+  config_.cleanFileForciblyEnable = false;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 4);
+  AgeAll(*store, 1);
+  world_.log_used = 0.88;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 4u);
+}
+
+TEST_F(CleanupServiceTest, AFullDiskRefusesPutsWithAReasonAndAcceptsThemWhenSpaceReturns) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 2);
+  test::OwnedMessage m("TopicC", 0, 100, "full");
+  world_.log_used = 0.91;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_TRUE(store->Stats().cleanup.disk_full);
+  PutResult r = store->Put(m.message());
+  EXPECT_EQ(r.status, PutStatus::kServiceNotAvailable);
+  EXPECT_NE(r.reason.find("disk full"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("diskSpaceWarningLevelRatio 90%"), std::string::npos) << r.reason;
+  EXPECT_EQ(store->PutAsync(m.message()).get().status, PutStatus::kServiceNotAvailable);
+
+  world_.log_used = 0.87;  // under the warning, over the forcing ratio: still full
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->Put(m.message()).status, PutStatus::kServiceNotAvailable);
+
+  world_.log_used = 0.60;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  r = store->Put(m.message());
+  EXPECT_TRUE(r.ok()) << r.reason;
+  EXPECT_FALSE(store->Stats().cleanup.disk_full);
+  EXPECT_TRUE(Logged("accepting puts"));
+}
+
+TEST_F(CleanupServiceTest, AManualDeleteLastsItsRoundsAndTakesOnlyExpiredSegments) {
+  config_.manualDeleteFileSeveralTimes = 2;
+  config_.deleteFileBatchMax = 1;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 6);
+  AgeSegments(*store, {80, 80, 80, 80, 1, 1});
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 6u) << "no trigger, nothing goes";
+  store->ExecuteDeleteFilesManually();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 4u) << "two manual rounds, one segment each";
+  EXPECT_EQ(Deleted(*store, DeleteReason::kManual), 2u);
+  store->ExecuteDeleteFilesManually();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 2u) << "the young ones stay";
+}
+
+TEST_F(CleanupServiceTest, MaxStoreSizeDeletesTheOldestBeyondItWhateverTheHour) {
+  config_.maxStoreSizeBytes = 3 * kSegment;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 6);
+  AgeAll(*store, 0);
+  const auto before = store->commit_log().Segments();
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 3u);
+  EXPECT_EQ(store->GetMinPhyOffset(), before[3]->start_offset());
+  EXPECT_EQ(Deleted(*store, DeleteReason::kSize), 3u);
+  EXPECT_TRUE(Logged("(size"));
+}
+
+TEST_F(CleanupServiceTest, QueueAndIndexFilesBelowTheLogsNewStartGoAndMinOffsetsMove) {
+  config_.deleteConsumeQueueFilesInterval = 7;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 10);  // ~570 records: three CQ files in each of two queues
+  for (int i = 0; i < 10; ++i) {  // both queues with records in the newest segment
+    test::OwnedMessage m("TopicC", static_cast<int32_t>(sent_ % 2), 900, "k" + std::to_string(sent_));
+    ++sent_;
+    ASSERT_TRUE(store->Put(m.message()).ok());
+  }
+  ASSERT_TRUE(store->Flush().ok());
+  test::WaitDispatched(*store);
+  const uint64_t index_files = store->Stats().index.files;
+  ASSERT_GE(index_files, 3u);
+  for (ConsumeQueue* q : store->consume_queues().All()) ASSERT_EQ(q->file_count(), 3u);
+  AgeAll(*store, 100);
+  world_.hour = 4;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  const int64_t log_min = store->GetMinPhyOffset();
+  ASSERT_GT(log_min, 0);
+  for (ConsumeQueue* q : store->consume_queues().All()) {
+    EXPECT_EQ(q->file_count(), 1u) << q->queue_id();
+    const int64_t min = q->MinOffset();
+    ASSERT_LT(min, q->MaxOffset());
+    const auto first = q->GetUnit(min);
+    ASSERT_TRUE(first);
+    EXPECT_GE(first->commit_log_offset, log_min) << "the first unit left points into the log";
+    const auto before_it = q->GetUnit(min - 1);
+    EXPECT_FALSE(before_it && before_it->commit_log_offset >= log_min);
+    EXPECT_EQ(store->GetMinOffsetInQueue("TopicC", q->queue_id()), min);
+    // A consumer behind the new start is told so, and where to go.
+    const GetMessageResult got = store->GetMessage("g", "TopicC", q->queue_id(), 0, 4);
+    EXPECT_EQ(got.status, GetMessageStatus::kOffsetTooSmall);
+    EXPECT_EQ(store->GetMessage("g", "TopicC", q->queue_id(), min, 4).status, GetMessageStatus::kFound);
+  }
+  EXPECT_EQ(std::count(world_.sleeps.begin(), world_.sleeps.end(), 7), 2) << "after each queue that lost files";
+  const CleanupStats stats = store->Stats().cleanup;
+  EXPECT_EQ(stats.queue_files_deleted, 4u);
+  EXPECT_GE(stats.index_files_deleted, 1u);
+  EXPECT_EQ(store->Stats().index.files, index_files - stats.index_files_deleted);
+  EXPECT_EQ(store->LookMessageByOffset(0).error().code(), StatusCode::kNotFound);
+  // Keys of records still in the log are still found.
+  const QueryMessageResult q = store->QueryMessage("TopicC", "k" + std::to_string(sent_ - 1), 4, 0, INT64_MAX);
+  EXPECT_EQ(q.messages.size(), 1u);
+}
+
+TEST_F(CleanupServiceTest, AReaderKeepsItsViewOfADeletedSegmentUntilForcedRelease) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 3);
+  const std::string path = store->commit_log().Segments().front()->path();
+  auto view = store->LookMessageByOffset(0);
+  ASSERT_TRUE(view.ok());
+  const std::vector<uint8_t> copy(view->pin.bytes.begin(), view->pin.bytes.end());
+  AgeAll(*store, 100);
+  world_.hour = 4;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_FALSE(FileSystem::Default().Exists(path)) << "unlinked at once";
+  EXPECT_EQ(store->Stats().cleanup.files_held_by_readers, 1u);
+  EXPECT_TRUE(std::equal(copy.begin(), copy.end(), view->pin.bytes.begin())) << "the reader's bytes are intact";
+  EXPECT_FALSE(store->LookMessageByOffset(0).ok()) << "new readers are told the offset is gone";
+
+  world_.now += 999;  // destroyMapedFileIntervalForcibly is 1000 ms
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->Stats().cleanup.files_released_forcibly, 0u);
+  world_.now += 1;
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->Stats().cleanup.files_released_forcibly, 1u);
+  EXPECT_TRUE(std::all_of(view->pin.bytes.begin(), view->pin.bytes.end(), [](uint8_t b) { return b == 0; }))
+      << "after forced release the reader reads zeros, never faults";
+  view = Result<MessageView>(Status::NotFound("let go"));
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->Stats().cleanup.files_held_by_readers, 0u);
+}
+
+TEST_F(CleanupServiceTest, ManyCleanupCyclesLeakNoDescriptorsOrMappings) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  world_.hour = 4;
+  const auto cycle = [&] {
+    Fill(*store, 4);
+    GetMessageResult pinned = store->GetMessage("g", "TopicC", 0, store->GetMinOffsetInQueue("TopicC", 0), 8);
+    AgeAll(*store, 100);
+    ASSERT_TRUE(store->cleanup().RunOnce().ok());
+    pinned = GetMessageResult{};
+  };
+  cycle();  // warm: threads, arenas, the allocator's spare segment
+  const size_t fds = CountEntries("/proc/self/fd");
+  const size_t maps = CountLines("/proc/self/maps");
+  for (int i = 0; i < 8; ++i) cycle();
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());  // lets go of what the last reader held
+  EXPECT_GE(store->Stats().cleanup.segments_deleted[0], 8u * 3);
+  EXPECT_EQ(store->Stats().cleanup.files_held_by_readers, 0u);
+  EXPECT_LE(CountEntries("/proc/self/fd"), fds);
+  EXPECT_LE(CountLines("/proc/self/maps"), maps + 2) << "a leaked segment is one mapping per cycle";
+}
+
+TEST_F(CleanupServiceTest, TheServiceThreadRunsRoundsOnItsInterval) {
+  config_.cleanResourceInterval = 20;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 3);
+  AgeAll(*store, 100);
+  world_.hour = 4;
+  for (int i = 0; i < 500 && store->commit_log().Segments().size() > 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(store->commit_log().Segments().size(), 1u);
+  EXPECT_GT(store->Stats().cleanup.rounds, 0u);
+}
+
+TEST(CleanupEnv, TheSystemHourChangesAtTheLocalHourBoundary) {
+  std::tm at4{};
+  at4.tm_year = 126;
+  at4.tm_mon = 11;
+  at4.tm_mday = 1;
+  at4.tm_hour = 4;
+  at4.tm_isdst = -1;
+  const int64_t ms = int64_t{std::mktime(&at4)} * 1000;
+  const CleanupEnv env = CleanupEnv::System(FileSystem::Default());
+  EXPECT_EQ(env.local_hour(ms), 4);
+  EXPECT_EQ(env.local_hour(ms - 1), 3);
+  EXPECT_EQ(env.local_hour(ms + kHour - 1), 4);
+  EXPECT_EQ(env.local_hour(ms + kHour), 5);
+  const double used = env.disk_used(".");
+  EXPECT_GT(used, 0.0);
+  EXPECT_LE(used, 1.0);
+}
+
+}  // namespace
+}  // namespace mqstore
