@@ -362,6 +362,9 @@ void FillStoreFacts(const StoreStats& stats, const StoreConfig& config, BenchRes
   r.flush = config.flushDiskType == FlushDiskType::kSyncFlush ? "sync" : "async";
   r.group_size_avg = stats.flush.group_size_avg();
   r.syncs = stats.flush.syncs;
+  uint64_t deleted = 0;
+  for (uint64_t n : stats.cleanup.segments_deleted) deleted += n;
+  if (deleted > 0) r.values.push_back({kSegmentsDeleted, static_cast<double>(deleted)});
 }
 
 Result<std::unique_ptr<MessageStore>> OpenStore(const StoreConfig& config) {

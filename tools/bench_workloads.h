@@ -71,6 +71,9 @@ inline constexpr char kFilteredBitmapMsgsPerS[] = "filtered_bitmap_msgs_per_s";
 inline constexpr char kFilteredScanMsgsPerS[] = "filtered_scan_msgs_per_s";
 inline constexpr char kBitmapSpeedup[] = "bitmap_speedup";
 inline constexpr char kQueryP50Us[] = "query_p50_us";
+// Commit-log segments cleanup deleted during the run (any reason); shown
+// only when it deleted some (a run with --set maxStoreSizeBytes=...).
+inline constexpr char kSegmentsDeleted[] = "segments_deleted";
 inline constexpr char kQueryP99Us[] = "query_p99_us";
 
 // TAGS of the put workload's messages: kRareTag on the first of every

@@ -118,19 +118,11 @@ Result<double> SecondsFlag(const Args& args, const std::string& flag, double def
   return v;
 }
 
-Status ApplySet(StoreConfig& config, const std::string& key_value) {
-  const size_t eq = key_value.find('=');
-  if (eq == std::string::npos || eq == 0)
-    return Status::InvalidArgument("--set expects key=value, not '" + key_value + "'");
-  Status st = config.Set(key_value.substr(0, eq), key_value.substr(eq + 1));
-  return st.ok() ? st : Status::InvalidArgument("--set " + st.message());
-}
-
 // --config, then --set, then the sweep's knob, then --flush and --backend.
 Result<StoreConfig> ConfigFromArgs(const Args& args, const SweepPoint* point, bench::Workload workload) {
   StoreConfig c;
   if (auto path = args.Get("config")) MQ_RETURN_IF_ERROR(c.LoadPropertiesFile(*path));
-  for (const std::string& kv : args.GetAll("set")) MQ_RETURN_IF_ERROR(ApplySet(c, kv));
+  for (const std::string& kv : args.GetAll("set")) MQ_RETURN_IF_ERROR(ApplySetFlag(c, kv));
   if (point != nullptr && !kSweepFlags.count(point->key)) {
     Status st = c.Set(point->key, point->value);
     if (!st.ok())

@@ -1,27 +1,95 @@
 // mqstore inspect ROOT: a summary of a store root.
+#include <chrono>
 #include <string>
+#include <vector>
 
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/json_writer.h"
 #include "tools/progress.h"
 #include "tools/table.h"
+#include "storage/store_config.h"
 #include "storage/store_summary.h"
 
 namespace mqstore::cli {
 namespace {
 
 const std::string kHelp = std::string(
-    "usage: mqstore inspect ROOT [--json] [store layout options]\n"
+    "usage: mqstore inspect ROOT [--json] [--set fileReservedTime=H] [--now MS]\n"
+    "                            [store layout options]\n"
     "\n"
     "Summarises a store root: commit-log segments (first/last record, record\n"
-    "count, how each ends), min/max physical offset, per topic/queue message\n"
-    "counts and queue-offset ranges, consume-queue and index files, checkpoint\n"
-    "values and whether the abort marker exists. Exit 1 if a segment holds a\n"
-    "record that does not decode.\n"
+    "count, how each ends, age and expiry), min/max physical offset, per\n"
+    "topic/queue message counts and queue-offset ranges, consume-queue and\n"
+    "index files, checkpoint values and whether the abort marker exists. Exit 1\n"
+    "if a segment holds a record that does not decode.\n"
     "\n"
-    "  --json   one JSON object per line (\"type\": store|segment|queue|\n"
-    "           consumeQueue|indexFile|checkpoint)\n\n") + kStoreFlagsHelp;
+    "Expiry follows RocketMQ's time-based cleanup: a segment expires once its\n"
+    "mtime + fileReservedTime hours has passed; the newest segment is always\n"
+    "kept and cleanup stops at the first segment not expired, so only the\n"
+    "oldest run of expired segments is deletable now (an expired segment after\n"
+    "it shows as \"expired, blocked\").\n"
+    "\n"
+    "  --json                  one JSON object per line (\"type\": store|segment|\n"
+    "                          queue|consumeQueue|indexFile|checkpoint)\n"
+    "  --set fileReservedTime=H\n"
+    "                          hours a segment is kept (default 72, or --config's)\n"
+    "  --now MS                the time expiry is judged at, ms since the epoch\n"
+    "                          (default: the clock)\n\n") + kStoreFlagsHelp;
+
+// One segment under RocketMQ's time-based retention
+// (MappedFileQueue.deleteExpiredFileByTime).
+struct SegmentRetention {
+  int64_t age_ms = 0;
+  int64_t expires_at = 0;  // mtime + fileReservedTime
+  bool expired = false;    // by time alone
+  bool deletable = false;  // in the oldest expired run, not the newest
+  bool newest = false;
+};
+
+struct Retention {
+  int32_t reserved_hours = 72;
+  int64_t now_ms = 0;
+  std::vector<SegmentRetention> segments;  // parallel to StoreSummary::segments
+  size_t deletable = 0;
+  uint64_t deletable_bytes = 0;
+};
+
+Retention ComputeRetention(const StoreSummary& s, int32_t reserved_hours, int64_t now_ms) {
+  Retention r{reserved_hours, now_ms, {}, 0, 0};
+  const int64_t reserved_ms = int64_t{reserved_hours} * 3600 * 1000;
+  bool run = true;  // still in the oldest run: RocketMQ's loop breaks at the first live file
+  for (size_t i = 0; i < s.segments.size(); ++i) {
+    const SegmentFile& f = s.segments[i].file;
+    SegmentRetention seg;
+    seg.age_ms = now_ms - f.mtime_ms;
+    seg.expires_at = f.mtime_ms + reserved_ms;
+    seg.expired = seg.expires_at <= now_ms;
+    seg.newest = i + 1 == s.segments.size();  // the loop stops before the last file
+    run = run && seg.expired && !seg.newest;
+    seg.deletable = run;
+    if (run) ++r.deletable, r.deletable_bytes += f.size;
+    r.segments.push_back(seg);
+  }
+  return r;
+}
+
+// "3d 4h", "5h 2m", "12m", "40s": the two largest units are enough to judge by.
+std::string FormatDuration(int64_t ms) {
+  if (ms < 0) return "-" + FormatDuration(-ms);
+  const int64_t s = ms / 1000, m = s / 60, h = m / 60, d = h / 24;
+  if (d > 0) return std::to_string(d) + "d " + std::to_string(h % 24) + "h";
+  if (h > 0) return std::to_string(h) + "h " + std::to_string(m % 60) + "m";
+  if (m > 0) return std::to_string(m) + "m";
+  return std::to_string(s) + "s";
+}
+
+std::string StateText(const SegmentRetention& r, int64_t now_ms) {
+  if (r.newest) return "newest, kept";
+  if (r.deletable) return "expired";
+  if (r.expired) return "expired, blocked";
+  return "expires in " + FormatDuration(r.expires_at - now_ms);
+}
 
 std::string TailText(const SegmentSummary& s) {
   switch (s.tail) {
@@ -43,7 +111,7 @@ const char* TailKind(const SegmentSummary& s) {
   return "";
 }
 
-void PrintJson(const StoreSummary& s, const std::string& root, std::ostream& out) {
+void PrintJson(const StoreSummary& s, const Retention& r, const std::string& root, std::ostream& out) {
   out << JsonLine()
              .Str("type", "store")
              .Str("root", root)
@@ -55,14 +123,22 @@ void PrintJson(const StoreSummary& s, const std::string& root, std::ostream& out
              .UInt("preparedOrRollbackRecords", s.transaction_half_or_rollback)
              .Bool("abort", s.abort_present)
              .Bool("lock", s.lock_present)
+             .Int("fileReservedTime", r.reserved_hours)
+             .Int("now", r.now_ms)
+             .UInt("deletableSegments", r.deletable)
+             .UInt("deletableBytes", r.deletable_bytes)
              .Done()
       << '\n';
-  for (const SegmentSummary& seg : s.segments) {
+  for (size_t i = 0; i < s.segments.size(); ++i) {
+    const SegmentSummary& seg = s.segments[i];
+    const SegmentRetention& ret = r.segments[i];
     JsonLine line;
     line.Str("type", "segment").Str("file", seg.file.name).UInt("size", seg.file.size)
         .Int("firstRecordOffset", seg.first_record_offset).Int("lastRecordOffset", seg.last_record_offset)
         .UInt("records", seg.records).Int("dataEnd", seg.data_end).Str("tail", TailKind(seg))
-        .Int("tailSize", seg.tail_size).Int("mtime", seg.file.mtime_ms);
+        .Int("tailSize", seg.tail_size).Int("mtime", seg.file.mtime_ms)
+        .Int("ageMs", ret.age_ms).Int("expiresAt", ret.expires_at).Bool("expired", ret.expired)
+        .Bool("deletable", ret.deletable);
     if (!seg.error.empty()) line.Str("error", seg.error);
     out << line.Done() << '\n';
   }
@@ -98,18 +174,24 @@ void PrintJson(const StoreSummary& s, const std::string& root, std::ostream& out
              .Int("confirmPhyOffset", s.checkpoint.confirm_phy_offset).Done() << '\n';
 }
 
-void PrintText(const StoreSummary& s, const std::string& root, std::ostream& out) {
+void PrintText(const StoreSummary& s, const Retention& r, const std::string& root, std::ostream& out) {
   out << "store root " << root << "\n\n";
   out << "commit log: " << s.segments.size() << " segment(s) of " << s.segment_size << " bytes, "
       << s.records << " records (" << s.transaction_half_or_rollback << " prepared/rollback), physical offsets "
-      << s.min_phy_offset << " .. " << s.max_phy_offset << "\n";
-  Table segs({"FILE", "SIZE", "FIRST", "LAST", "RECORDS", "END", "TAIL", "MODIFIED"});
-  for (const SegmentSummary& seg : s.segments)
+      << s.min_phy_offset << " .. " << s.max_phy_offset << "; deletable by expiry now: " << r.deletable
+      << " segment(s), " << r.deletable_bytes << " bytes (fileReservedTime " << r.reserved_hours << "h, now "
+      << FormatMillis(r.now_ms) << ")\n";
+  Table segs({"FILE", "SIZE", "FIRST", "LAST", "RECORDS", "END", "TAIL", "MODIFIED", "AGE", "EXPIRES", "STATE"});
+  for (size_t i = 0; i < s.segments.size(); ++i) {
+    const SegmentSummary& seg = s.segments[i];
+    const SegmentRetention& ret = r.segments[i];
     segs.AddRow({seg.file.name, std::to_string(seg.file.size),
                  seg.first_record_offset < 0 ? "-" : std::to_string(seg.first_record_offset),
                  seg.last_record_offset < 0 ? "-" : std::to_string(seg.last_record_offset),
                  std::to_string(seg.records), std::to_string(seg.data_end), TailText(seg),
-                 FormatMillis(seg.file.mtime_ms)});
+                 FormatMillis(seg.file.mtime_ms), FormatDuration(ret.age_ms), FormatMillis(ret.expires_at),
+                 StateText(ret, r.now_ms)});
+  }
   if (!segs.empty()) segs.Print(out);
 
   out << "\nqueues in the commit log: " << s.queues.size() << "\n";
@@ -152,13 +234,37 @@ void PrintText(const StoreSummary& s, const std::string& root, std::ostream& out
       << "\n";
 }
 
+// fileReservedTime as the broker reads it: --config, then --set. Other --set
+// keys are refused rather than ignored: the layout has its own flags.
+Result<int32_t> ReservedHours(const Args& args) {
+  StoreConfig config;
+  if (auto path = args.Get("config")) MQ_RETURN_IF_ERROR(config.LoadPropertiesFile(*path));
+  for (const std::string& kv : args.GetAll("set")) {
+    MQ_RETURN_IF_ERROR(ApplySetFlag(config, kv));
+    if (kv.rfind("fileReservedTime=", 0) != 0)
+      return Status::InvalidArgument("--set " + kv + ": inspect only reads fileReservedTime");
+  }
+  return config.fileReservedTime;
+}
+
+int64_t ClockMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 int RunInspect(const std::vector<std::string>& argv, Io io) {
   StoreCommand cmd;
   int code = 0;
-  if (!ParseStoreCommand("inspect", argv, {}, {"json"}, kHelp, io, cmd, code)) return code;
+  if (!ParseStoreCommand("inspect", argv, {"set", "now"}, {"json"}, kHelp, io, cmd, code)) return code;
   const std::string& root = cmd.root;
+  auto hours = ReservedHours(cmd.args);
+  auto now = cmd.args.GetInt("now", ClockMillis());
+  if (!hours.ok() || !now.ok()) {
+    io.err << "mqstore inspect: " << (hours.ok() ? now.error() : hours.error()).message() << "\n";
+    return kExitUsage;
+  }
   ProgressBar bar(io.err, "inspect");
   auto summary = SummarizeStore(FileSystem::Default(), StorePaths{root}, cmd.options,
                                 [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
@@ -166,8 +272,9 @@ int RunInspect(const std::vector<std::string>& argv, Io io) {
     io.err << "mqstore inspect: " << summary.error().message() << "\n";
     return kExitUsage;
   }
-  if (cmd.args.Has("json")) PrintJson(*summary, root, io.out);
-  else PrintText(*summary, root, io.out);
+  const Retention retention = ComputeRetention(*summary, *hours, *now);
+  if (cmd.args.Has("json")) PrintJson(*summary, retention, root, io.out);
+  else PrintText(*summary, retention, root, io.out);
 
   bool problems = false;
   for (const auto& seg : summary->segments) problems |= seg.tail == SegmentSummary::Tail::kError;

@@ -40,6 +40,14 @@ static Result<StoreReadOptions> OptionsFromConfigFile(const std::string& path) {
   return o;
 }
 
+Status ApplySetFlag(StoreConfig& config, const std::string& key_value) {
+  const size_t eq = key_value.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return Status::InvalidArgument("--set expects key=value, not '" + key_value + "'");
+  Status st = config.Set(key_value.substr(0, eq), key_value.substr(eq + 1));
+  return st.ok() ? st : Status::InvalidArgument("--set " + st.message());
+}
+
 Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args) {
   StoreReadOptions o;
   if (auto path = args.Get("config")) {

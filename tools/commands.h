@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "format/message_record.h"
+#include "storage/store_config.h"
 #include "storage/store_options.h"
 #include "tools/args.h"
 
@@ -31,6 +32,9 @@ int RunBench(const std::vector<std::string>& argv, Io io);
 extern const std::set<std::string> kStoreValueFlags;
 extern const char kStoreFlagsHelp[];
 Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args);
+// One `--set key=value` applied to `config` (StoreConfig::Set); the error
+// names the flag.
+Status ApplySetFlag(StoreConfig& config, const std::string& key_value);
 
 // Parses argv against the flags; prints the error and returns false on a
 // usage problem. `--help` is always accepted: prints `help`, sets *exit_code.

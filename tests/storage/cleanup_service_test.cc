@@ -92,9 +92,10 @@ class CleanupServiceTest : public ::testing::Test {
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }
-  // Puts ~1 KiB messages into two queues until the log has `segments` files.
-  void Fill(MessageStore& store, size_t segments) {
-    while (store.commit_log().Segments().size() < segments) {
+  // Puts ~1 KiB messages into two queues until the log has `segments`
+  // files, then `more` messages.
+  void Fill(MessageStore& store, size_t segments, int more = 0) {
+    while (store.commit_log().Segments().size() < segments || more-- > 0) {
       test::OwnedMessage m("TopicC", static_cast<int32_t>(sent_ % 2), 900, "k" + std::to_string(sent_));
       ++sent_;
       const PutResult r = store.Put(m.message());
@@ -284,14 +285,9 @@ TEST_F(CleanupServiceTest, QueueAndIndexFilesBelowTheLogsNewStartGoAndMinOffsets
   config_.deleteConsumeQueueFilesInterval = 7;
   auto store = Open();
   ASSERT_TRUE(store);
-  Fill(*store, 10);  // ~570 records: three CQ files in each of two queues
-  for (int i = 0; i < 10; ++i) {  // both queues with records in the newest segment
-    test::OwnedMessage m("TopicC", static_cast<int32_t>(sent_ % 2), 900, "k" + std::to_string(sent_));
-    ++sent_;
-    ASSERT_TRUE(store->Put(m.message()).ok());
-  }
-  ASSERT_TRUE(store->Flush().ok());
-  test::WaitDispatched(*store);
+  // ~570 records: three CQ files in each of two queues, and both queues
+  // with records in the newest segment.
+  Fill(*store, 10, 10);
   const uint64_t index_files = store->Stats().index.files;
   ASSERT_GE(index_files, 3u);
   for (ConsumeQueue* q : store->consume_queues().All()) ASSERT_EQ(q->file_count(), 3u);
@@ -353,6 +349,22 @@ TEST_F(CleanupServiceTest, AReaderKeepsItsViewOfADeletedSegmentUntilForcedReleas
   view = Result<MessageView>(Status::NotFound("let go"));
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   EXPECT_EQ(store->Stats().cleanup.files_held_by_readers, 0u);
+}
+
+TEST_F(CleanupServiceTest, APullWhoseRecordsLeftTheLogBeforeTheirUnitsSkipsToWhatRemains) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 3);
+  // The log's part of a round without the queues' part (a pull racing it).
+  ASSERT_TRUE(store->commit_log().RemoveOldestSegment(0).ok());
+  const GetMessageResult got = store->GetMessage("g", "TopicC", 0, 0, 4);
+  // RocketMQ's getMessage: a unit whose record is gone is skipped to the
+  // next log file; MESSAGE_WAS_REMOVING only if nothing at all was found.
+  ASSERT_EQ(got.status, GetMessageStatus::kFound);
+  ASSERT_FALSE(got.messages.empty());
+  for (const FoundMessage& f : got.messages) EXPECT_GE(f.phy_offset, kSegment);
+  EXPECT_GT(got.messages.front().queue_offset, 0);
+  EXPECT_FALSE(store->commit_log().RemoveOldestSegment(kSegment * 2).ok()) << "never the newest";
 }
 
 TEST_F(CleanupServiceTest, ManyCleanupCyclesLeakNoDescriptorsOrMappings) {
