@@ -380,10 +380,11 @@ Result<std::shared_ptr<Segment>> CommitLog::RemoveOldestSegment(int64_t start) {
     std::unique_lock lock(segments_mu_);
     if (segments_.size() < 2 || segments_.front()->start_offset() != start)
       return Status::Busy("commit log: " + std::to_string(start) +
-                                        " is not the start of the oldest segment, or that segment is the newest");
-    if (segments_.front()->committed() != segments_.front()->wrote())
-      return Status::Busy("commit log: segment " + segments_.front()->path() +
-                                        " still has bytes waiting to be written");
+                          " is not the start of the oldest segment, or that segment is the newest");
+    // Durability is claimed front to back (FlushedOffset): a segment goes
+    // only once all of it is written and synced.
+    if (segments_.front()->flushed() != segments_.front()->wrote())
+      return Status::Busy("commit log: segment " + segments_.front()->path() + " is not flushed yet");
     oldest = std::move(segments_.front());
     segments_.erase(segments_.begin());
   }

@@ -164,7 +164,7 @@ class CommitLog {
   // Cleanup: takes the oldest segment out of the log and unlinks its file,
   // so MinOffset becomes the next segment's start. It must start at
   // `start` (what the caller looked at) and be neither the newest nor hold
-  // bytes not yet committed (Busy otherwise). Readers holding
+  // bytes not yet written and synced (Busy otherwise). Readers holding
   // it keep their views; the returned segment is the caller's to retire.
   Result<std::shared_ptr<Segment>> RemoveOldestSegment(int64_t start);
 

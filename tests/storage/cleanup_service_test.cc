@@ -281,6 +281,24 @@ TEST_F(CleanupServiceTest, MaxStoreSizeDeletesTheOldestBeyondItWhateverTheHour) 
   EXPECT_TRUE(Logged("(size"));
 }
 
+TEST_F(CleanupServiceTest, ASegmentNotYetFlushedWaitsForTheFlush) {
+  config_.maxStoreSizeBytes = kSegment;
+  config_.flushIntervalCommitLog = 3600 * 1000;  // the flush thread stays asleep
+  config_.flushCommitLogTimed = true;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  for (int i = 0; store->commit_log().Segments().size() < 3; ++i) {
+    test::OwnedMessage m("TopicC", 0, 900, "u" + std::to_string(i));
+    ASSERT_TRUE(store->Put(m.message()).ok());
+  }
+  ASSERT_LT(store->commit_log().FlushedOffset(), kSegment);
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 3u) << "durability is claimed front to back";
+  ASSERT_TRUE(store->Flush().ok());
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->commit_log().Segments().size(), 1u);
+}
+
 TEST_F(CleanupServiceTest, QueueAndIndexFilesBelowTheLogsNewStartGoAndMinOffsetsMove) {
   config_.deleteConsumeQueueFilesInterval = 7;
   auto store = Open();
