@@ -414,7 +414,8 @@ TEST_F(CleanupServiceTest, TheServiceThreadRunsRoundsOnItsInterval) {
   Fill(*store, 3);
   AgeAll(*store, 100);
   world_.hour = 4;
-  for (int i = 0; i < 500 && store->commit_log().Segments().size() > 1; ++i)
+  // A round counts once it is over; its deletions show before that.
+  for (int i = 0; i < 500 && (store->commit_log().Segments().size() > 1 || store->Stats().cleanup.rounds == 0); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(store->commit_log().Segments().size(), 1u);
   EXPECT_GT(store->Stats().cleanup.rounds, 0u);
