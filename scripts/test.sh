@@ -45,6 +45,8 @@ step "engine tests (ThreadSanitizer)"
 # starts threads after fork.
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   build-tsan/tests/mqstore_tests --gtest_filter='CommitLog*:*CommitLogTest*:MessageStore*:*PowerLoss*:Segment*:*PutAllocation*:*FlushService*:*Unflushed*:*IoQueue*:*LatencyHistogram*:Dispatcher*:GetMessage*:ConsumeQueue*:TagBitmap*:IndexService*:QueueRecovery*:*QueueCrash*:CommitLogBatchReader*:Prefaulter*:Cleanup*:-*KillTest*'
+step "cleanup soak (ThreadSanitizer)"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/mqstore_soak_tests
 
 step "clang build (-Werror)"
 CXX=clang++ scripts/build.sh build-clang -DCMAKE_BUILD_TYPE=Release -DMQSTORE_TESTS=ON -DMQSTORE_BENCH=ON

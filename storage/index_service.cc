@@ -430,10 +430,15 @@ Status IndexService::BuildIndex(std::span<const DispatchRequest> batch, size_t& 
 
 void IndexService::CollectKeys(std::span<const DispatchRequest> batch) {
   pending_.clear();
-  const int64_t indexed = IndexedUpToLocked();  // the writer's own view: see LastWritableFile
-  // Each slot is fetched as soon as its hash is known, the batch's whole
-  // length before it is written.
-  const File* last = files_.empty() || files_.back()->Full() ? nullptr : files_.back().get();
+  int64_t indexed = -1;
+  const File* last = nullptr;  // stays alive: cleanup never removes the last file
+  {
+    std::shared_lock lock(mu_);  // cleanup may take files off the front meanwhile
+    indexed = IndexedUpToLocked();
+    // Each slot is fetched as soon as its hash is known, the batch's whole
+    // length before it is written.
+    if (!files_.empty() && !files_.back()->Full()) last = files_.back().get();
+  }
   for (size_t i = 0; i < batch.size(); ++i) {
     const DispatchRequest& r = batch[i];
     if (!r.IsIndexed() || r.commit_log_offset < indexed) continue;
@@ -504,13 +509,14 @@ int IndexService::CountEntries(int32_t key_hash, int64_t phy_offset) const {
   return static_cast<int>(std::count(found.begin(), found.end(), phy_offset));
 }
 
-// Only the writer thread changes files_ and the headers, so it reads them
-// here without the lock (queries hold it shared: read against read), and
-// the file found or created is still the last one when the key goes in.
+// Only the writer thread adds files and changes the headers, so the file
+// found or created is still the last one when the key goes in; the lock is
+// shared because cleanup may take files off the front meanwhile.
 Result<IndexService::File*> IndexService::LastWritableFile() {
   IndexHeader seed;
   std::string last_name;
   {
+    std::shared_lock lock(mu_);
     if (!files_.empty()) {
       const File& last = *files_.back();
       if (!last.Full()) return files_.back().get();
@@ -540,7 +546,7 @@ void IndexService::PrepareSpare() {
   }
   // Named now, on the writer's thread, so no other name is chosen while it
   // is made: the writer waits for a pending spare rather than make a file.
-  auto name = NewFileName(files_.empty() ? std::string() : files_.back()->name());
+  auto name = NewFileName(LastFileName());
   if (!name.ok()) {
     std::lock_guard lock(spare_->mu);
     spare_->pending = false;
@@ -564,6 +570,11 @@ void IndexService::PrepareSpare() {
   });
 }
 
+std::string IndexService::LastFileName() const {
+  std::shared_lock lock(mu_);
+  return files_.empty() ? std::string() : files_.back()->name();
+}
+
 std::shared_ptr<IndexService::File> IndexService::WaitForSpare() {
   std::unique_lock lock(spare_->mu);
   spare_->done.wait(lock, [this] { return !spare_->pending; });
@@ -575,7 +586,7 @@ std::shared_ptr<IndexService::File> IndexService::TakeSpare(const IndexHeader& s
   if (!file) return file;
   // Named for the moment it becomes the newest file, as RocketMQ names a
   // file when the first key needs it.
-  auto name = NewFileName(files_.empty() ? std::string() : files_.back()->name(), file->name());
+  auto name = NewFileName(LastFileName(), file->name());
   if (name.ok() && *name != file->name()) {
     if (Status st = file->Rename(fs_, options_.dir, *name); !st.ok())
       StoreLog(LogLevel::kWarn, "index: keeping the name " + file->name() + ": " + st.ToString());

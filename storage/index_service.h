@@ -133,6 +133,7 @@ class IndexService {
   // `own_name` counts as free (a spare being renamed).
   Result<std::string> NewFileName(const std::string& last_name, const std::string& own_name = {}) const;
   Result<std::vector<std::string>> ListFileNames() const;
+  std::string LastFileName() const;  // "" when there is no file
   struct PendingKey {
     int32_t hash;
     uint32_t request;  // index into the batch
