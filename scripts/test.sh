@@ -3,7 +3,8 @@
 #   1. Release build (g++) and the test suite through ctest (fast tests, then
 #      those labelled "slow" in their own step);
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the engine's multi-threaded tests built with ThreadSanitizer;
+#   3. the engine's multi-threaded tests and the cleanup soak built with
+#      ThreadSanitizer;
 #   4. a clang build of everything with -Werror (tests built, not rerun);
 #   5. every libFuzzer target for FUZZ_SECONDS (default 30) with ASan + UBSan,
 #      seeded from ../shared/golden.

@@ -106,6 +106,7 @@ Status CleanupService::RunOnce() {
   Status st = DeleteSegments(d, now);
   if (st.ok()) st = CleanQueuesAndIndex(log_.MinOffset(), now);
   const RetiredFiles::SweepResult swept = retired_.Sweep(env_.now_ms());
+  deleting_.store(false, std::memory_order_relaxed);
   std::lock_guard lock(mu_);
   ++stats_.rounds;
   stats_.files_released_forcibly += swept.forced;
@@ -168,6 +169,7 @@ Status CleanupService::DeleteSegments(const CleanupDecision& d, int64_t now) {
 }
 
 Status CleanupService::DeleteOne(const std::shared_ptr<Segment>& s, DeleteReason reason, int64_t mtime, int64_t now) {
+  deleting_.store(true, std::memory_order_relaxed);
   auto removed = log_.RemoveOldestSegment(s->start_offset());
   if (!removed.ok()) return removed.error();
   StoreLog(LogLevel::kInfo, "cleanup: deleted commit-log segment " + s->path() + " (" +

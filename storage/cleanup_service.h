@@ -92,6 +92,9 @@ class CleanupService {
   // rounds delete expired segments whatever the hour and disk.
   void RequestManualDelete() { manual_rounds_left_.store(options_.manual_rounds, std::memory_order_release); }
 
+  // True from a round's first segment deletion to the round's end, queue
+  // and index files included (benchmarks split put latency by it).
+  bool deleting() const { return deleting_.load(std::memory_order_relaxed); }
   // Set while the disk is past diskSpaceWarningLevelRatio; why, in words.
   bool disk_full() const { return disk_full_.load(std::memory_order_acquire); }
   std::string disk_full_reason() const;
@@ -115,6 +118,7 @@ class CleanupService {
 
   std::atomic<int32_t> manual_rounds_left_{0};
   std::atomic<bool> disk_full_{false};
+  std::atomic<bool> deleting_{false};
   int64_t cleaned_below_ = -1;  // log min offset the queues were last cleaned for (round thread)
 
   mutable std::mutex mu_;  // guards stats_, disk_full_reason_; the round runs one at a time under round_mu_

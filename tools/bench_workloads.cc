@@ -163,6 +163,7 @@ class AckLog {
 
 struct alignas(64) ProducerState {
   LatencyHistogram latency;
+  LatencyHistogram during_cleanup, outside_cleanup;  // the same puts, split
   std::atomic<uint64_t> ok{0}, bytes{0};
   std::array<std::atomic<uint64_t>, kStatuses> failed{};
   Clock::time_point end;
@@ -214,8 +215,10 @@ struct PutRun {
   std::string first_failure;
 };
 
-void Account(PutRun& run, ProducerState& st, const PutResult& r, std::string_view uniq, uint64_t us) {
+void Account(PutRun& run, ProducerState& st, const PutResult& r, std::string_view uniq, uint64_t us,
+             bool cleanup_began) {
   st.latency.Record(us);
+  (cleanup_began || run.store.cleanup().deleting() ? st.during_cleanup : st.outside_cleanup).Record(us);
   if (r.ok()) {
     st.ok.fetch_add(1, std::memory_order_relaxed);
     st.bytes.fetch_add(static_cast<uint64_t>(r.wrote_bytes), std::memory_order_relaxed);
@@ -245,9 +248,10 @@ void ProduceBlocking(PutRun& run, int producer, ProducerState& st) {
   const int64_t quota = Quota(run.spec, producer);
   for (int64_t seq = 0; More(run, quota, seq); ++seq) {
     const Message& m = maker.Make(seq);
+    const bool cleaning = run.store.cleanup().deleting();
     const auto t0 = Clock::now();
     const PutResult r = run.store.Put(m);
-    Account(run, st, r, maker.uniq(), Micros(Clock::now() - t0));
+    Account(run, st, r, maker.uniq(), Micros(Clock::now() - t0), cleaning);
   }
 }
 
@@ -258,11 +262,12 @@ void ProduceAsync(PutRun& run, int producer, ProducerState& st) {
   for (int64_t seq = 0; More(run, quota, seq); ++seq) {
     slots.Acquire();
     const Message& m = maker.Make(seq);
+    const bool cleaning = run.store.cleanup().deleting();
     const auto t0 = Clock::now();
-    run.store.PutAsync(m, [&run, &st, &slots, t0, producer, seq](PutResult r) {
+    run.store.PutAsync(m, [&run, &st, &slots, t0, producer, seq, cleaning](PutResult r) {
       char uniq[33];
       FormatUniqKey(run.run_id, producer, seq, uniq);
-      Account(run, st, r, std::string_view(uniq, 32), Micros(Clock::now() - t0));
+      Account(run, st, r, std::string_view(uniq, 32), Micros(Clock::now() - t0), cleaning);
       slots.Release();
     });
   }
@@ -339,8 +344,11 @@ void WaitForProducers(PutRun& run, const States& states, ProgressLine& line, Clo
 
 void Collect(const PutRun& run, const States& states, Clock::time_point start, BenchResult& r) {
   Clock::time_point end = start;
+  LatencyHistogram::Snapshot during, outside;
   for (const auto& s : states) {
     r.latency_us.Merge(s->latency.Take());
+    during.Merge(s->during_cleanup.Take());
+    outside.Merge(s->outside_cleanup.Take());
     r.ok += s->ok.load();
     r.bytes += s->bytes.load();
     for (size_t i = 0; i < kStatuses; ++i)
@@ -353,6 +361,11 @@ void Collect(const PutRun& run, const States& states, Clock::time_point start, B
   r.messages = r.ok + r.failures;
   r.seconds = Seconds(end - start);
   r.first_failure = run.first_failure;
+  if (during.count > 0) {
+    r.values.push_back({kPutsDuringCleanup, static_cast<double>(during.count)});
+    r.values.push_back({kP99DuringCleanupUs, static_cast<double>(during.Percentile(0.99))});
+    r.values.push_back({kP99OutsideCleanupUs, static_cast<double>(outside.Percentile(0.99))});
+  }
 }
 
 // How the store really ran.

@@ -74,6 +74,11 @@ inline constexpr char kQueryP50Us[] = "query_p50_us";
 // Commit-log segments cleanup deleted during the run (any reason); shown
 // only when it deleted some (a run with --set maxStoreSizeBytes=...).
 inline constexpr char kSegmentsDeleted[] = "segments_deleted";
+// Put latency split by whether a cleanup round was deleting when the put
+// began or ended (CleanupService::deleting), and how many puts were.
+inline constexpr char kPutsDuringCleanup[] = "puts_during_cleanup";
+inline constexpr char kP99DuringCleanupUs[] = "p99_during_cleanup_us";
+inline constexpr char kP99OutsideCleanupUs[] = "p99_outside_cleanup_us";
 inline constexpr char kQueryP99Us[] = "query_p99_us";
 
 // TAGS of the put workload's messages: kRareTag on the first of every
