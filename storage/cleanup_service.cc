@@ -8,6 +8,13 @@
 namespace mqstore {
 namespace {
 
+// "a/b" -> "a", "/a" -> "/", "/" and "a" -> "".
+std::string ParentDir(const std::string& dir) {
+  const size_t slash = dir.find_last_of('/');
+  if (slash == std::string::npos || dir == "/") return "";
+  return slash == 0 ? "/" : dir.substr(0, slash);
+}
+
 std::string Hours(int64_t ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f h", static_cast<double>(ms) / 3600000.0);
@@ -28,9 +35,15 @@ CleanupEnv CleanupEnv::System(FileSystem& fs) {
     localtime_r(&t, &local);
     return local.tm_hour;
   };
+  // A directory not made yet (consumequeue/ before the first queue) is on
+  // its parent's partition: weigh the nearest one that exists.
   env.disk_used = [&fs](const std::string& dir) {
-    auto space = fs.SpaceOf(dir);
-    return space.ok() ? DiskUsedRatio(*space) : -1.0;
+    for (std::string d = dir; !d.empty(); d = ParentDir(d)) {
+      if (!fs.Exists(d)) continue;
+      auto space = fs.SpaceOf(d);
+      return space.ok() ? DiskUsedRatio(*space) : -1.0;
+    }
+    return -1.0;
   };
   return env;
 }
@@ -65,6 +78,12 @@ CleanupService::~CleanupService() { Stop(); }
 
 void CleanupService::Start() {
   if (thread_.joinable()) return;
+  {
+    // A store opened on a full disk refuses puts from the start, not from
+    // the first round.
+    std::lock_guard round(round_mu_);
+    DecideNow(env_.now_ms());
+  }
   {
     std::lock_guard lock(stop_mu_);
     stopping_ = false;

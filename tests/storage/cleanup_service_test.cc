@@ -249,6 +249,15 @@ TEST_F(CleanupServiceTest, AFullDiskRefusesPutsWithAReasonAndAcceptsThemWhenSpac
   EXPECT_TRUE(Logged("accepting puts"));
 }
 
+TEST_F(CleanupServiceTest, AStoreOpenedOnAFullDiskRefusesPutsBeforeTheFirstRound) {
+  world_.log_used = 0.95;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  test::OwnedMessage m("TopicC", 0, 100, "early");
+  EXPECT_EQ(store->Put(m.message()).status, PutStatus::kServiceNotAvailable);
+  EXPECT_EQ(store->Stats().cleanup.rounds, 0u);
+}
+
 TEST_F(CleanupServiceTest, AManualDeleteLastsItsRoundsAndTakesOnlyExpiredSegments) {
   config_.manualDeleteFileSeveralTimes = 2;
   config_.deleteFileBatchMax = 1;
@@ -437,6 +446,8 @@ TEST(CleanupEnv, TheSystemHourChangesAtTheLocalHourBoundary) {
   const double used = env.disk_used(".");
   EXPECT_GT(used, 0.0);
   EXPECT_LE(used, 1.0);
+  EXPECT_NEAR(env.disk_used("./not-made-yet/consumequeue"), used, 0.011) << "the nearest directory that exists";
+  EXPECT_LT(env.disk_used("not-made-yet"), 0) << "no directory of it exists: unknown";
 }
 
 }  // namespace
