@@ -111,6 +111,11 @@ void CleanupService::Loop() {
   }
 }
 
+bool CleanupService::StopRequested() {
+  std::lock_guard lock(stop_mu_);
+  return stopping_;
+}
+
 void CleanupService::Pause(int64_t ms) {
   if (ms <= 0) return;
   if (env_.sleep) return env_.sleep(ms);
@@ -178,6 +183,7 @@ Status CleanupService::DeleteSegments(const CleanupDecision& d, int64_t now) {
     if (!v.delete_now && p.max_store_bytes > 0 && kept_bytes > p.max_store_bytes) v = {true, DeleteReason::kSize};
     if (!v.delete_now) break;
     if (deleted > 0) Pause(options_.delete_interval_ms);
+    if (StopRequested()) break;  // the rest waits for the next open
     Status st = DeleteOne(s, v.reason, info->mtime_ms, now);
     if (st.code() == StatusCode::kBusy) break;  // still being written: a later round
     MQ_RETURN_IF_ERROR(st);

@@ -106,7 +106,8 @@ class CleanupService {
   Status DeleteSegments(const CleanupDecision& d, int64_t now);
   Status DeleteOne(const std::shared_ptr<Segment>& s, DeleteReason reason, int64_t mtime, int64_t now);
   Status CleanQueuesAndIndex(int64_t log_min, int64_t now);
-  void Pause(int64_t ms);
+  void Pause(int64_t ms);  // woken early by Stop
+  bool StopRequested();
 
   FileSystem& fs_;
   CommitLog& log_;

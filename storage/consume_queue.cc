@@ -456,6 +456,7 @@ int64_t ConsumeQueue::RollNextFile(int64_t queue_offset) const {
 
 Result<std::vector<std::shared_ptr<Segment>>> ConsumeQueue::DeleteFilesBelow(int64_t commit_log_min_offset) {
   std::vector<std::shared_ptr<Segment>> removed;
+  int64_t first_kept = 0;
   {
     std::unique_lock lock(files_mu_);
     size_t n = 0;
@@ -466,10 +467,12 @@ Result<std::vector<std::shared_ptr<Segment>>> ConsumeQueue::DeleteFilesBelow(int
     }
     removed.assign(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(n));
     files_.erase(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(n));
-    if (!removed.empty() && min_logic_offset_.load(std::memory_order_acquire) < files_.front()->start_offset()) {
-      min_logic_offset_.store(files_.front()->start_offset(), std::memory_order_release);
-      tags_.TrimBelow(files_.front()->start_offset() / kUnit);
-    }
+    first_kept = files_.empty() ? 0 : files_.front()->start_offset();
+  }
+  if (removed.empty()) return removed;
+  if (min_logic_offset_.load(std::memory_order_acquire) < first_kept) {
+    min_logic_offset_.store(first_kept, std::memory_order_release);
+    tags_.TrimBelow(first_kept / kUnit);
   }
   for (const auto& f : removed) MQ_RETURN_IF_ERROR(fs_.Remove(f->path()));
   return removed;

@@ -249,6 +249,14 @@ TEST_F(CleanupServiceTest, AFullDiskRefusesPutsWithAReasonAndAcceptsThemWhenSpac
   EXPECT_TRUE(Logged("accepting puts"));
 }
 
+TEST_F(CleanupServiceTest, ABadDeleteWhenFailsTheOpenNamingTheKnob) {
+  config_.deleteWhen = "4;25";
+  auto store = MessageStore::Open(config_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(store.error().message().find("deleteWhen: '25'"), std::string::npos) << store.error().ToString();
+}
+
 TEST_F(CleanupServiceTest, AStoreOpenedOnAFullDiskRefusesPutsBeforeTheFirstRound) {
   world_.log_used = 0.95;
   auto store = Open();
