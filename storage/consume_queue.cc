@@ -376,6 +376,10 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   Segment* seg = last_file_.get();
   // 4 (checked first so that a unit already there never creates a file).
   if (seg && u.cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return Status::Ok();
+  if (seg && MustRestartAt(u.cq_offset)) {
+    MQ_RETURN_IF_ERROR(Restart(u.cq_offset));
+    seg = nullptr;
+  }
   // 2. The last file, or a new one.
   if (!seg || seg->IsFull()) {
     const int64_t start = seg ? seg->end_offset() : expect - expect % options_.file_size;
@@ -416,6 +420,22 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   unpublished_.push_back(TagBitmapIndex::Tagged{current / kUnit, u.tags_code});
   unpublished_end_ = current + kUnit;
   return Status::Ok();
+}
+
+bool ConsumeQueue::MustRestartAt(int64_t cq_offset) const {
+  if (!options_.log_min_offset || cq_offset == 0) return false;
+  const Segment& last = *last_file_;
+  if (cq_offset * kUnit <= last.start_offset() + last.wrote()) return false;  // no gap
+  return max_physic_offset_.load(std::memory_order_relaxed) <= options_.log_min_offset();
+}
+
+Status ConsumeQueue::Restart(int64_t cq_offset) {
+  StoreLog(LogLevel::kWarn, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
+                                ": its units end at queue offset " + std::to_string(MaxOffset()) +
+                                " and point below the commit log's start; the next is " + std::to_string(cq_offset) +
+                                " (the records between were deleted before dispatch): starting the queue there");
+  PublishUnits();  // none are pending before a gap; kept in order regardless
+  return Destroy();  // the next unit creates the first file, padded up to it
 }
 
 // --- reading ----------------------------------------------------------------

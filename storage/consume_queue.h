@@ -40,6 +40,12 @@ struct ConsumeQueueOptions {
   int64_t file_size = kDefaultCqFileSize;  // a multiple of 20
   size_t max_tags_tracked = 64;            // TagBitmapIndex bound
   Prefaulter* prefaulter = nullptr;        // faults files in ahead of the writer; nullptr: the writer does
+  // The commit log's min offset. With it, a unit that arrives past a gap
+  // when every unit of the queue points below the log's start (the
+  // dispatcher skipped records cleanup deleted before it got to them)
+  // restarts the queue at its queue offset instead of being appended out
+  // of place, as RocketMQ does ("logic queue order maybe wrong").
+  std::function<int64_t()> log_min_offset{};
 };
 
 class ConsumeQueue {
@@ -159,6 +165,11 @@ class ConsumeQueue {
   // none or it is a blank pad.
   int64_t LastRealUnitEnd() const;
   Status CreateQueueDirectory();
+  // A unit for `cq_offset` past the end of a queue whose every unit points
+  // below the log's start: the queue's files go and it starts again there
+  // (as a queue created mid-stream). Writer thread.
+  bool MustRestartAt(int64_t cq_offset) const;
+  Status Restart(int64_t cq_offset);
 
   FileSystem& fs_;
   const ConsumeQueueOptions options_;

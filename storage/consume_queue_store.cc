@@ -15,6 +15,7 @@ ConsumeQueueOptions ConsumeQueueStore::QueueOptions(std::string_view topic, int3
   o.file_size = options_.file_size;
   o.max_tags_tracked = options_.max_tags_tracked;
   o.prefaulter = options_.prefaulter;
+  o.log_min_offset = options_.log_min_offset;
   return o;
 }
 

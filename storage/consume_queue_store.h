@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -32,6 +33,7 @@ struct ConsumeQueueStoreOptions {
   int64_t file_size = kDefaultCqFileSize;
   size_t max_tags_tracked = 64;
   Prefaulter* prefaulter = nullptr;  // for every queue's files (ConsumeQueueOptions)
+  std::function<int64_t()> log_min_offset{};  // ConsumeQueueOptions::log_min_offset
 };
 
 class ConsumeQueueStore final : public DispatchSink {

@@ -68,7 +68,12 @@ Result<Dispatcher::Progress> Dispatcher::DispatchOnce(int64_t max_bytes) {
     std::lock_guard lock(round_mu_);
     const int64_t end = DispatchEnd();
     // Cleanup may have removed what the reput offset points into.
-    if (reader_.offset() < log_.MinOffset()) reader_.Seek(log_.MinOffset());
+    if (const int64_t min = log_.MinOffset(); reader_.offset() < min) {
+      StoreLog(LogLevel::kWarn, "dispatch: commit-log offsets " + std::to_string(reader_.offset()) + " .. " +
+                                    std::to_string(min) + " were deleted before they were dispatched; going on from " +
+                                    std::to_string(min));
+      reader_.Seek(min);
+    }
     while (p.bytes < max_bytes && stopped.ok()) {
       const int64_t at = reader_.offset();
       const CommitLogBatchReader::Batch batch = reader_.Next(end, max_bytes - p.bytes);

@@ -152,7 +152,9 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   queues_ = std::make_unique<ConsumeQueueStore>(
       fs_, ConsumeQueueStoreOptions{paths_, config_.ConsumeQueueFileSize(),
                                     config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0,
-                                    &prefaulter_});
+                                    &prefaulter_,
+                                    // Set before any dispatch: the log is made below, before the dispatcher.
+                                    [this] { return log_->MinOffset(); }});
   MQ_RETURN_IF_ERROR(queues_->LoadAndRecover());
   if (config_.messageIndexEnable) {
     IndexServiceOptions io;

@@ -402,6 +402,41 @@ TEST_F(CleanupServiceTest, APullWhoseRecordsLeftTheLogBeforeTheirUnitsSkipsToWha
   EXPECT_FALSE(store->commit_log().RemoveOldestSegment(kSegment * 2).ok()) << "never the newest";
 }
 
+TEST_F(CleanupServiceTest, ADispatcherBehindDeletedSegmentsGoesOnFromTheLogsNewStart) {
+  config_.dispatchOnOwnThread = false;
+  config_.maxStoreSizeBytes = 2 * kSegment;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  for (int i = 0; store->commit_log().Segments().size() < 4; ++i) {
+    test::OwnedMessage m("TopicC", i % 2, 900, "d" + std::to_string(i));
+    ASSERT_TRUE(store->Put(m.message()).ok());
+  }
+  ASSERT_TRUE(store->Flush().ok());
+  auto some = store->DispatchOnce(4096);  // the reader now holds the first segment
+  ASSERT_TRUE(some.ok()) << some.error().ToString();
+  ASSERT_GT(*some, 0u);
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  ASSERT_EQ(store->commit_log().Segments().size(), 2u);
+  world_.now += 1000;  // past destroyMapedFileIntervalForcibly: the reader's file is emptied
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_EQ(store->Stats().cleanup.files_released_forcibly, 1u);
+  while (store->DispatchBehindBytes() > 0) {
+    auto n = store->DispatchOnce(1 << 20);
+    ASSERT_TRUE(n.ok()) << n.error().ToString();
+  }
+  for (int q = 0; q < 2; ++q) {
+    const int64_t min = store->GetMinOffsetInQueue("TopicC", q);
+    EXPECT_GE(store->GetCommitLogOffsetInQueue("TopicC", q, min), store->GetMinPhyOffset()) << q;
+    const GetMessageResult got = store->GetMessage("g", "TopicC", q, min, 4);
+    ASSERT_EQ(got.status, GetMessageStatus::kFound) << q;
+    auto record = DecodeRecord(got.messages.front().bytes, RecordDecodeOptions{});
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(record->message.queue_offset, min) << "units stay at their queue offsets across the gap";
+  }
+  EXPECT_TRUE(Logged("were deleted before they were dispatched")) << "the skip is logged";
+  EXPECT_TRUE(Logged("starting the queue there"));
+}
+
 TEST_F(CleanupServiceTest, ManyCleanupCyclesLeakNoDescriptorsOrMappings) {
   auto store = Open();
   ASSERT_TRUE(store);
