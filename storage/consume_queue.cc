@@ -422,6 +422,12 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   return Status::Ok();
 }
 
+// Cleanup's DeleteFilesBelow and the writer's Restart may both unlink a file.
+Status ConsumeQueue::RemoveIfThere(const std::string& path) {
+  Status st = fs_.Remove(path);
+  return st.code() == StatusCode::kNotFound ? Status::Ok() : st;
+}
+
 bool ConsumeQueue::MustRestartAt(int64_t cq_offset) const {
   if (!options_.log_min_offset || cq_offset == 0) return false;
   const Segment& last = *last_file_;
@@ -494,7 +500,7 @@ Result<std::vector<std::shared_ptr<Segment>>> ConsumeQueue::DeleteFilesBelow(int
     min_logic_offset_.store(first_kept, std::memory_order_release);
     tags_.TrimBelow(first_kept / kUnit);
   }
-  for (const auto& f : removed) MQ_RETURN_IF_ERROR(fs_.Remove(f->path()));
+  for (const auto& f : removed) MQ_RETURN_IF_ERROR(RemoveIfThere(f->path()));
   return removed;
 }
 
@@ -546,7 +552,7 @@ Status ConsumeQueue::Destroy() {
   // What this object mapped, and any 20-digit file it did not (never loaded).
   auto listed = ListSegments(fs_, options_.dir);
   if (!listed.ok()) return listed.error();
-  for (const SegmentFile& f : *listed) MQ_RETURN_IF_ERROR(fs_.Remove(f.path));
+  for (const SegmentFile& f : *listed) MQ_RETURN_IF_ERROR(RemoveIfThere(f.path));
   files.clear();
   if (!fs_.Exists(options_.dir)) return Status::Ok();
   auto left = fs_.ListDirectory(options_.dir);

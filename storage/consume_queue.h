@@ -170,6 +170,7 @@ class ConsumeQueue {
   // (as a queue created mid-stream). Writer thread.
   bool MustRestartAt(int64_t cq_offset) const;
   Status Restart(int64_t cq_offset);
+  Status RemoveIfThere(const std::string& path);  // unlink; gone already is fine
 
   FileSystem& fs_;
   const ConsumeQueueOptions options_;
