@@ -108,7 +108,7 @@ CleanupDecision Decide(const CleanupPolicy& p, const CleanupInputs& in) {
 
 SegmentVerdict JudgeSegment(const CleanupPolicy& p, const CleanupDecision& d, int64_t mtime_ms, int64_t now_ms) {
   if (!d.delete_expired) return {};
-  if (now_ms >= mtime_ms + p.file_reserved_ms) return {true, d.reason};
+  if (IsExpired(mtime_ms, p.file_reserved_ms, now_ms)) return {true, d.reason};
   if (d.clean_at_once) return {true, DeleteReason::kForced};
   return {};
 }

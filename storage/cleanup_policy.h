@@ -74,6 +74,12 @@ struct CleanupDecision {
 
 CleanupDecision Decide(const CleanupPolicy& policy, const CleanupInputs& in);
 
+// MappedFileQueue.deleteExpiredFileByTime's test: a file last written at
+// `mtime_ms` has expired at `now_ms` (also what `mqstore inspect` shows).
+inline bool IsExpired(int64_t mtime_ms, int64_t reserved_ms, int64_t now_ms) {
+  return now_ms >= mtime_ms + reserved_ms;
+}
+
 // Whether a segment may go this round and why; kSize is checked by the
 // caller (it depends on what is left).
 struct SegmentVerdict {

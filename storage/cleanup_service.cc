@@ -4,16 +4,10 @@
 #include <ctime>
 
 #include "storage/store_log.h"
+#include "storage/wall_clock.h"
 
 namespace mqstore {
 namespace {
-
-// "a/b" -> "a", "/a" -> "/", "/" and "a" -> "".
-std::string ParentDir(const std::string& dir) {
-  const size_t slash = dir.find_last_of('/');
-  if (slash == std::string::npos || dir == "/") return "";
-  return slash == 0 ? "/" : dir.substr(0, slash);
-}
 
 std::string Hours(int64_t ms) {
   char buf[32];
@@ -25,10 +19,7 @@ std::string Hours(int64_t ms) {
 
 CleanupEnv CleanupEnv::System(FileSystem& fs) {
   CleanupEnv env;
-  env.now_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
+  env.now_ms = WallClockMillis;
   env.local_hour = [](int64_t ms) {
     const std::time_t t = static_cast<std::time_t>(ms / 1000);
     std::tm local{};
@@ -38,12 +29,15 @@ CleanupEnv CleanupEnv::System(FileSystem& fs) {
   // A directory not made yet (consumequeue/ before the first queue) is on
   // its parent's partition: weigh the nearest one that exists.
   env.disk_used = [&fs](const std::string& dir) {
-    for (std::string d = dir; !d.empty(); d = ParentDir(d)) {
-      if (!fs.Exists(d)) continue;
-      auto space = fs.SpaceOf(d);
-      return space.ok() ? DiskUsedRatio(*space) : -1.0;
+    // Up the path it names, not into the working directory ("a" alone
+    // has no parent here).
+    for (std::string d = dir;; d = ParentPath(d)) {
+      if (fs.Exists(d)) {
+        auto space = fs.SpaceOf(d);
+        return space.ok() ? DiskUsedRatio(*space) : -1.0;
+      }
+      if (d.find('/') == std::string::npos) return -1.0;
     }
-    return -1.0;
   };
   return env;
 }

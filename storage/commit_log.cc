@@ -8,6 +8,7 @@
 #include "format/sys_flag.h"
 #include "storage/store_layout.h"
 #include "storage/store_log.h"
+#include "storage/wall_clock.h"
 
 namespace mqstore {
 namespace {
@@ -58,11 +59,6 @@ void CommitLog::NoteCommitBacklog() {
   backlog_listener_();
 }
 
-int64_t CommitLog::NowMillis() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Status CommitLog::Load() {
   MQ_RETURN_IF_ERROR(fs_.CreateDirectories(options_.dir));
   auto files = ListSegments(fs_, options_.dir);
@@ -103,7 +99,7 @@ Status CommitLog::Load() {
 bool CommitLog::IsPageCacheBusy() const {
   const int64_t begin = begin_time_in_lock_.load(std::memory_order_relaxed);
   if (begin == 0) return false;
-  const int64_t held = NowMillis() - begin;
+  const int64_t held = WallClockMillis() - begin;
   return held > options_.os_page_cache_busy_timeout_ms && held < 10000000;
 }
 
@@ -148,7 +144,7 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
 PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Message& first) {
   const auto total = static_cast<int64_t>(records.size());
   std::lock_guard lock(put_mu_);
-  const int64_t now = NowMillis();
+  const int64_t now = WallClockMillis();
   begin_time_in_lock_.store(now, std::memory_order_relaxed);
   struct Release {
     std::atomic<int64_t>& t;

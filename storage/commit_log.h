@@ -191,7 +191,6 @@ class CommitLog {
   Result<CommitRange> CommitLocked(IoQueue& io);
   void MarkNotWriteable(const Status& why);
   void NoteCommitBacklog();
-  int64_t NowMillis() const;
 
   FileSystem& fs_;
   const CommitLogOptions options_;

@@ -39,14 +39,6 @@ bool AllZero(std::span<const uint8_t> bytes) {
   return true;
 }
 
-std::string ParentDir(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 }  // namespace
 
 ConsumeQueueUnit ConsumeQueue::UnitsView::unit(size_t i) const { return DecodeAt(bytes, static_cast<int64_t>(i) * kUnit); }
@@ -95,11 +87,11 @@ Status ConsumeQueue::Load() {
 Status ConsumeQueue::CreateQueueDirectory() {
   // consumequeue/<topic>/<queueId>: a new directory is durable only once
   // its parent is synced, so sync the parents of whatever mkdir made.
-  const std::string topic_dir = ParentDir(options_.dir);
+  const std::string topic_dir = ParentPath(options_.dir);
   const bool had_dir = fs_.Exists(options_.dir);
   const bool had_topic_dir = had_dir || fs_.Exists(topic_dir);
   MQ_RETURN_IF_ERROR(fs_.CreateDirectories(options_.dir));
-  if (!had_topic_dir) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(ParentDir(topic_dir)));
+  if (!had_topic_dir) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(ParentPath(topic_dir)));
   if (!had_dir) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(topic_dir));
   return Status::Ok();
 }
@@ -559,7 +551,7 @@ Status ConsumeQueue::Destroy() {
   if (!left.ok()) return left.error();
   if (!left->empty()) return fs_.SyncDirectory(options_.dir);
   MQ_RETURN_IF_ERROR(fs_.RemoveAll(options_.dir));
-  return fs_.SyncDirectory(ParentDir(options_.dir));
+  return fs_.SyncDirectory(ParentPath(options_.dir));
 }
 
 }  // namespace mqstore

@@ -13,6 +13,7 @@
 #include "format/properties.h"
 #include "storage/index_file_reader.h"
 #include "storage/store_log.h"
+#include "storage/wall_clock.h"
 
 namespace mqstore {
 namespace {
@@ -21,11 +22,6 @@ constexpr size_t kFileNameDigits = 17;  // yyyyMMddHHmmssSSS
 // Enough milliseconds to step past a clock that went back by an hour (a DST
 // change) before giving up on finding a name.
 constexpr int kMaxNameTries = 3'700'000;
-
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool IsIndexFileName(std::string_view name) {
   return name.size() == kFileNameDigits &&
@@ -289,7 +285,7 @@ struct IndexService::Spare {
 
 IndexService::IndexService(FileSystem& fs, IndexServiceOptions options)
     : fs_(fs), options_(std::move(options)), spare_(std::make_shared<Spare>()) {
-  if (!options_.now_ms) options_.now_ms = SystemNowMs;
+  if (!options_.now_ms) options_.now_ms = WallClockMillis;
 }
 
 IndexService::~IndexService() = default;

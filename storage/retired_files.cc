@@ -18,6 +18,7 @@ void RetiredFiles::Add(std::shared_ptr<Segment> file, int64_t now_ms) {
 RetiredFiles::SweepResult RetiredFiles::Sweep(int64_t now_ms) {
   SweepResult r;
   std::vector<std::shared_ptr<Segment>> unheld;  // dropped after the lock
+  std::vector<std::shared_ptr<Segment>> to_force;  // released after the lock: mmap and ftruncate
   {
     std::lock_guard lock(mu_);
     for (auto it = entries_.begin(); it != entries_.end();) {
@@ -30,13 +31,14 @@ RetiredFiles::SweepResult RetiredFiles::Sweep(int64_t now_ms) {
         continue;
       }
       if (!it->forced && now_ms - it->retired_ms >= force_after_ms_) {
-        it->file->ReleaseForcibly();
+        to_force.push_back(it->file);
         it->forced = true;
         ++r.forced;
       }
       ++it;
     }
   }
+  for (const auto& f : to_force) f->ReleaseForcibly();
   return r;
 }
 

@@ -25,6 +25,7 @@
 #include "format/properties.h"
 #include "storage/message_store.h"
 #include "storage/store_layout.h"
+#include "storage/wall_clock.h"
 #include "tools/bench_ceilings.h"
 #include "tools/bench_read.h"
 
@@ -38,11 +39,6 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 uint64_t Micros(Clock::duration d) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
-}
-
-int64_t WallMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 void PutHex(char* out, uint64_t v, int digits) {
@@ -91,7 +87,7 @@ class MessageMaker {
     message_.topic = topics_[static_cast<size_t>(index % topics)];
     message_.queue_id = static_cast<int32_t>((index / topics) % queues_);
     message_.properties = props_;
-    message_.born_timestamp = WallMillis();
+    message_.born_timestamp = WallClockMillis();
     return message_;
   }
   std::string_view uniq() const { return {uniq_, 32}; }

@@ -1,15 +1,16 @@
 // mqstore inspect ROOT: a summary of a store root.
-#include <chrono>
 #include <string>
 #include <vector>
 
+#include "storage/cleanup_policy.h"
+#include "storage/store_config.h"
+#include "storage/store_summary.h"
+#include "storage/wall_clock.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/json_writer.h"
 #include "tools/progress.h"
 #include "tools/table.h"
-#include "storage/store_config.h"
-#include "storage/store_summary.h"
 
 namespace mqstore::cli {
 namespace {
@@ -64,11 +65,14 @@ Retention ComputeRetention(const StoreSummary& s, int32_t reserved_hours, int64_
     SegmentRetention seg;
     seg.age_ms = now_ms - f.mtime_ms;
     seg.expires_at = f.mtime_ms + reserved_ms;
-    seg.expired = seg.expires_at <= now_ms;
+    seg.expired = IsExpired(f.mtime_ms, reserved_ms, now_ms);
     seg.newest = i + 1 == s.segments.size();  // the loop stops before the last file
     run = run && seg.expired && !seg.newest;
     seg.deletable = run;
-    if (run) ++r.deletable, r.deletable_bytes += f.size;
+    if (run) {
+      ++r.deletable;
+      r.deletable_bytes += f.size;
+    }
     r.segments.push_back(seg);
   }
   return r;
@@ -247,11 +251,6 @@ Result<int32_t> ReservedHours(const Args& args) {
   return config.fileReservedTime;
 }
 
-int64_t ClockMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 int RunInspect(const std::vector<std::string>& argv, Io io) {
@@ -260,7 +259,7 @@ int RunInspect(const std::vector<std::string>& argv, Io io) {
   if (!ParseStoreCommand("inspect", argv, {"set", "now"}, {"json"}, kHelp, io, cmd, code)) return code;
   const std::string& root = cmd.root;
   auto hours = ReservedHours(cmd.args);
-  auto now = cmd.args.GetInt("now", ClockMillis());
+  auto now = cmd.args.GetInt("now", WallClockMillis());
   if (!hours.ok() || !now.ok()) {
     io.err << "mqstore inspect: " << (hours.ok() ? now.error() : hours.error()).message() << "\n";
     return kExitUsage;

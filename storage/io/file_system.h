@@ -159,5 +159,7 @@ class FileSystem {
 
 // "a/b" joined without doubling the separator.
 std::string JoinPath(const std::string& dir, const std::string& name);
+// The directory holding `path`: "a/b/" and "a/b" -> "a", "/a" -> "/", "a" -> ".".
+std::string ParentPath(std::string path);
 
 }  // namespace mqstore

@@ -4,9 +4,7 @@
 #include "storage/cleanup_service.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -14,6 +12,7 @@
 
 #include "storage/message_store.h"
 #include "storage/store_log.h"
+#include "storage/wall_clock.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/support/golden.h"
 
@@ -22,18 +21,6 @@ namespace {
 
 constexpr int64_t kHour = 3600 * 1000;
 constexpr int64_t kSegment = 64 * 1024;
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void SetMtime(const std::string& path, int64_t ms) {
-  timespec times[2];
-  times[0].tv_sec = times[1].tv_sec = ms / 1000;
-  times[0].tv_nsec = times[1].tv_nsec = (ms % 1000) * 1000000;
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
-}
 
 size_t CountEntries(const char* dir) {
   size_t n = 0;
@@ -52,7 +39,7 @@ size_t CountLines(const char* path) {
 // What the service sees: time, hour and disk use are whatever the test says.
 struct FakeWorld {
   std::mutex mu;
-  std::atomic<int64_t> now{WallMs()};
+  std::atomic<int64_t> now{WallClockMillis()};
   std::atomic<int> hour{10};
   double log_used = 0.5;
   double queue_used = 0.5;
@@ -108,7 +95,7 @@ class CleanupServiceTest : public ::testing::Test {
   void AgeSegments(MessageStore& store, const std::vector<int64_t>& age_h) {
     const auto segments = store.commit_log().Segments();
     for (size_t i = 0; i < segments.size() && i < age_h.size(); ++i)
-      SetMtime(segments[i]->path(), world_.now - age_h[i] * kHour);
+      ASSERT_TRUE(test::SetFileMtime(segments[i]->path(), world_.now - age_h[i] * kHour)) << segments[i]->path();
   }
   void AgeAll(MessageStore& store, int64_t hours) {
     AgeSegments(store, std::vector<int64_t>(store.commit_log().Segments().size(), hours));

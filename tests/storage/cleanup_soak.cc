@@ -6,9 +6,7 @@
 // partition. Checked: disk use stays bounded, nothing is deleted before it
 // expired (no forced deletion happens at this rate), readers never see a
 // wrong record, and at the end queues and index agree with the log.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <atomic>
 #include <map>
@@ -30,13 +28,6 @@ constexpr int64_t kCapacitySegments = 60;
 constexpr int kQueues = 4;
 constexpr int kPerStep = 30;
 constexpr int kSteps = 3 * 24 * 6;
-
-void SetMtime(const std::string& path, int64_t ms) {
-  timespec times[2];
-  times[0].tv_sec = times[1].tv_sec = ms / 1000;
-  times[0].tv_nsec = times[1].tv_nsec = (ms % 1000) * 1000000;
-  (void)::utimensat(AT_FDCWD, path.c_str(), times, 0);
-}
 
 class CleanupSoak : public ::testing::Test {
  protected:
@@ -131,7 +122,7 @@ TEST_F(CleanupSoak, ThreeSimulatedDaysStayInsideTheDiskAndLoseNothingUnexpired) 
     const auto segments = store.commit_log().Segments();
     for (const auto& seg : segments) {
       if (seg->end_offset() <= wrote_before) continue;
-      SetMtime(seg->path(), now_.load());
+      (void)test::SetFileMtime(seg->path(), now_.load());
       stamped[seg->start_offset()] = now_.load();
     }
     wrote_before = store.commit_log().WroteOffset();

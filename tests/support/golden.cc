@@ -1,5 +1,8 @@
 #include "tests/support/golden.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +17,14 @@ std::string GoldenDir() {
   const char* env = std::getenv("MQSTORE_GOLDEN_DIR");
   const std::string dir = env != nullptr && *env != '\0' ? env : MQSTORE_DEFAULT_GOLDEN_DIR;
   return std::filesystem::is_directory(dir) ? dir : "";
+}
+
+bool SetFileMtime(const std::string& path, int64_t ms) {
+  timespec t{};
+  t.tv_sec = static_cast<time_t>(ms / 1000);
+  t.tv_nsec = static_cast<long>(ms % 1000 * 1000000);
+  const timespec times[2] = {t, t};
+  return ::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0;
 }
 
 std::vector<uint8_t> ReadFileBytes(const std::string& path) {

@@ -21,6 +21,9 @@ std::string GoldenDir();
   if (var.empty()) GTEST_SKIP() << "golden folder ../shared/golden is absent; skipping"
 
 std::vector<uint8_t> ReadFileBytes(const std::string& path);
+// Sets a file's modification (and access) time to `ms` since the epoch:
+// retention tests age segments this way. False when utimensat fails.
+bool SetFileMtime(const std::string& path, int64_t ms);
 
 // A parsed JSON value: enough for the golden files and the CLI's output
 // (objects, arrays, strings, numbers, booleans, null). A number is kInt when

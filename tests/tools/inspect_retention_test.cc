@@ -1,8 +1,6 @@
 // `mqstore inspect`: per-segment age and expiry under RocketMQ's time-based
 // retention (MappedFileQueue.deleteExpiredFileByTime), judged at a fixed --now.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -42,10 +40,7 @@ class InspectRetention : public testing::Test {
   void SetAges(const std::vector<int64_t>& ages_ms) {
     ASSERT_EQ(ages_ms.size(), segments_.size());
     for (size_t i = 0; i < ages_ms.size(); ++i) {
-      const int64_t ms = kNow - ages_ms[i];
-      const timespec t{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000 * 1000000)};
-      const timespec times[2] = {t, t};
-      ASSERT_EQ(utimensat(AT_FDCWD, segments_[i].c_str(), times, 0), 0) << segments_[i];
+      ASSERT_TRUE(test::SetFileMtime(segments_[i], kNow - ages_ms[i])) << segments_[i];
     }
   }
 
