@@ -123,6 +123,13 @@ const std::vector<std::pair<std::string_view, Setter>>& Knobs() {
       MQ_KNOB(useReentrantLockWhenPutMessage, Flag),
       MQ_KNOB(duplicationEnable, Flag),
       MQ_KNOB(autoMessageVersionOnTopicLen, Flag),
+      MQ_KNOB(maxTopicLength, Number),
+      {"recoveryCorruptionPolicy",
+       Choice(&StoreConfig::recoveryCorruptionPolicy,
+              std::vector<std::pair<std::string_view, RecoveryCorruptionPolicy>>{
+                  {"refuse", RecoveryCorruptionPolicy::kRefuse},
+                  {"truncate", RecoveryCorruptionPolicy::kTruncate},
+                  {"skip", RecoveryCorruptionPolicy::kSkip}})},
       {"brokerRole", Choice(&StoreConfig::brokerRole, std::vector<std::pair<std::string_view, BrokerRole>>{
                                                           {"ASYNC_MASTER", BrokerRole::kAsyncMaster},
                                                           {"SYNC_MASTER", BrokerRole::kSyncMaster},

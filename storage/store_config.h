@@ -19,6 +19,11 @@ enum class FlushDiskType : uint8_t { kAsyncFlush, kSyncFlush };
 // plain pwrite/fdatasync calls (sync).
 enum class FlushIoEngine : uint8_t { kAuto, kIoUring, kSync };
 enum class BrokerRole : uint8_t { kAsyncMaster, kSyncMaster, kSlave };
+// What opening a store does when recovery finds damage that valid records
+// follow (README "Recovery"): refuse to open (the default), truncate the log
+// at the damage (RocketMQ's behaviour), or skip the damaged range and keep
+// the records after it.
+enum class RecoveryCorruptionPolicy : uint8_t { kRefuse, kTruncate, kSkip };
 
 struct StoreConfig {
   // Paths. An empty storePathCommitLog means <storePathRootDir>/commitlog.
@@ -71,6 +76,10 @@ struct StoreConfig {
   bool useReentrantLockWhenPutMessage = true;
   bool duplicationEnable = false;
   bool autoMessageVersionOnTopicLen = true;
+  // mqstore: the longest topic a put accepts, in bytes (RocketMQ's broker
+  // allows 127 characters); at most 255, what one file name can hold.
+  int32_t maxTopicLength = 127;
+  RecoveryCorruptionPolicy recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kRefuse;
   BrokerRole brokerRole = BrokerRole::kAsyncMaster;
 
   // Dispatch (mqstore): false = the embedder calls MessageStore::DispatchOnce
