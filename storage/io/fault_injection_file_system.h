@@ -1,23 +1,39 @@
 // FaultInjectionFileSystem: a FileSystem for tests that wraps a real one and
 // can (1) fail the Nth mutating call with EIO or ENOSPC, (2) make the next
 // positioned write short (a prefix lands, then the call fails), and (3)
-// simulate power loss: Crash() drops every byte written through it since that
-// file's last successful Sync, optionally leaving a torn prefix of the last
-// unsynced write inside its first 4 KiB page, the way a disk can persist part
-// of a page.
+// simulate power loss with Crash(), in the spirit of RocksDB's
+// FaultInjectionTestFS:
+//  - File contents. Each file written through this object (pwrite,
+//    fallocate, truncate, or a store through a writable mapping) keeps the
+//    image it had at its last successful Sync. Crash() writes that image back
+//    through the file (never through a mapping, which may be gone) and cuts
+//    the file to its synced size. Stores through a mapping are seen because
+//    a sync reads the file with pread, which sees the shared page cache.
+//    With `tear_last_write` one page of each changed file keeps a prefix of
+//    its new bytes, the way a disk can persist part of a page.
+//  - Directory entries. A file or directory created, renamed or removed
+//    stays so through a crash only once the directory holding the entry was
+//    synced (SyncDirectory) after the change; Crash() undoes the rest, newest
+//    first: created entries are removed, renames are reversed, removed ones
+//    come back with their contents. Removal therefore renames the entry into
+//    a hidden trash name in its directory (never listed) and unlinks it for
+//    real when that directory is synced.
 //
-// Mutating calls: RandomRWFile Write / Preallocate / Truncate / ZeroRange /
-// Sync and FileSystem Remove / Rename / SyncDirectory. Reads, listings,
-// mappings and locks pass straight through; stores through a writable
-// mapping are not seen, so crash tests use the `write` backend. Crash() rolls back file contents only: creations,
-// renames and removals stay as they are (a file renamed while it held
-// unsynced bytes keeps them).
+// Mutating calls (counted, and failed on demand): RandomRWFile Write /
+// Preallocate / Truncate / ZeroRange / Sync, SequentialFile Append / Truncate
+// / Sync, and FileSystem Remove / Rename / SyncDirectory. Opening, creating
+// directories, reads, listings, mappings and locks are not counted.
+//
+// Entries made outside this object (by the test, or before it existed) are
+// taken as durable. A crash forgets every file: handles opened before it are
+// not watched afterwards, so drop the store first and reopen it after.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,9 +56,12 @@ class FaultInjectionFileSystem final : public FileSystem {
   void ShortenNextWrite(size_t bytes);
   uint64_t mutating_calls() const;
 
-  // Power loss: every file written through this object loses what was not
-  // synced. With `tear_last_write`, a prefix (1 .. bytes left in its 4 KiB
-  // page) of the newest unsynced write survives, chosen by `seed`.
+  // Power loss: directory changes not covered by a directory sync are
+  // undone, and every file loses what its last successful sync did not
+  // cover. With `tear_last_write`, one page of each changed file keeps a
+  // prefix (1 .. the changed bytes left in that page) of its new content,
+  // chosen by `seed`: the page of the newest unsynced pwrite when there is
+  // one, else the first changed page (a store through a mapping).
   Status Crash(bool tear_last_write = false, uint64_t seed = 0);
 
   // FileSystem
@@ -60,21 +79,48 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status SyncDirectory(const std::string& dir) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
+  // The prefix of the hidden names removed entries wait under.
+  static constexpr const char* kTrashPrefix = ".faultfs-trash-";
+
  private:
   friend class FaultInjectionRandomRWFile;
+  friend class FaultInjectionSequentialFile;
 
-  // What a write changed, to put back on Crash().
-  struct Undo {
-    uint64_t offset = 0;
-    std::vector<uint8_t> old_bytes;  // the bytes the write covered, as they were
-    uint64_t old_size = 0;           // the file size before the write
-    std::vector<uint8_t> written;    // what was written (for tearing)
+  // What one file (an inode: it follows renames) holds durably.
+  struct FileState {
+    std::mutex mu;
+    bool known = false;            // `durable` is set (taken at the first change)
+    std::vector<uint8_t> durable;  // the whole file as of its last successful sync
+    // The newest pwrite since that sync, for tearing: its offset and length.
+    std::optional<std::pair<uint64_t, uint64_t>> last_write;
+  };
+
+  // A directory change that no directory sync has made durable yet.
+  struct DirOp {
+    enum class Kind : uint8_t { kCreate, kRemove, kRename };
+    Kind kind;
+    std::string path;  // created / removed / renamed-to entry
+    std::string from;  // kRemove: where it waits (trash); kRename: its old name
+    std::string dir;   // the directory whose sync makes it durable
   };
 
   Status MaybeFail(const char* op, const std::string& path);
-  void Record(const std::string& path, Undo undo);
-  void MarkSynced(const std::string& path);
   size_t TakeShortWrite();
+  // The state of the file at `path`, made if missing.
+  std::shared_ptr<FileState> StateOf(const std::string& path);
+  // Takes the durable image of a file not changed through this object yet.
+  static Status EnsureKnown(FileState& state, RandomRWFile& file);
+  void AddOp(DirOp op);
+  // Moves the states of `from` and of everything under it to `to`.
+  void MoveStatesLocked(const std::string& from, const std::string& to);
+  void DropStatesLocked(const std::string& path);
+  // Whether the newest pending change of the name `path` created it.
+  bool CreatedSinceDirSyncLocked(const std::string& path) const;
+  // Renames `path` (a file or a directory tree) to a trash name in its
+  // directory and records the removal; removes it at once when its creation
+  // is itself still pending.
+  Status MoveToTrash(const std::string& path);
+  Status UndoLocked(const DirOp& op);
 
   FileSystem& base_;
   mutable std::mutex mu_;
@@ -83,7 +129,9 @@ class FaultInjectionFileSystem final : public FileSystem {
   int fail_errno_ = 0;
   bool failing_ = false;  // FailAllMutatingCalls
   size_t short_write_ = SIZE_MAX;  // SIZE_MAX: off
-  std::map<std::string, std::vector<Undo>> unsynced_;
+  uint64_t trash_seq_ = 0;
+  std::map<std::string, std::shared_ptr<FileState>> files_;  // by current path
+  std::vector<DirOp> pending_;                                 // oldest first
 };
 
 }  // namespace mqstore
