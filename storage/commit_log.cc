@@ -60,7 +60,7 @@ void CommitLog::NoteCommitBacklog() {
 }
 
 Status CommitLog::Load() {
-  MQ_RETURN_IF_ERROR(fs_.CreateDirectories(options_.dir));
+  MQ_RETURN_IF_ERROR(CreateDirectoriesDurably(fs_, options_.dir));
   auto files = ListSegments(fs_, options_.dir);
   if (!files.ok()) return files.error();
   std::vector<std::shared_ptr<Segment>> loaded;

@@ -85,15 +85,9 @@ Status ConsumeQueue::Load() {
 }
 
 Status ConsumeQueue::CreateQueueDirectory() {
-  // consumequeue/<topic>/<queueId>: a new directory is durable only once
-  // its parent is synced, so sync the parents of whatever mkdir made.
-  const std::string topic_dir = ParentPath(options_.dir);
-  const bool had_dir = fs_.Exists(options_.dir);
-  const bool had_topic_dir = had_dir || fs_.Exists(topic_dir);
-  MQ_RETURN_IF_ERROR(fs_.CreateDirectories(options_.dir));
-  if (!had_topic_dir) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(ParentPath(topic_dir)));
-  if (!had_dir) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(topic_dir));
-  return Status::Ok();
+  // consumequeue/<topic>/<queueId>, and consumequeue/ itself for the first
+  // queue of a store: each new name synced into its parent.
+  return CreateDirectoriesDurably(fs_, options_.dir);
 }
 
 Status ConsumeQueue::NewFile(int64_t start, std::shared_ptr<Segment>& out) {

@@ -550,7 +550,7 @@ void IndexService::PrepareSpare() {
   }
   options_.prefaulter->Submit([spare = spare_, fs = &fs_, dir = options_.dir, g = options_.geometry,
                                prefaulter = options_.prefaulter, name = *name] {
-    Status st = fs->CreateDirectories(dir);
+    Status st = CreateDirectoriesDurably(*fs, dir);
     auto file = st.ok() ? File::Create(*fs, dir, name, g, IndexHeader{}) : Result<std::shared_ptr<File>>(st);
     if (file.ok()) {
       (*file)->prefaulter = prefaulter;
@@ -609,7 +609,7 @@ Status IndexService::RemoveUnusedSpare() {
 
 Result<std::shared_ptr<IndexService::File>> IndexService::CreateFile(const std::string& last_name,
                                                                     const IndexHeader& seed) {
-  MQ_RETURN_IF_ERROR(fs_.CreateDirectories(options_.dir));
+  MQ_RETURN_IF_ERROR(CreateDirectoriesDurably(fs_, options_.dir));
   auto name = NewFileName(last_name);
   if (!name.ok()) return name.error();
   auto file = File::Create(fs_, options_.dir, *name, options_.geometry, seed);

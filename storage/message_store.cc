@@ -137,7 +137,7 @@ Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& conf
 Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   auto cleanup_options = CleanupOptions::From(config_, config_.CommitLogDir(), paths_.ConsumeQueueDir());
   if (!cleanup_options.ok()) return cleanup_options.error();
-  MQ_RETURN_IF_ERROR(fs_.CreateDirectories(paths_.root));
+  MQ_RETURN_IF_ERROR(CreateDirectoriesDurably(fs_, paths_.root));
   auto lock = fs_.LockFile(paths_.LockFile());
   if (!lock.ok()) return lock.error();
   lock_ = std::move(*lock);

@@ -161,5 +161,10 @@ class FileSystem {
 std::string JoinPath(const std::string& dir, const std::string& name);
 // The directory holding `path`: "a/b/" and "a/b" -> "a", "/a" -> "/", "a" -> ".".
 std::string ParentPath(std::string path);
+// CreateDirectories, then a sync of the directory holding each directory it
+// made: a new directory's name survives a power loss only once its parent is
+// synced, and files synced inside a directory whose name is lost are lost
+// with it. Does nothing (no sync) when `dir` exists.
+Status CreateDirectoriesDurably(FileSystem& fs, const std::string& dir);
 
 }  // namespace mqstore

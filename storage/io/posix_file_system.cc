@@ -386,4 +386,13 @@ std::string ParentPath(std::string path) {
   return path.substr(0, slash);
 }
 
+Status CreateDirectoriesDurably(FileSystem& fs, const std::string& dir) {
+  std::vector<std::string> made;  // the missing ones, deepest first
+  for (std::string p = dir; !p.empty() && p != "/" && p != "." && !fs.Exists(p); p = ParentPath(p)) made.push_back(p);
+  if (made.empty()) return Status::Ok();
+  MQ_RETURN_IF_ERROR(fs.CreateDirectories(dir));
+  for (const std::string& d : made) MQ_RETURN_IF_ERROR(fs.SyncDirectory(ParentPath(d)));
+  return Status::Ok();
+}
+
 }  // namespace mqstore

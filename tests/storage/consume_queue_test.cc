@@ -277,6 +277,22 @@ TEST_F(ConsumeQueueTest, RecoverLeavesACleanQueueUntouched) {
   EXPECT_EQ(fs.mutating_calls(), 0u) << "nothing to zero, nothing to delete";
 }
 
+// consumequeue/, its topic and its queue directories made for the first
+// unit are each synced into their parents: synced units in a directory whose
+// name a power loss drops would be lost with it.
+TEST_F(ConsumeQueueTest, DirectoriesMadeForTheFirstUnitSurviveAPowerLoss) {
+  FaultInjectionFileSystem fs(FileSystem::Default());
+  {
+    auto q = Open(fs);
+    PutRange(*q, 0, 3);
+    ASSERT_TRUE(q->Flush(0).ok());
+  }
+  ASSERT_TRUE(fs.Crash().ok());
+  auto q = Open();
+  EXPECT_EQ(q->MaxOffset(), 3);
+  EXPECT_EQ(q->GetUnit(2), UnitFor(2));
+}
+
 TEST_F(ConsumeQueueTest, RecoverOfOnlyBlankPadsReportsNoPhysicOffset) {
   ASSERT_TRUE(FileSystem::Default().CreateDirectories(dir_).ok());
   std::vector<uint8_t> file(kFileSize);

@@ -97,6 +97,32 @@ TEST_P(PowerLossTest, NoDurableRecordIsLostAndNoGarbageSurvives) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PowerLossTest, ::testing::Range(0, 40));
 
+// The store root (and commitlog/ in it) made by the first open is synced into
+// its parent: an acknowledged SYNC_FLUSH put inside a root whose name a power
+// loss drops would be lost with it.
+TEST(PowerLossDirectoryTest, ANewStoreRootSurvivesAPowerLossAfterTheFirstSyncedPut) {
+  SetLogSink({});
+  test::TempDir tmp;
+  FaultInjectionFileSystem fs(FileSystem::Default());
+  StoreConfig config = test::SmallStoreConfig(tmp.path() + "/new/store");
+  config.flushDiskType = FlushDiskType::kSyncFlush;
+  PutResult put;
+  {
+    auto store = MessageStore::Open(config, fs);
+    ASSERT_TRUE(store.ok()) << store.error().ToString();
+    put = (*store)->Put(test::OwnedMessage("TopicA", 0, 100, "first").message());
+    ASSERT_TRUE(put.ok()) << put.reason;
+    fs.FailAllMutatingCalls(true);
+  }
+  fs.FailAllMutatingCalls(false);
+  ASSERT_TRUE(fs.Crash().ok());
+  auto store = MessageStore::Open(config, fs);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  auto view = (*store)->LookMessageByOffset(put.wrote_offset);
+  ASSERT_TRUE(view.ok()) << view.error().ToString();
+  EXPECT_EQ(view->message.properties().Get("UNIQ_KEY"), "first");
+}
+
 // A writer process killed at a random moment: the page cache keeps what it
 // wrote, so everything it acknowledged (after a flush) must be there.
 class KillTest : public ::testing::TestWithParam<bool> {};

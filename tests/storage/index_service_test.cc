@@ -556,6 +556,21 @@ TEST_F(IndexServiceTest, AMissingDirectoryIsAnEmptyIndexCreatedByTheFirstKey) {
   EXPECT_EQ(Files().size(), 1u);
 }
 
+// index/ made for the first key is synced into its parent: a synced index
+// file inside a directory whose name a power loss drops is lost with it.
+TEST_F(IndexServiceTest, TheDirectoryMadeForTheFirstKeySurvivesAPowerLoss) {
+  FaultInjectionFileSystem faulty(FileSystem::Default());
+  {
+    auto s = Open(true, 0, faulty);
+    Put(*s, 0, 3);
+    ASSERT_TRUE(s->FlushAll().ok());
+  }
+  ASSERT_TRUE(faulty.Crash().ok());
+  auto s = Open(true, 0);
+  EXPECT_EQ(Files().size(), 1u);
+  EXPECT_EQ(Find(*s, keys_.Key(2)), std::vector<int64_t>{200});
+}
+
 TEST_F(IndexServiceTest, QueriesRunWhileTheWriterRollsFiles) {
   auto s = Open();
   std::atomic<bool> done{false};
