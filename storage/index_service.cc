@@ -332,15 +332,22 @@ Status IndexService::Load(bool last_exit_ok, int64_t index_msg_timestamp) {
   return Status::Ok();
 }
 
-// After a crash a file with keys newer than the last synced full file may
-// have lost any of its pages; recovery re-dispatches what it held.
+// After a crash only files that FlushFullFiles synced and reported are
+// whole: full, and ending no later than the checkpoint's indexMsgTimestamp.
+// Any other file may have lost any of its pages, its header included; the
+// timestamp alone does not tell, for the first keys of the next file can
+// share the millisecond of the reported end. Recovery re-dispatches what a
+// removed file held.
 Status IndexService::RemoveFilesAfter(int64_t index_msg_timestamp) {
   for (size_t i = files_.size(); i-- > 0;) {
     const int64_t end = files_[i]->header().end_timestamp;
-    if (end > index_msg_timestamp)
+    if (end > index_msg_timestamp) {
       MQ_RETURN_IF_ERROR(RemoveFile(i, "abnormal exit and its endTimestamp " + std::to_string(end) +
                                            " is after the checkpoint's indexMsgTimestamp " +
                                            std::to_string(index_msg_timestamp)));
+    } else if (!files_[i]->Full()) {
+      MQ_RETURN_IF_ERROR(RemoveFile(i, "abnormal exit and it is not full (only full files are known synced)"));
+    }
   }
   return Status::Ok();
 }

@@ -316,15 +316,14 @@ TEST_F(IndexServiceTest, ASpareLeftByAnUncleanStopIsRemovedAtLoad) {
     o.prefaulter = &prefaulter;
     IndexService s(FileSystem::Default(), o);
     ASSERT_TRUE(s.Load(true, 0).ok());
-    Put(s, 0, 20);  // past half: the next file is made
+    Put(s, 0, kKeysPerFile);  // past half: the next file is made; this one is full
     ASSERT_EQ(Files().size(), 2u);
   }  // no RemoveSpare: as after a crash
-  auto s = Open(/*last_exit_ok=*/false, kBaseTime + 19000);
+  auto s = Open(/*last_exit_ok=*/false, kBaseTime + 30000);
   EXPECT_EQ(Files().size(), 1u);
   EXPECT_EQ(s->Stats().files, 1u);
   EXPECT_EQ(Find(*s, "K7"), std::vector<int64_t>{700});
-  Put(*s, 20, 11);  // fills the file; the next is made by the writer
-  Put(*s, 31, 1);
+  Put(*s, 31, 1);  // the next file is made by the writer
   EXPECT_EQ(Files().size(), 2u);
   EXPECT_EQ(Reader(Files()[1]).header().begin_phy_offset, 3100);
 }
@@ -414,6 +413,35 @@ TEST_F(IndexServiceTest, LoadAfterACrashDropsFilesNewerThanIndexMsgTimestamp) {
   bool called = false;
   ASSERT_TRUE(crashed->FlushFullFiles([&](int64_t) { called = true; }).ok());
   EXPECT_FALSE(called) << "a full file loaded from disk counts as synced";
+}
+
+// Only a full file that FlushFullFiles reported is known synced. A file
+// after it whose keys share the millisecond of the reported end passes the
+// endTimestamp test, yet after a crash its header may be on disk without
+// its entries: it goes, and its keys are rebuilt from the full file's end.
+TEST_F(IndexServiceTest, LoadAfterACrashDropsAFileThatIsNotFullWhateverItsEndTimestamp) {
+  int64_t index_msg_timestamp = -1;
+  const int64_t end = kBaseTime + 30000;  // K30's time
+  {
+    auto s = Open();
+    Put(*s, 0, kKeysPerFile);
+    for (int64_t i = kKeysPerFile; i < kKeysPerFile + 5; ++i)
+      ASSERT_TRUE(s->BuildIndex(Record(100 * i, end, keys_.Key(i))).ok());
+    ASSERT_TRUE(s->FlushFullFiles([&](int64_t t) { index_msg_timestamp = t; }).ok());
+  }
+  ASSERT_EQ(index_msg_timestamp, end);
+  ASSERT_EQ(Files().size(), 2u);
+  // Power loss: the second file's header reached the disk, its entries did not.
+  const std::vector<uint8_t> lost(kTiny.FileSize() - kTiny.EntryPosition(1), 0);
+  test::PatchFile(Files()[1].path, kTiny.EntryPosition(1), lost.data(), lost.size());
+  auto crashed = Open(/*last_exit_ok=*/false, index_msg_timestamp);
+  EXPECT_EQ(Files().size(), 1u);
+  EXPECT_EQ(crashed->IndexedUpTo(), 3000);
+  Put(*crashed, 0, kKeysPerFile);
+  for (int64_t i = kKeysPerFile; i < kKeysPerFile + 5; ++i)
+    ASSERT_TRUE(crashed->BuildIndex(Record(100 * i, end, keys_.Key(i))).ok());
+  EXPECT_EQ(Find(*crashed, keys_.Key(33)), std::vector<int64_t>{3300});
+  EXPECT_EQ(crashed->Stats().entries, static_cast<uint64_t>(kKeysPerFile + 5));
 }
 
 TEST_F(IndexServiceTest, TruncateDirtyLeavesExactlyTheBytesOfTheKeptEntries) {
