@@ -355,13 +355,13 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
                                    ": bad unit (offset " + std::to_string(u.phy_offset) + ", size " +
                                    std::to_string(u.size) + ", queue offset " + std::to_string(u.cq_offset) + ")");
   // 1. Already dispatched (a re-dispatch after recovery).
-  if (u.phy_offset + u.size <= max_physic_offset_.load(std::memory_order_relaxed)) return Status::Ok();
+  if (u.phy_offset + u.size <= max_physic_offset_.load(std::memory_order_relaxed)) return RepairIfTorn(u);
   const int64_t expect = u.cq_offset * kUnit;
   // The writer's own copy of the last file: cleanup may take files off the
   // front of files_ meanwhile, never the last.
   Segment* seg = last_file_.get();
   // 4 (checked first so that a unit already there never creates a file).
-  if (seg && u.cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return Status::Ok();
+  if (seg && u.cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return RepairIfTorn(u);
   if (seg && MustRestartAt(u.cq_offset)) {
     MQ_RETURN_IF_ERROR(Restart(u.cq_offset));
     seg = nullptr;
@@ -405,6 +405,36 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   last_store_timestamp_.store(u.store_timestamp, std::memory_order_release);
   unpublished_.push_back(TagBitmapIndex::Tagged{current / kUnit, u.tags_code});
   unpublished_end_ = current + kUnit;
+  return Status::Ok();
+}
+
+// After a power loss the last units written before it may be torn: the
+// first bytes of a unit reached the disk and the rest reads as the zeros the
+// file held. That can still decode as a valid unit with a short size or a
+// wrong tagsCode, which Recover cannot tell from a good one, and the
+// re-dispatch that brings the record again would skip it as already there.
+// So a unit brought again is compared with the copy at its queue offset, and
+// a copy that is a prefix of it followed by zeros is rewritten and synced.
+// Anything else there is left alone (no tear made it).
+Status ConsumeQueue::RepairIfTorn(const UnitPut& u) {
+  const int64_t at = u.cq_offset * kUnit;
+  if (at < min_logic_offset_.load(std::memory_order_acquire) || at >= max_logic_offset_.load(std::memory_order_acquire))
+    return Status::Ok();
+  const std::shared_ptr<Segment> seg = FileFor(at);
+  if (!seg || at + kUnit > seg->end_offset()) return Status::Ok();
+  uint8_t want[kCqUnitSize];
+  EncodeCqUnit(ConsumeQueueUnit{u.phy_offset, u.size, u.tags_code}, want);
+  uint8_t* stored = seg->data().data() + (at - seg->start_offset());
+  size_t same = 0;
+  while (same < kCqUnitSize && stored[same] == want[same]) ++same;
+  if (same == kCqUnitSize || !AllZero(std::span<const uint8_t>(stored + same, kCqUnitSize - same))) return Status::Ok();
+  StoreLog(LogLevel::kWarn, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
+                                ": rewriting the torn unit at queue offset " + std::to_string(u.cq_offset) +
+                                " (only its first " + std::to_string(same) + " bytes reached the disk)");
+  std::memcpy(stored, want, kCqUnitSize);
+  MQ_RETURN_IF_ERROR(seg->file().Sync());
+  max_physic_offset_.store(LastRealUnitEnd(), std::memory_order_release);
+  RebuildTagIndex();
   return Status::Ok();
 }
 

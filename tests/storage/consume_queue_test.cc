@@ -293,6 +293,31 @@ TEST_F(ConsumeQueueTest, DirectoriesMadeForTheFirstUnitSurviveAPowerLoss) {
   EXPECT_EQ(q->GetUnit(2), UnitFor(2));
 }
 
+// A power loss can leave the first bytes of a unit on disk and zeros after
+// them: unit 4 keeps its offset and size and loses its tagsCode. Recover
+// cannot tell; the re-dispatch that brings the record again rewrites it
+// (and a tag lookup finds it again). A different unit is not a tear: kept.
+TEST_F(ConsumeQueueTest, ARedispatchRewritesAUnitTornByAPowerLoss) {
+  {
+    auto q = Open();
+    PutRange(*q, 0, 5);
+  }
+  const uint8_t zeros[8] = {};
+  test::PatchFile(File(0), 4 * kCqUnitSize + 12, zeros, sizeof zeros);  // unit 4's tagsCode
+  const std::vector<uint8_t> other = Encoded({999, 50, 7});
+  test::PatchFile(File(0), 2 * kCqUnitSize, other.data(), other.size());
+  auto q = Open();
+  ASSERT_EQ(q->MaxOffset(), 5);
+  ASSERT_EQ(q->GetUnit(4), (ConsumeQueueUnit{400, 100, 0})) << "valid as it stands";
+  PutRange(*q, 0, 5);  // the re-dispatch after recovery
+  EXPECT_EQ(q->GetUnit(4), UnitFor(4));
+  EXPECT_EQ(Slot(test::ReadFileBytes(File(0)), 4), Encoded(UnitFor(4))) << "on disk too";
+  const auto found = q->tag_index().NextWithTag(UnitFor(4).tags_code, 4, 5);
+  EXPECT_EQ(found.kind, Kind::kFound);
+  EXPECT_EQ(q->GetUnit(2), (ConsumeQueueUnit{999, 50, 7}));
+  EXPECT_EQ(q->MaxOffset(), 5);
+}
+
 TEST_F(ConsumeQueueTest, RecoverOfOnlyBlankPadsReportsNoPhysicOffset) {
   ASSERT_TRUE(FileSystem::Default().CreateDirectories(dir_).ok());
   std::vector<uint8_t> file(kFileSize);
