@@ -24,6 +24,8 @@
 // / Sync, and FileSystem Remove / Rename / SyncDirectory. Opening, creating
 // directories, reads, listings, mappings and locks are not counted.
 //
+// Syncs record the durable state here and are not passed to the real disk,
+// which never loses power (fdatasync would only cost the tests time).
 // Entries made outside this object (by the test, or before it existed) are
 // taken as durable. A crash forgets every file: handles opened before it are
 // not watched afterwards, so drop the store first and reopen it after.
@@ -106,8 +108,6 @@ class FaultInjectionFileSystem final : public FileSystem {
 
   Status MaybeFail(const char* op, const std::string& path);
   size_t TakeShortWrite();
-  // The state of the file at `path`, made if missing.
-  std::shared_ptr<FileState> StateOf(const std::string& path);
   // Takes the durable image of a file not changed through this object yet.
   static Status EnsureKnown(FileState& state, RandomRWFile& file);
   void AddOp(DirOp op);

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/io/fault_injection_file_system.h"
@@ -308,6 +310,34 @@ TEST_F(FaultInjectionDirTest, ARemovedTreeComesBackUnlessItsParentWasSynced) {
   ASSERT_TRUE(fault_.SyncDirectory(tmp_.path()).ok());
   ASSERT_TRUE(fault_.Crash().ok());
   EXPECT_FALSE(FileSystem::Default().Exists(P("tree")));
+}
+
+// Two threads creating one file (the segment allocator and a writer that
+// did not wait for it can): whichever syncs it, the file is durable.
+TEST_F(FaultInjectionDirTest, TwoThreadsCreatingOneFileShareItsDurableImage) {
+  for (int round = 0; round < 100; ++round) {
+    const std::string path = P("race" + std::to_string(round));
+    std::atomic<int> ready{0};
+    auto open = [&](bool sync) {
+      ++ready;
+      while (ready < 2) {
+      }
+      auto f = fault_.OpenRandomRW(path, OpenMode::kCreateIfMissing);
+      ASSERT_TRUE(f.ok());
+      if (sync) {
+        ASSERT_TRUE((*f)->Preallocate(4096).ok());
+        ASSERT_TRUE((*f)->Sync().ok());
+      }
+    };
+    std::thread a(open, true), b(open, false);
+    a.join();
+    b.join();
+    ASSERT_TRUE(fault_.SyncDirectory(tmp_.path()).ok());
+    ASSERT_TRUE(fault_.Crash().ok());
+    auto info = FileSystem::Default().Stat(path);
+    ASSERT_TRUE(info.ok());
+    ASSERT_EQ(info->size, 4096u) << "round " << round;
+  }
 }
 
 TEST_F(FaultInjectionDirTest, AFileRemovedBeforeItsCreationWasSyncedIsRemovedAtOnce) {
