@@ -332,23 +332,32 @@ Status IndexService::Load(bool last_exit_ok, int64_t index_msg_timestamp) {
   return Status::Ok();
 }
 
-// After a crash only files that FlushFullFiles synced and reported are
-// whole: full, and ending no later than the checkpoint's indexMsgTimestamp.
-// Any other file may have lost any of its pages, its header included; the
-// timestamp alone does not tell, for the first keys of the next file can
-// share the millisecond of the reported end. Recovery re-dispatches what a
-// removed file held.
+// After a crash only files that FlushFullFiles synced are whole: full, and
+// ending no later than the checkpoint's indexMsgTimestamp, the end of the
+// newest one it synced. Any other file may have lost any of its pages, its
+// header included. Milliseconds are coarse: the keys of the files after that
+// one can share its end, so of the full files ending exactly there only the
+// first is known synced (it is that one or an older one). Recovery
+// re-dispatches what a removed file held.
 Status IndexService::RemoveFilesAfter(int64_t index_msg_timestamp) {
-  for (size_t i = files_.size(); i-- > 0;) {
+  std::vector<std::string> why(files_.size());  // empty: kept
+  bool kept_one_at_end = false;
+  for (size_t i = 0; i < files_.size(); ++i) {
     const int64_t end = files_[i]->header().end_timestamp;
     if (end > index_msg_timestamp) {
-      MQ_RETURN_IF_ERROR(RemoveFile(i, "abnormal exit and its endTimestamp " + std::to_string(end) +
-                                           " is after the checkpoint's indexMsgTimestamp " +
-                                           std::to_string(index_msg_timestamp)));
+      why[i] = "abnormal exit and its endTimestamp " + std::to_string(end) +
+               " is after the checkpoint's indexMsgTimestamp " + std::to_string(index_msg_timestamp);
     } else if (!files_[i]->Full()) {
-      MQ_RETURN_IF_ERROR(RemoveFile(i, "abnormal exit and it is not full (only full files are known synced)"));
+      why[i] = "abnormal exit and it is not full (only full files are known synced)";
+    } else if (end == index_msg_timestamp && kept_one_at_end) {
+      why[i] = "abnormal exit and an older file also ends at the checkpoint's indexMsgTimestamp " +
+               std::to_string(index_msg_timestamp) + " (this one may not have been synced)";
+    } else if (end == index_msg_timestamp) {
+      kept_one_at_end = true;
     }
   }
+  for (size_t i = files_.size(); i-- > 0;)
+    if (!why[i].empty()) MQ_RETURN_IF_ERROR(RemoveFile(i, why[i]));
   return Status::Ok();
 }
 

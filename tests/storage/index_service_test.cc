@@ -444,6 +444,35 @@ TEST_F(IndexServiceTest, LoadAfterACrashDropsAFileThatIsNotFullWhateverItsEndTim
   EXPECT_EQ(crashed->Stats().entries, static_cast<uint64_t>(kKeysPerFile + 5));
 }
 
+// Two full files can end in one millisecond. The checkpoint names the end of
+// the newest synced one; a full file after it that was never synced ends
+// there too, and after a power loss may hold its header without its entries.
+// Of the files ending there only the first is known synced.
+TEST_F(IndexServiceTest, LoadAfterACrashDropsAFullFileEndingInTheSameMillisecondAsTheSyncedOne) {
+  int64_t index_msg_timestamp = -1;
+  const int64_t end = kBaseTime + 30000;  // K30's time
+  {
+    auto s = Open();
+    Put(*s, 0, kKeysPerFile);
+    ASSERT_TRUE(s->FlushFullFiles([&](int64_t t) { index_msg_timestamp = t; }).ok());
+    // A second file filled within the same millisecond, not synced yet.
+    for (int64_t i = kKeysPerFile; i < 2 * kKeysPerFile; ++i)
+      ASSERT_TRUE(s->BuildIndex(Record(100 * i, end, keys_.Key(i))).ok());
+  }
+  ASSERT_EQ(index_msg_timestamp, end);
+  ASSERT_EQ(Files().size(), 2u);
+  // Power loss: its header reached the disk, its entries did not.
+  const std::vector<uint8_t> lost(kTiny.FileSize() - kTiny.EntryPosition(1), 0);
+  test::PatchFile(Files()[1].path, kTiny.EntryPosition(1), lost.data(), lost.size());
+  auto crashed = Open(/*last_exit_ok=*/false, index_msg_timestamp);
+  EXPECT_EQ(Files().size(), 1u);
+  EXPECT_EQ(crashed->IndexedUpTo(), 3000);
+  for (int64_t i = kKeysPerFile; i < 2 * kKeysPerFile; ++i)
+    ASSERT_TRUE(crashed->BuildIndex(Record(100 * i, end, keys_.Key(i))).ok());
+  EXPECT_EQ(Find(*crashed, keys_.Key(40)), std::vector<int64_t>{4000});
+  EXPECT_EQ(Find(*crashed, keys_.Key(7)), std::vector<int64_t>{700}) << "the synced file is kept";
+}
+
 TEST_F(IndexServiceTest, TruncateDirtyLeavesExactlyTheBytesOfTheKeptEntries) {
   auto s = Open();
   std::vector<std::pair<std::string, int64_t>> kept;
