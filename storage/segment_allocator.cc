@@ -66,6 +66,9 @@ Result<std::shared_ptr<Segment>> SegmentAllocator::Take(int64_t start) {
     prepared_cv_.wait(lock, [&] { return stop_ || !preparing_ || wanted_ != start; });
     if (prepared_ && prepared_->ok() && (**prepared_)->start_offset() == start) ready = std::move(prepared_);
     prepared_.reset();
+    // Made here, then: the thread, not woken yet, must not make it as well
+    // (two creations of one file, the second one's work thrown away).
+    if (!ready && wanted_ == start) wanted_.reset();
   }
   Result<std::shared_ptr<Segment>> segment = ready ? std::move(*ready) : CreateSegment(start);
   if (segment.ok()) {

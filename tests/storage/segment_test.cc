@@ -6,6 +6,9 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "storage/append_buffer.h"
@@ -71,6 +74,62 @@ TEST(SegmentAllocator, PreparesTheNextFileInTheBackgroundAndHandsItOver) {
   auto after_stop = allocator.Take(131072);  // no thread: created (or reused) on the spot
   ASSERT_TRUE(after_stop.ok());
   EXPECT_EQ((*after_stop)->start_offset(), 131072);
+}
+
+// The POSIX file system, counting opens per path and running a hook on each.
+class CountingFileSystem final : public FileSystem {
+ public:
+  std::function<void(const std::string&)> on_open;
+  int opens(const std::string& path) {
+    std::lock_guard lock(mu_);
+    return opens_[path];
+  }
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
+    {
+      std::lock_guard lock(mu_);
+      ++opens_[path];
+    }
+    if (on_open) on_open(path);
+    return base_.OpenRandomRW(path, mode);
+  }
+  Result<std::unique_ptr<ReadOnlyMapping>> MapReadOnly(const std::string& p) override { return base_.MapReadOnly(p); }
+  Result<std::vector<std::string>> ListDirectory(const std::string& d) override { return base_.ListDirectory(d); }
+  Result<FileInfo> Stat(const std::string& p) override { return base_.Stat(p); }
+  Result<DiskSpace> SpaceOf(const std::string& p) override { return base_.SpaceOf(p); }
+  bool Exists(const std::string& p) override { return base_.Exists(p); }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& p) override {
+    return base_.NewSequentialFile(p);
+  }
+  Status CreateDirectories(const std::string& d) override { return base_.CreateDirectories(d); }
+  Status RemoveAll(const std::string& p) override { return base_.RemoveAll(p); }
+  Status Remove(const std::string& p) override { return base_.Remove(p); }
+  Status Rename(const std::string& f, const std::string& t) override { return base_.Rename(f, t); }
+  Status SyncDirectory(const std::string& d) override { return base_.SyncDirectory(d); }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override { return base_.LockFile(p); }
+
+ private:
+  FileSystem& base_ = FileSystem::Default();
+  std::mutex mu_;
+  std::map<std::string, int> opens_;
+};
+
+// A writer that takes the next file before the thread woke to prepare it
+// makes it itself; the thread must not then make the same file again.
+TEST(SegmentAllocator, AFileTheWriterMadeItselfIsNotMadeAgainByTheThread) {
+  test::TempDir tmp;
+  CountingFileSystem fs;
+  const std::string second = tmp.path() + "/00000000000000065536";
+  SegmentAllocator allocator(fs, tmp.path(), {65536, false, false, 0});
+  ASSERT_TRUE(allocator.Take(0).ok());  // no thread yet: made here; 65536 is wanted next
+  fs.on_open = [&](const std::string& path) {
+    if (path != second || fs.opens(second) != 1) return;
+    allocator.Start();  // the thread wakes while the writer makes 65536
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  };
+  ASSERT_TRUE(allocator.Take(65536).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  allocator.Stop();
+  EXPECT_EQ(fs.opens(second), 1) << "65536 made twice";
 }
 
 TEST(AppendBuffer, WrapsAroundAndRefusesToOverwriteUncommittedBytes) {
