@@ -354,14 +354,18 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
     return Status::InvalidArgument("consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
                                    ": bad unit (offset " + std::to_string(u.phy_offset) + ", size " +
                                    std::to_string(u.size) + ", queue offset " + std::to_string(u.cq_offset) + ")");
+  // 0. Brought again over a copy that a power loss tore: rewritten in place.
+  bool repaired = false;
+  MQ_RETURN_IF_ERROR(RepairIfTorn(u, repaired));
+  if (repaired) return Status::Ok();
   // 1. Already dispatched (a re-dispatch after recovery).
-  if (u.phy_offset + u.size <= max_physic_offset_.load(std::memory_order_relaxed)) return RepairIfTorn(u);
+  if (u.phy_offset + u.size <= max_physic_offset_.load(std::memory_order_relaxed)) return Status::Ok();
   const int64_t expect = u.cq_offset * kUnit;
   // The writer's own copy of the last file: cleanup may take files off the
   // front of files_ meanwhile, never the last.
   Segment* seg = last_file_.get();
   // 4 (checked first so that a unit already there never creates a file).
-  if (seg && u.cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return RepairIfTorn(u);
+  if (seg && u.cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return Status::Ok();
   if (seg && MustRestartAt(u.cq_offset)) {
     MQ_RETURN_IF_ERROR(Restart(u.cq_offset));
     seg = nullptr;
@@ -412,13 +416,16 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
 // first bytes of a unit reached the disk and the rest reads as the zeros the
 // file held. That can still decode as a valid unit with a short size or a
 // wrong tagsCode, which Recover cannot tell from a good one, and the
-// re-dispatch that brings the record again would skip it as already there.
+// re-dispatch that brings the record again would skip it as already there
+// (or, for queue offset 0 with a short size, append it after the torn copy).
 // So a unit brought again is compared with the copy at its queue offset, and
 // a copy that is a prefix of it followed by zeros is rewritten and synced.
-// Anything else there is left alone (no tear made it).
-Status ConsumeQueue::RepairIfTorn(const UnitPut& u) {
+// Anything else there is left alone (no tear made it). A unit past the end,
+// the dispatcher's usual case, costs two loads.
+Status ConsumeQueue::RepairIfTorn(const UnitPut& u, bool& repaired) {
+  repaired = false;
   const int64_t at = u.cq_offset * kUnit;
-  if (at < min_logic_offset_.load(std::memory_order_acquire) || at >= max_logic_offset_.load(std::memory_order_acquire))
+  if (at >= max_logic_offset_.load(std::memory_order_acquire) || at < min_logic_offset_.load(std::memory_order_acquire))
     return Status::Ok();
   const std::shared_ptr<Segment> seg = FileFor(at);
   if (!seg || at + kUnit > seg->end_offset()) return Status::Ok();
@@ -435,6 +442,7 @@ Status ConsumeQueue::RepairIfTorn(const UnitPut& u) {
   MQ_RETURN_IF_ERROR(seg->file().Sync());
   max_physic_offset_.store(LastRealUnitEnd(), std::memory_order_release);
   RebuildTagIndex();
+  repaired = true;
   return Status::Ok();
 }
 

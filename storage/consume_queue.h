@@ -147,8 +147,8 @@ class ConsumeQueue {
   // Writes one unit (PutUnit's rules); its tag waits in unpublished_.
   Status WriteUnit(const UnitPut& u);
   // For a unit a re-dispatch brings again: rewrites the copy in the file if
-  // a power loss tore it (see the definition).
-  Status RepairIfTorn(const UnitPut& u);
+  // a power loss tore it (see the definition); `repaired` says it did.
+  Status RepairIfTorn(const UnitPut& u, bool& repaired);
   // Adds the written units' tags, then moves MaxOffset past them.
   void PublishUnits();
   // Keeps the file's pages faulted in a stretch or more ahead of `pos`.

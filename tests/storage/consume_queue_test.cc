@@ -318,6 +318,27 @@ TEST_F(ConsumeQueueTest, ARedispatchRewritesAUnitTornByAPowerLoss) {
   EXPECT_EQ(q->MaxOffset(), 5);
 }
 
+// Queue offset 0 is not checked against the queue's end (a queue may start
+// again at 0), so a torn unit 0 whose short size still decodes made the
+// re-dispatch append the real unit 0 after it, shifting the queue.
+TEST_F(ConsumeQueueTest, ARedispatchRewritesATornFirstUnitInsteadOfAppendingAfterIt) {
+  const ConsumeQueueUnit first{0, 300, 5}, second{300, 100, 6};  // 300 = 0x012C
+  {
+    auto q = Open();
+    ASSERT_TRUE(q->PutUnit(first.commit_log_offset, first.size, first.tags_code, 0, 1700000000000).ok());
+  }
+  const uint8_t zeros[9] = {};
+  test::PatchFile(File(0), 11, zeros, sizeof zeros);  // size's last byte and tagsCode: {0, 256, 0}
+  auto q = Open();
+  ASSERT_EQ(q->MaxOffset(), 1);
+  ASSERT_EQ(q->GetUnit(0), (ConsumeQueueUnit{0, 256, 0})) << "valid as it stands";
+  ASSERT_TRUE(q->PutUnit(first.commit_log_offset, first.size, first.tags_code, 0, 1700000000000).ok());
+  ASSERT_TRUE(q->PutUnit(second.commit_log_offset, second.size, second.tags_code, 1, 1700000000001).ok());
+  EXPECT_EQ(q->MaxOffset(), 2);
+  EXPECT_EQ(q->GetUnit(0), first);
+  EXPECT_EQ(q->GetUnit(1), second);
+}
+
 TEST_F(ConsumeQueueTest, RecoverOfOnlyBlankPadsReportsNoPhysicOffset) {
   ASSERT_TRUE(FileSystem::Default().CreateDirectories(dir_).ok());
   std::vector<uint8_t> file(kFileSize);
