@@ -60,15 +60,17 @@ void CheckRecovered(FileSystem& fs, const StoreConfig& config, const std::vector
   test::VerifyClean(config.storePathRootDir, config.mappedFileSizeCommitLog);
 }
 
-class PowerLossTest : public ::testing::TestWithParam<int> {};
+// On both backends (the write backend's pwrites, the mmap backend's stores
+// through the mapping; consume queues and index files are mapped on both).
+class PowerLossTest : public ::testing::TestWithParam<std::tuple<bool, int>> {};
 
 TEST_P(PowerLossTest, NoDurableRecordIsLostAndNoGarbageSurvives) {
   SetLogSink({});
-  const int seed = GetParam();
+  const auto [write_backend, seed] = GetParam();
   std::mt19937 rng(static_cast<uint32_t>(seed));
   test::TempDir tmp;
   FaultInjectionFileSystem fs(FileSystem::Default());
-  StoreConfig config = test::SmallStoreConfig(tmp.path() + "/store");
+  StoreConfig config = test::SmallStoreConfig(tmp.path() + "/store", write_backend);
   config.flushIntervalCommitLog = 3600 * 1000;  // only the test's own flushes
   std::vector<Acked> puts;
   int64_t durable_end = 0;
@@ -95,7 +97,11 @@ TEST_P(PowerLossTest, NoDurableRecordIsLostAndNoGarbageSurvives) {
   CheckRecovered(fs, config, puts, durable_end);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, PowerLossTest, ::testing::Range(0, 40));
+INSTANTIATE_TEST_SUITE_P(Seeds, PowerLossTest, ::testing::Combine(::testing::Bool(), ::testing::Range(0, 40)),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) ? "write_" : "mmap_") +
+                                  std::to_string(std::get<1>(info.param));
+                         });
 
 // The store root (and commitlog/ in it) made by the first open is synced into
 // its parent: an acknowledged SYNC_FLUSH put inside a root whose name a power

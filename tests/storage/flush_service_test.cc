@@ -183,7 +183,6 @@ TEST_P(FlushServiceTest, SlowDiskAnswersFlushDiskTimeoutAndKeepsTheRecord) {
 }
 
 TEST_P(FlushServiceTest, FailedSyncAnswersWaitersNotAvailableAndStopsWrites) {
-  if (!GetParam()) GTEST_SKIP() << "the fault-injecting file system cannot see stores through a mapping";
   FaultInjectionFileSystem fs(FileSystem::Default());
   auto store = Open(fs);
   ASSERT_TRUE(store);

@@ -97,13 +97,16 @@ TEST_F(QueueRecoveryTest, UnitsAndEntriesPastACutLogEndAreDropped) {
 }
 
 // A crash at a random point of consume-queue and index writes: some file
-// creation or sync fails, then the power goes (unsynced bytes vanish).
-class QueueCrashTest : public QueueRecoveryTest, public ::testing::WithParamInterface<int> {};
+// creation or sync fails, then the power goes (unsynced bytes vanish, from
+// pwrites and mapped stores alike, and unsynced directory changes are
+// undone), on both commit-log backends.
+class QueueCrashTest : public QueueRecoveryTest, public ::testing::WithParamInterface<std::tuple<bool, int>> {};
 
 TEST_P(QueueCrashTest, QueuesAndIndexAgreeWithTheLogAfterACrashMidWrite) {
-  const int seed = GetParam();
+  const auto [write_backend, seed] = GetParam();
   std::mt19937 rng(static_cast<uint32_t>(seed));
   FaultInjectionFileSystem fs(FileSystem::Default());
+  config_.writeWithoutMmap = write_backend;
   config_.flushDiskType = seed % 2 ? FlushDiskType::kSyncFlush : FlushDiskType::kAsyncFlush;
   {
     auto store = Open(fs);
@@ -129,7 +132,11 @@ TEST_P(QueueCrashTest, QueuesAndIndexAgreeWithTheLogAfterACrashMidWrite) {
   test::ExpectQueuesAndIndexMatchLog(*store);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, QueueCrashTest, ::testing::Range(0, 10));
+INSTANTIATE_TEST_SUITE_P(Seeds, QueueCrashTest, ::testing::Combine(::testing::Bool(), ::testing::Range(0, 10)),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) ? "write_" : "mmap_") +
+                                  std::to_string(std::get<1>(info.param));
+                         });
 
 }  // namespace
 }  // namespace mqstore
