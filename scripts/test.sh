@@ -45,7 +45,7 @@ step "engine tests (ThreadSanitizer)"
 # The forking kill test is left out: TSan does not follow a child that
 # starts threads after fork.
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  build-tsan/tests/mqstore_tests --gtest_filter='CommitLog*:*CommitLogTest*:MessageStore*:*PowerLoss*:Segment*:*PutAllocation*:*FlushService*:*Unflushed*:*IoQueue*:*LatencyHistogram*:Dispatcher*:GetMessage*:ConsumeQueue*:TagBitmap*:IndexService*:QueueRecovery*:*QueueCrash*:CommitLogBatchReader*:Prefaulter*:Cleanup*:-*KillTest*'
+  build-tsan/tests/mqstore_tests --gtest_filter='CommitLog*:*CommitLogTest*:MessageStore*:*PowerLoss*:Segment*:*PutAllocation*:*FlushService*:*Unflushed*:*IoQueue*:*LatencyHistogram*:Dispatcher*:GetMessage*:ConsumeQueue*:TagBitmap*:IndexService*:QueueRecovery*:*QueueCrash*:CommitLogBatchReader*:Prefaulter*:Cleanup*:FaultInjection*:-*KillTest*'
 step "cleanup soak (ThreadSanitizer)"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/mqstore_soak_tests
 

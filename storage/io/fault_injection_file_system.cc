@@ -466,7 +466,7 @@ Status FaultInjectionFileSystem::Remove(const std::string& path) {
 Status FaultInjectionFileSystem::Rename(const std::string& from, const std::string& to) {
   MQ_RETURN_IF_ERROR(MaybeFail("rename", from));
   std::lock_guard<std::mutex> lock(mu_);
-  if (!base_.Exists(from)) return base_.Rename(from, to);  // the base's error
+  if (!base_.Exists(from) || Normalize(from) == Normalize(to)) return base_.Rename(from, to);  // an error, or nothing
   // A replaced target comes back if the rename does not survive.
   if (base_.Exists(to)) MQ_RETURN_IF_ERROR(MoveToTrash(to));
   MQ_RETURN_IF_ERROR(base_.Rename(from, to));

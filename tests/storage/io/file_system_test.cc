@@ -212,6 +212,31 @@ TEST_F(FaultInjectionTest, TornCrashKeepsAPrefixOfTheFirstChangedPageOfMappedSto
   }
 }
 
+TEST_F(FaultInjectionTest, CrashRollsBackASequentialFileToItsLastSync) {
+  auto f = fault_.NewSequentialFile(tmp_.path() + "/seq");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(fault_.SyncDirectory(tmp_.path()).ok());
+  ASSERT_TRUE((*f)->Append(Bytes("kept|")).ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE((*f)->Append(Bytes("lost")).ok());
+  ASSERT_TRUE((*f)->Close().ok());
+  ASSERT_TRUE(fault_.Crash().ok());
+  EXPECT_EQ(Contents("seq"), "kept|");
+  // Creating it again truncates it; until a sync the old contents are durable.
+  auto again = fault_.NewSequentialFile(tmp_.path() + "/seq");
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE((*again)->Append(Bytes("new")).ok());
+  ASSERT_TRUE(fault_.Crash().ok());
+  EXPECT_EQ(Contents("seq"), "kept|");
+}
+
+TEST_F(FaultInjectionTest, RenamingAFileToItselfChangesNothing) {
+  auto f = Open("self");
+  ASSERT_TRUE(f->Write(0, Bytes("x")).ok());
+  ASSERT_TRUE(fault_.Rename(tmp_.path() + "/self", tmp_.path() + "/self").ok());
+  EXPECT_EQ(Contents("self"), "x");
+}
+
 // ---- directory entries ----------------------------------------------------
 
 class FaultInjectionDirTest : public FaultInjectionTest {
