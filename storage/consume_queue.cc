@@ -440,7 +440,9 @@ Status ConsumeQueue::RepairIfTorn(const UnitPut& u, bool& repaired) {
                                 " (only its first " + std::to_string(same) + " bytes reached the disk)");
   std::memcpy(stored, want, kCqUnitSize);
   MQ_RETURN_IF_ERROR(seg->file().Sync());
-  max_physic_offset_.store(LastRealUnitEnd(), std::memory_order_release);
+  // A torn last unit may have said less; units written after it say more.
+  max_physic_offset_.store(std::max(max_physic_offset_.load(std::memory_order_relaxed), LastRealUnitEnd()),
+                           std::memory_order_release);
   RebuildTagIndex();
   repaired = true;
   return Status::Ok();
