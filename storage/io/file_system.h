@@ -99,6 +99,11 @@ class RandomRWFile {
     (void)len;
     return Status::Ok();
   }
+  // The first position at or after `from` that may hold data (lseek
+  // SEEK_DATA): what lies before it (holes, never-written preallocated
+  // ranges) reads as zeros; the file's size when nothing follows. The
+  // default claims data everywhere, so a caller scans.
+  virtual Result<uint64_t> NextDataOffset(uint64_t from) { return from; }
   // The OS file descriptor when this is a real POSIX file, which lets an
   // io_uring address it; -1 when I/O must go through this interface (the
   // fault-injecting file system's files).

@@ -189,6 +189,13 @@ class PosixRandomRWFile final : public RandomRWFile {
     return Status::Ok();
   }
 
+  Result<uint64_t> NextDataOffset(uint64_t from) override {
+    const off_t at = ::lseek(fd_, static_cast<off_t>(from), SEEK_DATA);
+    if (at >= 0) return static_cast<uint64_t>(at);
+    if (errno == ENXIO) return Size();  // only a hole from `from` to the end
+    return from;  // SEEK_DATA unsupported here: the caller scans
+  }
+
   Result<uint64_t> Size() override {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat", path_, errno);
