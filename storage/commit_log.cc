@@ -6,6 +6,7 @@
 #include "format/big_endian.h"
 #include "format/segment_name.h"
 #include "format/sys_flag.h"
+#include "format/topic_name.h"
 #include "storage/store_layout.h"
 #include "storage/store_log.h"
 #include "storage/wall_clock.h"
@@ -117,6 +118,9 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
   if (!writeable()) return Refuse(PutStatus::kServiceNotAvailable, "the commit log is not writeable after an I/O error");
   if (IsPageCacheBusy()) return Refuse(PutStatus::kOsPageCacheBusy, "the put lock is held too long");
   const Message& first = batch.front();
+  // A topic becomes a directory name: refused here, before it is stored.
+  if (const TopicProblem bad = CheckTopicForPut(first.topic, options_.max_topic_length); bad != TopicProblem::kNone)
+    return Refuse(PutStatus::kMessageIllegal, DescribeTopicProblem(bad, first.topic, options_.max_topic_length));
   std::vector<uint8_t>& buffer = EncodeBuffer();
   buffer.clear();
   for (const Message& m : batch) {
@@ -127,7 +131,6 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
         return Refuse(PutStatus::kMessageIllegal, "a batch cannot hold transaction messages");
     }
     if (m.queue_id < 0) return Refuse(PutStatus::kMessageIllegal, "queue id " + std::to_string(m.queue_id) + " < 0");
-    if (m.topic.empty()) return Refuse(PutStatus::kMessageIllegal, "empty topic");
     if (!options_.auto_message_version && m.topic.size() > 127)
       return Refuse(PutStatus::kMessageIllegal, "topic longer than 127 bytes needs autoMessageVersionOnTopicLen");
     auto size = EncodeRecordTo(RecordFieldsOf(m, options_.auto_message_version), buffer, options_.limits);

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -43,6 +44,7 @@
 #include "storage/queue_offset_table.h"
 #include "storage/segment.h"
 #include "storage/segment_allocator.h"
+#include "storage/store_config.h"
 
 namespace mqstore {
 
@@ -59,6 +61,7 @@ struct CommitLogOptions {
   int32_t commit_interval_ms = 200;       // kWrite: commitIntervalCommitLog
   int64_t os_page_cache_busy_timeout_ms = 1000;
   bool auto_message_version = true;       // autoMessageVersionOnTopicLen
+  size_t max_topic_length = 127;          // maxTopicLength (format/topic_name.h)
   bool check_crc_on_recover = true;
   EncodeLimits limits;
 };
@@ -67,6 +70,29 @@ struct CommitLogOptions {
 struct MessageView {
   SegmentView pin;
   MessageRecordView message;
+};
+
+// How recovery reads the log (CommitLog::Recover, commit_log_recovery.cc).
+struct RecoveryOptions {
+  bool abnormal = false;          // the abort file was present
+  int64_t floor_timestamp = 0;    // abnormal: check from the newest file whose first record is this old
+  // The checkpoint's physicMsgTimestamp: a record stored at or before it
+  // was durable, so damage before such a record is never a torn tail.
+  int64_t flushed_timestamp = 0;
+  RecoveryCorruptionPolicy policy = RecoveryCorruptionPolicy::kRefuse;
+};
+
+// One damaged place recovery met and what it did there.
+struct LogDamage {
+  enum class Action : uint8_t { kTornTail, kTruncated, kSkipped };
+  Action action = Action::kTornTail;
+  int64_t offset = 0;       // global commit-log offset of the damage
+  std::string file;
+  int64_t file_pos = 0;
+  int64_t length = 0;       // kSkipped: bytes made unreadable; else bytes cut up to the file's end
+  int64_t next_valid = -1;  // where valid data follows (-1: nothing follows)
+  std::string why;
+  std::string ToString() const;
 };
 
 // What recovery found and did (also logged as one line).
@@ -79,8 +105,11 @@ struct RecoveryReport {
   uint64_t bytes_truncated = 0;   // dirty bytes zeroed after the end
   uint32_t segments_removed = 0;  // files after the end deleted
   std::string stop_reason;        // why checking stopped where it did
+  std::vector<LogDamage> damage;  // torn tail, cut or skipped ranges, in log order
   std::chrono::microseconds took{0};
   std::string ToString() const;
+  // The first range skipped (policy skip): queues and index are rebuilt from it.
+  std::optional<int64_t> FirstSkipped() const;
 };
 
 class CommitLog {
@@ -97,8 +126,14 @@ class CommitLog {
   // abnormal: from the newest file whose first record was stored at or
   // before `floor_timestamp`, Checkpoint::MinTimestamp()), zeroes what
   // follows it, deletes later files and rebuilds the queue-offset table.
-  // Defined in commit_log_recovery.cc.
-  Result<RecoveryReport> Recover(bool abnormal, int64_t floor_timestamp);
+  // Only a torn tail is cut silently; damage that valid data follows is
+  // handled by `options.policy` (refuse: a Corruption error naming file,
+  // offset and the choices, nothing changed). Defined in
+  // commit_log_recovery.cc.
+  Result<RecoveryReport> Recover(const RecoveryOptions& options);
+  Result<RecoveryReport> Recover(bool abnormal, int64_t floor_timestamp) {
+    return Recover(RecoveryOptions{abnormal, floor_timestamp});
+  }
   // Starts the allocator thread; puts work without it (files are then
   // created on the put path).
   void Start();

@@ -393,6 +393,7 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
     max_logic_offset_.store(expect, std::memory_order_release);
     tags_.Reset(u.cq_offset);
   }
+  if (u.cq_offset != 0 && expect > seg->start_offset() + seg->wrote()) MQ_RETURN_IF_ERROR(PadGap(expect, seg));
   const int64_t pos = seg->wrote();
   const int64_t current = seg->start_offset() + pos;
   if (seg != prefaulted_file_ || pos + kPopulateStretch > prefaulted_) PrefaultAhead(*seg, pos);
@@ -411,6 +412,34 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   last_store_timestamp_.store(u.store_timestamp, std::memory_order_release);
   unpublished_.push_back(TagBitmapIndex::Tagged{current / kUnit, u.tags_code});
   unpublished_end_ = current + kUnit;
+  return Status::Ok();
+}
+
+// Queue offsets the log holds no record for (records lost in a damaged
+// range that recovery skipped): blank units keep every later unit at its
+// own queue offset, so a consumer sees a gap, not a shift. A gap longer
+// than a file of units is not a lost record but a QUEUEOFFSET gone wrong:
+// left to the caller's "order maybe wrong" append, as RocketMQ does.
+Status ConsumeQueue::PadGap(int64_t expect, Segment*& seg) {
+  const int64_t gap = expect - (seg->start_offset() + seg->wrote());
+  if (gap > options_.file_size) return Status::Ok();
+  StoreLog(LogLevel::kWarn, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
+                                ": no record for queue offsets " +
+                                std::to_string((seg->start_offset() + seg->wrote()) / kUnit) + " .. " +
+                                std::to_string(expect / kUnit - 1) + " (lost in a skipped damaged range); blank units");
+  uint8_t blank[kCqUnitSize];
+  EncodeCqUnit(ConsumeQueueUnit{0, kCqBlankPadSize, 0}, blank);
+  while (seg->start_offset() + seg->wrote() < expect) {
+    if (seg->IsFull()) {
+      std::shared_ptr<Segment> created;
+      MQ_RETURN_IF_ERROR(NewFile(seg->end_offset(), created));
+      seg = created.get();
+      continue;
+    }
+    std::memcpy(seg->data().data() + seg->wrote(), blank, kCqUnitSize);
+    seg->set_wrote(seg->wrote() + kUnit);
+    seg->set_committed(seg->wrote());
+  }
   return Status::Ok();
 }
 

@@ -67,11 +67,16 @@ class ConsumeQueueStore final : public DispatchSink {
   // Store time of the last record whose unit was written.
   int64_t last_store_timestamp() const { return last_store_timestamp_.load(std::memory_order_acquire); }
   size_t TagIndexMemoryBytes() const;
+  // Records that would have had a unit but whose topic cannot be a
+  // directory name (format/topic_name.h): skipped, logged, counted.
+  uint64_t bad_topic_records() const { return bad_topic_records_.load(std::memory_order_relaxed); }
 
  private:
+  // nullptr when `topic` cannot be a directory name.
   Result<ConsumeQueue*> FindOrCreate(std::string_view topic, int32_t queue_id);
-  // The queue of a request, through the last one used.
+  // The queue of a request, through the last one used (nullptr as above).
   Result<ConsumeQueue*> QueueOf(const DispatchRequest& r);
+  void NoteBadTopic(const DispatchRequest& r);
   // A queue's units of the batch being dispatched (writer thread only;
   // reused, so a batch allocates nothing).
   struct Group {
@@ -91,6 +96,7 @@ class ConsumeQueueStore final : public DispatchSink {
   std::vector<Group> groups_;    // the first used_groups_ are the batch's
   size_t used_groups_ = 0;
   std::atomic<int64_t> last_store_timestamp_{0};
+  std::atomic<uint64_t> bad_topic_records_{0};
 };
 
 }  // namespace mqstore

@@ -6,6 +6,7 @@
 
 #include "format/delay_levels.h"
 #include "format/properties.h"
+#include "format/topic_name.h"
 #include "storage/store_log.h"
 
 namespace mqstore {
@@ -23,6 +24,7 @@ CommitLogOptions LogOptionsFrom(const StoreConfig& c) {
   o.blocking_put_lock = c.useReentrantLockWhenPutMessage;
   o.os_page_cache_busy_timeout_ms = c.osPageCacheBusyTimeOutMills;
   o.auto_message_version = c.autoMessageVersionOnTopicLen;
+  o.max_topic_length = static_cast<size_t>(std::clamp<int32_t>(c.maxTopicLength, 1, static_cast<int32_t>(kMaxTopicFileNameBytes)));
   o.check_crc_on_recover = c.checkCRCOnRecover;
   o.limits.max_message_size = c.maxMessageSize;
   o.limits.max_record_size =
@@ -170,7 +172,12 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   log_ = std::make_unique<CommitLog>(fs_, LogOptionsFrom(config_));
   MQ_RETURN_IF_ERROR(log_->Load());
   const bool index_safe = config_.messageIndexEnable && config_.messageIndexSafe;
-  auto report = log_->Recover(abnormal, index_safe ? at_open.MinTimestampIndex() : at_open.MinTimestamp());
+  RecoveryOptions recovery;
+  recovery.abnormal = abnormal;
+  recovery.floor_timestamp = index_safe ? at_open.MinTimestampIndex() : at_open.MinTimestamp();
+  recovery.flushed_timestamp = at_open.physic_msg_timestamp;
+  recovery.policy = config_.recoveryCorruptionPolicy;
+  auto report = log_->Recover(recovery);
   if (!report.ok()) return report.error();
   recovery_ = *report;
 
@@ -211,7 +218,9 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
 // nothing may point past the log's end, and every record they lack is
 // dispatched again before the store opens, so a consumer never sees a gap.
 Status MessageStore::RecoverQueues(bool abnormal) {
-  const int64_t end = log_->MaxOffset();
+  // Units and entries of records in a range recovery skipped point at
+  // fillers now: they go, and dispatch builds again from there.
+  const int64_t end = recovery_.FirstSkipped().value_or(log_->MaxOffset());
   if (log_->Segments().empty()) MQ_RETURN_IF_ERROR(queues_->DestroyAll());
   MQ_RETURN_IF_ERROR(queues_->TruncateDirty(end));
   if (index_) MQ_RETURN_IF_ERROR(index_->TruncateDirty(end));
@@ -250,6 +259,7 @@ int64_t MessageStore::ReputStart(bool abnormal) const {
     from = std::min(from, resume);
   }
   if (abnormal) from = std::min(from, recovery_.start_offset);
+  if (const auto skipped = recovery_.FirstSkipped()) from = std::min(from, *skipped);
   return std::clamp(from, min, log_->MaxOffset());
 }
 
@@ -494,6 +504,7 @@ StoreStats MessageStore::Stats() const {
   s.writeable = log_->writeable();
   s.dispatch = dispatcher_->Stats();
   s.consume_queues = queues_->size();
+  s.bad_topic_records = queues_->bad_topic_records();
   s.tag_bitmap_bytes = queues_->TagIndexMemoryBytes();
   if (index_) s.index = index_->Stats();
   s.cleanup = cleanup_->Stats();

@@ -61,6 +61,9 @@ struct StoreStats {
   FlushStats flush;
   DispatcherStats dispatch;
   uint64_t consume_queues = 0;
+  // Records in the log whose topic cannot name a directory (written by
+  // another broker or an older build): no consume-queue unit (README "Topics").
+  uint64_t bad_topic_records = 0;
   uint64_t tag_bitmap_bytes = 0;  // memory of the per-queue tag bitmaps
   IndexStats index;
   CleanupStats cleanup;

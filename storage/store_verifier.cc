@@ -4,9 +4,11 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "format/damage_filler.h"
 #include "format/delay_levels.h"
 #include "format/segment_name.h"
 #include "format/sys_flag.h"
+#include "format/topic_name.h"
 #include "storage/commit_log_reader.h"
 #include "storage/commit_log_scanner.h"
 #include "storage/consume_queue_reader.h"
@@ -58,6 +60,31 @@ class Verifier {
     }
   }
 
+  // Bytes recovery made unreadable (recoveryCorruptionPolicy=skip): lost
+  // data, so a problem every time; the queue offsets of what was lost are
+  // gaps from here on.
+  void ReportFiller(const ScanEvent& ev) {
+    ++fillers_;
+    const auto why = ev.message.properties().Get(kDamageProperty);
+    Problem(ev.segment->path, ev.offset,
+            std::to_string(ev.size) + " damaged bytes were skipped by recovery (recoveryCorruptionPolicy=skip)" +
+                (why ? ": " + std::string(*why) : std::string()));
+  }
+
+  // A record that would get a unit but whose topic cannot name a directory
+  // (written by another broker or an older build): the engine skips it for
+  // consume queues. False for such a record.
+  bool CheckTopic(const ScanEvent& ev) {
+    const MessageRecordView& m = ev.message;
+    if (!sysflag::TakesQueueOffset(m.sys_flag)) return true;
+    const TopicProblem bad = CheckTopicAsFileName(m.topic);
+    if (bad == TopicProblem::kNone) return true;
+    Problem(ev.segment->path, ev.offset,
+            DescribeTopicProblem(bad, m.topic, kMaxTopicFileNameBytes) +
+                ": it cannot name a consume-queue directory, so the record has no unit");
+    return false;
+  }
+
   // Queue offsets must go up by one per topic/queue in physical order.
   void CheckQueueOffset(const ScanEvent& ev) {
     const MessageRecordView& m = ev.message;
@@ -68,7 +95,10 @@ class Verifier {
       next_queue_offset_.emplace(key_, m.queue_offset + 1);
       return;
     }
-    if (m.queue_offset != it->second)
+    // Past a skipped damaged range a queue may jump: its record was lost
+    // there, and that is reported once, at the range.
+    const bool lost_before = fillers_ > 0 && m.queue_offset > it->second;
+    if (m.queue_offset != it->second && !lost_before)
       Problem(ev.segment->path, ev.offset,
               "queue offset " + std::to_string(m.queue_offset) + " of " + std::string(m.topic) + "/" +
                   std::to_string(m.queue_id) + ", expected " + std::to_string(it->second));
@@ -98,6 +128,11 @@ class Verifier {
           if (!ev.message.BodyCrcMatches())
             Problem(ev.segment->path, ev.offset,
                     "BODYCRC " + std::to_string(ev.message.body_crc) + " does not match the body");
+          if (IsDamageFiller(ev.message)) {
+            ReportFiller(ev);
+            break;
+          }
+          if (!CheckTopic(ev)) break;
           CheckQueueOffset(ev);
           break;
         case ScanEventKind::kBlank:
@@ -256,6 +291,7 @@ class Verifier {
   std::unordered_map<std::string, int64_t> next_queue_offset_;
   std::unordered_map<std::string, int64_t> cq_end_;  // per queue: one past its last valid unit
   bool log_had_errors_ = false;
+  uint64_t fillers_ = 0;  // damage fillers seen so far
   std::string key_;
   VerifyReport report_;
 };
