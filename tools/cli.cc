@@ -20,6 +20,7 @@ static const char kUsage[] =
     "  dump checkpoint ROOT             the checkpoint file\n"
     "  verify ROOT                      check every record, CQ unit and index entry\n"
     "  query ROOT --topic T --key K     find messages by key through the index\n"
+    "  repair ROOT --policy P           cut (truncate) or skip damage a normal open refuses\n"
     "  gen ROOT                         write a sample commit log\n"
     "  bench --workload W               measure the engine: put, put-sync, read, recover\n"
     "\n"
@@ -40,6 +41,7 @@ int Run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (command == "verify") return RunVerify(args, io);
   if (command == "query") return RunQuery(args, io);
   if (command == "gen") return RunGen(args, io);
+  if (command == "repair") return RunRepair(args, io);
   if (command == "bench") return RunBench(args, io);
   if (command == "--help" || command == "-h" || command == "help") {
     out << kUsage;

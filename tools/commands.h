@@ -24,6 +24,7 @@ int RunDump(const std::vector<std::string>& argv, Io io);
 int RunVerify(const std::vector<std::string>& argv, Io io);
 int RunQuery(const std::vector<std::string>& argv, Io io);
 int RunGen(const std::vector<std::string>& argv, Io io);
+int RunRepair(const std::vector<std::string>& argv, Io io);
 int RunBench(const std::vector<std::string>& argv, Io io);
 
 // Flags every store reader accepts: what the writer's broker.conf said.
