@@ -100,25 +100,6 @@ bool PropertiesSayNoWait(std::string_view properties) {
   return false;
 }
 
-Status CheckConfig(const StoreConfig& c) {
-  if (c.mappedFileSizeCommitLog < 4096 || c.mappedFileSizeCommitLog > (int64_t{1} << 40))
-    return Status::InvalidArgument("mappedFileSizeCommitLog must be between 4096 and 2^40, not " +
-                                   std::to_string(c.mappedFileSizeCommitLog));
-  if (c.maxMessageSize <= 0) return Status::InvalidArgument("maxMessageSize must be positive");
-  if (c.flushIntervalCommitLog <= 0) return Status::InvalidArgument("flushIntervalCommitLog must be positive");
-  if (c.commitIntervalCommitLog <= 0) return Status::InvalidArgument("commitIntervalCommitLog must be positive");
-  if (c.syncFlushTimeout <= 0) return Status::InvalidArgument("syncFlushTimeout must be positive");
-  if (c.flushIntervalConsumeQueue <= 0) return Status::InvalidArgument("flushIntervalConsumeQueue must be positive");
-  if (c.maxHashSlotNum <= 0 || c.maxIndexNum <= 1)
-    return Status::InvalidArgument("maxHashSlotNum must be positive and maxIndexNum above 1");
-  if (c.tagBitmapMaxTags < 0) return Status::InvalidArgument("tagBitmapMaxTags must not be negative");
-  if (!ParseDelayLevels(c.messageDelayLevel).ok())
-    return Status::InvalidArgument("messageDelayLevel '" + c.messageDelayLevel + "' does not parse");
-  if (c.storePathCommitLog.find(',') != std::string::npos)
-    return Status::Unsupported("several commit-log directories (storePathCommitLog with ',') are not supported");
-  return Status::Ok();
-}
-
 }  // namespace
 
 MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs)
@@ -130,7 +111,7 @@ Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& conf
 
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, const StoreHooks& hooks,
                                                          FileSystem& fs) {
-  MQ_RETURN_IF_ERROR(CheckConfig(config));
+  MQ_RETURN_IF_ERROR(config.Validate());  // before anything is created or written
   std::unique_ptr<MessageStore> store(new MessageStore(config, fs));
   MQ_RETURN_IF_ERROR(store->OpenFiles(hooks));
   return store;

@@ -125,9 +125,10 @@ Result<StoreConfig> ConfigFromArgs(const Args& args, const SweepPoint* point, be
   for (const std::string& kv : args.GetAll("set")) MQ_RETURN_IF_ERROR(ApplySetFlag(c, kv));
   if (point != nullptr && !kSweepFlags.count(point->key)) {
     Status st = c.Set(point->key, point->value);
-    if (!st.ok())
+    if (st.code() == StatusCode::kNotFound)
       return Status::InvalidArgument("--sweep " + st.message() +
                                      " (nor one of producers, inflight, backend, flush, msg-size)");
+    if (!st.ok()) return Status::InvalidArgument("--sweep " + st.message());
   }
   if (auto flush = FlagValue(args, point, "flush")) {
     if (*flush != "async" && *flush != "sync")

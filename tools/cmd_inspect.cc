@@ -244,9 +244,9 @@ Result<int32_t> ReservedHours(const Args& args) {
   StoreConfig config;
   if (auto path = args.Get("config")) MQ_RETURN_IF_ERROR(config.LoadPropertiesFile(*path));
   for (const std::string& kv : args.GetAll("set")) {
-    MQ_RETURN_IF_ERROR(ApplySetFlag(config, kv));
-    if (kv.rfind("fileReservedTime=", 0) != 0)
+    if (kv.find('=') != std::string::npos && kv.rfind("fileReservedTime=", 0) != 0)
       return Status::InvalidArgument("--set " + kv + ": inspect only reads fileReservedTime");
+    MQ_RETURN_IF_ERROR(ApplySetFlag(config, kv));
   }
   return config.fileReservedTime;
 }

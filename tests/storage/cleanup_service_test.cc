@@ -241,7 +241,8 @@ TEST_F(CleanupServiceTest, ABadDeleteWhenFailsTheOpenNamingTheKnob) {
   auto store = MessageStore::Open(config_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(store.error().message().find("deleteWhen: '25'"), std::string::npos) << store.error().ToString();
+  EXPECT_NE(store.error().message().find("deleteWhen=4;25"), std::string::npos) << store.error().ToString();
+  EXPECT_NE(store.error().message().find("'25' is not an hour 0-23"), std::string::npos) << store.error().ToString();
 }
 
 TEST_F(CleanupServiceTest, AStoreOpenedOnAFullDiskRefusesPutsBeforeTheFirstRound) {
