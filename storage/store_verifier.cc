@@ -109,6 +109,7 @@ class Verifier {
     ScanOptions scan;
     scan.decode.check_crc = false;  // checked below, so a bad body does not hide the records after it
     scan.decode.max_record_size = options_.max_record_size;
+    scan.resync = true;  // what follows damage decides between a torn tail and lost data: check it too
     CommitLogScanner scanner(fs_, segments_, scan);
     ScanEvent ev;
     uint64_t next_progress = 0;
@@ -150,9 +151,12 @@ class Verifier {
           break;
         case ScanEventKind::kError:
           ReportEarlyEnd();
-          Problem(ev.segment->path, ev.offset, "record does not decode: " + ev.error.message());
-          // The rest of the segment is skipped; queue offsets resume wherever
-          // the next segment starts, so stop expecting continuity.
+          Problem(ev.segment->path, ev.offset,
+                  "record does not decode: " + ev.error.message() +
+                      (ev.resume_offset >= 0 ? "; valid records follow at " + std::to_string(ev.resume_offset)
+                                             : "; nothing valid follows in this file"));
+          // Queue offsets resume wherever scanning does (after the damage or
+          // in the next segment), so stop expecting continuity.
           next_queue_offset_.clear();
           log_had_errors_ = true;
           break;

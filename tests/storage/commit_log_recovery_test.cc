@@ -14,6 +14,7 @@
 #include "storage/commit_log_cursor.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
+#include "storage/store_verifier.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/storage/store_test_util.h"
 #include "tests/support/golden.h"
@@ -97,6 +98,36 @@ TEST_F(CommitLogRecoveryTest, AfterACleanShutdownOneBadByteRefusesTheOpenAndChan
   EXPECT_NE(why.find("recoveryCorruptionPolicy=truncate"), std::string::npos) << why;
   EXPECT_NE(why.find("mqstore repair"), std::string::npos) << why;
   EXPECT_EQ(LogFiles(), before) << "refusing changes no byte of the log";
+
+  // verify names the same damage and what follows it.
+  StoreReadOptions options;
+  options.commit_log_file_size = config_.mappedFileSizeCommitLog;
+  std::vector<std::string> problems;
+  VerifyCallbacks cb;
+  cb.on_problem = [&](const VerifyProblem& p) {
+    if (p.offset == victim.wrote_offset) problems.push_back(p.what);
+  };
+  ASSERT_TRUE(VerifyStore(FileSystem::Default(), StorePaths{root_}, options, cb).ok());
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems.front().find("BODYCRC"), std::string::npos) << problems.front();
+}
+
+TEST_F(CommitLogRecoveryTest, VerifyChecksTheRecordsAfterARecordThatDoesNotDecode) {
+  const auto puts = Fill(400);
+  const PutResult& victim = puts[puts.size() - 60];
+  test::PatchI32(FileOf(victim.wrote_offset), victim.wrote_offset % config_.mappedFileSizeCommitLog + 4, 0x0badcafe);
+  StoreReadOptions options;
+  options.commit_log_file_size = config_.mappedFileSizeCommitLog;
+  std::vector<std::string> problems;
+  VerifyCallbacks cb;
+  cb.on_problem = [&](const VerifyProblem& p) { problems.push_back(std::to_string(p.offset) + ": " + p.what); };
+  auto report = VerifyStore(FileSystem::Default(), StorePaths{root_}, options, cb);
+  ASSERT_TRUE(report.ok());
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems.front().find("valid records follow at " + std::to_string(victim.wrote_offset + victim.wrote_bytes)),
+            std::string::npos)
+      << problems.front();
+  EXPECT_EQ(report->records, puts.size() - 1) << "every record but the damaged one was checked";
 }
 
 TEST_F(CommitLogRecoveryTest, AfterACleanShutdownADamagedLastRecordIsNoTornTail) {
