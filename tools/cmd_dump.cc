@@ -65,10 +65,18 @@ Status CheckRecordStart(const std::vector<SegmentFile>& segments, int64_t from, 
   if (from < first || from > end)
     return Status::InvalidArgument(x + " is outside the commit log's files [" + std::to_string(first) + ", " +
                                    std::to_string(end) + ")");
+  if (from == end) return Status::Ok();  // where the files end: nothing to dump
   const SegmentFile* seg = nullptr;
-  for (const SegmentFile& s : segments)
+  const SegmentFile* below = nullptr;  // the last file before `from`
+  for (const SegmentFile& s : segments) {
     if (from >= s.start_offset && from < s.start_offset + static_cast<int64_t>(s.size)) seg = &s;
-  if (seg == nullptr || from == seg->start_offset) return Status::Ok();  // a segment starts (or the files end) here
+    if (s.start_offset <= from) below = &s;
+  }
+  if (seg == nullptr)
+    return Status::InvalidArgument(x + " is in no segment file: " + below->name + " ends at " +
+                                   std::to_string(below->start_offset + static_cast<int64_t>(below->size)) +
+                                   " and the next file starts later (a file is missing)");
+  if (from == seg->start_offset) return Status::Ok();  // a file starts with a record
 
   ScanOptions scan;
   scan.decode.check_crc = false;

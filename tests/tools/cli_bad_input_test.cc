@@ -301,6 +301,14 @@ TEST_F(CliStore, DumpFromAnOffsetThatIsNotARecordStartSaysSoAndNamesTheRecordsAr
   EXPECT_EQ(outside.code, 2);
   EXPECT_TRUE(Contains(outside.err, "is outside the commit log's files [0, ")) << outside.err;
 
+  // In the gap a missing file leaves.
+  std::filesystem::rename(Segment(65536), tmp_.path() + "/moved-away");
+  const CliResult gap = Cli({"dump", "commitlog", root_, "--from", "70000"});
+  EXPECT_EQ(gap.code, 2);
+  EXPECT_TRUE(Contains(gap.err, "--from 70000 is in no segment file: " + SegmentFileName(0) + " ends at 65536"))
+      << gap.err;
+  std::filesystem::rename(tmp_.path() + "/moved-away", Segment(65536));
+
   // Damage before X: X is accepted if the record there names itself.
   test::PatchI32(Segment(0), a + 4, 0x01020304);  // record 5's MAGICCODE
   const CliResult after_damage = Cli({"dump", "commitlog", root_, "--from", std::to_string(b), "--json"});
