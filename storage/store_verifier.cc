@@ -26,16 +26,19 @@ class Verifier {
 
   Result<VerifyReport> Run() {
     std::vector<std::string> ignored;
-    auto segments = ListSegments(fs_, paths_.CommitLogDir(), &ignored);
+    auto segments = ListSegments(fs_, paths_.CommitLogDir(), &ignored, &not_regular_);
     if (!segments.ok()) return segments.error();
     for (const std::string& name : ignored)
       Problem(JoinPath(paths_.CommitLogDir(), name), 0, "not a 20-digit segment file; ignored");
+    for (const std::string& path : NonRegularRootFiles(fs_, paths_)) not_regular_.push_back(path);
     segments_ = std::move(*segments);
     CheckSegmentList();
     ScanCommitLog();
     CommitLogReader reader(fs_, segments_);
     MQ_RETURN_IF_ERROR(CheckConsumeQueues(reader));
     MQ_RETURN_IF_ERROR(CheckIndexFiles(reader));
+    // Never opened: a FIFO would block the reader, and none holds store data.
+    for (const std::string& path : not_regular_) Problem(path, 0, "not a regular file");
     return report_;
   }
 
@@ -175,7 +178,7 @@ class Verifier {
   }
 
   Status CheckConsumeQueues(CommitLogReader& reader) {
-    auto queues = ListConsumeQueues(fs_, paths_);
+    auto queues = ListConsumeQueues(fs_, paths_, &not_regular_);
     if (!queues.ok()) return queues.error();
     const int64_t cl_min = reader.MinOffset();
     for (const ConsumeQueueLocation& loc : *queues) {
@@ -246,7 +249,7 @@ class Verifier {
   }
 
   Status CheckIndexFiles(CommitLogReader& reader) {
-    auto files = ListIndexFiles(fs_, paths_);
+    auto files = ListIndexFiles(fs_, paths_, &not_regular_);
     if (!files.ok()) return files.error();
     const int64_t cl_min = reader.MinOffset();
     for (const SegmentFile& f : *files) {
@@ -286,6 +289,7 @@ class Verifier {
   const VerifyCallbacks& cb_;
   std::vector<int64_t> delay_levels_;
   std::vector<SegmentFile> segments_;
+  std::vector<std::string> not_regular_;  // paths of FIFOs, sockets, ... where store files should be
   int64_t segment_size_ = 0;
   struct EarlyEnd {
     std::string file;

@@ -9,6 +9,9 @@
 //                that takes a queue offset has its unit.
 //   index files: header counts in range; every entry points at a record
 //                start carrying a key with the entry's hash.
+//   every file:  a regular file (a FIFO, socket or device where a segment,
+//                the checkpoint, abort or lock should be is reported, never
+//                opened).
 // Each problem is reported with file and offset; nothing stops the walk.
 #pragma once
 

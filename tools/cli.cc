@@ -25,7 +25,10 @@ static const char kUsage[] =
     "  bench --workload W               measure the engine: put, put-sync, read, recover\n"
     "\n"
     "Run 'mqstore <command> --help' for a command's options.\n"
-    "Exit codes: 0 success, 1 the data has problems, 2 usage error.\n";
+    "ROOT is a store root: the directory holding commitlog/ (or, with --config,\n"
+    "the one whose commit log storePathCommitLog moved).\n"
+    "Exit codes: 0 success, 1 the data has problems, 2 usage error (a bad flag,\n"
+    "a number out of range, a ROOT that is not a store root).\n";
 
 int Run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);

@@ -6,6 +6,7 @@
 #include "storage/store_verifier.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/display_text.h"
 #include "tools/json_writer.h"
 #include "tools/progress.h"
 
@@ -20,8 +21,11 @@ const std::string kHelp = std::string(
     "records filling exactly the bytes left), every consume-queue unit against\n"
     "the record it points to (topic, queue, queue offset, size, tagsCode) and\n"
     "every index entry (points at a record start carrying a key with its hash).\n"
-    "Prints each problem with file and offset and a final count; exit 1 on any\n"
-    "problem.\n\n") + kStoreFlagsHelp;
+    "A FIFO, socket or device where a store file should be is reported as not a\n"
+    "regular file and never opened. Prints each problem with file and offset and\n"
+    "a final count; exit 1 on any problem. When another process has the store\n"
+    "open (its lock is held), says so first on stderr: the end of the log may be\n"
+    "a write in flight.\n\n") + kStoreFlagsHelp;
 
 }  // namespace
 
@@ -30,7 +34,6 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
   int code = 0;
   if (!ParseStoreCommand("verify", argv, {}, {"json"}, kHelp, io, cmd, code)) return code;
   const bool json = cmd.args.Has("json");
-  const std::string& root = cmd.root;
   ProgressBar bar(io.err, "verify");
   VerifyCallbacks cb;
   cb.on_problem = [&](const VerifyProblem& p) {
@@ -38,11 +41,11 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
       io.out << JsonLine().Str("type", "problem").Str("file", p.file).Int("offset", p.offset).Str("problem", p.what).Done()
              << '\n';
     else
-      io.out << p.file << " @" << p.offset << ": " << p.what << '\n';
+      io.out << DisplayText(p.file) << " @" << p.offset << ": " << DisplayText(p.what) << '\n';
   };
   cb.on_progress = [&](uint64_t done, uint64_t total) { bar.Update(done, total); };
   const auto start = std::chrono::steady_clock::now();
-  auto report = VerifyStore(FileSystem::Default(), StorePaths{root}, cmd.options, cb);
+  auto report = VerifyStore(FileSystem::Default(), cmd.paths, cmd.options, cb);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!report.ok()) {
     io.err << "mqstore verify: " << report.error().message() << "\n";

@@ -206,4 +206,8 @@ Result<std::unique_ptr<FileLock>> FaultInjectionFileSystem::LockFile(const std::
   return base_.LockFile(path);
 }
 
+Result<bool> FaultInjectionFileSystem::IsLockedElsewhere(const std::string& path) {
+  return base_.IsLockedElsewhere(path);
+}
+
 }  // namespace mqstore

@@ -9,6 +9,10 @@
 //                    consume-queue, checkpoint files)
 //   FileMapping      a shared mapping of [0, size) of a RandomRWFile
 //   FileLock         an exclusive lock on a file, held until destroyed
+//
+// Every open of a file to read or write it refuses what is not a regular
+// file (a FIFO, socket or device where a store file should be) with
+// "<path>: not a regular file", without blocking.
 #pragma once
 
 #include <cstdint>
@@ -157,6 +161,14 @@ class FileSystem {
   // a Java broker's FileChannel.tryLock). Busy if another holder has it, in
   // this process or another.
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+  // Whether someone else holds the lock LockFile takes on `path` (or a Java
+  // broker's FileChannel lock on its byte 0), asked without taking it,
+  // waiting or creating the file: false when `path` does not exist. For
+  // offline readers that want to warn that the store is live. The default
+  // cannot tell (Unsupported).
+  virtual Result<bool> IsLockedElsewhere(const std::string& path) {
+    return Status::Unsupported("cannot probe the lock on " + path);
+  }
 
   // The real POSIX file system.
   static FileSystem& Default();
