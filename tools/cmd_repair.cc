@@ -47,12 +47,11 @@ Result<RecoveryCorruptionPolicy> PolicyFrom(const Args& args) {
 // consume-queue and index file sizes), so that no file is taken for damaged
 // because of a size the writer did not use.
 Result<StoreConfig> ConfigFor(const StoreCommand& command) {
-  StoreConfig config;
-  if (auto path = command.args.Get("config")) MQ_RETURN_IF_ERROR(config.LoadPropertiesFile(*path));
+  StoreConfig config = command.config;
   config.storePathRootDir = command.root;
-  config.storePathCommitLog.clear();
+  config.storePathCommitLog = command.paths.commit_log_dir;
   FileSystem& fs = FileSystem::Default();
-  const StorePaths paths{command.root};
+  const StorePaths& paths = command.paths;
   const StoreReadOptions& o = command.options;
   auto segments = ListSegments(fs, paths.CommitLogDir());
   if (!segments.ok()) return segments.error();
