@@ -361,7 +361,7 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
                                    ": bad unit (offset " + std::to_string(u.phy_offset) + ", size " +
                                    std::to_string(u.size) + ", queue offset " + std::to_string(u.cq_offset) + ")");
   // 1. Already dispatched (a re-dispatch after recovery).
-  if (u.phy_offset + u.size <= max_physic_offset_.load(std::memory_order_relaxed)) return Status::Ok();
+  if (u.phy_offset + u.size <= max_physic_offset_.load(std::memory_order_relaxed)) return RefreshUnit(u);
   const int64_t expect = u.cq_offset * kUnit;
   // The writer's own copy of the last file: cleanup may take files off the
   // front of files_ meanwhile, never the last.
@@ -412,6 +412,29 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   last_store_timestamp_.store(u.store_timestamp, std::memory_order_release);
   unpublished_.push_back(TagBitmapIndex::Tagged{current / kUnit, u.tags_code});
   unpublished_end_ = current + kUnit;
+  return Status::Ok();
+}
+
+// A unit already written for this record stays, but must agree with the
+// record as it is now: a crash can tear a record inside its properties (not
+// covered by BODYCRC) after its unit was written from the whole record, and
+// such a record is still a record (format/log_entry.h), so its unit takes
+// the tagsCode it now has. Only a unit naming the same commit-log offset is
+// touched.
+Status ConsumeQueue::RefreshUnit(const UnitPut& u) {
+  const int64_t at = u.cq_offset * kUnit;
+  if (at >= max_logic_offset_.load(std::memory_order_relaxed)) return Status::Ok();
+  const std::shared_ptr<Segment> seg = FileFor(at);
+  if (!seg || at + kUnit > seg->end_offset()) return Status::Ok();
+  const ConsumeQueueUnit unit = DecodeAt(seg->data(), at - seg->start_offset());
+  if (unit.commit_log_offset != u.phy_offset) return Status::Ok();
+  if (unit.size == u.size && unit.tags_code == u.tags_code) return Status::Ok();
+  StoreLog(LogLevel::kWarn, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) + ": unit " +
+                                std::to_string(u.cq_offset) + " rewritten to match its record at " +
+                                std::to_string(u.phy_offset) + " (tagsCode " + std::to_string(unit.tags_code) +
+                                " -> " + std::to_string(u.tags_code) + ")");
+  EncodeCqUnit(ConsumeQueueUnit{u.phy_offset, u.size, u.tags_code}, seg->data().data() + (at - seg->start_offset()));
+  tags_.Add(u.cq_offset, u.tags_code);  // a stale bit only costs a look; a missing one would hide the unit
   return Status::Ok();
 }
 

@@ -146,6 +146,7 @@ class ConsumeQueue {
   Status NewFile(int64_t start, std::shared_ptr<Segment>& out);
   // Writes one unit (PutUnit's rules); its tag waits in unpublished_.
   Status PadGap(int64_t expect, Segment*& seg);
+  Status RefreshUnit(const UnitPut& u);
   Status WriteUnit(const UnitPut& u);
   // Adds the written units' tags, then moves MaxOffset past them.
   void PublishUnits();

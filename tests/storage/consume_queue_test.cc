@@ -185,6 +185,22 @@ TEST_F(ConsumeQueueTest, AGapIsPaddedWithBlankUnitsSoTheUnitKeepsItsQueueOffset)
   EXPECT_EQ(q->file_count(), 2u);
 }
 
+TEST_F(ConsumeQueueTest, ARedispatchedRecordWhoseTagsChangedRewritesItsUnit) {
+  // A crash tore a record inside its properties after its unit was written:
+  // re-dispatched at open, the record's unit takes the tags it now has.
+  auto q = Open();
+  PutRange(*q, 0, 5);
+  const ConsumeQueueUnit old = UnitFor(2);
+  ASSERT_TRUE(q->PutUnit(old.commit_log_offset, old.size, 0, 2, 0).ok());
+  EXPECT_EQ(q->GetUnit(2)->tags_code, 0);
+  EXPECT_EQ(q->GetUnit(2)->commit_log_offset, old.commit_log_offset);
+  EXPECT_EQ(q->NextWithTag(0, 1, 3).queue_offset, 2);
+  EXPECT_EQ(q->MaxOffset(), 5) << "nothing appended";
+  // A unit naming another record is never touched.
+  ASSERT_TRUE(q->PutUnit(old.commit_log_offset + 1, old.size, 0, 3, 0).ok());
+  EXPECT_EQ(q->GetUnit(3), UnitFor(3));
+}
+
 TEST_F(ConsumeQueueTest, AGapLongerThanAFileIsLoggedAndTheUnitTakesTheNextSlotAsRocketMqDoes) {
   std::vector<std::string> errors;
   SetLogSink([&](LogLevel level, std::string_view line) {
