@@ -120,7 +120,9 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
-enum class OpenMode : uint8_t { kCreateIfMissing, kMustExist };
+// kReadOnly: the file must exist and is opened for reading only (writes
+// fail, mappings must be read-only).
+enum class OpenMode : uint8_t { kCreateIfMissing, kMustExist, kReadOnly };
 
 // statvfs of a file system: bytes in all, free, and free to unprivileged
 // users (what RocketMQ's getDiskPartitionSpaceUsedPercent reads).

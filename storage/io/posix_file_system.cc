@@ -333,7 +333,7 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
-    const int flags = O_RDWR | (mode == OpenMode::kCreateIfMissing ? O_CREAT : 0);
+    const int flags = mode == OpenMode::kReadOnly ? O_RDONLY : O_RDWR | (mode == OpenMode::kCreateIfMissing ? O_CREAT : 0);
     auto fd = OpenRegular(path, flags, 0644);
     if (!fd.ok()) return fd.error();
     return std::unique_ptr<RandomRWFile>(new PosixRandomRWFile(path, *fd));
