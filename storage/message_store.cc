@@ -6,6 +6,7 @@
 
 #include "format/delay_levels.h"
 #include "format/properties.h"
+#include "storage/queue_catch_up.h"
 #include "storage/store_log.h"
 
 namespace mqstore {
@@ -215,8 +216,10 @@ Status MessageStore::RecoverQueues(bool abnormal) {
   if (log_->Segments().empty()) MQ_RETURN_IF_ERROR(queues_->DestroyAll());
   MQ_RETURN_IF_ERROR(queues_->TruncateDirty(end));
   if (index_) MQ_RETURN_IF_ERROR(index_->TruncateDirty(end));
+  auto caught_up = CatchUpQueuesWithLog(*log_, *queues_);
+  if (!caught_up.ok()) return caught_up.error();
 
-  const int64_t from = ReputStart(abnormal);
+  const int64_t from = ReputStart(abnormal, caught_up->from);
   dispatcher_->SetReputOffset(from);
   MQ_RETURN_IF_ERROR(dispatcher_->CatchUp());
   redispatched_at_open_ = dispatcher_->Stats().records;
@@ -229,14 +232,17 @@ Status MessageStore::RecoverQueues(bool abnormal) {
   return Status::Ok();
 }
 
-// Where dispatch resumes: the end of what every consume queue holds (4.9's
-// rule), no later than what the index holds, and after a crash no later than
-// the file recovery started checking from, because units and entries written
-// after the checkpoint's timestamps may be torn.
-int64_t MessageStore::ReputStart(bool abnormal) const {
+// Where dispatch resumes: the end of what the furthest consume queue holds
+// (4.9's rule), no later than where a short queue needs it
+// (`short_queues_from`, queue_catch_up.h) or what the index lacks, and
+// after a crash no later than the file recovery started checking from,
+// because units and entries written after the checkpoint's timestamps may
+// be torn.
+int64_t MessageStore::ReputStart(bool abnormal, int64_t short_queues_from) const {
   const int64_t min = log_->MinOffset();
   const int64_t cq_end = queues_->MaxPhysicOffset();
   int64_t from = cq_end < 0 ? min : cq_end;
+  from = std::min(from, short_queues_from);
   if (index_) {
     // IndexedUpTo is the start of the last indexed record: after a clean
     // stop resume after it; after a crash at it, for it may have got only

@@ -8,6 +8,8 @@
 #include <random>
 #include <thread>
 
+#include "format/consume_queue_unit.h"
+#include "format/java_string_hash.h"
 #include "storage/io/fault_injection_file_system.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
@@ -155,6 +157,130 @@ TEST_F(QueueRecoveryTest, ARecordTornInsideItsPropertiesEndsTheLog) {
   EXPECT_NE(store->recovery().stop_reason.find("properties hold a zero byte"), std::string::npos)
       << store->recovery().stop_reason;
   test::ExpectQueuesAndIndexMatchLog(*store);
+}
+
+}  // namespace
+}  // namespace mqstore
+
+namespace mqstore {
+namespace {
+
+// Issue 13.3: every queue's end is checked against the log's topic-queue
+// table at open, whatever the other queues hold.
+class QueueCatchUpTest : public QueueRecoveryTest {
+ protected:
+  std::string QueueFile(const std::string& topic, int32_t queue_id) const {
+    return root_ + "/consumequeue/" + topic + "/" + std::to_string(queue_id) + "/00000000000000000000";
+  }
+  // Every unit of every queue points at its record, and each queue ends
+  // where the log says; then new puts land at the next offsets.
+  void ExpectCompleteAndGoingOn(MessageStore& store) {
+    test::ExpectQueuesAndIndexMatchLog(store);
+    PutMany(store, 60, 5000);
+    test::WaitDispatched(store);
+    test::ExpectQueuesAndIndexMatchLog(store);
+  }
+};
+
+TEST_F(QueueCatchUpTest, AQueueWhoseTailWasZeroedIsRebuiltAtOpen) {
+  auto store = Open();
+  PutMany(*store, 400);  // TopicA/1 holds 40 units; TopicA/4 got the last record
+  ASSERT_TRUE(store->Shutdown().ok());
+  const std::vector<uint8_t> zeros(10 * kCqUnitSize, 0);
+  test::PatchFile(QueueFile("TopicA", 1), 30 * kCqUnitSize, zeros.data(), zeros.size());
+  store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->GetMaxOffsetInQueue("TopicA", 1), 40);
+  // Record 10k+1 is TopicA/1's unit k: dispatch starts after unit 29's.
+  EXPECT_EQ(store->redispatched_at_open(), 400u - (10 * 29 + 1) - 1) << "from the first missing unit's record on";
+  ExpectCompleteAndGoingOn(*store);
+  ASSERT_TRUE(store->Shutdown().ok());
+  test::VerifyClean(root_, config_.mappedFileSizeCommitLog);
+}
+
+TEST_F(QueueCatchUpTest, AQueueWhoseDirectoryWasRemovedIsRebuiltAtOpen) {
+  auto store = Open();
+  PutMany(*store, 400);
+  ASSERT_TRUE(store->Shutdown().ok());
+  ASSERT_TRUE(FileSystem::Default().RemoveAll(root_ + "/consumequeue/TopicB/2").ok());
+  store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->GetMaxOffsetInQueue("TopicB", 2), 40);
+  ExpectCompleteAndGoingOn(*store);
+  ASSERT_TRUE(store->Shutdown().ok());
+  test::VerifyClean(root_, config_.mappedFileSizeCommitLog);
+}
+
+TEST_F(QueueCatchUpTest, AShortQueueIsRebuiltAfterACrashToo) {
+  auto store = Open();
+  PutMany(*store, 400);
+  ASSERT_TRUE(store->Shutdown().ok());
+  ASSERT_TRUE(FileSystem::Default().RemoveAll(root_ + "/consumequeue/TopicA/3").ok());
+  std::ofstream(root_ + "/abort").close();
+  store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->recovery().abnormal);
+  EXPECT_EQ(store->GetMaxOffsetInQueue("TopicA", 3), 40);
+  ExpectCompleteAndGoingOn(*store);
+}
+
+// What the old catch-up left behind: units appended at the wrong queue
+// offsets after a short queue. They are cut from the first wrong one and
+// rebuilt.
+TEST_F(QueueCatchUpTest, UnitsAtWrongQueueOffsetsAreCutAndRebuilt) {
+  auto store = Open();
+  const std::vector<PutResult> puts = PutMany(*store, 400);
+  ASSERT_TRUE(store->Shutdown().ok());
+  // TopicA/1's unit 30 -> the record of its unit 35, and so on.
+  std::vector<uint8_t> units(10 * kCqUnitSize, 0);
+  int k = 0;
+  for (size_t i = 0; i < puts.size() && k < 5; ++i) {
+    if (i % 2 == 1 && i % 5 == 1 && puts[i].queue_offset >= 35) {
+      EncodeCqUnit(ConsumeQueueUnit{puts[i].wrote_offset, puts[i].wrote_bytes, TagsCode("TagA")},
+                   units.data() + k * kCqUnitSize);
+      ++k;
+    }
+  }
+  ASSERT_EQ(k, 5);
+  test::PatchFile(QueueFile("TopicA", 1), 30 * kCqUnitSize, units.data(), units.size());
+  store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->GetMaxOffsetInQueue("TopicA", 1), 40);
+  ExpectCompleteAndGoingOn(*store);
+  ASSERT_TRUE(store->Shutdown().ok());
+  test::VerifyClean(root_, config_.mappedFileSizeCommitLog);
+}
+
+// Cleanup deleted every record of a queue: the log's table no longer knows
+// it, but its consumers' offsets must stay valid, so new records continue
+// after its last unit (RocketMQ takes the table from the queues).
+TEST_F(QueueCatchUpTest, AQueueWhoseRecordsWereAllDeletedContinuesAfterItsLastUnit) {
+  auto store = Open();
+  for (int i = 0; i < 20; ++i) {
+    test::OwnedMessage m("Old", 0, 100, "old" + std::to_string(i));
+    ASSERT_TRUE(store->Put(m.message()).ok());
+  }
+  PutMany(*store, 500);
+  ASSERT_TRUE(store->Shutdown().ok());
+  ASSERT_GE(test::ListCommitLog(root_).size(), 3u);
+  ASSERT_TRUE(FileSystem::Default().Remove(root_ + "/commitlog/00000000000000000000").ok());  // as cleanup would
+  store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->GetMaxOffsetInQueue("Old", 0), 20);
+  EXPECT_EQ(store->NextQueueOffset("Old", 0), 20);
+  for (int i = 0; i < 3; ++i) {
+    test::OwnedMessage m("Old", 0, 100, "new" + std::to_string(i));
+    const PutResult r = store->Put(m.message());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.queue_offset, 20 + i);
+  }
+  test::WaitDispatched(*store);
+  EXPECT_EQ(store->GetMaxOffsetInQueue("Old", 0), 23);
+  for (int64_t n = 20; n < 23; ++n) {
+    const GetMessageResult got = store->GetMessage("g", "Old", 0, n, 1);
+    ASSERT_EQ(got.messages.size(), 1u) << "queue offset " << n;
+    EXPECT_EQ(got.messages[0].queue_offset, n);
+  }
 }
 
 }  // namespace
