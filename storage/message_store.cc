@@ -244,14 +244,18 @@ int64_t MessageStore::ReputStart(bool abnormal, int64_t short_queues_from) const
   int64_t from = cq_end < 0 ? min : cq_end;
   from = std::min(from, short_queues_from);
   if (index_) {
-    // IndexedUpTo is the start of the last indexed record: after a clean
-    // stop resume after it; after a crash at it, for it may have got only
-    // some of its keys (the index completes it, see index_service.h).
+    // IndexedUpTo is the start of the last indexed record. Resume at it
+    // (the index completes it, see index_service.h) unless it surely got
+    // all its keys: a clean stop with room left in the newest file. A full
+    // newest file may have had a successor, lost now, holding some of them.
     const int64_t indexed = index_->IndexedUpTo();
     int64_t resume = min;
     if (indexed >= 0) {
-      auto last = log_->LookMessage(indexed);
-      resume = last.ok() && !abnormal ? indexed + last->message.total_size : indexed;
+      resume = indexed;
+      if (!abnormal && index_->LastRecordComplete()) {
+        auto last = log_->LookMessage(indexed);
+        if (last.ok()) resume = indexed + last->message.total_size;
+      }
     }
     from = std::min(from, resume);
   }
