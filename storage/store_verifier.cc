@@ -264,43 +264,48 @@ class Verifier {
   // be on exactly one chain, the one of its hash's slot, and chains must
   // run from newer to older entries inside the file. One bit per entry.
   void CheckIndexChains(const IndexFileReader& index) {
+    const int32_t count = index.header().index_count;  // entries 1 .. count-1
+    if (index.geometry().max_hash_slot_num <= 0) return;
+    reached_.assign(static_cast<size_t>(std::max(count, 1)), false);
+    for (int32_t s = 0; s < index.geometry().max_hash_slot_num; ++s) WalkSlotChain(index, s);
+    ReportUnreachedEntries(index);
+  }
+
+  void WalkSlotChain(const IndexFileReader& index, int32_t s) {
     const std::string& path = index.file().path;
     const IndexGeometry& g = index.geometry();
-    const int32_t count = index.header().index_count;  // entries 1 .. count-1
-    reached_.assign(static_cast<size_t>(std::max(count, 1)), false);
-    for (int32_t s = 0; s < g.max_hash_slot_num; ++s) {
-      auto head = ReadIndexSlot(index.data(), g, s);
-      if (!head.ok() || *head == 0) continue;
-      int32_t cur = *head;
-      if (cur < 0 || cur >= count) {
-        Problem(path, static_cast<int64_t>(g.SlotPosition(s)),
-                "hash slot " + std::to_string(s) + " points at entry " + std::to_string(cur) +
-                    ", outside the file's entries 1.." + std::to_string(count - 1));
-        continue;
-      }
-      while (cur != 0) {
-        const auto pos = static_cast<int64_t>(g.EntryPosition(cur));
-        if (reached_[static_cast<size_t>(cur)]) {
-          Problem(path, pos, "entry " + std::to_string(cur) + " is reached again from hash slot " +
-                                 std::to_string(s) + " (chains join)");
-          break;
-        }
-        reached_[static_cast<size_t>(cur)] = true;
-        auto e = ReadIndexEntry(index.data(), g, cur);
-        if (!e.ok()) break;  // inside the file: count < maxIndexNum
-        if (e->key_hash < 0 || e->key_hash % g.max_hash_slot_num != s)
-          Problem(path, pos, "entry " + std::to_string(cur) + " is on the chain of hash slot " + std::to_string(s) +
-                                 " but its keyHash " + std::to_string(e->key_hash) +
-                                 (e->key_hash < 0 ? " is negative"
-                                                  : " belongs to slot " + std::to_string(e->key_hash % g.max_hash_slot_num)));
-        if (e->prev_index < 0 || e->prev_index >= cur) {
-          Problem(path, pos, "entry " + std::to_string(cur) + " has prevIndex " + std::to_string(e->prev_index) +
-                                 ", not an older entry (a loop, or a pointer out of the chain)");
-          break;
-        }
-        cur = e->prev_index;
-      }
+    const int32_t count = index.header().index_count;
+    auto head = ReadIndexSlot(index.data(), g, s);
+    if (!head.ok() || *head == 0) return;
+    int32_t cur = *head;
+    if (cur < 0 || cur >= count)
+      return Problem(path, static_cast<int64_t>(g.SlotPosition(s)),
+                     "hash slot " + std::to_string(s) + " points at entry " + std::to_string(cur) +
+                         (count > 1 ? ", outside the file's entries 1.." + std::to_string(count - 1)
+                                    : ", but the file holds no entry"));
+    while (cur != 0) {
+      const auto pos = static_cast<int64_t>(g.EntryPosition(cur));
+      const std::string entry = "entry " + std::to_string(cur);
+      if (reached_[static_cast<size_t>(cur)])
+        return Problem(path, pos, entry + " is reached again from hash slot " + std::to_string(s) + " (chains join)");
+      reached_[static_cast<size_t>(cur)] = true;
+      auto e = ReadIndexEntry(index.data(), g, cur);
+      if (!e.ok()) return;  // cannot be: cur < count <= maxIndexNum
+      if (e->key_hash < 0 || e->key_hash % g.max_hash_slot_num != s)
+        Problem(path, pos, entry + " is on the chain of hash slot " + std::to_string(s) + " but its keyHash " +
+                               std::to_string(e->key_hash) +
+                               (e->key_hash < 0 ? " is negative"
+                                                : " belongs to slot " + std::to_string(e->key_hash % g.max_hash_slot_num)));
+      if (e->prev_index < 0 || e->prev_index >= cur)
+        return Problem(path, pos, entry + " has prevIndex " + std::to_string(e->prev_index) +
+                                      ", not an older entry (a loop, or a pointer out of the chain)");
+      cur = e->prev_index;
     }
+  }
+
+  // Runs of entries no chain reached, one problem each.
+  void ReportUnreachedEntries(const IndexFileReader& index) {
+    const int32_t count = index.header().index_count;
     for (int32_t n = 1; n < count;) {
       if (reached_[static_cast<size_t>(n)]) {
         ++n;
@@ -308,7 +313,7 @@ class Verifier {
       }
       int32_t end = n;
       while (end < count && !reached_[static_cast<size_t>(end)]) ++end;
-      Problem(path, static_cast<int64_t>(g.EntryPosition(n)),
+      Problem(index.file().path, static_cast<int64_t>(index.geometry().EntryPosition(n)),
               end - n == 1 ? "entry " + std::to_string(n) + " is reached from no hash slot: no query finds it"
                            : "entries " + std::to_string(n) + ".." + std::to_string(end - 1) + " (" +
                                  std::to_string(end - n) + ") are reached from no hash slot: no query finds them");
