@@ -232,17 +232,17 @@ Status MessageStore::RecoverQueues(bool abnormal) {
   return Status::Ok();
 }
 
-// Where dispatch resumes: the end of what the furthest consume queue holds
-// (4.9's rule), no later than where a short queue needs it
-// (`short_queues_from`, queue_catch_up.h) or what the index lacks, and
-// after a crash no later than the file recovery started checking from,
-// because units and entries written after the checkpoint's timestamps may
-// be torn.
+// Where dispatch resumes: where the shortest consume queue needs it
+// (`short_queues_from`, queue_catch_up.h: each queue against the log's
+// topic-queue table, not 4.9's end of the furthest queue, which left a
+// short queue short), no later than what the index lacks, and after a
+// crash no later than the file recovery started checking from, because
+// units and entries written after the checkpoint's timestamps may be torn.
+// With nothing lacking it is the log's end: records after the last unit
+// that take no queue offset are not dispatched again.
 int64_t MessageStore::ReputStart(bool abnormal, int64_t short_queues_from) const {
   const int64_t min = log_->MinOffset();
-  const int64_t cq_end = queues_->MaxPhysicOffset();
-  int64_t from = cq_end < 0 ? min : cq_end;
-  from = std::min(from, short_queues_from);
+  int64_t from = std::min(short_queues_from, log_->MaxOffset());
   if (index_) {
     // IndexedUpTo is the start of the last indexed record. Resume at it
     // (the index completes it, see index_service.h) unless it surely got

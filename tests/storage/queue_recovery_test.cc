@@ -167,7 +167,7 @@ namespace {
 
 // Issue 13.3: every queue's end is checked against the log's topic-queue
 // table at open, whatever the other queues hold.
-class QueueCatchUpTest : public QueueRecoveryTest {
+class QueueRecoveryCatchUpTest : public QueueRecoveryTest {
  protected:
   std::string QueueFile(const std::string& topic, int32_t queue_id) const {
     return root_ + "/consumequeue/" + topic + "/" + std::to_string(queue_id) + "/00000000000000000000";
@@ -182,7 +182,7 @@ class QueueCatchUpTest : public QueueRecoveryTest {
   }
 };
 
-TEST_F(QueueCatchUpTest, AQueueWhoseTailWasZeroedIsRebuiltAtOpen) {
+TEST_F(QueueRecoveryCatchUpTest, AQueueWhoseTailWasZeroedIsRebuiltAtOpen) {
   auto store = Open();
   PutMany(*store, 400);  // TopicA/1 holds 40 units; TopicA/4 got the last record
   ASSERT_TRUE(store->Shutdown().ok());
@@ -198,7 +198,7 @@ TEST_F(QueueCatchUpTest, AQueueWhoseTailWasZeroedIsRebuiltAtOpen) {
   test::VerifyClean(root_, config_.mappedFileSizeCommitLog);
 }
 
-TEST_F(QueueCatchUpTest, AQueueWhoseDirectoryWasRemovedIsRebuiltAtOpen) {
+TEST_F(QueueRecoveryCatchUpTest, AQueueWhoseDirectoryWasRemovedIsRebuiltAtOpen) {
   auto store = Open();
   PutMany(*store, 400);
   ASSERT_TRUE(store->Shutdown().ok());
@@ -211,7 +211,7 @@ TEST_F(QueueCatchUpTest, AQueueWhoseDirectoryWasRemovedIsRebuiltAtOpen) {
   test::VerifyClean(root_, config_.mappedFileSizeCommitLog);
 }
 
-TEST_F(QueueCatchUpTest, AShortQueueIsRebuiltAfterACrashToo) {
+TEST_F(QueueRecoveryCatchUpTest, AShortQueueIsRebuiltAfterACrashToo) {
   auto store = Open();
   PutMany(*store, 400);
   ASSERT_TRUE(store->Shutdown().ok());
@@ -224,10 +224,28 @@ TEST_F(QueueCatchUpTest, AShortQueueIsRebuiltAfterACrashToo) {
   ExpectCompleteAndGoingOn(*store);
 }
 
+// PREPARED and ROLLBACK records take no queue offset: however many follow
+// the last unit, no queue is short and a clean reopen dispatches nothing.
+TEST_F(QueueRecoveryCatchUpTest, RecordsWithoutAQueueOffsetMakeNoQueueShort) {
+  auto store = Open();
+  PutMany(*store, 50);
+  for (int i = 0; i < 20; ++i) {
+    test::OwnedMessage m("TopicT", 0, 80, "t" + std::to_string(i),
+                         i % 2 ? sysflag::kTransactionPreparedType : sysflag::kTransactionRollbackType);
+    ASSERT_TRUE(store->Put(m.message()).ok());
+  }
+  ASSERT_TRUE(store->Shutdown().ok());
+  store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->redispatched_at_open(), 0u);
+  EXPECT_EQ(store->consume_queues().Find("TopicT", 0), nullptr);
+  test::ExpectQueuesAndIndexMatchLog(*store);
+}
+
 // What the old catch-up left behind: units appended at the wrong queue
 // offsets after a short queue. They are cut from the first wrong one and
 // rebuilt.
-TEST_F(QueueCatchUpTest, UnitsAtWrongQueueOffsetsAreCutAndRebuilt) {
+TEST_F(QueueRecoveryCatchUpTest, UnitsAtWrongQueueOffsetsAreCutAndRebuilt) {
   auto store = Open();
   const std::vector<PutResult> puts = PutMany(*store, 400);
   ASSERT_TRUE(store->Shutdown().ok());
@@ -254,7 +272,7 @@ TEST_F(QueueCatchUpTest, UnitsAtWrongQueueOffsetsAreCutAndRebuilt) {
 // Cleanup deleted every record of a queue: the log's table no longer knows
 // it, but its consumers' offsets must stay valid, so new records continue
 // after its last unit (RocketMQ takes the table from the queues).
-TEST_F(QueueCatchUpTest, AQueueWhoseRecordsWereAllDeletedContinuesAfterItsLastUnit) {
+TEST_F(QueueRecoveryCatchUpTest, AQueueWhoseRecordsWereAllDeletedContinuesAfterItsLastUnit) {
   auto store = Open();
   for (int i = 0; i < 20; ++i) {
     test::OwnedMessage m("Old", 0, 100, "old" + std::to_string(i));
@@ -285,7 +303,7 @@ TEST_F(QueueCatchUpTest, AQueueWhoseRecordsWereAllDeletedContinuesAfterItsLastUn
 
 // A record whose keys straddle two index files, the newer of which is lost:
 // every key of every record after the last complete file is indexed again.
-class IndexCatchUpTest : public QueueRecoveryTest {
+class QueueRecoveryIndexTest : public QueueRecoveryTest {
  protected:
   void SetUp() override {
     QueueRecoveryTest::SetUp();
@@ -317,7 +335,7 @@ class IndexCatchUpTest : public QueueRecoveryTest {
   }
 };
 
-TEST_F(IndexCatchUpTest, TheNewestIndexFileLostAfterACleanStopIsRebuiltWithTheRollOverRecord) {
+TEST_F(QueueRecoveryIndexTest, TheNewestIndexFileLostAfterACleanStopIsRebuiltWithTheRollOverRecord) {
   auto store = Open();
   PutRecords(*store, 15);
   ASSERT_TRUE(store->Shutdown().ok());
@@ -329,7 +347,7 @@ TEST_F(IndexCatchUpTest, TheNewestIndexFileLostAfterACleanStopIsRebuiltWithTheRo
   EXPECT_EQ(store->Stats().index.entries, 45u) << "no key twice";
 }
 
-TEST_F(IndexCatchUpTest, TheNewestIndexFileLostBeforeACrashIsRebuiltWithTheRollOverRecord) {
+TEST_F(QueueRecoveryIndexTest, TheNewestIndexFileLostBeforeACrashIsRebuiltWithTheRollOverRecord) {
   auto store = Open();
   PutRecords(*store, 15);
   ASSERT_TRUE(store->Shutdown().ok());
@@ -344,7 +362,7 @@ TEST_F(IndexCatchUpTest, TheNewestIndexFileLostBeforeACrashIsRebuiltWithTheRollO
 // The newest file's header torn (a crash while it was being written): read
 // as an empty file seeded with its end, it used to hide every key after the
 // full file. It is dropped and what it held indexed again.
-TEST_F(IndexCatchUpTest, ATornNewestIndexFileAfterACrashIsRebuilt) {
+TEST_F(QueueRecoveryIndexTest, ATornNewestIndexFileAfterACrashIsRebuilt) {
   auto store = Open();
   PutRecords(*store, 15);
   ASSERT_TRUE(store->Shutdown().ok());
