@@ -301,6 +301,40 @@ TEST_F(QueueRecoveryCatchUpTest, AQueueWhoseRecordsWereAllDeletedContinuesAfterI
   }
 }
 
+// A short queue some of whose missing records cleanup deleted: it starts
+// again at the first record left, and its units from there are right.
+TEST_F(QueueRecoveryCatchUpTest, AShortQueueBehindDeletedRecordsRestartsAtTheFirstRecordLeft) {
+  auto store = Open();
+  std::vector<PutResult> old;
+  auto put_old = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      test::OwnedMessage m("Old", 0, 100, "old" + std::to_string(old.size()));
+      old.push_back(store->Put(m.message()));
+      ASSERT_TRUE(old.back().ok());
+    }
+  };
+  put_old(20);
+  PutMany(*store, 200);
+  put_old(10);
+  PutMany(*store, 50, 1000);  // other queues go further
+  ASSERT_TRUE(store->Shutdown().ok());
+  ASSERT_LT(old[19].wrote_offset, config_.mappedFileSizeCommitLog);
+  ASSERT_GE(old[20].wrote_offset, config_.mappedFileSizeCommitLog);
+  const std::vector<uint8_t> zeros(15 * kCqUnitSize, 0);  // units 15..29 lost
+  test::PatchFile(QueueFile("Old", 0), 15 * kCqUnitSize, zeros.data(), zeros.size());
+  ASSERT_TRUE(FileSystem::Default().Remove(root_ + "/commitlog/00000000000000000000").ok());  // as cleanup would
+  store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->GetMaxOffsetInQueue("Old", 0), 30);
+  EXPECT_EQ(store->GetMinOffsetInQueue("Old", 0), 20);
+  for (int64_t n = 20; n < 30; ++n)
+    EXPECT_EQ(store->GetCommitLogOffsetInQueue("Old", 0, n), old[static_cast<size_t>(n)].wrote_offset) << n;
+  put_old(1);
+  EXPECT_EQ(old.back().queue_offset, 30);
+  test::WaitDispatched(*store);
+  EXPECT_EQ(store->GetCommitLogOffsetInQueue("Old", 0, 30), old.back().wrote_offset);
+}
+
 // A record whose keys straddle two index files, the newer of which is lost:
 // every key of every record after the last complete file is indexed again.
 class QueueRecoveryIndexTest : public QueueRecoveryTest {
