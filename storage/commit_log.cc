@@ -430,4 +430,9 @@ std::vector<QueueOffsetTable::Entry> CommitLog::QueueOffsets() const {
   return queue_offsets_.Entries();
 }
 
+void CommitLog::RaiseNextQueueOffset(std::string_view topic, int32_t queue_id, int64_t next) {
+  std::lock_guard lock(put_mu_);
+  queue_offsets_.Raise(topic, queue_id, next);
+}
+
 }  // namespace mqstore

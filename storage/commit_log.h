@@ -206,6 +206,10 @@ class CommitLog {
   // Next queue offset of a queue (the topic-queue table).
   int64_t NextQueueOffset(std::string_view topic, int32_t queue_id) const;
   std::vector<QueueOffsetTable::Entry> QueueOffsets() const;
+  // Raises a queue's next offset to at least `next`: at open, for a consume
+  // queue that goes further than the records left in the log (cleanup
+  // deleted them), so its offsets never go back. Before puts start.
+  void RaiseNextQueueOffset(std::string_view topic, int32_t queue_id, int64_t next);
 
   // False after a failed write or sync: puts get SERVICE_NOT_AVAILABLE until
   // the store is reopened (the page cache may have dropped the data).

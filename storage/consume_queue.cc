@@ -240,7 +240,6 @@ Status ConsumeQueue::Recover() {
 }
 
 Status ConsumeQueue::TruncateDirty(int64_t phy_end) {
-  const int64_t old_max = max_logic_offset_.load(std::memory_order_acquire);
   // From the last file back: a file whose first unit is cut (or holds no
   // unit) goes whole; in the first one kept, units stay up to the first
   // invalid one or the first at or past phy_end.
@@ -258,6 +257,18 @@ Status ConsumeQueue::TruncateDirty(int64_t phy_end) {
     end = seg.start_offset() + pos;
     break;
   }
+  return TruncateAt(end, "commit log ends at " + std::to_string(phy_end));
+}
+
+Status ConsumeQueue::TruncateTo(int64_t queue_offset) {
+  if (queue_offset < 0 || queue_offset >= MaxOffset()) return Status::Ok();
+  int64_t end = queue_offset * kUnit;
+  if (!files_.empty()) end = std::max(end, files_.front()->start_offset());
+  return TruncateAt(end, "its units from there on disagree with the commit log");
+}
+
+Status ConsumeQueue::TruncateAt(int64_t end, const std::string& why) {
+  const int64_t old_max = max_logic_offset_.load(std::memory_order_acquire);
   MQ_RETURN_IF_ERROR(CutAt(end));
   const int64_t max = files_.empty() ? 0 : end;
   max_logic_offset_.store(max, std::memory_order_release);
@@ -265,8 +276,7 @@ Status ConsumeQueue::TruncateDirty(int64_t phy_end) {
   max_physic_offset_.store(LastRealUnitEnd(), std::memory_order_release);
   if (max < old_max) {
     StoreLog(LogLevel::kInfo, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
-                                  ": truncated to queue offset " + std::to_string(max / kUnit) + " (commit log ends at " +
-                                  std::to_string(phy_end) + ")");
+                                  ": truncated to queue offset " + std::to_string(max / kUnit) + " (" + why + ")");
     RebuildTagIndex();
   }
   return Status::Ok();

@@ -74,6 +74,10 @@ class ConsumeQueue {
   // RocketMQ, which only moves positions and lets a later crash resurrect
   // the units). Rebuilds the tag index when it cut something.
   Status TruncateDirty(int64_t phy_end);
+  // Drops the units from queue offset `queue_offset` on (zeroing them, as
+  // TruncateDirty): a queue whose units there disagree with the log is cut
+  // so that dispatch can write them again. No-op at or past MaxOffset.
+  Status TruncateTo(int64_t queue_offset);
   // correctMinOffset (5.x rules): MinOffset becomes the first unit whose
   // commit-log offset is >= `commit_log_min_offset`, or MaxOffset when the
   // last unit points below it.
@@ -163,6 +167,9 @@ class ConsumeQueue {
   // or after it are deleted, the one holding it gets its positions there and
   // whatever non-zero bytes follow it zeroed and synced.
   Status CutAt(int64_t end);
+  // CutAt, then the positions, MaxPhysicOffset and tag index follow; `why`
+  // is logged when units were dropped.
+  Status TruncateAt(int64_t end, const std::string& why);
   // End (offset + size) of the unit just below MaxOffset; -1 if there is
   // none or it is a blank pad.
   int64_t LastRealUnitEnd() const;

@@ -33,12 +33,6 @@ Status ConsumeQueueStore::LoadAndRecover() {
   return Status::Ok();
 }
 
-int64_t ConsumeQueueStore::MaxPhysicOffset() const {
-  int64_t max = -1;
-  for (ConsumeQueue* q : All()) max = std::max(max, q->MaxPhysicOffset());
-  return max;
-}
-
 Status ConsumeQueueStore::TruncateDirty(int64_t phy_end) {
   for (ConsumeQueue* q : All()) {
     if (q->MaxPhysicOffset() >= phy_end) MQ_RETURN_IF_ERROR(q->TruncateDirty(phy_end));

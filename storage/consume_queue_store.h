@@ -43,8 +43,6 @@ class ConsumeQueueStore final : public DispatchSink {
   // Loads every <topic>/<queueId> directory (children that are not integers
   // are skipped, as RocketMQ does) and recovers each queue (spec 3.4).
   Status LoadAndRecover();
-  // The largest MaxPhysicOffset over all queues; -1 when there is none.
-  int64_t MaxPhysicOffset() const;
   // After commit-log recovery: no unit may point at or past the log's end.
   Status TruncateDirty(int64_t phy_end);
   void CorrectMinOffset(int64_t commit_log_min_offset);

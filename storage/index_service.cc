@@ -311,37 +311,47 @@ Status IndexService::Load(bool last_exit_ok, int64_t index_msg_timestamp) {
   files_.clear();
   auto names = ListFileNames();
   if (!names.ok()) return names.error();
-  for (const std::string& name : *names) {
-    auto file = File::Open(fs_, options_.dir, name, options_.geometry);
+  for (size_t i = 0; i < names->size(); ++i) {
+    auto file = File::Open(fs_, options_.dir, (*names)[i], options_.geometry);
     if (file.ok()) {
       (*file)->prefaulter = options_.prefaulter;
       files_.push_back(std::move(*file));
       continue;
     }
-    // After a crash a file may be short or its header torn; what it held
-    // is re-dispatched. After a clean stop it is an error to look at.
+    // After a crash a file may be short or its header torn: it and the
+    // newer files go, and what they held is re-dispatched. After a clean
+    // stop it is an error to look at.
     if (last_exit_ok || file.error().code() != StatusCode::kCorruption) return file.error();
-    StoreLog(LogLevel::kWarn, "index: removing " + name + " after an abnormal exit: " + file.error().ToString());
-    MQ_RETURN_IF_ERROR(fs_.Remove(JoinPath(options_.dir, name)));
+    StoreLog(LogLevel::kWarn, "index: removing " + (*names)[i] + " and the " + std::to_string(names->size() - i - 1) +
+                                  " newer file(s) after an abnormal exit: " + file.error().ToString());
+    for (size_t j = names->size(); j-- > i;) MQ_RETURN_IF_ERROR(fs_.Remove(JoinPath(options_.dir, (*names)[j])));
     MQ_RETURN_IF_ERROR(fs_.SyncDirectory(options_.dir));
+    break;
   }
-  if (!last_exit_ok) MQ_RETURN_IF_ERROR(RemoveFilesAfter(index_msg_timestamp));
+  if (!last_exit_ok) MQ_RETURN_IF_ERROR(KeepCompleteFiles(index_msg_timestamp));
   MQ_RETURN_IF_ERROR(RemoveUnusedSpare());
   lock.unlock();
   if (files_.empty() || files_.back()->Full()) PrepareSpare();  // the first key's file, ready before it
   return Status::Ok();
 }
 
-// After a crash a file with keys newer than the last synced full file may
-// have lost any of its pages; recovery re-dispatches what it held.
-Status IndexService::RemoveFilesAfter(int64_t index_msg_timestamp) {
-  for (size_t i = files_.size(); i-- > 0;) {
-    const int64_t end = files_[i]->header().end_timestamp;
-    if (end > index_msg_timestamp)
-      MQ_RETURN_IF_ERROR(RemoveFile(i, "abnormal exit and its endTimestamp " + std::to_string(end) +
-                                           " is after the checkpoint's indexMsgTimestamp " +
-                                           std::to_string(index_msg_timestamp)));
-  }
+// Only a full file was synced for sure (FlushFullFiles, before its endTimestamp
+// went into the checkpoint); the newest one is written until it is full and
+// its pages may be lost in a crash. Newest first, so that an interrupted
+// removal still leaves a run of complete files.
+Status IndexService::KeepCompleteFiles(int64_t index_msg_timestamp) {
+  size_t keep = 0;
+  while (keep < files_.size() && files_[keep]->Full() && files_[keep]->header().end_timestamp <= index_msg_timestamp)
+    ++keep;
+  if (keep == files_.size()) return Status::Ok();
+  const File& first = *files_[keep];
+  const std::string why = "abnormal exit and " +
+                          (first.Full() ? first.name() + "'s endTimestamp " +
+                                              std::to_string(first.header().end_timestamp) +
+                                              " is after the checkpoint's indexMsgTimestamp " +
+                                              std::to_string(index_msg_timestamp)
+                                        : first.name() + " is not full (never synced for sure)");
+  while (files_.size() > keep) MQ_RETURN_IF_ERROR(RemoveFile(files_.size() - 1, why));
   return Status::Ok();
 }
 
@@ -412,6 +422,13 @@ int64_t IndexService::IndexedUpToLocked() const {
   for (auto it = files_.rbegin(); it != files_.rend(); ++it)
     if ((*it)->Entries() > 0 || (*it)->Seeded()) return (*it)->header().end_phy_offset;
   return -1;
+}
+
+bool IndexService::LastRecordComplete() const {
+  std::shared_lock lock(mu_);
+  for (auto it = files_.rbegin(); it != files_.rend(); ++it)
+    if ((*it)->Entries() > 0 || (*it)->Seeded()) return (*it)->Entries() > 0 && !(*it)->Full();
+  return false;
 }
 
 Status IndexService::BuildIndex(const DispatchRequest& request) {

@@ -7,6 +7,7 @@
 #include "format/delay_levels.h"
 #include "format/properties.h"
 #include "format/topic_name.h"
+#include "storage/queue_catch_up.h"
 #include "storage/store_log.h"
 
 namespace mqstore {
@@ -205,8 +206,10 @@ Status MessageStore::RecoverQueues(bool abnormal) {
   if (log_->Segments().empty()) MQ_RETURN_IF_ERROR(queues_->DestroyAll());
   MQ_RETURN_IF_ERROR(queues_->TruncateDirty(end));
   if (index_) MQ_RETURN_IF_ERROR(index_->TruncateDirty(end));
+  auto caught_up = CatchUpQueuesWithLog(*log_, *queues_);
+  if (!caught_up.ok()) return caught_up.error();
 
-  const int64_t from = ReputStart(abnormal);
+  const int64_t from = ReputStart(abnormal, caught_up->from);
   dispatcher_->SetReputOffset(from);
   MQ_RETURN_IF_ERROR(dispatcher_->CatchUp());
   redispatched_at_open_ = dispatcher_->Stats().records;
@@ -219,23 +222,30 @@ Status MessageStore::RecoverQueues(bool abnormal) {
   return Status::Ok();
 }
 
-// Where dispatch resumes: the end of what every consume queue holds (4.9's
-// rule), no later than what the index holds, and after a crash no later than
-// the file recovery started checking from, because units and entries written
-// after the checkpoint's timestamps may be torn.
-int64_t MessageStore::ReputStart(bool abnormal) const {
+// Where dispatch resumes: where the shortest consume queue needs it
+// (`short_queues_from`, queue_catch_up.h: each queue against the log's
+// topic-queue table, not 4.9's end of the furthest queue, which left a
+// short queue short), no later than what the index lacks, and after a
+// crash no later than the file recovery started checking from, because
+// units and entries written after the checkpoint's timestamps may be torn.
+// With nothing lacking it is the log's end: records after the last unit
+// that take no queue offset are not dispatched again.
+int64_t MessageStore::ReputStart(bool abnormal, int64_t short_queues_from) const {
   const int64_t min = log_->MinOffset();
-  const int64_t cq_end = queues_->MaxPhysicOffset();
-  int64_t from = cq_end < 0 ? min : cq_end;
+  int64_t from = std::min(short_queues_from, log_->MaxOffset());
   if (index_) {
-    // IndexedUpTo is the start of the last indexed record: after a clean
-    // stop resume after it; after a crash at it, for it may have got only
-    // some of its keys (the index completes it, see index_service.h).
+    // IndexedUpTo is the start of the last indexed record. Resume at it
+    // (the index completes it, see index_service.h) unless it surely got
+    // all its keys: a clean stop with room left in the newest file. A full
+    // newest file may have had a successor, lost now, holding some of them.
     const int64_t indexed = index_->IndexedUpTo();
     int64_t resume = min;
     if (indexed >= 0) {
-      auto last = log_->LookMessage(indexed);
-      resume = last.ok() && !abnormal ? indexed + last->message.total_size : indexed;
+      resume = indexed;
+      if (!abnormal && index_->LastRecordComplete()) {
+        auto last = log_->LookMessage(indexed);
+        if (last.ok()) resume = indexed + last->message.total_size;
+      }
     }
     from = std::min(from, resume);
   }

@@ -178,7 +178,7 @@ class MessageStore {
   MessageStore(const StoreConfig& config, FileSystem& fs);
   Status OpenFiles(const StoreHooks& hooks);
   Status RecoverQueues(bool abnormal);
-  int64_t ReputStart(bool abnormal) const;
+  int64_t ReputStart(bool abnormal, int64_t short_queues_from) const;
   Status StopServices();
   bool KeyMatches(const MessageRecordView& m, std::string_view topic, std::string_view key) const;
   PutResult Count(PutResult r);

@@ -19,13 +19,16 @@ const std::string kHelp = std::string(
     "Checks every commit-log record (magic, lengths, BODYCRC, PHYSICALOFFSET\n"
     "equal to its position, queue offsets going up by one per queue, blank\n"
     "records filling exactly the bytes left), every consume-queue unit against\n"
-    "the record it points to (topic, queue, queue offset, size, tagsCode) and\n"
-    "every index entry (points at a record start carrying a key with its hash).\n"
-    "A FIFO, socket or device where a store file should be is reported as not a\n"
-    "regular file and never opened. Prints each problem with file and offset and\n"
-    "a final count; exit 1 on any problem. When another process has the store\n"
-    "open (its lock is held), says so first on stderr: the end of the log may be\n"
-    "a write in flight.\n\n") + kStoreFlagsHelp;
+    "the record it points to (topic, queue, queue offset, size, tagsCode), every\n"
+    "index entry (points at a record start carrying a key with its hash), every\n"
+    "index hash slot's chain (inside the file, newer to older, only its slot's\n"
+    "hashes; an entry no chain reaches is one no query finds) and every key of\n"
+    "every record the index files cover (UNIQ_KEY and KEYS tokens: each needs its\n"
+    "entry). A FIFO, socket or device where a store file should be is reported\n"
+    "as not a regular file and never opened. Prints each problem with file and\n"
+    "offset and a final count; exit 1 on any problem. When another process has\n"
+    "the store open (its lock is held), says so first on stderr: the end of the\n"
+    "log may be a write in flight.\n\n") + kStoreFlagsHelp;
 
 }  // namespace
 
@@ -56,6 +59,7 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
     io.out << JsonLine().Str("type", "summary").UInt("segments", r.segments).UInt("records", r.records)
                   .UInt("blanks", r.blanks).UInt("recordBytes", r.record_bytes).UInt("consumeQueues", r.consume_queues)
                   .UInt("cqUnits", r.cq_units).UInt("indexFiles", r.index_files).UInt("indexEntries", r.index_entries)
+                  .UInt("indexKeys", r.index_keys)
                   .UInt("problems", r.problems).Int("elapsedMicros", static_cast<int64_t>(secs * 1e6)).Done()
            << '\n';
   } else {
@@ -63,7 +67,8 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
     std::snprintf(rate, sizeof rate, "%.2f s, %.0f MB/s", secs, secs > 0 ? r.record_bytes / 1e6 / secs : 0.0);
     io.out << "verified " << r.segments << " segment(s), " << r.records << " records (" << r.record_bytes
            << " bytes), " << r.blanks << " blank(s); " << r.consume_queues << " consume queue(s), " << r.cq_units
-           << " units; " << r.index_files << " index file(s), " << r.index_entries << " entries in " << rate
+           << " units; " << r.index_files << " index file(s), " << r.index_entries << " entries, " << r.index_keys
+           << " record keys checked in " << rate
            << "\n" << r.problems << " problem(s)\n";
   }
   return r.problems == 0 ? kExitOk : kExitDataProblem;
