@@ -220,8 +220,7 @@ CleanupDecision CleanupService::DecideNow(int64_t now) {
 
 // A hard limit is not paced: a writer refills a limit faster than pauses
 // and batches let deletion go. Oldest first, never the newest, stopping at
-// one that cannot go yet (not flushed: a later round, woken by the next
-// segment).
+// one that cannot go yet (not flushed: the limit round its sync wakes).
 Status CleanupService::EnforceLimits(CleanupDecision& d, int64_t now, bool& deleted) {
   const CleanupPolicy& p = options_.policy;
   const int64_t segment_size = log_.options().segment_size;

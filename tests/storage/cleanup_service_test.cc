@@ -601,9 +601,9 @@ TEST_F(CleanupServiceTest, AFastWriterStaysUnderTheForcingRatioWithoutWaitingFor
   config_.destroyMapedFileIntervalForcibly = 1000;
   world_.real_pauses = true;
   // A 20-segment partition holding only the commit log: 30% is 6 segments.
-  const int64_t capacity = 20 * kFastSegment;
+  constexpr int64_t capacity = 20 * kFastSegment;
   const std::string log_dir = config_.CommitLogDir();
-  world_.disk = [log_dir, capacity](const std::string& dir) {
+  world_.disk = [log_dir](const std::string& dir) {
     if (dir.find("consumequeue") != std::string::npos) return 0.1;
     return static_cast<double>(DirBytes(log_dir)) / static_cast<double>(capacity);
   };
