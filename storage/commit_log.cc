@@ -139,12 +139,14 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
   if (static_cast<int64_t>(buffer.size()) + kEndFileMinBlankLength > options_.segment_size)
     return Refuse(PutStatus::kMessageIllegal, std::to_string(buffer.size()) + " bytes do not fit a " +
                                                   std::to_string(options_.segment_size) + "-byte segment");
-  PutResult result = Append(buffer, static_cast<int32_t>(batch.size()), first);
+  bool rolled = false;
+  PutResult result = Append(buffer, static_cast<int32_t>(batch.size()), first, rolled);
   if (ring_ && result.ok()) NoteCommitBacklog();
+  if (rolled && segment_listener_) segment_listener_();
   return result;
 }
 
-PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Message& first) {
+PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled) {
   const auto total = static_cast<int64_t>(records.size());
   std::lock_guard lock(put_mu_);
   const int64_t now = WallClockMillis();
@@ -157,11 +159,13 @@ PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Mes
 
   if (!current_ || current_->IsFull()) {
     if (Status st = Roll(current_); !st.ok()) return Refuse(PutStatus::kCreateMappedFileFailed, st.ToString());
+    rolled = true;
   }
   int64_t pos = current_->wrote();
   if (total + kEndFileMinBlankLength > current_->size() - pos) {
     if (Status st = EndSegment(*current_, pos); !st.ok()) return Refuse(PutStatus::kUnknownError, st.ToString());
     if (Status st = Roll(current_); !st.ok()) return Refuse(PutStatus::kCreateMappedFileFailed, st.ToString());
+    rolled = true;
     pos = 0;
   }
 
@@ -341,8 +345,13 @@ void CommitLog::PlanSync(const WriteMark& mark, int least_pages, SyncPlan& plan)
 }
 
 void CommitLog::SyncDone(const SyncPlan& plan) {
-  for (const SyncPlan::File& f : plan.files) f.segment->set_flushed(f.position);
+  bool segment_done = false;
+  for (const SyncPlan::File& f : plan.files) {
+    f.segment->set_flushed(f.position);
+    segment_done = segment_done || f.position == f.segment->size();
+  }
   if (plan.target > FlushedOffset()) flushed_where_.store(plan.target, std::memory_order_release);
+  if (segment_done && segment_listener_) segment_listener_();
 }
 
 void CommitLog::MarkNotWriteable(const Status& why) {
@@ -371,6 +380,16 @@ std::shared_ptr<Segment> CommitLog::SegmentFor(int64_t offset) const {
 std::vector<std::shared_ptr<Segment>> CommitLog::Segments() const {
   std::shared_lock lock(segments_mu_);
   return segments_;
+}
+
+std::shared_ptr<Segment> CommitLog::OldestSegment() const {
+  std::shared_lock lock(segments_mu_);
+  return segments_.empty() ? nullptr : segments_.front();
+}
+
+size_t CommitLog::SegmentCount() const {
+  std::shared_lock lock(segments_mu_);
+  return segments_.size();
 }
 
 Result<std::shared_ptr<Segment>> CommitLog::RemoveOldestSegment(int64_t start) {

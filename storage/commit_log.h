@@ -157,6 +157,14 @@ class CommitLog {
   // kWrite: called (from a put, outside the put lock) when a quarter of the
   // ring waits to be committed; set before Start().
   void SetCommitBacklogListener(std::function<void()> listener) { backlog_listener_ = std::move(listener); }
+  // Called when the log may hold a segment more than retention allows, so
+  // that it can act at once (MessageStore wakes the cleanup service with
+  // it): after a put that started a new segment (on the putting thread,
+  // outside the put lock) and after a sync that made a full segment
+  // durable (on the flushing thread; an unflushed segment cannot be
+  // deleted). It runs on those paths: it must only note the event and wake
+  // a thread. Set before Start().
+  void SetSegmentListener(std::function<void()> listener) { segment_listener_ = std::move(listener); }
 
   // Where the writer is, sampled before a commit: once [0, wrote) is
   // durable, so is the record that carried `store_timestamp`.
@@ -196,6 +204,10 @@ class CommitLog {
   Result<SegmentView> Read(int64_t offset, int64_t size) const;
   std::shared_ptr<Segment> SegmentFor(int64_t offset) const;
   std::vector<std::shared_ptr<Segment>> Segments() const;
+  // The oldest segment (null when there is none) and how many there are:
+  // what cleanup needs each time the log grows, without copying the list.
+  std::shared_ptr<Segment> OldestSegment() const;
+  size_t SegmentCount() const;
   // Cleanup: takes the oldest segment out of the log and unlinks its file,
   // so MinOffset becomes the next segment's start. It must start at
   // `start` (what the caller looked at) and be neither the newest nor hold
@@ -222,7 +234,7 @@ class CommitLog {
 
  private:
   struct Encoded;
-  PutResult Append(std::span<uint8_t> records, int32_t count, const Message& first);
+  PutResult Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled);
   PutResult Refuse(PutStatus status, std::string reason) const;
   Status Roll(std::shared_ptr<Segment>& segment);
   Status CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t> bytes);
@@ -253,6 +265,7 @@ class CommitLog {
   std::vector<CommitPiece> commit_pieces_;  // reused by each commit (commit_mu_)
   std::vector<uint64_t> commit_tickets_;
   std::function<void()> backlog_listener_;
+  std::function<void()> segment_listener_;
   std::atomic<bool> backlog_reported_{false};
   std::atomic<int64_t> wrote_where_{0};
   std::atomic<int64_t> flushed_where_{0};

@@ -187,6 +187,10 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
                                                               QueueFlushOptionsFrom(config_));
   cleanup_ = std::make_unique<CleanupService>(fs_, *log_, *queues_, index_.get(), std::move(*cleanup_options),
                                               hooks.cleanup_env ? *hooks.cleanup_env : CleanupEnv::System(fs_));
+  // Retention's hard limits are kept as the log grows, not only each
+  // cleanResourceInterval: a new segment, or one made durable (deletable),
+  // wakes the cleanup thread.
+  log_->SetSegmentListener([cleanup = cleanup_.get()] { cleanup->WakeForLimits(); });
   log_->Start();
   flusher_->Start();
   if (config_.dispatchOnOwnThread) dispatcher_->Start();

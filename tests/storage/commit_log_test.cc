@@ -35,6 +35,41 @@ class CommitLogTest : public ::testing::TestWithParam<bool> {
   StoreConfig config_;
 };
 
+// Retention is woken by these two events (cleanup_service.h): a segment
+// more, and a full segment that became deletable.
+TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable) {
+  SetLogSink({});
+  test::TempDir tmp;
+  CommitLogOptions o;
+  o.dir = tmp.path() + "/commitlog";
+  o.segment_size = 64 * 1024;
+  o.backend = WriteBackend::kMmap;
+  o.prefault_ahead = 0;
+  o.limits.max_record_size = 32 * 1024;
+  CommitLog log(FileSystem::Default(), o);
+  ASSERT_TRUE(log.Load().ok());
+  ASSERT_TRUE(log.Recover(false, 0).ok());
+  int heard = 0;
+  log.SetSegmentListener([&] { ++heard; });
+  test::OwnedMessage m("T", 0, 1000, "k");
+  while (log.SegmentCount() < 3) ASSERT_TRUE(log.Put(m.message()).ok());
+  EXPECT_EQ(heard, 3) << "the first segment and two rolls";
+  ASSERT_TRUE(log.Put(m.message()).ok());
+  EXPECT_EQ(heard, 3) << "a put into the same segment is not reported";
+
+  CommitLog::SyncPlan plan;
+  log.PlanSync(log.MarkNow(), 0, plan);
+  ASSERT_EQ(plan.files.size(), 3u);
+  log.SyncDone(plan);
+  EXPECT_EQ(heard, 4) << "one report for the sync that made the two full segments durable";
+  ASSERT_TRUE(log.Put(m.message()).ok());
+  log.PlanSync(log.MarkNow(), 0, plan);
+  ASSERT_EQ(plan.files.size(), 1u);
+  log.SyncDone(plan);
+  EXPECT_EQ(heard, 4) << "the newest is not full: nothing more can be deleted";
+  EXPECT_EQ(log.OldestSegment()->start_offset(), 0);
+}
+
 TEST_P(CommitLogTest, PutAssignsContiguousOffsetsAndTheRecordReadsBack) {
   auto store = OpenStore();
   ASSERT_TRUE(store);
