@@ -79,13 +79,16 @@ TEST_F(QueueRecoveryTest, UnitsAndEntriesPastACutLogEndAreDropped) {
   auto store = Open();
   const std::vector<PutResult> puts = PutMany(*store, 120);
   ASSERT_TRUE(store->Shutdown().ok());
-  // A torn tail: records 100.. are garbage now, as after a crash that the
-  // queues and the index survived but the log did not.
+  // Records 100.. are garbage now, as after a crash that the queues and the
+  // index survived but the log did not. They had been flushed, so recovery
+  // calls this damage, not a torn tail (unless all 120 share the checkpoint's
+  // millisecond), and cuts only because the operator chose truncate.
   const int64_t cut = puts[100].wrote_offset;
   ASSERT_LT(puts.back().wrote_offset, config_.mappedFileSizeCommitLog) << "one segment";
   const std::vector<uint8_t> junk(static_cast<size_t>(puts.back().wrote_offset + puts.back().wrote_bytes - cut), 0xAB);
   test::PatchFile(root_ + "/commitlog/00000000000000000000", cut, junk.data(), junk.size());
   std::ofstream(root_ + "/abort").close();  // as if the process had died
+  config_.recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kTruncate;
   store = Open();
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->recovery().abnormal);
