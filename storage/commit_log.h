@@ -80,6 +80,9 @@ struct RecoveryOptions {
   // was durable, so damage before such a record is never a torn tail.
   int64_t flushed_timestamp = 0;
   RecoveryCorruptionPolicy policy = RecoveryCorruptionPolicy::kRefuse;
+  // MessageStore::OpenReadOnly: find the end and change nothing (no bytes
+  // zeroed after it, no later file removed; use with kRefuse).
+  bool read_only = false;
 };
 
 // One damaged place recovery met and what it did there.
@@ -237,6 +240,8 @@ class CommitLog {
   PutResult Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled);
   PutResult Refuse(PutStatus status, std::string reason) const;
   Status Roll(std::shared_ptr<Segment>& segment);
+  Status CutAfter(const std::vector<std::shared_ptr<Segment>>& segments, size_t end_index, int64_t end_pos,
+                  bool read_only, RecoveryReport& report);
   Status CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t> bytes);
   Status EndSegment(Segment& segment, int64_t pos);
   Result<CommitRange> CommitLocked(IoQueue& io);

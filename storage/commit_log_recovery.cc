@@ -347,6 +347,29 @@ std::optional<int64_t> RecoveryReport::FirstSkipped() const {
   return std::nullopt;
 }
 
+// The end is the end: the rest of its file reads as zeros and later files
+// go. The whole rest of the file is zeroed, not only the dirty bytes, so a
+// stale record further on never meets a future record boundary; a rest
+// that holds no data already is left untouched (nothing written on a clean
+// open). Read-only: nothing changes, the later files only leave the log.
+Status CommitLog::CutAfter(const std::vector<std::shared_ptr<Segment>>& segments, size_t end_index, int64_t end_pos,
+                           bool read_only, RecoveryReport& report) {
+  Segment& last = *segments[end_index];
+  report.bytes_truncated = DirtyBytesAfter(last, end_pos);
+  last.SetPositions(end_pos);
+  if (read_only) return Status::Ok();
+  if (end_pos < last.size() && FirstDataAt(last, end_pos)) {
+    MQ_RETURN_IF_ERROR(last.file().ZeroRange(static_cast<uint64_t>(end_pos), static_cast<uint64_t>(last.size() - end_pos)));
+    MQ_RETURN_IF_ERROR(last.file().Sync());
+  }
+  for (size_t i = segments.size(); i-- > end_index + 1;) {
+    MQ_RETURN_IF_ERROR(fs_.Remove(segments[i]->path()));
+    ++report.segments_removed;
+  }
+  if (report.segments_removed > 0) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(options_.dir));
+  return Status::Ok();
+}
+
 Result<RecoveryReport> CommitLog::Recover(const RecoveryOptions& options) {
   const auto began = std::chrono::steady_clock::now();
   RecoveryReport report;
@@ -398,21 +421,8 @@ Result<RecoveryReport> CommitLog::Recover(const RecoveryOptions& options) {
   if (report.stop_reason.empty()) report.stop_reason = "end of file";
 
   if (!segments.empty()) {
-    Segment& last = *segments[end_index];
-    report.bytes_truncated = DirtyBytesAfter(last, end_pos);
-    // Zero the whole rest of the file, not only the dirty bytes: stale
-    // records further on must never meet a future record boundary.
-    if (end_pos < last.size()) {
-      MQ_RETURN_IF_ERROR(last.file().ZeroRange(static_cast<uint64_t>(end_pos), static_cast<uint64_t>(last.size() - end_pos)));
-      MQ_RETURN_IF_ERROR(last.file().Sync());
-    }
-    for (size_t i = segments.size(); i-- > end_index + 1;) {
-      MQ_RETURN_IF_ERROR(fs_.Remove(segments[i]->path()));
-      ++report.segments_removed;
-    }
-    if (report.segments_removed > 0) MQ_RETURN_IF_ERROR(fs_.SyncDirectory(options_.dir));
+    MQ_RETURN_IF_ERROR(CutAfter(segments, end_index, end_pos, options.read_only, report));
     segments.resize(end_index + 1);
-    last.SetPositions(end_pos);
   }
 
   {

@@ -7,6 +7,7 @@
 #include "format/delay_levels.h"
 #include "format/properties.h"
 #include "format/topic_name.h"
+#include "storage/io/read_only_file_system.h"
 #include "storage/queue_catch_up.h"
 #include "storage/store_log.h"
 
@@ -103,8 +104,13 @@ bool PropertiesSayNoWait(std::string_view properties) {
 
 }  // namespace
 
-MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs)
-    : config_(config), fs_(fs), paths_{config.storePathRootDir} {}
+MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs, bool read_only)
+    : config_(config),
+      read_only_fs_(read_only ? std::make_unique<ReadOnlyFileSystem>(fs) : nullptr),
+      fs_(read_only ? *read_only_fs_ : fs),
+      paths_{config.storePathRootDir} {
+  if (read_only_fs_) config_.recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kRefuse;  // nothing may be written
+}
 
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, FileSystem& fs) {
   return Open(config, StoreHooks{}, fs);
@@ -113,8 +119,16 @@ Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& conf
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, const StoreHooks& hooks,
                                                          FileSystem& fs) {
   MQ_RETURN_IF_ERROR(config.Validate());  // before anything is created or written
-  std::unique_ptr<MessageStore> store(new MessageStore(config, fs));
+  std::unique_ptr<MessageStore> store(new MessageStore(config, fs, /*read_only=*/false));
   MQ_RETURN_IF_ERROR(store->OpenFiles(hooks));
+  return store;
+}
+
+Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConfig& config, FileSystem& fs) {
+  MQ_RETURN_IF_ERROR(config.Validate());
+  std::unique_ptr<MessageStore> store(new MessageStore(config, fs, /*read_only=*/true));
+  Status st = store->OpenFiles(StoreHooks{});
+  if (!st.ok()) return st.WithContext("opening " + config.storePathRootDir + " read-only");
   return store;
 }
 
@@ -122,17 +136,14 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   auto cleanup_options = CleanupOptions::From(config_, config_.CommitLogDir(), paths_.ConsumeQueueDir());
   if (!cleanup_options.ok()) return cleanup_options.error();
   MQ_RETURN_IF_ERROR(fs_.CreateDirectories(paths_.root));
-  auto lock = fs_.LockFile(paths_.LockFile());
-  if (!lock.ok()) return lock.error();
-  lock_ = std::move(*lock);
-
   const bool abnormal = fs_.Exists(paths_.AbortFile());
-  auto checkpoint = StoreCheckpoint::Open(fs_, paths_.CheckpointFile());
-  if (!checkpoint.ok()) return checkpoint.error();
-  checkpoint_ = std::move(*checkpoint);
-  const Checkpoint at_open = checkpoint_->Get();
+  if (read_only_fs_ && abnormal)
+    return Status::Unsupported("the store was not shut down cleanly (" + paths_.AbortFile() +
+                               " exists): its recovery must write; open it read-write first");
+  auto at_open = read_only_fs_ ? ReadCheckpointFile(fs_, paths_) : TakeLockAndCheckpoint();
+  if (!at_open.ok()) return at_open.error();
 
-  prefaulter_.Start();  // recovery's catch-up dispatch uses it too
+  if (!read_only_fs_) prefaulter_.Start();  // recovery's catch-up dispatch uses it too
   queues_ = std::make_unique<ConsumeQueueStore>(
       fs_, ConsumeQueueStoreOptions{paths_, config_.ConsumeQueueFileSize(),
                                     config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0,
@@ -147,7 +158,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
     io.max_msgs_num_batch = config_.maxMsgsNumBatch;
     io.prefaulter = &prefaulter_;
     index_ = std::make_unique<IndexService>(fs_, io);
-    MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open.index_msg_timestamp));
+    MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open->index_msg_timestamp));
     index_builder_ = std::make_unique<IndexBuilder>(*index_);
   }
 
@@ -156,9 +167,10 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   const bool index_safe = config_.messageIndexEnable && config_.messageIndexSafe;
   RecoveryOptions recovery;
   recovery.abnormal = abnormal;
-  recovery.floor_timestamp = index_safe ? at_open.MinTimestampIndex() : at_open.MinTimestamp();
-  recovery.flushed_timestamp = at_open.physic_msg_timestamp;
+  recovery.floor_timestamp = index_safe ? at_open->MinTimestampIndex() : at_open->MinTimestamp();
+  recovery.flushed_timestamp = at_open->physic_msg_timestamp;
   recovery.policy = config_.recoveryCorruptionPolicy;
+  recovery.read_only = read_only_fs_ != nullptr;
   auto report = log_->Recover(recovery);
   if (!report.ok()) return report.error();
   recovery_ = *report;
@@ -171,9 +183,29 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   if (index_builder_) dispatcher_->AddSink(*index_builder_);
   for (DispatchSink* sink : hooks.sinks) dispatcher_->AddSink(*sink);
   if (hooks.on_arrival) dispatcher_->SetArrivalListener(hooks.on_arrival);
-  MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
   read_limits_ = ReadLimitsFrom(config_);
+  if (read_only_fs_) {
+    // After a clean stop queues and index are complete: nothing to dispatch.
+    queues_->CorrectMinOffset(log_->MinOffset());
+    running_ = true;
+    return Status::Ok();
+  }
+  MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
+  return StartServices(hooks, std::move(*cleanup_options));
+}
 
+Result<Checkpoint> MessageStore::TakeLockAndCheckpoint() {
+  auto lock = fs_.LockFile(paths_.LockFile());
+  if (!lock.ok()) return lock.error();
+  lock_ = std::move(*lock);
+  auto checkpoint = StoreCheckpoint::Open(fs_, paths_.CheckpointFile());
+  if (!checkpoint.ok()) return checkpoint.error();
+  checkpoint_ = std::move(*checkpoint);
+  return checkpoint_->Get();
+}
+
+// The abort marker, then the threads: the store runs.
+Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions cleanup_options) {
   // The abort marker says "running": present from here until a clean stop.
   auto abort = fs_.OpenRandomRW(paths_.AbortFile(), OpenMode::kCreateIfMissing);
   if (!abort.ok()) return abort.error();
@@ -185,7 +217,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   flusher_ = std::make_unique<FlushService>(*log_, *checkpoint_, std::move(*io), FlushOptionsFrom(config_));
   queue_flusher_ = std::make_unique<ConsumeQueueFlushService>(*queues_, index_.get(), *checkpoint_,
                                                               QueueFlushOptionsFrom(config_));
-  cleanup_ = std::make_unique<CleanupService>(fs_, *log_, *queues_, index_.get(), std::move(*cleanup_options),
+  cleanup_ = std::make_unique<CleanupService>(fs_, *log_, *queues_, index_.get(), std::move(cleanup_options),
                                               hooks.cleanup_env ? *hooks.cleanup_env : CleanupEnv::System(fs_));
   // Retention's hard limits are kept as the log grows, not only each
   // cleanResourceInterval: a new segment, or one made durable (deletable),
@@ -290,6 +322,9 @@ PutResult MessageStore::Append(std::span<const Message> batch) {
   if (!running_.load(std::memory_order_acquire)) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = "the store is shut down";
+  } else if (read_only_fs_) {
+    r.status = PutStatus::kServiceNotAvailable;
+    r.reason = "the store was opened read-only";
   } else if (config_.brokerRole == BrokerRole::kSlave) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = "brokerRole is SLAVE";
@@ -341,10 +376,14 @@ CommitLogCursor MessageStore::NewCursor(int64_t phy_offset) const {
   return CommitLogCursor(*log_, phy_offset, options);
 }
 
-Status MessageStore::Flush() { return flusher_->FlushAll(); }
+Status MessageStore::Flush() {
+  if (read_only_fs_) return Status::Ok();  // nothing was written
+  return flusher_->FlushAll();
+}
 
 Status MessageStore::Shutdown() {
   if (!running_.exchange(false)) return Status::Ok();
+  if (read_only_fs_) return Status::Ok();  // no thread ran, no marker was made
   Status st = StopServices();
   const bool clean = st.ok() && log_->writeable() && log_->FlushedOffset() >= log_->WroteOffset() &&
                      dispatcher_->Lag() == 0;
@@ -476,6 +515,7 @@ bool MessageStore::WaitForMessages(std::string_view topic, int32_t queue_id, int
 }
 
 Result<uint64_t> MessageStore::DispatchOnce(int64_t max_bytes) {
+  if (read_only_fs_) return ReadOnlyRefusal("dispatch into", paths_.ConsumeQueueDir());
   auto p = dispatcher_->DispatchOnce(max_bytes);
   if (!p.ok()) return p.error();
   return p->records;
@@ -502,7 +542,7 @@ StoreStats MessageStore::Stats() const {
   s.bad_topic_records = queues_->bad_topic_records();
   s.tag_bitmap_bytes = queues_->TagIndexMemoryBytes();
   if (index_) s.index = index_->Stats();
-  s.cleanup = cleanup_->Stats();
+  if (cleanup_) s.cleanup = cleanup_->Stats();
   return s;
 }
 

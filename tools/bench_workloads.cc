@@ -456,8 +456,10 @@ Result<BenchResult> RunPut(const BenchSpec& spec, std::ostream& err, const std::
 // ---------------------------------------------------------------------------
 // read
 
+// A store this run wrote is reopened as a broker would; one that was
+// already there is only read: opened read-only, not a byte changes.
 Result<BenchResult> ReadBack(const BenchSpec& spec, std::optional<uint64_t> written) {
-  auto store = OpenStore(spec.config);
+  auto store = written ? OpenStore(spec.config) : MessageStore::OpenReadOnly(spec.config);
   if (!store.ok()) return store.error();
   BenchResult r;
   ReadCheck check;

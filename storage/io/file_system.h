@@ -120,8 +120,9 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
-// kReadOnly: the file must exist and is opened for reading only (writes
-// fail, mappings must be read-only).
+// kReadOnly: the file must exist and is opened for reading only: writes
+// fail, and a writable Map is copy-on-write (stores stay in this process,
+// the file never changes).
 enum class OpenMode : uint8_t { kCreateIfMissing, kMustExist, kReadOnly };
 
 // statvfs of a file system: bytes in all, free, and free to unprivileged

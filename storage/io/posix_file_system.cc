@@ -117,10 +117,14 @@ class PosixFileMapping final : public FileMapping {
   size_t size_;
 };
 
-Result<std::unique_ptr<FileMapping>> MapFd(int fd, const std::string& path, uint64_t size, bool writable) {
+// `copy_on_write`: a writable mapping whose stores stay in this process
+// (MAP_PRIVATE), for a file opened read-only.
+Result<std::unique_ptr<FileMapping>> MapFd(int fd, const std::string& path, uint64_t size, bool writable,
+                                           bool copy_on_write = false) {
   void* addr = nullptr;
   if (size > 0) {
-    addr = ::mmap(nullptr, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+    addr = ::mmap(nullptr, size, PROT_READ | (writable ? PROT_WRITE : 0), copy_on_write ? MAP_PRIVATE : MAP_SHARED,
+                  fd, 0);
     if (addr == MAP_FAILED) return ErrnoStatus("mmap", path, errno);
   }
   return std::unique_ptr<FileMapping>(new PosixFileMapping(addr, size));
@@ -174,7 +178,8 @@ class PosixSequentialFile final : public SequentialFile {
 
 class PosixRandomRWFile final : public RandomRWFile {
  public:
-  PosixRandomRWFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  PosixRandomRWFile(std::string path, int fd, bool read_only)
+      : path_(std::move(path)), fd_(fd), read_only_(read_only) {}
   ~PosixRandomRWFile() override { ::close(fd_); }
   const std::string& path() const override { return path_; }
 
@@ -248,7 +253,7 @@ class PosixRandomRWFile final : public RandomRWFile {
   }
 
   Result<std::unique_ptr<FileMapping>> Map(uint64_t size, bool writable) override {
-    return MapFd(fd_, path_, size, writable);
+    return MapFd(fd_, path_, size, writable, /*copy_on_write=*/writable && read_only_);
   }
 
   Status StartWriteback(uint64_t offset, uint64_t len) override {
@@ -264,6 +269,7 @@ class PosixRandomRWFile final : public RandomRWFile {
  private:
   std::string path_;
   int fd_;
+  bool read_only_;  // OpenMode::kReadOnly
 };
 
 class PosixFileSystem final : public FileSystem {
@@ -336,7 +342,7 @@ class PosixFileSystem final : public FileSystem {
     const int flags = mode == OpenMode::kReadOnly ? O_RDONLY : O_RDWR | (mode == OpenMode::kCreateIfMissing ? O_CREAT : 0);
     auto fd = OpenRegular(path, flags, 0644);
     if (!fd.ok()) return fd.error();
-    return std::unique_ptr<RandomRWFile>(new PosixRandomRWFile(path, *fd));
+    return std::unique_ptr<RandomRWFile>(new PosixRandomRWFile(path, *fd, mode == OpenMode::kReadOnly));
   }
 
   Status Remove(const std::string& path) override {

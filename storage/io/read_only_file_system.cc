@@ -17,9 +17,9 @@ class ReadOnlyRandomRWFile final : public RandomRWFile {
   Status Sync() override { return ReadOnlyRefusal("fdatasync", path()); }
   Status ZeroRange(uint64_t, uint64_t) override { return ReadOnlyRefusal("zero a range of", path()); }
   Status StartWriteback(uint64_t, uint64_t) override { return ReadOnlyRefusal("write back", path()); }
+  // Opened OpenMode::kReadOnly: a writable mapping is copy-on-write.
   Result<std::unique_ptr<FileMapping>> Map(uint64_t size, bool writable) override {
-    if (writable) return ReadOnlyRefusal("map writable", path());
-    return base_->Map(size, false);
+    return base_->Map(size, writable);
   }
 
  private:

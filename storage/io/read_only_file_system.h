@@ -2,8 +2,8 @@
 // every change with a Status naming it ("read-only: would unlink PATH").
 // What opens a store through it (MessageStore::OpenReadOnly) can read
 // everything and change no byte: a step that would write fails loudly
-// instead. Files open only if they exist, for reading; mappings are
-// read-only.
+// instead. Files open only if they exist, for reading (OpenMode::kReadOnly);
+// a writable mapping of one is copy-on-write, so the file never changes.
 #pragma once
 
 #include <memory>

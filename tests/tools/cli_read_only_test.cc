@@ -2,20 +2,18 @@
 // byte of a store: not its files, not its directory listing, and they create
 // no lock or abort file, whether the store is good, damaged or was not shut
 // down cleanly.
-#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "format/segment_name.h"
 #include "tests/storage/store_test_util.h"
+#include "tests/support/dir_snapshot.h"
 #include "tests/support/golden.h"
 #include "tests/tools/cli_store_fixture.h"
 #include "tests/tools/cli_test_util.h"
@@ -26,31 +24,6 @@ namespace {
 using test::Cli;
 using test::CliResult;
 
-// Every entry under `root` by relative path: its kind, size, mtime and an
-// FNV-1a hash of its bytes.
-std::map<std::string, std::string> Snapshot(const std::string& root) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
-    const std::string path = e.path().string();
-    struct stat st {};
-    EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
-    std::ostringstream what;
-    what << (S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "file" : "other") << " mtime "
-         << st.st_mtim.tv_sec << "." << st.st_mtim.tv_nsec;
-    if (S_ISREG(st.st_mode)) {
-      std::ifstream in(path, std::ios::binary);
-      uint64_t h = 14695981039346656037ull;
-      char buf[1 << 16];
-      while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-        for (std::streamsize i = 0; i < in.gcount(); ++i) h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ull;
-      }
-      what << " size " << st.st_size << " fnv " << h;
-    }
-    out[path.substr(root.size())] = what.str();
-  }
-  return out;
-}
-
 std::string FirstIndexFile(const std::string& root) {
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(root + "/index")) names.push_back(e.path().string());
@@ -60,7 +33,7 @@ std::string FirstIndexFile(const std::string& root) {
 
 // Runs every reading command over `root`; the store must be exactly as it was.
 void ExpectReadersChangeNothing(const std::string& root) {
-  const auto before = Snapshot(root);
+  const auto before = test::SnapshotTree(root);
   ASSERT_GT(before.size(), 10u);
   const std::vector<std::vector<std::string>> commands = {
       {"inspect", root},
@@ -81,14 +54,7 @@ void ExpectReadersChangeNothing(const std::string& root) {
     const CliResult r = Cli(cmd);
     EXPECT_NE(r.code, 2) << cmd[0] << " " << cmd[1] << ": " << r.err;
   }
-  const auto after = Snapshot(root);
-  for (const auto& [path, what] : before) {
-    auto it = after.find(path);
-    if (it == after.end()) ADD_FAILURE() << path << " was removed";
-    else EXPECT_EQ(it->second, what) << path << " changed";
-  }
-  for (const auto& [path, what] : after)
-    if (!before.count(path)) ADD_FAILURE() << path << " was created (" << what << ")";
+  test::ExpectSameTree(before, test::SnapshotTree(root));
 }
 
 class CliReadOnly : public ::testing::Test {
