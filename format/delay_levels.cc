@@ -1,6 +1,7 @@
 #include "format/delay_levels.h"
 
 #include <charconv>
+#include <limits>
 #include <string>
 
 namespace mqstore {
@@ -24,7 +25,8 @@ Result<std::vector<int64_t>> ParseDelayLevels(std::string_view spec) {
     }
     int64_t n = 0;
     const auto [p, ec] = std::from_chars(token.data(), token.data() + token.size() - 1, n);
-    if (ec != std::errc() || p != token.data() + token.size() - 1 || n < 0)
+    if (ec != std::errc() || p != token.data() + token.size() - 1 || n < 0 ||
+        n > std::numeric_limits<int64_t>::max() / unit)  // millis must fit 64 bits
       return Status::InvalidArgument("messageDelayLevel: bad number in '" + std::string(token) + "'");
     levels.push_back(n * unit);
   }

@@ -14,9 +14,10 @@
 // with cleanFileForciblyEnable). Past diskSpaceWarningLevelRatio the disk is
 // full: puts are refused until use falls back to the forcing ratio (RocketMQ's
 // hysteresis: no flapping around one line). Oldest first, never the newest,
-// at most deleteFileBatchMax a round, stopping at the first segment that
-// must stay (no holes). maxStoreSizeBytes (mqstore) deletes the oldest
-// beyond a size whatever the hour.
+// stopping at the first segment that must stay (no holes); expired ones at
+// most deleteFileBatchMax a round. maxStoreSizeBytes (mqstore) deletes the
+// oldest beyond a size whatever the hour. The forcing ratio and the size
+// are hard limits: the service deletes for them unpaced (cleanup_service.h).
 #pragma once
 
 #include <cstdint>

@@ -30,13 +30,15 @@ CleanupEnv CleanupEnv::System(FileSystem& fs) {
   // its parent's partition: weigh the nearest one that exists.
   env.disk_used = [&fs](const std::string& dir) {
     // Up the path it names, not into the working directory ("a" alone
-    // has no parent here).
-    for (std::string d = dir;; d = ParentPath(d)) {
-      if (fs.Exists(d)) {
-        auto space = fs.SpaceOf(d);
+    // has no parent here). No copy while the directory exists: limit
+    // rounds weigh the disk each time the log grows.
+    std::string parent;
+    for (const std::string* d = &dir;; d = &(parent = ParentPath(*d))) {
+      if (fs.Exists(*d)) {
+        auto space = fs.SpaceOf(*d);
         return space.ok() ? DiskUsedRatio(*space) : -1.0;
       }
-      if (d.find('/') == std::string::npos) return -1.0;
+      if (d->find('/') == std::string::npos) return -1.0;
     }
   };
   return env;
@@ -82,6 +84,9 @@ void CleanupService::Start() {
     std::lock_guard lock(stop_mu_);
     stopping_ = false;
   }
+  // A store opened past a hard limit (a lowered maxStoreSizeBytes, a full
+  // disk) gets back under it at once, not one interval later.
+  wake_pending_.store(true, std::memory_order_release);
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -94,13 +99,31 @@ void CleanupService::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void CleanupService::WakeForLimits() {
+  if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+  // Through the mutex: the thread cannot be between its check of the flag
+  // and its wait, so the notification is not lost.
+  { std::lock_guard lock(stop_mu_); }
+  stop_cv_.notify_all();
+}
+
+// Full rounds on the interval (the fake clock does not pace them: they are
+// real time), limit rounds in between whenever the log grew.
 void CleanupService::Loop() {
   NameThisThread("mq-cleanup");
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::milliseconds(options_.interval_ms);
+  auto next_round = Clock::now() + interval;
   std::unique_lock lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms), [this] { return stopping_; })) {
+  while (true) {
+    stop_cv_.wait_until(lock, next_round,
+                        [this] { return stopping_ || wake_pending_.load(std::memory_order_acquire); });
+    if (stopping_) return;
+    const bool round_due = Clock::now() >= next_round;
     lock.unlock();
-    Status st = RunOnce();
+    Status st = round_due ? RunOnce() : RunLimitsOnce();
     if (!st.ok()) StoreLog(LogLevel::kError, "cleanup: " + st.ToString());
+    if (round_due) next_round = Clock::now() + interval;
     lock.lock();
   }
 }
@@ -111,24 +134,46 @@ bool CleanupService::StopRequested() {
 }
 
 void CleanupService::Pause(int64_t ms) {
-  if (ms <= 0) return;
+  // A wake-up is pending: the caller checks the hard limits first.
+  if (ms <= 0 || wake_pending_.load(std::memory_order_acquire)) return;
   if (env_.sleep) return env_.sleep(ms);
   std::unique_lock lock(stop_mu_);
-  stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
+  stop_cv_.wait_for(lock, std::chrono::milliseconds(ms),
+                    [this] { return stopping_ || wake_pending_.load(std::memory_order_acquire); });
 }
 
 Status CleanupService::RunOnce() {
   std::lock_guard round(round_mu_);
+  wake_pending_.store(false, std::memory_order_release);  // this round checks the limits first
   const int64_t now = env_.now_ms();
-  const CleanupDecision d = DecideNow(now);
-  Status st = DeleteSegments(d, now);
-  if (st.ok()) st = CleanQueuesAndIndex(log_.MinOffset(), now);
-  const RetiredFiles::SweepResult swept = retired_.Sweep(env_.now_ms());
+  round_manual_ = TakeManualRound();
+  CleanupDecision d = DecideNow(now);
+  bool hard = false;
+  Status st = EnforceLimits(d, now, hard);
+  if (st.ok()) st = DeleteExpired(d, now, hard);
+  // Queue pauses would hold the next limit round back behind this one.
+  if (st.ok()) st = CleanQueuesAndIndex(log_.MinOffset(), now, /*paced=*/!hard);
+  Sweep(env_.now_ms());
+  return EndRound(std::move(st), /*limit_round=*/false);
+}
+
+Status CleanupService::RunLimitsOnce() {
+  std::lock_guard round(round_mu_);
+  wake_pending_.store(false, std::memory_order_release);
+  const int64_t now = env_.now_ms();
+  round_manual_ = false;
+  CleanupDecision d = DecideNow(now);
+  bool deleted = false;
+  Status st = EnforceLimits(d, now, deleted);
+  if (st.ok()) st = CleanQueuesAndIndex(log_.MinOffset(), now, /*paced=*/false);
+  Sweep(env_.now_ms());
+  return EndRound(std::move(st), /*limit_round=*/true);
+}
+
+Status CleanupService::EndRound(Status st, bool limit_round) {
   deleting_.store(false, std::memory_order_relaxed);
   std::lock_guard lock(mu_);
-  ++stats_.rounds;
-  stats_.files_released_forcibly += swept.forced;
-  stats_.files_held_by_readers = retired_.held();
+  ++(limit_round ? stats_.limit_rounds : stats_.rounds);
   if (!st.ok()) {
     ++stats_.errors;
     stats_.last_error = st.ToString();
@@ -136,16 +181,27 @@ Status CleanupService::RunOnce() {
   return st;
 }
 
+void CleanupService::Sweep(int64_t now) {
+  const RetiredFiles::SweepResult swept = retired_.Sweep(now);
+  std::lock_guard lock(mu_);
+  stats_.files_released_forcibly += swept.forced;
+  stats_.files_held_by_readers = retired_.held();
+}
+
+// One manual round used up per round, as RocketMQ counts them.
+bool CleanupService::TakeManualRound() {
+  int32_t left = manual_rounds_left_.load(std::memory_order_acquire);
+  while (left > 0 && !manual_rounds_left_.compare_exchange_weak(left, left - 1)) {
+  }
+  return left > 0;
+}
+
 CleanupDecision CleanupService::DecideNow(int64_t now) {
   CleanupInputs in;
   in.local_hour = env_.local_hour(now);
   in.commit_log_used = env_.disk_used(options_.commit_log_dir);
   in.queue_used = env_.disk_used(options_.queue_dir);
-  // One manual round used up per round, as RocketMQ counts them.
-  int32_t left = manual_rounds_left_.load(std::memory_order_acquire);
-  while (left > 0 && !manual_rounds_left_.compare_exchange_weak(left, left - 1)) {
-  }
-  in.manual = left > 0;
+  in.manual = round_manual_;
   in.was_disk_full = disk_full();
   CleanupDecision d = Decide(options_.policy, in);
   if (d.disk_full != in.was_disk_full) {
@@ -162,26 +218,60 @@ CleanupDecision CleanupService::DecideNow(int64_t now) {
   return d;
 }
 
-Status CleanupService::DeleteSegments(const CleanupDecision& d, int64_t now) {
-  const std::vector<std::shared_ptr<Segment>> segments = log_.Segments();
+// A hard limit is not paced: a writer refills a limit faster than pauses
+// and batches let deletion go. Oldest first, never the newest, stopping at
+// one that cannot go yet (not flushed: the limit round its sync wakes).
+Status CleanupService::EnforceLimits(CleanupDecision& d, int64_t now, bool& deleted) {
   const CleanupPolicy& p = options_.policy;
-  int64_t kept_bytes = 0;
-  for (const auto& s : segments) kept_bytes += s->size();
-  int deleted = 0;
-  // Oldest first, never the newest, no holes.
-  for (size_t i = 0; i + 1 < segments.size() && deleted < p.batch_max; ++i) {
-    const std::shared_ptr<Segment>& s = segments[i];
+  const int64_t segment_size = log_.options().segment_size;
+  while (!StopRequested()) {
+    const size_t count = log_.SegmentCount();
+    std::shared_ptr<Segment> oldest = log_.OldestSegment();
+    if (oldest == nullptr || count < 2) break;
+    const bool over_size = p.max_store_bytes > 0 && static_cast<int64_t>(count) * segment_size > p.max_store_bytes;
+    if (!over_size && !d.clean_at_once) break;
+    auto info = fs_.Stat(oldest->path());
+    if (!info.ok()) return info.error();
+    // Above the forcing ratio every segment may go; one that has expired
+    // counts under the round's reason, as RocketMQ counts it.
+    const DeleteReason reason =
+        over_size ? DeleteReason::kSize : JudgeSegment(p, d, info->mtime_ms, now).reason;
+    Status st = DeleteOne(oldest, reason, info->mtime_ms, now);
+    if (st.code() == StatusCode::kBusy) break;
+    MQ_RETURN_IF_ERROR(st);
+    deleted = true;
+    if (!over_size) {
+      // Weigh the disk again once what the deletion frees is free: the
+      // queue and index files it orphaned, the file's own blocks.
+      MQ_RETURN_IF_ERROR(CleanQueuesAndIndex(log_.MinOffset(), now, /*paced=*/false));
+      Sweep(now);
+      d = DecideNow(now);
+    }
+  }
+  return Status::Ok();
+}
+
+// Expired segments (a deleteWhen hour, the disk above
+// diskMaxUsedSpaceRatio, a manual request), paced as RocketMQ paces them.
+Status CleanupService::DeleteExpired(CleanupDecision& d, int64_t now, bool& hard_deleted) {
+  const CleanupPolicy& p = options_.policy;
+  for (int deleted = 0; deleted < p.batch_max;) {
+    std::shared_ptr<Segment> s = log_.OldestSegment();
+    if (s == nullptr || log_.SegmentCount() < 2) break;  // never the newest
     auto info = fs_.Stat(s->path());
     if (!info.ok()) return info.error();
-    SegmentVerdict v = JudgeSegment(p, d, info->mtime_ms, now);
-    if (!v.delete_now && p.max_store_bytes > 0 && kept_bytes > p.max_store_bytes) v = {true, DeleteReason::kSize};
-    if (!v.delete_now) break;
+    const SegmentVerdict v = JudgeSegment(p, d, info->mtime_ms, now);
+    if (!v.delete_now) break;  // no holes
     if (deleted > 0) Pause(options_.delete_interval_ms);
     if (StopRequested()) break;  // the rest waits for the next open
+    if (wake_pending_.exchange(false, std::memory_order_acq_rel)) {
+      // The log grew during the pause: its limits first, then look again.
+      MQ_RETURN_IF_ERROR(EnforceLimits(d, now, hard_deleted));
+      continue;
+    }
     Status st = DeleteOne(s, v.reason, info->mtime_ms, now);
     if (st.code() == StatusCode::kBusy) break;  // still being written: a later round
     MQ_RETURN_IF_ERROR(st);
-    kept_bytes -= s->size();
     ++deleted;
   }
   return Status::Ok();
@@ -201,7 +291,7 @@ Status CleanupService::DeleteOne(const std::shared_ptr<Segment>& s, DeleteReason
   return Status::Ok();
 }
 
-Status CleanupService::CleanQueuesAndIndex(int64_t log_min, int64_t now) {
+Status CleanupService::CleanQueuesAndIndex(int64_t log_min, int64_t now, bool paced) {
   if (log_min <= cleaned_below_) return Status::Ok();
   uint64_t queue_files = 0;
   for (ConsumeQueue* q : queues_.All()) {
@@ -214,7 +304,7 @@ Status CleanupService::CleanQueuesAndIndex(int64_t log_min, int64_t now) {
                                     std::to_string(log_min) + ")");
     queue_files += removed->size();
     retired_.Add(std::move(*removed), now);
-    Pause(options_.queue_delete_interval_ms);
+    if (paced) Pause(options_.queue_delete_interval_ms);
   }
   queues_.CorrectMinOffset(log_min);
   size_t index_files = 0;

@@ -6,6 +6,7 @@
 #include "format/big_endian.h"
 #include "format/segment_name.h"
 #include "format/sys_flag.h"
+#include "format/topic_name.h"
 #include "storage/store_layout.h"
 #include "storage/store_log.h"
 #include "storage/wall_clock.h"
@@ -117,6 +118,9 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
   if (!writeable()) return Refuse(PutStatus::kServiceNotAvailable, "the commit log is not writeable after an I/O error");
   if (IsPageCacheBusy()) return Refuse(PutStatus::kOsPageCacheBusy, "the put lock is held too long");
   const Message& first = batch.front();
+  // A topic becomes a directory name: refused here, before it is stored.
+  if (const TopicProblem bad = CheckTopicForPut(first.topic, options_.max_topic_length); bad != TopicProblem::kNone)
+    return Refuse(PutStatus::kMessageIllegal, DescribeTopicProblem(bad, first.topic, options_.max_topic_length));
   std::vector<uint8_t>& buffer = EncodeBuffer();
   buffer.clear();
   for (const Message& m : batch) {
@@ -127,7 +131,6 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
         return Refuse(PutStatus::kMessageIllegal, "a batch cannot hold transaction messages");
     }
     if (m.queue_id < 0) return Refuse(PutStatus::kMessageIllegal, "queue id " + std::to_string(m.queue_id) + " < 0");
-    if (m.topic.empty()) return Refuse(PutStatus::kMessageIllegal, "empty topic");
     if (!options_.auto_message_version && m.topic.size() > 127)
       return Refuse(PutStatus::kMessageIllegal, "topic longer than 127 bytes needs autoMessageVersionOnTopicLen");
     auto size = EncodeRecordTo(RecordFieldsOf(m, options_.auto_message_version), buffer, options_.limits);
@@ -136,12 +139,14 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
   if (static_cast<int64_t>(buffer.size()) + kEndFileMinBlankLength > options_.segment_size)
     return Refuse(PutStatus::kMessageIllegal, std::to_string(buffer.size()) + " bytes do not fit a " +
                                                   std::to_string(options_.segment_size) + "-byte segment");
-  PutResult result = Append(buffer, static_cast<int32_t>(batch.size()), first);
+  bool rolled = false;
+  PutResult result = Append(buffer, static_cast<int32_t>(batch.size()), first, rolled);
   if (ring_ && result.ok()) NoteCommitBacklog();
+  if (rolled && segment_listener_) segment_listener_();
   return result;
 }
 
-PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Message& first) {
+PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled) {
   const auto total = static_cast<int64_t>(records.size());
   std::lock_guard lock(put_mu_);
   const int64_t now = WallClockMillis();
@@ -154,11 +159,13 @@ PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Mes
 
   if (!current_ || current_->IsFull()) {
     if (Status st = Roll(current_); !st.ok()) return Refuse(PutStatus::kCreateMappedFileFailed, st.ToString());
+    rolled = true;
   }
   int64_t pos = current_->wrote();
   if (total + kEndFileMinBlankLength > current_->size() - pos) {
     if (Status st = EndSegment(*current_, pos); !st.ok()) return Refuse(PutStatus::kUnknownError, st.ToString());
     if (Status st = Roll(current_); !st.ok()) return Refuse(PutStatus::kCreateMappedFileFailed, st.ToString());
+    rolled = true;
     pos = 0;
   }
 
@@ -338,8 +345,13 @@ void CommitLog::PlanSync(const WriteMark& mark, int least_pages, SyncPlan& plan)
 }
 
 void CommitLog::SyncDone(const SyncPlan& plan) {
-  for (const SyncPlan::File& f : plan.files) f.segment->set_flushed(f.position);
+  bool segment_done = false;
+  for (const SyncPlan::File& f : plan.files) {
+    f.segment->set_flushed(f.position);
+    segment_done = segment_done || f.position == f.segment->size();
+  }
   if (plan.target > FlushedOffset()) flushed_where_.store(plan.target, std::memory_order_release);
+  if (segment_done && segment_listener_) segment_listener_();
 }
 
 void CommitLog::MarkNotWriteable(const Status& why) {
@@ -368,6 +380,16 @@ std::shared_ptr<Segment> CommitLog::SegmentFor(int64_t offset) const {
 std::vector<std::shared_ptr<Segment>> CommitLog::Segments() const {
   std::shared_lock lock(segments_mu_);
   return segments_;
+}
+
+std::shared_ptr<Segment> CommitLog::OldestSegment() const {
+  std::shared_lock lock(segments_mu_);
+  return segments_.empty() ? nullptr : segments_.front();
+}
+
+size_t CommitLog::SegmentCount() const {
+  std::shared_lock lock(segments_mu_);
+  return segments_.size();
 }
 
 Result<std::shared_ptr<Segment>> CommitLog::RemoveOldestSegment(int64_t start) {
@@ -425,6 +447,11 @@ int64_t CommitLog::NextQueueOffset(std::string_view topic, int32_t queue_id) con
 std::vector<QueueOffsetTable::Entry> CommitLog::QueueOffsets() const {
   std::lock_guard lock(put_mu_);
   return queue_offsets_.Entries();
+}
+
+void CommitLog::RaiseNextQueueOffset(std::string_view topic, int32_t queue_id, int64_t next) {
+  std::lock_guard lock(put_mu_);
+  queue_offsets_.Raise(topic, queue_id, next);
 }
 
 }  // namespace mqstore

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -43,6 +44,7 @@
 #include "storage/queue_offset_table.h"
 #include "storage/segment.h"
 #include "storage/segment_allocator.h"
+#include "storage/store_config.h"
 
 namespace mqstore {
 
@@ -59,6 +61,7 @@ struct CommitLogOptions {
   int32_t commit_interval_ms = 200;       // kWrite: commitIntervalCommitLog
   int64_t os_page_cache_busy_timeout_ms = 1000;
   bool auto_message_version = true;       // autoMessageVersionOnTopicLen
+  size_t max_topic_length = 127;          // maxTopicLength (format/topic_name.h)
   bool check_crc_on_recover = true;
   EncodeLimits limits;
 };
@@ -67,6 +70,32 @@ struct CommitLogOptions {
 struct MessageView {
   SegmentView pin;
   MessageRecordView message;
+};
+
+// How recovery reads the log (CommitLog::Recover, commit_log_recovery.cc).
+struct RecoveryOptions {
+  bool abnormal = false;          // the abort file was present
+  int64_t floor_timestamp = 0;    // abnormal: check from the newest file whose first record is this old
+  // The checkpoint's physicMsgTimestamp: a record stored at or before it
+  // was durable, so damage before such a record is never a torn tail.
+  int64_t flushed_timestamp = 0;
+  RecoveryCorruptionPolicy policy = RecoveryCorruptionPolicy::kRefuse;
+  // MessageStore::OpenReadOnly: find the end and change nothing (no bytes
+  // zeroed after it, no later file removed; use with kRefuse).
+  bool read_only = false;
+};
+
+// One damaged place recovery met and what it did there.
+struct LogDamage {
+  enum class Action : uint8_t { kTornTail, kTruncated, kSkipped };
+  Action action = Action::kTornTail;
+  int64_t offset = 0;       // global commit-log offset of the damage
+  std::string file;
+  int64_t file_pos = 0;
+  int64_t length = 0;       // kSkipped: bytes made unreadable; else bytes cut up to the file's end
+  int64_t next_valid = -1;  // where valid data follows (-1: nothing follows)
+  std::string why;
+  std::string ToString() const;
 };
 
 // What recovery found and did (also logged as one line).
@@ -79,8 +108,11 @@ struct RecoveryReport {
   uint64_t bytes_truncated = 0;   // dirty bytes zeroed after the end
   uint32_t segments_removed = 0;  // files after the end deleted
   std::string stop_reason;        // why checking stopped where it did
+  std::vector<LogDamage> damage;  // torn tail, cut or skipped ranges, in log order
   std::chrono::microseconds took{0};
   std::string ToString() const;
+  // The first range skipped (policy skip): queues and index are rebuilt from it.
+  std::optional<int64_t> FirstSkipped() const;
 };
 
 class CommitLog {
@@ -97,8 +129,14 @@ class CommitLog {
   // abnormal: from the newest file whose first record was stored at or
   // before `floor_timestamp`, Checkpoint::MinTimestamp()), zeroes what
   // follows it, deletes later files and rebuilds the queue-offset table.
-  // Defined in commit_log_recovery.cc.
-  Result<RecoveryReport> Recover(bool abnormal, int64_t floor_timestamp);
+  // Only a torn tail is cut silently; damage that valid data follows is
+  // handled by `options.policy` (refuse: a Corruption error naming file,
+  // offset and the choices, nothing changed). Defined in
+  // commit_log_recovery.cc.
+  Result<RecoveryReport> Recover(const RecoveryOptions& options);
+  Result<RecoveryReport> Recover(bool abnormal, int64_t floor_timestamp) {
+    return Recover(RecoveryOptions{abnormal, floor_timestamp});
+  }
   // Starts the allocator thread; puts work without it (files are then
   // created on the put path).
   void Start();
@@ -122,6 +160,14 @@ class CommitLog {
   // kWrite: called (from a put, outside the put lock) when a quarter of the
   // ring waits to be committed; set before Start().
   void SetCommitBacklogListener(std::function<void()> listener) { backlog_listener_ = std::move(listener); }
+  // Called when the log may hold a segment more than retention allows, so
+  // that it can act at once (MessageStore wakes the cleanup service with
+  // it): after a put that started a new segment (on the putting thread,
+  // outside the put lock) and after a sync that made a full segment
+  // durable (on the flushing thread; an unflushed segment cannot be
+  // deleted). It runs on those paths: it must only note the event and wake
+  // a thread. Set before Start().
+  void SetSegmentListener(std::function<void()> listener) { segment_listener_ = std::move(listener); }
 
   // Where the writer is, sampled before a commit: once [0, wrote) is
   // durable, so is the record that carried `store_timestamp`.
@@ -161,6 +207,10 @@ class CommitLog {
   Result<SegmentView> Read(int64_t offset, int64_t size) const;
   std::shared_ptr<Segment> SegmentFor(int64_t offset) const;
   std::vector<std::shared_ptr<Segment>> Segments() const;
+  // The oldest segment (null when there is none) and how many there are:
+  // what cleanup needs each time the log grows, without copying the list.
+  std::shared_ptr<Segment> OldestSegment() const;
+  size_t SegmentCount() const;
   // Cleanup: takes the oldest segment out of the log and unlinks its file,
   // so MinOffset becomes the next segment's start. It must start at
   // `start` (what the caller looked at) and be neither the newest nor hold
@@ -171,6 +221,10 @@ class CommitLog {
   // Next queue offset of a queue (the topic-queue table).
   int64_t NextQueueOffset(std::string_view topic, int32_t queue_id) const;
   std::vector<QueueOffsetTable::Entry> QueueOffsets() const;
+  // Raises a queue's next offset to at least `next`: at open, for a consume
+  // queue that goes further than the records left in the log (cleanup
+  // deleted them), so its offsets never go back. Before puts start.
+  void RaiseNextQueueOffset(std::string_view topic, int32_t queue_id, int64_t next);
 
   // False after a failed write or sync: puts get SERVICE_NOT_AVAILABLE until
   // the store is reopened (the page cache may have dropped the data).
@@ -183,9 +237,11 @@ class CommitLog {
 
  private:
   struct Encoded;
-  PutResult Append(std::span<uint8_t> records, int32_t count, const Message& first);
+  PutResult Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled);
   PutResult Refuse(PutStatus status, std::string reason) const;
   Status Roll(std::shared_ptr<Segment>& segment);
+  Status CutAfter(const std::vector<std::shared_ptr<Segment>>& segments, size_t end_index, int64_t end_pos,
+                  bool read_only, RecoveryReport& report);
   Status CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t> bytes);
   Status EndSegment(Segment& segment, int64_t pos);
   Result<CommitRange> CommitLocked(IoQueue& io);
@@ -214,6 +270,7 @@ class CommitLog {
   std::vector<CommitPiece> commit_pieces_;  // reused by each commit (commit_mu_)
   std::vector<uint64_t> commit_tickets_;
   std::function<void()> backlog_listener_;
+  std::function<void()> segment_listener_;
   std::atomic<bool> backlog_reported_{false};
   std::atomic<int64_t> wrote_where_{0};
   std::atomic<int64_t> flushed_where_{0};

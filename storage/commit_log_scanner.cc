@@ -1,6 +1,7 @@
 #include "storage/commit_log_scanner.h"
 
 #include "format/big_endian.h"
+#include "format/log_entry.h"
 
 namespace mqstore {
 
@@ -71,7 +72,16 @@ bool CommitLogScanner::Next(ScanEvent& event) {
     if (!decoded.ok()) {
       event.kind = ScanEventKind::kError;
       event.error = decoded.error().ToStatus({}, pos_);  // offset within the file; the event names the file
-      LeaveSegment();
+      const std::optional<int64_t> next =
+          options_.resync ? FindNextEntry(data, current_->start_offset, static_cast<int64_t>(pos_) + 1,
+                                          static_cast<int64_t>(data.size()), options_.decode)
+                          : std::nullopt;
+      if (!next) {
+        LeaveSegment();
+        return true;
+      }
+      event.resume_offset = current_->start_offset + *next;
+      pos_ = static_cast<uint64_t>(*next);
       return true;
     }
     event.size = decoded->total_size;

@@ -6,8 +6,10 @@
 //   kBlank      the end-of-file blank record (next: the following segment)
 //   kEndOfData  zero bytes where the next TOTALSIZE would be (a live or
 //               preallocated tail)
-//   kError      a record that does not decode; the rest of that segment is
-//               skipped and scanning goes on with the next one
+//   kError      a record that does not decode; scanning goes on with the
+//               next segment, or, with ScanOptions::resync, at the next
+//               valid entry of this one (format/log_entry.h FindNextEntry;
+//               ScanEvent::resume_offset says where)
 #pragma once
 
 #include <cstdint>
@@ -32,11 +34,13 @@ struct ScanEvent {
   MessageRecordView message;           // kMessage; valid until the scanner leaves the segment
   std::span<const uint8_t> bytes;      // kMessage: the record's bytes
   Status error;                        // kError: what is wrong, with the offset in `segment`
+  int64_t resume_offset = -1;          // kError with resync: the next valid entry in the segment, or -1
 };
 
 struct ScanOptions {
   RecordDecodeOptions decode;  // CRC checking, TOTALSIZE limit
   int64_t from_offset = -1;    // start here (must be a record start); -1: the first segment's start
+  bool resync = false;         // after an error, go on at the segment's next valid entry
 };
 
 class CommitLogScanner {

@@ -234,7 +234,6 @@ Status ConsumeQueue::Recover() {
 }
 
 Status ConsumeQueue::TruncateDirty(int64_t phy_end) {
-  const int64_t old_max = max_logic_offset_.load(std::memory_order_acquire);
   // From the last file back: a file whose first unit is cut (or holds no
   // unit) goes whole; in the first one kept, units stay up to the first
   // invalid one or the first at or past phy_end.
@@ -252,6 +251,18 @@ Status ConsumeQueue::TruncateDirty(int64_t phy_end) {
     end = seg.start_offset() + pos;
     break;
   }
+  return TruncateAt(end, "commit log ends at " + std::to_string(phy_end));
+}
+
+Status ConsumeQueue::TruncateTo(int64_t queue_offset) {
+  if (queue_offset < 0 || queue_offset >= MaxOffset()) return Status::Ok();
+  int64_t end = queue_offset * kUnit;
+  if (!files_.empty()) end = std::max(end, files_.front()->start_offset());
+  return TruncateAt(end, "its units from there on disagree with the commit log");
+}
+
+Status ConsumeQueue::TruncateAt(int64_t end, const std::string& why) {
+  const int64_t old_max = max_logic_offset_.load(std::memory_order_acquire);
   MQ_RETURN_IF_ERROR(CutAt(end));
   const int64_t max = files_.empty() ? 0 : end;
   max_logic_offset_.store(max, std::memory_order_release);
@@ -259,8 +270,7 @@ Status ConsumeQueue::TruncateDirty(int64_t phy_end) {
   max_physic_offset_.store(LastRealUnitEnd(), std::memory_order_release);
   if (max < old_max) {
     StoreLog(LogLevel::kInfo, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
-                                  ": truncated to queue offset " + std::to_string(max / kUnit) + " (commit log ends at " +
-                                  std::to_string(phy_end) + ")");
+                                  ": truncated to queue offset " + std::to_string(max / kUnit) + " (" + why + ")");
     RebuildTagIndex();
   }
   return Status::Ok();
@@ -354,9 +364,9 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
     return Status::InvalidArgument("consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
                                    ": bad unit (offset " + std::to_string(u.phy_offset) + ", size " +
                                    std::to_string(u.size) + ", queue offset " + std::to_string(u.cq_offset) + ")");
-  // 0. Brought again over a copy that a power loss tore: rewritten in place.
+  // 0. Brought again over a copy that disagrees with it: rewritten in place.
   bool repaired = false;
-  MQ_RETURN_IF_ERROR(RepairIfTorn(u, repaired));
+  MQ_RETURN_IF_ERROR(RepairUnit(u, repaired));
   if (repaired) return Status::Ok();
   // 1. Already dispatched (a re-dispatch after recovery).
   if (u.phy_offset + u.size <= max_physic_offset_.load(std::memory_order_relaxed)) return Status::Ok();
@@ -391,6 +401,7 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
     max_logic_offset_.store(expect, std::memory_order_release);
     tags_.Reset(u.cq_offset);
   }
+  if (u.cq_offset != 0 && expect > seg->start_offset() + seg->wrote()) MQ_RETURN_IF_ERROR(PadGap(expect, seg));
   const int64_t pos = seg->wrote();
   const int64_t current = seg->start_offset() + pos;
   if (seg != prefaulted_file_ || pos + kPopulateStretch > prefaulted_) PrefaultAhead(*seg, pos);
@@ -412,17 +423,22 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   return Status::Ok();
 }
 
-// After a power loss the last units written before it may be torn: the
-// first bytes of a unit reached the disk and the rest reads as the zeros the
-// file held. That can still decode as a valid unit with a short size or a
-// wrong tagsCode, which Recover cannot tell from a good one, and the
-// re-dispatch that brings the record again would skip it as already there
-// (or, for queue offset 0 with a short size, append it after the torn copy).
-// So a unit brought again is compared with the copy at its queue offset, and
-// a copy that is a prefix of it followed by zeros is rewritten and synced.
-// Anything else there is left alone (no tear made it). A unit past the end,
-// the dispatcher's usual case, costs two loads.
-Status ConsumeQueue::RepairIfTorn(const UnitPut& u, bool& repaired) {
+// A unit brought again (a re-dispatch after recovery) is compared with the
+// copy at its queue offset. Two kinds of copy there are this record's and
+// are rewritten to agree with it, then synced (the queue's flushed position
+// may already be past them):
+//  - a torn copy: a power loss wrote its first bytes and the rest reads as
+//    the zeros the file held. It can still decode as a valid unit with a
+//    short size or a wrong tagsCode, which Recover cannot tell from a good
+//    one, and the re-dispatch would skip it as already there (or, at queue
+//    offset 0 with a short size, append after it);
+//  - a copy naming the same commit-log offset with another size or tagsCode:
+//    a crash can tear a record inside its properties (not covered by
+//    BODYCRC) after its unit was written from the whole record, and such a
+//    record is still a record (format/log_entry.h).
+// Anything else there is left alone. A unit past the end, the dispatcher's
+// usual case, costs two loads.
+Status ConsumeQueue::RepairUnit(const UnitPut& u, bool& repaired) {
   repaired = false;
   const int64_t at = u.cq_offset * kUnit;
   if (at >= max_logic_offset_.load(std::memory_order_acquire) || at < min_logic_offset_.load(std::memory_order_acquire))
@@ -434,17 +450,52 @@ Status ConsumeQueue::RepairIfTorn(const UnitPut& u, bool& repaired) {
   uint8_t* stored = seg->data().data() + (at - seg->start_offset());
   size_t same = 0;
   while (same < kCqUnitSize && stored[same] == want[same]) ++same;
-  if (same == kCqUnitSize || !AllZero(std::span<const uint8_t>(stored + same, kCqUnitSize - same))) return Status::Ok();
-  StoreLog(LogLevel::kWarn, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
-                                ": rewriting the torn unit at queue offset " + std::to_string(u.cq_offset) +
-                                " (only its first " + std::to_string(same) + " bytes reached the disk)");
+  if (same == kCqUnitSize) return Status::Ok();
+  const ConsumeQueueUnit old = DecodeAt(seg->data(), at - seg->start_offset());
+  const bool torn = AllZero(std::span<const uint8_t>(stored + same, kCqUnitSize - same));
+  if (!torn && old.commit_log_offset != u.phy_offset) return Status::Ok();
+  StoreLog(LogLevel::kWarn, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) + ": unit " +
+                                std::to_string(u.cq_offset) + " rewritten to match its record at " +
+                                std::to_string(u.phy_offset) +
+                                (torn ? " (torn: only its first " + std::to_string(same) + " bytes reached the disk)"
+                                      : " (size " + std::to_string(old.size) + " -> " + std::to_string(u.size) +
+                                            ", tagsCode " + std::to_string(old.tags_code) + " -> " +
+                                            std::to_string(u.tags_code) + ")"));
   std::memcpy(stored, want, kCqUnitSize);
   MQ_RETURN_IF_ERROR(seg->file().Sync());
   // A torn last unit may have said less; units written after it say more.
   max_physic_offset_.store(std::max(max_physic_offset_.load(std::memory_order_relaxed), LastRealUnitEnd()),
                            std::memory_order_release);
-  RebuildTagIndex();
+  tags_.Add(u.cq_offset, u.tags_code);  // a stale bit only costs a look; a missing one would hide the unit
   repaired = true;
+  return Status::Ok();
+}
+
+// Queue offsets the log holds no record for (records lost in a damaged
+// range that recovery skipped): blank units keep every later unit at its
+// own queue offset, so a consumer sees a gap, not a shift. A gap longer
+// than a file of units is not a lost record but a QUEUEOFFSET gone wrong:
+// left to the caller's "order maybe wrong" append, as RocketMQ does.
+Status ConsumeQueue::PadGap(int64_t expect, Segment*& seg) {
+  const int64_t gap = expect - (seg->start_offset() + seg->wrote());
+  if (gap > options_.file_size) return Status::Ok();
+  StoreLog(LogLevel::kWarn, "consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
+                                ": no record for queue offsets " +
+                                std::to_string((seg->start_offset() + seg->wrote()) / kUnit) + " .. " +
+                                std::to_string(expect / kUnit - 1) + " (lost in a skipped damaged range); blank units");
+  uint8_t blank[kCqUnitSize];
+  EncodeCqUnit(ConsumeQueueUnit{0, kCqBlankPadSize, 0}, blank);
+  while (seg->start_offset() + seg->wrote() < expect) {
+    if (seg->IsFull()) {
+      std::shared_ptr<Segment> created;
+      MQ_RETURN_IF_ERROR(NewFile(seg->end_offset(), created));
+      seg = created.get();
+      continue;
+    }
+    std::memcpy(seg->data().data() + seg->wrote(), blank, kCqUnitSize);
+    seg->set_wrote(seg->wrote() + kUnit);
+    seg->set_committed(seg->wrote());
+  }
   return Status::Ok();
 }
 

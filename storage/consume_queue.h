@@ -74,6 +74,10 @@ class ConsumeQueue {
   // RocketMQ, which only moves positions and lets a later crash resurrect
   // the units). Rebuilds the tag index when it cut something.
   Status TruncateDirty(int64_t phy_end);
+  // Drops the units from queue offset `queue_offset` on (zeroing them, as
+  // TruncateDirty): a queue whose units there disagree with the log is cut
+  // so that dispatch can write them again. No-op at or past MaxOffset.
+  Status TruncateTo(int64_t queue_offset);
   // correctMinOffset (5.x rules): MinOffset becomes the first unit whose
   // commit-log offset is >= `commit_log_min_offset`, or MaxOffset when the
   // last unit points below it.
@@ -146,9 +150,12 @@ class ConsumeQueue {
   Status NewFile(int64_t start, std::shared_ptr<Segment>& out);
   // Writes one unit (PutUnit's rules); its tag waits in unpublished_.
   Status WriteUnit(const UnitPut& u);
+  // Blank units up to `expect` (queue offsets with no record left).
+  Status PadGap(int64_t expect, Segment*& seg);
   // For a unit a re-dispatch brings again: rewrites the copy in the file if
-  // a power loss tore it (see the definition); `repaired` says it did.
-  Status RepairIfTorn(const UnitPut& u, bool& repaired);
+  // it is torn or disagrees with the record (see the definition);
+  // `repaired` says it did.
+  Status RepairUnit(const UnitPut& u, bool& repaired);
   // Adds the written units' tags, then moves MaxOffset past them.
   void PublishUnits();
   // Keeps the file's pages faulted in a stretch or more ahead of `pos`.
@@ -164,6 +171,9 @@ class ConsumeQueue {
   // or after it are deleted, the one holding it gets its positions there and
   // whatever non-zero bytes follow it zeroed and synced.
   Status CutAt(int64_t end);
+  // CutAt, then the positions, MaxPhysicOffset and tag index follow; `why`
+  // is logged when units were dropped.
+  Status TruncateAt(int64_t end, const std::string& why);
   // End (offset + size) of the unit just below MaxOffset; -1 if there is
   // none or it is a blank pad.
   int64_t LastRealUnitEnd() const;

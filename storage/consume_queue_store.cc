@@ -1,5 +1,6 @@
 #include "storage/consume_queue_store.h"
 
+#include "format/topic_name.h"
 #include "storage/store_log.h"
 
 namespace mqstore {
@@ -32,12 +33,6 @@ Status ConsumeQueueStore::LoadAndRecover() {
   return Status::Ok();
 }
 
-int64_t ConsumeQueueStore::MaxPhysicOffset() const {
-  int64_t max = -1;
-  for (ConsumeQueue* q : All()) max = std::max(max, q->MaxPhysicOffset());
-  return max;
-}
-
 Status ConsumeQueueStore::TruncateDirty(int64_t phy_end) {
   for (ConsumeQueue* q : All()) {
     if (q->MaxPhysicOffset() >= phy_end) MQ_RETURN_IF_ERROR(q->TruncateDirty(phy_end));
@@ -64,9 +59,23 @@ Result<ConsumeQueue*> ConsumeQueueStore::QueueOf(const DispatchRequest& r) {
   if (q == nullptr || q->queue_id() != r.queue_id || q->topic() != r.topic) {
     auto found = FindOrCreate(r.topic, r.queue_id);
     if (!found.ok()) return found.error();
+    if (*found == nullptr) return nullptr;
     q = last_ = *found;
   }
   return q;
+}
+
+// A record already in the log (another broker's, an older build's) whose
+// topic cannot name a directory: it stays in the log, readable by offset
+// and key, but gets no unit. Logged (the first ten, then at powers of two)
+// and counted.
+void ConsumeQueueStore::NoteBadTopic(const DispatchRequest& r) {
+  const uint64_t n = bad_topic_records_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (n > 10 && (n & (n - 1)) != 0) return;
+  StoreLog(LogLevel::kWarn, "consume queues: the record at commit-log offset " + std::to_string(r.commit_log_offset) +
+                                " gets no unit: " + DescribeTopicProblem(CheckTopicAsFileName(r.topic), r.topic,
+                                                                         kMaxTopicFileNameBytes) +
+                                " (" + std::to_string(n) + " such records so far)");
 }
 
 Status ConsumeQueueStore::Dispatch(const DispatchRequest& r) {
@@ -97,6 +106,10 @@ Status ConsumeQueueStore::DispatchBatch(std::span<const DispatchRequest> batch, 
       failed = q.error();
       taken = i;
       break;
+    }
+    if (*q == nullptr) {
+      NoteBadTopic(r);
+      continue;
     }
     Group& g = GroupOf(*q);
     g.units.push_back({r.commit_log_offset, r.size, r.tags_code, r.queue_offset, r.store_timestamp});
@@ -136,6 +149,9 @@ Result<ConsumeQueue*> ConsumeQueueStore::FindOrCreate(std::string_view topic, in
   if (auto t = queues_.find(topic); t != queues_.end()) {
     if (auto q = t->second.find(queue_id); q != t->second.end()) return q->second.get();
   }
+  // A topic is a directory name: nothing outside consumequeue/<topic>/ is
+  // ever created, whatever bytes a record carries.
+  if (CheckTopicAsFileName(topic) != TopicProblem::kNone) return nullptr;
   auto queue = std::make_unique<ConsumeQueue>(fs_, QueueOptions(topic, queue_id));
   MQ_RETURN_IF_ERROR(queue->Load());  // usually an empty directory: creates nothing yet
   MQ_RETURN_IF_ERROR(queue->Recover());

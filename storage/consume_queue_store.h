@@ -43,8 +43,6 @@ class ConsumeQueueStore final : public DispatchSink {
   // Loads every <topic>/<queueId> directory (children that are not integers
   // are skipped, as RocketMQ does) and recovers each queue (spec 3.4).
   Status LoadAndRecover();
-  // The largest MaxPhysicOffset over all queues; -1 when there is none.
-  int64_t MaxPhysicOffset() const;
   // After commit-log recovery: no unit may point at or past the log's end.
   Status TruncateDirty(int64_t phy_end);
   void CorrectMinOffset(int64_t commit_log_min_offset);
@@ -67,11 +65,16 @@ class ConsumeQueueStore final : public DispatchSink {
   // Store time of the last record whose unit was written.
   int64_t last_store_timestamp() const { return last_store_timestamp_.load(std::memory_order_acquire); }
   size_t TagIndexMemoryBytes() const;
+  // Records that would have had a unit but whose topic cannot be a
+  // directory name (format/topic_name.h): skipped, logged, counted.
+  uint64_t bad_topic_records() const { return bad_topic_records_.load(std::memory_order_relaxed); }
 
  private:
+  // nullptr when `topic` cannot be a directory name.
   Result<ConsumeQueue*> FindOrCreate(std::string_view topic, int32_t queue_id);
-  // The queue of a request, through the last one used.
+  // The queue of a request, through the last one used (nullptr as above).
   Result<ConsumeQueue*> QueueOf(const DispatchRequest& r);
+  void NoteBadTopic(const DispatchRequest& r);
   // A queue's units of the batch being dispatched (writer thread only;
   // reused, so a batch allocates nothing).
   struct Group {
@@ -91,6 +94,7 @@ class ConsumeQueueStore final : public DispatchSink {
   std::vector<Group> groups_;    // the first used_groups_ are the batch's
   size_t used_groups_ = 0;
   std::atomic<int64_t> last_store_timestamp_{0};
+  std::atomic<uint64_t> bad_topic_records_{0};
 };
 
 }  // namespace mqstore

@@ -98,6 +98,7 @@ int64_t ScanUnits(const ConsumeQueue::UnitsView& view, const GetMessageRequest& 
   int64_t i = 0;
   for (; i < n; ++i) {
     const ConsumeQueueUnit unit = view.unit(static_cast<size_t>(i));
+    if (unit.IsBlankPad()) continue;  // a queue offset whose record was lost (ConsumeQueue::PadGap)
     if (unit.commit_log_offset < skip_below) continue;
     if (pull.Full(unit)) break;
     if (pull.Offer(view.first_queue_offset + i, unit) == Pull::Outcome::kMissing)

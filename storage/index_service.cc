@@ -311,53 +311,55 @@ Status IndexService::Load(bool last_exit_ok, int64_t index_msg_timestamp) {
   files_.clear();
   auto names = ListFileNames();
   if (!names.ok()) return names.error();
-  for (const std::string& name : *names) {
-    auto file = File::Open(fs_, options_.dir, name, options_.geometry);
+  for (size_t i = 0; i < names->size(); ++i) {
+    auto file = File::Open(fs_, options_.dir, (*names)[i], options_.geometry);
     if (file.ok()) {
       (*file)->prefaulter = options_.prefaulter;
       files_.push_back(std::move(*file));
       continue;
     }
-    // After a crash a file may be short or its header torn; what it held
-    // is re-dispatched. After a clean stop it is an error to look at.
+    // After a crash a file may be short or its header torn: it and the
+    // newer files go, and what they held is re-dispatched. After a clean
+    // stop it is an error to look at.
     if (last_exit_ok || file.error().code() != StatusCode::kCorruption) return file.error();
-    StoreLog(LogLevel::kWarn, "index: removing " + name + " after an abnormal exit: " + file.error().ToString());
-    MQ_RETURN_IF_ERROR(fs_.Remove(JoinPath(options_.dir, name)));
+    StoreLog(LogLevel::kWarn, "index: removing " + (*names)[i] + " and the " + std::to_string(names->size() - i - 1) +
+                                  " newer file(s) after an abnormal exit: " + file.error().ToString());
+    for (size_t j = names->size(); j-- > i;) MQ_RETURN_IF_ERROR(fs_.Remove(JoinPath(options_.dir, (*names)[j])));
     MQ_RETURN_IF_ERROR(fs_.SyncDirectory(options_.dir));
+    break;
   }
-  if (!last_exit_ok) MQ_RETURN_IF_ERROR(RemoveFilesAfter(index_msg_timestamp));
+  if (!last_exit_ok) MQ_RETURN_IF_ERROR(KeepCompleteFiles(index_msg_timestamp));
   MQ_RETURN_IF_ERROR(RemoveUnusedSpare());
   lock.unlock();
   if (files_.empty() || files_.back()->Full()) PrepareSpare();  // the first key's file, ready before it
   return Status::Ok();
 }
 
-// After a crash only files that FlushFullFiles synced are whole: full, and
-// ending no later than the checkpoint's indexMsgTimestamp, the end of the
-// newest one it synced. Any other file may have lost any of its pages, its
-// header included. Milliseconds are coarse: the keys of the files after that
-// one can share its end, so of the full files ending exactly there only the
-// first is known synced (it is that one or an older one). Recovery
-// re-dispatches what a removed file held.
-Status IndexService::RemoveFilesAfter(int64_t index_msg_timestamp) {
-  std::vector<std::string> why(files_.size());  // empty: kept
-  bool kept_one_at_end = false;
-  for (size_t i = 0; i < files_.size(); ++i) {
-    const int64_t end = files_[i]->header().end_timestamp;
-    if (end > index_msg_timestamp) {
-      why[i] = "abnormal exit and its endTimestamp " + std::to_string(end) +
-               " is after the checkpoint's indexMsgTimestamp " + std::to_string(index_msg_timestamp);
-    } else if (!files_[i]->Full()) {
-      why[i] = "abnormal exit and it is not full (only full files are known synced)";
-    } else if (end == index_msg_timestamp && kept_one_at_end) {
-      why[i] = "abnormal exit and an older file also ends at the checkpoint's indexMsgTimestamp " +
-               std::to_string(index_msg_timestamp) + " (this one may not have been synced)";
-    } else if (end == index_msg_timestamp) {
-      kept_one_at_end = true;
-    }
-  }
-  for (size_t i = files_.size(); i-- > 0;)
-    if (!why[i].empty()) MQ_RETURN_IF_ERROR(RemoveFile(i, why[i]));
+// Only a full file was synced for sure (FlushFullFiles, before its endTimestamp
+// went into the checkpoint); the newest one is written until it is full and
+// its pages may be lost in a crash. Milliseconds are coarse: full files after
+// the synced one can end in its millisecond too, so of the full files ending
+// exactly at the checkpoint's indexMsgTimestamp only the first is trusted.
+// The kept files are a run from the oldest (a gap would never be refilled:
+// re-dispatch starts at the newest file's end); the rest go newest first, so
+// an interrupted removal still leaves a run of complete files.
+Status IndexService::KeepCompleteFiles(int64_t index_msg_timestamp) {
+  auto why_untrusted = [&](size_t i) -> std::string {  // "" for a file known synced
+    const File& f = *files_[i];
+    const int64_t end = f.header().end_timestamp;
+    if (!f.Full()) return f.name() + " is not full (never synced for sure)";
+    if (end > index_msg_timestamp)
+      return f.name() + "'s endTimestamp " + std::to_string(end) + " is after the checkpoint's indexMsgTimestamp " +
+             std::to_string(index_msg_timestamp);
+    if (end == index_msg_timestamp && i > 0 && files_[i - 1]->header().end_timestamp == end)
+      return f.name() + " ends in the millisecond of the checkpoint's indexMsgTimestamp " + std::to_string(end) +
+             " like an older file (only the first of those is known synced)";
+    return "";
+  };
+  size_t keep = 0;
+  std::string why;
+  while (keep < files_.size() && (why = why_untrusted(keep)).empty()) ++keep;
+  while (files_.size() > keep) MQ_RETURN_IF_ERROR(RemoveFile(files_.size() - 1, "abnormal exit and " + why));
   return Status::Ok();
 }
 
@@ -428,6 +430,13 @@ int64_t IndexService::IndexedUpToLocked() const {
   for (auto it = files_.rbegin(); it != files_.rend(); ++it)
     if ((*it)->Entries() > 0 || (*it)->Seeded()) return (*it)->header().end_phy_offset;
   return -1;
+}
+
+bool IndexService::LastRecordComplete() const {
+  std::shared_lock lock(mu_);
+  for (auto it = files_.rbegin(); it != files_.rend(); ++it)
+    if ((*it)->Entries() > 0 || (*it)->Seeded()) return (*it)->Entries() > 0 && !(*it)->Full();
+  return false;
 }
 
 Status IndexService::BuildIndex(const DispatchRequest& request) {

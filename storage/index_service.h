@@ -62,8 +62,13 @@ class IndexService {
   IndexService& operator=(const IndexService&) = delete;
 
   // Maps the files of the directory (IndexService.load). After an abnormal
-  // exit (`last_exit_ok` false) every file whose endTimestamp is after
-  // `index_msg_timestamp` is deleted: its unsynced pages cannot be trusted.
+  // exit (`last_exit_ok` false) only complete files are kept: oldest first,
+  // each full (so it was synced before its successor took a key) with an
+  // endTimestamp at or before `index_msg_timestamp` (the checkpoint's
+  // indexMsgTimestamp: the last full file known synced). The first file
+  // that is not, that does not open, and every file after it are deleted:
+  // their pages may be torn, and a kept file after a gap would hide the
+  // gap from re-dispatch (IndexedUpTo looks only at the newest).
   Status Load(bool last_exit_ok, int64_t index_msg_timestamp);
   // Removes what points at or past `phy_end` (the recovered commit-log
   // end): files whose beginPhyOffset is >= phy_end are deleted, and the
@@ -74,6 +79,12 @@ class IndexService {
   // last file's endPhyOffset); -1 when nothing is. Re-dispatch from here
   // makes the index complete.
   int64_t IndexedUpTo() const;
+  // The record at IndexedUpTo() surely has all its keys here: the newest
+  // file holding entries has room left (a record's keys go on into the
+  // next file only when one is full). When false, re-dispatch must start
+  // AT that record, not after it: its other keys may have been in a newer
+  // file that is lost (deleted, or dropped by Load after a crash).
+  bool LastRecordComplete() const;
 
   // IndexService.buildIndex for one record (spec 4.4).
   Status BuildIndex(const DispatchRequest& request);
@@ -144,7 +155,8 @@ class IndexService {
   int64_t IndexedUpToLocked() const;  // mu_ held
   // Unmaps and unlinks files_[i], saying why in the log; mu_ held exclusively.
   Status RemoveFile(size_t i, const std::string& why);
-  Status RemoveFilesAfter(int64_t index_msg_timestamp);  // mu_ held exclusively
+  // After an abnormal exit: keeps the complete files (Load), mu_ held exclusively.
+  Status KeepCompleteFiles(int64_t index_msg_timestamp);
   // Full unsynced files, or all. Synced with mu_ released, so the writer is
   // not held up by fdatasync.
   std::vector<SyncTarget> FilesToSync(bool full_only) const;

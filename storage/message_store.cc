@@ -6,6 +6,9 @@
 
 #include "format/delay_levels.h"
 #include "format/properties.h"
+#include "format/topic_name.h"
+#include "storage/io/read_only_file_system.h"
+#include "storage/queue_catch_up.h"
 #include "storage/store_log.h"
 
 namespace mqstore {
@@ -23,6 +26,7 @@ CommitLogOptions LogOptionsFrom(const StoreConfig& c) {
   o.blocking_put_lock = c.useReentrantLockWhenPutMessage;
   o.os_page_cache_busy_timeout_ms = c.osPageCacheBusyTimeOutMills;
   o.auto_message_version = c.autoMessageVersionOnTopicLen;
+  o.max_topic_length = static_cast<size_t>(std::clamp<int32_t>(c.maxTopicLength, 1, static_cast<int32_t>(kMaxTopicFileNameBytes)));
   o.check_crc_on_recover = c.checkCRCOnRecover;
   o.limits.max_message_size = c.maxMessageSize;
   o.limits.max_record_size =
@@ -98,29 +102,15 @@ bool PropertiesSayNoWait(std::string_view properties) {
   return false;
 }
 
-Status CheckConfig(const StoreConfig& c) {
-  if (c.mappedFileSizeCommitLog < 4096 || c.mappedFileSizeCommitLog > (int64_t{1} << 40))
-    return Status::InvalidArgument("mappedFileSizeCommitLog must be between 4096 and 2^40, not " +
-                                   std::to_string(c.mappedFileSizeCommitLog));
-  if (c.maxMessageSize <= 0) return Status::InvalidArgument("maxMessageSize must be positive");
-  if (c.flushIntervalCommitLog <= 0) return Status::InvalidArgument("flushIntervalCommitLog must be positive");
-  if (c.commitIntervalCommitLog <= 0) return Status::InvalidArgument("commitIntervalCommitLog must be positive");
-  if (c.syncFlushTimeout <= 0) return Status::InvalidArgument("syncFlushTimeout must be positive");
-  if (c.flushIntervalConsumeQueue <= 0) return Status::InvalidArgument("flushIntervalConsumeQueue must be positive");
-  if (c.maxHashSlotNum <= 0 || c.maxIndexNum <= 1)
-    return Status::InvalidArgument("maxHashSlotNum must be positive and maxIndexNum above 1");
-  if (c.tagBitmapMaxTags < 0) return Status::InvalidArgument("tagBitmapMaxTags must not be negative");
-  if (!ParseDelayLevels(c.messageDelayLevel).ok())
-    return Status::InvalidArgument("messageDelayLevel '" + c.messageDelayLevel + "' does not parse");
-  if (c.storePathCommitLog.find(',') != std::string::npos)
-    return Status::Unsupported("several commit-log directories (storePathCommitLog with ',') are not supported");
-  return Status::Ok();
-}
-
 }  // namespace
 
-MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs)
-    : config_(config), fs_(fs), paths_{config.storePathRootDir} {}
+MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs, bool read_only)
+    : config_(config),
+      read_only_fs_(read_only ? std::make_unique<ReadOnlyFileSystem>(fs) : nullptr),
+      fs_(read_only ? *read_only_fs_ : fs),
+      paths_{config.storePathRootDir} {
+  if (read_only_fs_) config_.recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kRefuse;  // nothing may be written
+}
 
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, FileSystem& fs) {
   return Open(config, StoreHooks{}, fs);
@@ -128,9 +118,17 @@ Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& conf
 
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, const StoreHooks& hooks,
                                                          FileSystem& fs) {
-  MQ_RETURN_IF_ERROR(CheckConfig(config));
-  std::unique_ptr<MessageStore> store(new MessageStore(config, fs));
+  MQ_RETURN_IF_ERROR(config.Validate());  // before anything is created or written
+  std::unique_ptr<MessageStore> store(new MessageStore(config, fs, /*read_only=*/false));
   MQ_RETURN_IF_ERROR(store->OpenFiles(hooks));
+  return store;
+}
+
+Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConfig& config, FileSystem& fs) {
+  MQ_RETURN_IF_ERROR(config.Validate());
+  std::unique_ptr<MessageStore> store(new MessageStore(config, fs, /*read_only=*/true));
+  Status st = store->OpenFiles(StoreHooks{});
+  if (!st.ok()) return st.WithContext("opening " + config.storePathRootDir + " read-only");
   return store;
 }
 
@@ -138,17 +136,14 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   auto cleanup_options = CleanupOptions::From(config_, config_.CommitLogDir(), paths_.ConsumeQueueDir());
   if (!cleanup_options.ok()) return cleanup_options.error();
   MQ_RETURN_IF_ERROR(CreateDirectoriesDurably(fs_, paths_.root));
-  auto lock = fs_.LockFile(paths_.LockFile());
-  if (!lock.ok()) return lock.error();
-  lock_ = std::move(*lock);
-
   const bool abnormal = fs_.Exists(paths_.AbortFile());
-  auto checkpoint = StoreCheckpoint::Open(fs_, paths_.CheckpointFile());
-  if (!checkpoint.ok()) return checkpoint.error();
-  checkpoint_ = std::move(*checkpoint);
-  const Checkpoint at_open = checkpoint_->Get();
+  if (read_only_fs_ && abnormal)
+    return Status::Unsupported("the store was not shut down cleanly (" + paths_.AbortFile() +
+                               " exists): its recovery must write; open it read-write first");
+  auto at_open = read_only_fs_ ? ReadCheckpointFile(fs_, paths_) : TakeLockAndCheckpoint();
+  if (!at_open.ok()) return at_open.error();
 
-  prefaulter_.Start();  // recovery's catch-up dispatch uses it too
+  if (!read_only_fs_) prefaulter_.Start();  // recovery's catch-up dispatch uses it too
   queues_ = std::make_unique<ConsumeQueueStore>(
       fs_, ConsumeQueueStoreOptions{paths_, config_.ConsumeQueueFileSize(),
                                     config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0,
@@ -163,14 +158,20 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
     io.max_msgs_num_batch = config_.maxMsgsNumBatch;
     io.prefaulter = &prefaulter_;
     index_ = std::make_unique<IndexService>(fs_, io);
-    MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open.index_msg_timestamp));
+    MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open->index_msg_timestamp));
     index_builder_ = std::make_unique<IndexBuilder>(*index_);
   }
 
   log_ = std::make_unique<CommitLog>(fs_, LogOptionsFrom(config_));
   MQ_RETURN_IF_ERROR(log_->Load());
   const bool index_safe = config_.messageIndexEnable && config_.messageIndexSafe;
-  auto report = log_->Recover(abnormal, index_safe ? at_open.MinTimestampIndex() : at_open.MinTimestamp());
+  RecoveryOptions recovery;
+  recovery.abnormal = abnormal;
+  recovery.floor_timestamp = index_safe ? at_open->MinTimestampIndex() : at_open->MinTimestamp();
+  recovery.flushed_timestamp = at_open->physic_msg_timestamp;
+  recovery.policy = config_.recoveryCorruptionPolicy;
+  recovery.read_only = read_only_fs_ != nullptr;
+  auto report = log_->Recover(recovery);
   if (!report.ok()) return report.error();
   recovery_ = *report;
 
@@ -182,9 +183,29 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   if (index_builder_) dispatcher_->AddSink(*index_builder_);
   for (DispatchSink* sink : hooks.sinks) dispatcher_->AddSink(*sink);
   if (hooks.on_arrival) dispatcher_->SetArrivalListener(hooks.on_arrival);
-  MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
   read_limits_ = ReadLimitsFrom(config_);
+  if (read_only_fs_) {
+    // After a clean stop queues and index are complete: nothing to dispatch.
+    queues_->CorrectMinOffset(log_->MinOffset());
+    running_ = true;
+    return Status::Ok();
+  }
+  MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
+  return StartServices(hooks, std::move(*cleanup_options));
+}
 
+Result<Checkpoint> MessageStore::TakeLockAndCheckpoint() {
+  auto lock = fs_.LockFile(paths_.LockFile());
+  if (!lock.ok()) return lock.error();
+  lock_ = std::move(*lock);
+  auto checkpoint = StoreCheckpoint::Open(fs_, paths_.CheckpointFile());
+  if (!checkpoint.ok()) return checkpoint.error();
+  checkpoint_ = std::move(*checkpoint);
+  return checkpoint_->Get();
+}
+
+// The abort marker, then the threads: the store runs.
+Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions cleanup_options) {
   // The abort marker says "running": present from here until a clean stop.
   auto abort = fs_.OpenRandomRW(paths_.AbortFile(), OpenMode::kCreateIfMissing);
   if (!abort.ok()) return abort.error();
@@ -196,8 +217,12 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   flusher_ = std::make_unique<FlushService>(*log_, *checkpoint_, std::move(*io), FlushOptionsFrom(config_));
   queue_flusher_ = std::make_unique<ConsumeQueueFlushService>(*queues_, index_.get(), *checkpoint_,
                                                               QueueFlushOptionsFrom(config_));
-  cleanup_ = std::make_unique<CleanupService>(fs_, *log_, *queues_, index_.get(), std::move(*cleanup_options),
+  cleanup_ = std::make_unique<CleanupService>(fs_, *log_, *queues_, index_.get(), std::move(cleanup_options),
                                               hooks.cleanup_env ? *hooks.cleanup_env : CleanupEnv::System(fs_));
+  // Retention's hard limits are kept as the log grows, not only each
+  // cleanResourceInterval: a new segment, or one made durable (deletable),
+  // wakes the cleanup thread.
+  log_->SetSegmentListener([cleanup = cleanup_.get()] { cleanup->WakeForLimits(); });
   log_->Start();
   flusher_->Start();
   if (config_.dispatchOnOwnThread) dispatcher_->Start();
@@ -211,12 +236,16 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
 // nothing may point past the log's end, and every record they lack is
 // dispatched again before the store opens, so a consumer never sees a gap.
 Status MessageStore::RecoverQueues(bool abnormal) {
-  const int64_t end = log_->MaxOffset();
+  // Units and entries of records in a range recovery skipped point at
+  // fillers now: they go, and dispatch builds again from there.
+  const int64_t end = recovery_.FirstSkipped().value_or(log_->MaxOffset());
   if (log_->Segments().empty()) MQ_RETURN_IF_ERROR(queues_->DestroyAll());
   MQ_RETURN_IF_ERROR(queues_->TruncateDirty(end));
   if (index_) MQ_RETURN_IF_ERROR(index_->TruncateDirty(end));
+  auto caught_up = CatchUpQueuesWithLog(*log_, *queues_);
+  if (!caught_up.ok()) return caught_up.error();
 
-  const int64_t from = ReputStart(abnormal);
+  const int64_t from = ReputStart(abnormal, caught_up->from);
   dispatcher_->SetReputOffset(from);
   MQ_RETURN_IF_ERROR(dispatcher_->CatchUp());
   redispatched_at_open_ = dispatcher_->Stats().records;
@@ -229,27 +258,35 @@ Status MessageStore::RecoverQueues(bool abnormal) {
   return Status::Ok();
 }
 
-// Where dispatch resumes: the end of what every consume queue holds (4.9's
-// rule), no later than what the index holds, and after a crash no later than
-// the file recovery started checking from, because units and entries written
-// after the checkpoint's timestamps may be torn.
-int64_t MessageStore::ReputStart(bool abnormal) const {
+// Where dispatch resumes: where the shortest consume queue needs it
+// (`short_queues_from`, queue_catch_up.h: each queue against the log's
+// topic-queue table, not 4.9's end of the furthest queue, which left a
+// short queue short), no later than what the index lacks, and after a
+// crash no later than the file recovery started checking from, because
+// units and entries written after the checkpoint's timestamps may be torn.
+// With nothing lacking it is the log's end: records after the last unit
+// that take no queue offset are not dispatched again.
+int64_t MessageStore::ReputStart(bool abnormal, int64_t short_queues_from) const {
   const int64_t min = log_->MinOffset();
-  const int64_t cq_end = queues_->MaxPhysicOffset();
-  int64_t from = cq_end < 0 ? min : cq_end;
+  int64_t from = std::min(short_queues_from, log_->MaxOffset());
   if (index_) {
-    // IndexedUpTo is the start of the last indexed record: after a clean
-    // stop resume after it; after a crash at it, for it may have got only
-    // some of its keys (the index completes it, see index_service.h).
+    // IndexedUpTo is the start of the last indexed record. Resume at it
+    // (the index completes it, see index_service.h) unless it surely got
+    // all its keys: a clean stop with room left in the newest file. A full
+    // newest file may have had a successor, lost now, holding some of them.
     const int64_t indexed = index_->IndexedUpTo();
     int64_t resume = min;
     if (indexed >= 0) {
-      auto last = log_->LookMessage(indexed);
-      resume = last.ok() && !abnormal ? indexed + last->message.total_size : indexed;
+      resume = indexed;
+      if (!abnormal && index_->LastRecordComplete()) {
+        auto last = log_->LookMessage(indexed);
+        if (last.ok()) resume = indexed + last->message.total_size;
+      }
     }
     from = std::min(from, resume);
   }
   if (abnormal) from = std::min(from, recovery_.start_offset);
+  if (const auto skipped = recovery_.FirstSkipped()) from = std::min(from, *skipped);
   return std::clamp(from, min, log_->MaxOffset());
 }
 
@@ -285,6 +322,9 @@ PutResult MessageStore::Append(std::span<const Message> batch) {
   if (!running_.load(std::memory_order_acquire)) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = "the store is shut down";
+  } else if (read_only_fs_) {
+    r.status = PutStatus::kServiceNotAvailable;
+    r.reason = "the store was opened read-only";
   } else if (config_.brokerRole == BrokerRole::kSlave) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = "brokerRole is SLAVE";
@@ -336,10 +376,14 @@ CommitLogCursor MessageStore::NewCursor(int64_t phy_offset) const {
   return CommitLogCursor(*log_, phy_offset, options);
 }
 
-Status MessageStore::Flush() { return flusher_->FlushAll(); }
+Status MessageStore::Flush() {
+  if (read_only_fs_) return Status::Ok();  // nothing was written
+  return flusher_->FlushAll();
+}
 
 Status MessageStore::Shutdown() {
   if (!running_.exchange(false)) return Status::Ok();
+  if (read_only_fs_) return Status::Ok();  // no thread ran, no marker was made
   Status st = StopServices();
   const bool clean = st.ok() && log_->writeable() && log_->FlushedOffset() >= log_->WroteOffset() &&
                      dispatcher_->Lag() == 0;
@@ -471,6 +515,7 @@ bool MessageStore::WaitForMessages(std::string_view topic, int32_t queue_id, int
 }
 
 Result<uint64_t> MessageStore::DispatchOnce(int64_t max_bytes) {
+  if (read_only_fs_) return ReadOnlyRefusal("dispatch into", paths_.ConsumeQueueDir());
   auto p = dispatcher_->DispatchOnce(max_bytes);
   if (!p.ok()) return p.error();
   return p->records;
@@ -494,9 +539,10 @@ StoreStats MessageStore::Stats() const {
   s.writeable = log_->writeable();
   s.dispatch = dispatcher_->Stats();
   s.consume_queues = queues_->size();
+  s.bad_topic_records = queues_->bad_topic_records();
   s.tag_bitmap_bytes = queues_->TagIndexMemoryBytes();
   if (index_) s.index = index_->Stats();
-  s.cleanup = cleanup_->Stats();
+  if (cleanup_) s.cleanup = cleanup_->Stats();
   return s;
 }
 

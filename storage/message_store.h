@@ -61,6 +61,9 @@ struct StoreStats {
   FlushStats flush;
   DispatcherStats dispatch;
   uint64_t consume_queues = 0;
+  // Records in the log whose topic cannot name a directory (written by
+  // another broker or an older build): no consume-queue unit (README "Topics").
+  uint64_t bad_topic_records = 0;
   uint64_t tag_bitmap_bytes = 0;  // memory of the per-queue tag bitmaps
   IndexStats index;
   CleanupStats cleanup;
@@ -92,6 +95,15 @@ class MessageStore {
                                                     FileSystem& fs = FileSystem::Default());
   static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, const StoreHooks& hooks,
                                                     FileSystem& fs = FileSystem::Default());
+  // Opens a store that was shut down cleanly without changing a byte of it:
+  // no lock or abort file, no recovery writes (damage is refused whatever
+  // recoveryCorruptionPolicy says), no dispatch, no threads. Every read
+  // works; puts get SERVICE_NOT_AVAILABLE. All file access goes through a
+  // ReadOnlyFileSystem, so a step that would write fails the open instead
+  // (a store whose last stop was not clean needs a read-write open first).
+  // What `mqstore bench --workload read` uses on an existing store.
+  static Result<std::unique_ptr<MessageStore>> OpenReadOnly(const StoreConfig& config,
+                                                            FileSystem& fs = FileSystem::Default());
   ~MessageStore();  // Shutdown() if not done
 
   // Stores the message and, when it must wait (SYNC_FLUSH, or
@@ -154,13 +166,16 @@ class MessageStore {
   // --- Cleanup (spec 7, cleanup_service.h) ---
   // executeDeleteFilesManually: the next manualDeleteFileSeveralTimes
   // cleanup rounds delete expired segments whatever the hour and disk.
-  void ExecuteDeleteFilesManually() { cleanup_->RequestManualDelete(); }
+  void ExecuteDeleteFilesManually() {
+    if (cleanup_) cleanup_->RequestManualDelete();
+  }
   // The cleanup service (its thread runs a round every
-  // cleanResourceInterval; RunOnce runs one now).
+  // cleanResourceInterval; RunOnce runs one now). Not in a read-only store.
   CleanupService& cleanup() { return *cleanup_; }
 
   // Commits and fdatasyncs everything appended so far, and the checkpoint.
   Status Flush();
+  bool read_only() const { return read_only_fs_ != nullptr; }
   Status Shutdown();
 
   StoreStats Stats() const;
@@ -172,10 +187,12 @@ class MessageStore {
   ConsumeQueueStore& consume_queues() { return *queues_; }
 
  private:
-  MessageStore(const StoreConfig& config, FileSystem& fs);
+  MessageStore(const StoreConfig& config, FileSystem& fs, bool read_only);
   Status OpenFiles(const StoreHooks& hooks);
+  Result<Checkpoint> TakeLockAndCheckpoint();
+  Status StartServices(const StoreHooks& hooks, CleanupOptions cleanup_options);
   Status RecoverQueues(bool abnormal);
-  int64_t ReputStart(bool abnormal) const;
+  int64_t ReputStart(bool abnormal, int64_t short_queues_from) const;
   Status StopServices();
   bool KeyMatches(const MessageRecordView& m, std::string_view topic, std::string_view key) const;
   PutResult Count(PutResult r);
@@ -183,6 +200,7 @@ class MessageStore {
   bool MustWait(const Message& first) const;
 
   StoreConfig config_;
+  std::unique_ptr<FileSystem> read_only_fs_;  // OpenReadOnly: wraps the caller's
   FileSystem& fs_;
   StorePaths paths_;
   std::unique_ptr<FileLock> lock_;

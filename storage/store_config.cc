@@ -4,8 +4,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <sstream>
 
+#include "format/delay_levels.h"
+#include "storage/cleanup_policy.h"
 #include "storage/io/file_system.h"
 
 namespace mqstore {
@@ -17,22 +20,65 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-using Setter = std::function<Status(StoreConfig&, std::string_view)>;
+// A value as an error shows it: control bytes escaped, long text cut.
+std::string Printable(std::string_view v) {
+  constexpr size_t kMax = 120;
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    constexpr char kHex[] = "0123456789abcdef";
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  if (v.size() > kMax) out += "...";
+  return out;
+}
 
-Status BadValue(std::string_view value, const char* want) {
-  return Status::InvalidArgument("'" + std::string(value) + "' is not " + want);
+// One row of the table. `assign` is what a field assignment can do (text the
+// field cannot hold at all is its only error); `problem` says why the
+// field's value is out of range ("out of range [1, 255]"), "" when it is not.
+struct Knob {
+  KnobInfo info;
+  std::function<Status(StoreConfig&, std::string_view)> assign;
+  std::function<std::string(const StoreConfig&)> show;
+  std::function<std::string(const StoreConfig&)> problem;
+};
+
+Status Refused(const KnobInfo& k, std::string_view value, const std::string& problem) {
+  return Status::InvalidArgument(std::string(k.name) + "=" + Printable(value) + " is " + problem);
 }
 
 template <typename T>
-Setter Number(T StoreConfig::*field) {
-  return [field](StoreConfig& c, std::string_view v) -> Status {
-    T parsed{};
-    if (!v.empty() && v.front() == '+') v.remove_prefix(1);
-    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), parsed);
-    if (ec != std::errc() || end != v.data() + v.size() || v.empty()) return BadValue(v, "an integer in range");
-    c.*field = parsed;
+Knob Integer(std::string_view name, T StoreConfig::*field, int64_t min, int64_t max) {
+  Knob k;
+  k.info = {name, KnobInfo::Kind::kInteger, "[" + std::to_string(min) + ", " + std::to_string(max) + "]", {}};
+  // The values just outside the range are the ones a test should try.
+  if (min > std::numeric_limits<int64_t>::min()) k.info.refused.push_back(std::to_string(min - 1));
+  if (max < std::numeric_limits<int64_t>::max()) k.info.refused.push_back(std::to_string(max + 1));
+  const std::string out_of_range = "out of range " + k.info.range;
+  k.assign = [field, info = k.info, out_of_range](StoreConfig& c, std::string_view v) -> Status {
+    int64_t parsed = 0;
+    std::string_view digits = v;
+    if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
+    if (digits.empty() || ec == std::errc::invalid_argument || end != digits.data() + digits.size())
+      return Refused(info, v, "not an integer in " + info.range);
+    if (ec != std::errc() || parsed < std::numeric_limits<T>::min() || parsed > std::numeric_limits<T>::max())
+      return Refused(info, v, out_of_range);  // no field could hold it
+    c.*field = static_cast<T>(parsed);
     return Status::Ok();
   };
+  k.show = [field](const StoreConfig& c) { return std::to_string(c.*field); };
+  k.problem = [field, min, max, out_of_range](const StoreConfig& c) {
+    const int64_t v = c.*field;
+    return v < min || v > max ? out_of_range : std::string();
+  };
+  return k;
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -42,129 +88,213 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-Setter Flag(bool StoreConfig::*field) {
-  return [field](StoreConfig& c, std::string_view v) -> Status {
+// A bool (or an optional one, "" when unset): every value it can hold is in range.
+template <typename F>
+Knob Flag(std::string_view name, F StoreConfig::*field) {
+  Knob k;
+  k.info = {name, KnobInfo::Kind::kFlag, "true|false", {"yes"}};
+  k.assign = [field, info = k.info](StoreConfig& c, std::string_view v) -> Status {
     if (EqualsIgnoreCase(v, "true")) c.*field = true;
     else if (EqualsIgnoreCase(v, "false")) c.*field = false;
-    else return BadValue(v, "true or false");
+    else return Refused(info, v, "not one of " + info.range);
     return Status::Ok();
   };
-}
-
-Setter OptionalFlag(std::optional<bool> StoreConfig::*field) {
-  return [field](StoreConfig& c, std::string_view v) -> Status {
-    if (EqualsIgnoreCase(v, "true")) c.*field = true;
-    else if (EqualsIgnoreCase(v, "false")) c.*field = false;
-    else return BadValue(v, "true or false");
-    return Status::Ok();
+  k.show = [field](const StoreConfig& c) -> std::string {
+    const std::optional<bool> v = c.*field;
+    return v.has_value() ? (*v ? "true" : "false") : "";
   };
+  k.problem = [](const StoreConfig&) { return std::string(); };
+  return k;
 }
 
-Setter Text(std::string StoreConfig::*field) {
-  return [field](StoreConfig& c, std::string_view v) -> Status {
-    c.*field = std::string(v);
-    return Status::Ok();
-  };
-}
-
+// One of named values; a value cast from a number outside them is refused.
 template <typename E>
-Setter Choice(E StoreConfig::*field, std::vector<std::pair<std::string_view, E>> names) {
-  return [field, names](StoreConfig& c, std::string_view v) -> Status {
-    for (const auto& [name, value] : names)
-      if (v == name) {
+Knob Choice(std::string_view name, E StoreConfig::*field, std::vector<std::pair<std::string_view, E>> names) {
+  Knob k;
+  std::string range;
+  for (const auto& [text, value] : names) range += (range.empty() ? "" : "|") + std::string(text);
+  k.info = {name, KnobInfo::Kind::kChoice, range, {"unknown"}};
+  k.assign = [field, names, info = k.info](StoreConfig& c, std::string_view v) -> Status {
+    for (const auto& [text, value] : names)
+      if (v == text) {
         c.*field = value;
         return Status::Ok();
       }
-    std::string want = "one of";
-    for (const auto& [name, value] : names) want += " " + std::string(name);
-    return BadValue(v, want.c_str());
+    return Refused(info, v, "not one of " + info.range);
   };
+  k.show = [field, names](const StoreConfig& c) {
+    for (const auto& [text, value] : names)
+      if (c.*field == value) return std::string(text);
+    return std::to_string(static_cast<int>(c.*field));
+  };
+  k.problem = [field, names, range](const StoreConfig& c) {
+    for (const auto& [text, value] : names)
+      if (c.*field == value) return std::string();
+    return "not one of " + range;
+  };
+  return k;
 }
 
-#define MQ_KNOB(name, kind) {#name, kind(&StoreConfig::name)}
+// Free text that `check` accepts (it returns why not, or Ok); `range` says
+// what that is, `refused` gives examples it does not.
+Knob Text(std::string_view name, std::string StoreConfig::*field, std::string range,
+          std::function<Status(std::string_view)> check, std::vector<std::string> refused) {
+  Knob k;
+  k.info = {name, KnobInfo::Kind::kText, std::move(range), std::move(refused)};
+  k.assign = [field](StoreConfig& c, std::string_view v) {
+    c.*field = std::string(v);
+    return Status::Ok();
+  };
+  k.show = [field](const StoreConfig& c) { return c.*field; };
+  k.problem = [field, check, info = k.info](const StoreConfig& c) {
+    const Status st = check(c.*field);
+    if (st.ok()) return std::string();
+    // The parsers name the knob themselves: "deleteWhen: '25' is not ...".
+    std::string_view why = st.message();
+    const std::string own = std::string(info.name) + ": ";
+    if (why.substr(0, own.size()) == own) why.remove_prefix(own.size());
+    return "not " + info.range + (why.empty() ? "" : " (" + std::string(why) + ")");
+  };
+  return k;
+}
 
-const std::vector<std::pair<std::string_view, Setter>>& Knobs() {
-  static const std::vector<std::pair<std::string_view, Setter>> knobs = {
-      MQ_KNOB(storePathRootDir, Text),
-      MQ_KNOB(storePathCommitLog, Text),
-      MQ_KNOB(mappedFileSizeCommitLog, Number),
-      MQ_KNOB(mappedFileSizeConsumeQueue, Number),
-      MQ_KNOB(maxHashSlotNum, Number),
-      MQ_KNOB(maxIndexNum, Number),
-      MQ_KNOB(maxMessageSize, Number),
-      MQ_KNOB(messageDelayLevel, Text),
-      {"flushDiskType", Choice(&StoreConfig::flushDiskType, std::vector<std::pair<std::string_view, FlushDiskType>>{
-                                                                {"ASYNC_FLUSH", FlushDiskType::kAsyncFlush},
-                                                                {"SYNC_FLUSH", FlushDiskType::kSyncFlush}})},
-      MQ_KNOB(flushIntervalCommitLog, Number),
-      MQ_KNOB(flushCommitLogLeastPages, Number),
-      MQ_KNOB(flushCommitLogThoroughInterval, Number),
-      MQ_KNOB(flushCommitLogTimed, Flag),
-      MQ_KNOB(syncFlushTimeout, Number),
-      MQ_KNOB(transientStorePoolEnable, Flag),
-      MQ_KNOB(transientStorePoolSize, Number),
-      MQ_KNOB(commitIntervalCommitLog, Number),
-      MQ_KNOB(commitCommitLogLeastPages, Number),
-      MQ_KNOB(commitCommitLogThoroughInterval, Number),
-      MQ_KNOB(warmMapedFileEnable, Flag),
-      MQ_KNOB(writeWithoutMmap, OptionalFlag),
-      MQ_KNOB(appendBufferSize, Number),
-      {"flushIoEngine", Choice(&StoreConfig::flushIoEngine, std::vector<std::pair<std::string_view, FlushIoEngine>>{
-                                                                {"auto", FlushIoEngine::kAuto},
-                                                                {"io_uring", FlushIoEngine::kIoUring},
-                                                                {"sync", FlushIoEngine::kSync}})},
-      MQ_KNOB(prefaultAheadBytes, Number),
-      MQ_KNOB(flushLeastPagesWhenWarmMapedFile, Number),
-      MQ_KNOB(flushIntervalConsumeQueue, Number),
-      MQ_KNOB(flushConsumeQueueLeastPages, Number),
-      MQ_KNOB(flushConsumeQueueThoroughInterval, Number),
-      MQ_KNOB(checkCRCOnRecover, Flag),
-      MQ_KNOB(osPageCacheBusyTimeOutMills, Number),
-      MQ_KNOB(useReentrantLockWhenPutMessage, Flag),
-      MQ_KNOB(duplicationEnable, Flag),
-      MQ_KNOB(autoMessageVersionOnTopicLen, Flag),
-      MQ_KNOB(maxTopicLength, Number),
-      {"recoveryCorruptionPolicy",
-       Choice(&StoreConfig::recoveryCorruptionPolicy,
-              std::vector<std::pair<std::string_view, RecoveryCorruptionPolicy>>{
-                  {"refuse", RecoveryCorruptionPolicy::kRefuse},
-                  {"truncate", RecoveryCorruptionPolicy::kTruncate},
-                  {"skip", RecoveryCorruptionPolicy::kSkip}})},
-      {"brokerRole", Choice(&StoreConfig::brokerRole, std::vector<std::pair<std::string_view, BrokerRole>>{
-                                                          {"ASYNC_MASTER", BrokerRole::kAsyncMaster},
-                                                          {"SYNC_MASTER", BrokerRole::kSyncMaster},
-                                                          {"SLAVE", BrokerRole::kSlave}})},
-      MQ_KNOB(dispatchOnOwnThread, Flag),
-      MQ_KNOB(tagBitmapEnable, Flag),
-      MQ_KNOB(tagBitmapMaxTags, Number),
-      MQ_KNOB(messageIndexEnable, Flag),
-      MQ_KNOB(messageIndexSafe, Flag),
-      MQ_KNOB(maxMsgsNumBatch, Number),
-      MQ_KNOB(defaultQueryMaxNum, Number),
-      MQ_KNOB(maxTransferBytesOnMessageInMemory, Number),
-      MQ_KNOB(maxTransferCountOnMessageInMemory, Number),
-      MQ_KNOB(maxTransferBytesOnMessageInDisk, Number),
-      MQ_KNOB(maxTransferCountOnMessageInDisk, Number),
-      MQ_KNOB(accessMessageInMemoryMaxRatio, Number),
-      MQ_KNOB(fileReservedTime, Number),
-      MQ_KNOB(deleteWhen, Text),
-      MQ_KNOB(diskMaxUsedSpaceRatio, Number),
-      MQ_KNOB(cleanResourceInterval, Number),
-      MQ_KNOB(deleteCommitLogFilesInterval, Number),
-      MQ_KNOB(deleteConsumeQueueFilesInterval, Number),
-      MQ_KNOB(destroyMapedFileIntervalForcibly, Number),
-      MQ_KNOB(redeleteHangedFileInterval, Number),
-      MQ_KNOB(cleanFileForciblyEnable, Flag),
-      MQ_KNOB(diskSpaceWarningLevelRatio, Number),
-      MQ_KNOB(diskSpaceCleanForciblyRatio, Number),
-      MQ_KNOB(deleteFileBatchMax, Number),
-      MQ_KNOB(manualDeleteFileSeveralTimes, Number),
-      MQ_KNOB(maxStoreSizeBytes, Number),
+template <typename T>
+Status StatusOf(const Result<T>& r) {
+  return r.ok() ? Status::Ok() : r.error();
+}
+
+Status CheckPath(std::string_view p) {
+  if (p.empty()) return Status::InvalidArgument("");
+  if (p.find('\0') != std::string_view::npos) return Status::InvalidArgument("a NUL byte ends a file name early");
+  return Status::Ok();
+}
+
+// Ranges that are mqstore's own choice (RocketMQ checks none of these but
+// diskMaxUsedSpaceRatio, which it clamps, as CleanupPolicy still does):
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+// Intervals and timeouts in ms: a day at most. Longer is a unit mistake and
+// would leave a service asleep (or a sync put waiting) for days.
+constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+constexpr int64_t kGiB = 1LL << 30;
+
+const std::vector<Knob>& Table() {
+  static const std::vector<Knob> knobs = {
+      Text("storePathRootDir", &StoreConfig::storePathRootDir, "a non-empty path", CheckPath, {""}),
+      // RocketMQ's several-directory form ("a,b") is not supported.
+      Text("storePathCommitLog", &StoreConfig::storePathCommitLog, "empty or one path without ','",
+           [](std::string_view p) {
+             if (p.empty()) return Status::Ok();
+             if (p.find(',') != std::string_view::npos)
+               return Status::InvalidArgument("several commit-log directories are not supported");
+             return CheckPath(p);
+           },
+           {"a,b"}),
+      // Segment names are 20-digit offsets; 4 KiB to 1 TiB keeps a segment
+      // at least a page and mappable.
+      Integer("mappedFileSizeCommitLog", &StoreConfig::mappedFileSizeCommitLog, 4096, int64_t{1} << 40),
+      // At least one 20-byte unit; at most 100x RocketMQ's 6,000,000 (every
+      // queue maps a file this size).
+      Integer("mappedFileSizeConsumeQueue", &StoreConfig::mappedFileSizeConsumeQueue, 20, 600000000),
+      // An index file is 40 + 4 x maxHashSlotNum + 20 x maxIndexNum bytes:
+      // 420 MB by default, at most 10x that (4.2 GB) with these bounds.
+      // Entry 0 is never used, so a file needs two entries.
+      Integer("maxHashSlotNum", &StoreConfig::maxHashSlotNum, 1, 50000000),
+      Integer("maxIndexNum", &StoreConfig::maxIndexNum, 2, 200000000),
+      // The write backend's ring holds two of the largest records: 256 MiB
+      // (64x RocketMQ's default) keeps it under ~512 MiB.
+      Integer("maxMessageSize", &StoreConfig::maxMessageSize, 1, 256LL << 20),
+      Text("messageDelayLevel", &StoreConfig::messageDelayLevel,
+           "durations such as 1s 5m 2h 1d, separated by single spaces",
+           [](std::string_view v) { return StatusOf(ParseDelayLevels(v)); }, {"1s 5x", "1s  5s", "999999999999d"}),
+      Choice("flushDiskType", &StoreConfig::flushDiskType,
+             std::vector<std::pair<std::string_view, FlushDiskType>>{{"ASYNC_FLUSH", FlushDiskType::kAsyncFlush},
+                                                                     {"SYNC_FLUSH", FlushDiskType::kSyncFlush}}),
+      Integer("flushIntervalCommitLog", &StoreConfig::flushIntervalCommitLog, 1, kDayMs),
+      // Pages: 0 flushes whatever is dirty; any count is safe (a full
+      // segment is flushed anyway).
+      Integer("flushCommitLogLeastPages", &StoreConfig::flushCommitLogLeastPages, 0, kInt32Max),
+      Integer("flushCommitLogThoroughInterval", &StoreConfig::flushCommitLogThoroughInterval, 0, kDayMs),
+      Flag("flushCommitLogTimed", &StoreConfig::flushCommitLogTimed),
+      Integer("syncFlushTimeout", &StoreConfig::syncFlushTimeout, 1, kDayMs),
+      Flag("transientStorePoolEnable", &StoreConfig::transientStorePoolEnable),
+      // Read for compatibility; the write backend's ring replaces the pool.
+      Integer("transientStorePoolSize", &StoreConfig::transientStorePoolSize, 1, kInt32Max),
+      Integer("commitIntervalCommitLog", &StoreConfig::commitIntervalCommitLog, 1, kDayMs),
+      Integer("commitCommitLogLeastPages", &StoreConfig::commitCommitLogLeastPages, 0, kInt32Max),
+      Integer("commitCommitLogThoroughInterval", &StoreConfig::commitCommitLogThoroughInterval, 0, kDayMs),
+      Flag("warmMapedFileEnable", &StoreConfig::warmMapedFileEnable),
+      Flag("writeWithoutMmap", &StoreConfig::writeWithoutMmap),
+      // One allocation at open: 64 KiB to 1 GiB (raised anyway to hold two
+      // of the largest records).
+      Integer("appendBufferSize", &StoreConfig::appendBufferSize, 64 << 10, kGiB),
+      Choice("flushIoEngine", &StoreConfig::flushIoEngine,
+             std::vector<std::pair<std::string_view, FlushIoEngine>>{
+                 {"auto", FlushIoEngine::kAuto}, {"io_uring", FlushIoEngine::kIoUring}, {"sync", FlushIoEngine::kSync}}),
+      // 0 = off; more than a default segment has nothing left to fault in.
+      Integer("prefaultAheadBytes", &StoreConfig::prefaultAheadBytes, 0, kGiB),
+      Integer("flushLeastPagesWhenWarmMapedFile", &StoreConfig::flushLeastPagesWhenWarmMapedFile, 0, kInt32Max),
+      Integer("flushIntervalConsumeQueue", &StoreConfig::flushIntervalConsumeQueue, 1, kDayMs),
+      Integer("flushConsumeQueueLeastPages", &StoreConfig::flushConsumeQueueLeastPages, 0, kInt32Max),
+      Integer("flushConsumeQueueThoroughInterval", &StoreConfig::flushConsumeQueueThoroughInterval, 0, kDayMs),
+      Flag("checkCRCOnRecover", &StoreConfig::checkCRCOnRecover),
+      Integer("osPageCacheBusyTimeOutMills", &StoreConfig::osPageCacheBusyTimeOutMills, 1, kDayMs),
+      Flag("useReentrantLockWhenPutMessage", &StoreConfig::useReentrantLockWhenPutMessage),
+      Flag("duplicationEnable", &StoreConfig::duplicationEnable),
+      Flag("autoMessageVersionOnTopicLen", &StoreConfig::autoMessageVersionOnTopicLen),
+      // A topic is a directory name: 255 bytes at most.
+      Integer("maxTopicLength", &StoreConfig::maxTopicLength, 1, 255),
+      Choice("recoveryCorruptionPolicy", &StoreConfig::recoveryCorruptionPolicy,
+             std::vector<std::pair<std::string_view, RecoveryCorruptionPolicy>>{
+                 {"refuse", RecoveryCorruptionPolicy::kRefuse},
+                 {"truncate", RecoveryCorruptionPolicy::kTruncate},
+                 {"skip", RecoveryCorruptionPolicy::kSkip}}),
+      Choice("brokerRole", &StoreConfig::brokerRole,
+             std::vector<std::pair<std::string_view, BrokerRole>>{{"ASYNC_MASTER", BrokerRole::kAsyncMaster},
+                                                                  {"SYNC_MASTER", BrokerRole::kSyncMaster},
+                                                                  {"SLAVE", BrokerRole::kSlave}}),
+      Flag("dispatchOnOwnThread", &StoreConfig::dispatchOnOwnThread),
+      Flag("tagBitmapEnable", &StoreConfig::tagBitmapEnable),
+      // Bitmaps kept per queue: 0 = none; 4096 bounds their memory.
+      Integer("tagBitmapMaxTags", &StoreConfig::tagBitmapMaxTags, 0, 4096),
+      Flag("messageIndexEnable", &StoreConfig::messageIndexEnable),
+      Flag("messageIndexSafe", &StoreConfig::messageIndexSafe),
+      // Results of one query (a vector of offsets), so bounded.
+      Integer("maxMsgsNumBatch", &StoreConfig::maxMsgsNumBatch, 1, 65536),
+      Integer("defaultQueryMaxNum", &StoreConfig::defaultQueryMaxNum, 1, 65536),
+      // One pull's batch: at least one message, at most 1 GiB / 65536 messages.
+      Integer("maxTransferBytesOnMessageInMemory", &StoreConfig::maxTransferBytesOnMessageInMemory, 1, kGiB),
+      Integer("maxTransferCountOnMessageInMemory", &StoreConfig::maxTransferCountOnMessageInMemory, 1, 65536),
+      Integer("maxTransferBytesOnMessageInDisk", &StoreConfig::maxTransferBytesOnMessageInDisk, 1, kGiB),
+      Integer("maxTransferCountOnMessageInDisk", &StoreConfig::maxTransferCountOnMessageInDisk, 1, 65536),
+      Integer("accessMessageInMemoryMaxRatio", &StoreConfig::accessMessageInMemoryMaxRatio, 0, 100),
+      // Hours; 0 = expired at once. 100 years stands for "forever".
+      Integer("fileReservedTime", &StoreConfig::fileReservedTime, 0, 24 * 365 * 100),
+      Text("deleteWhen", &StoreConfig::deleteWhen, "hours 0-23 separated by ';'",
+           [](std::string_view v) { return StatusOf(ParseDeleteWhen(v)); }, {"25", "4;x", "-1"}),
+      // Percentages; CleanupPolicy clamps them further as RocketMQ does.
+      Integer("diskMaxUsedSpaceRatio", &StoreConfig::diskMaxUsedSpaceRatio, 0, 100),
+      Integer("cleanResourceInterval", &StoreConfig::cleanResourceInterval, 1, kDayMs),
+      Integer("deleteCommitLogFilesInterval", &StoreConfig::deleteCommitLogFilesInterval, 0, kDayMs),
+      Integer("deleteConsumeQueueFilesInterval", &StoreConfig::deleteConsumeQueueFilesInterval, 0, kDayMs),
+      Integer("destroyMapedFileIntervalForcibly", &StoreConfig::destroyMapedFileIntervalForcibly, 0, kDayMs),
+      Integer("redeleteHangedFileInterval", &StoreConfig::redeleteHangedFileInterval, 0, kDayMs),
+      Flag("cleanFileForciblyEnable", &StoreConfig::cleanFileForciblyEnable),
+      Integer("diskSpaceWarningLevelRatio", &StoreConfig::diskSpaceWarningLevelRatio, 0, 100),
+      Integer("diskSpaceCleanForciblyRatio", &StoreConfig::diskSpaceCleanForciblyRatio, 0, 100),
+      Integer("deleteFileBatchMax", &StoreConfig::deleteFileBatchMax, 1, kInt32Max),
+      Integer("manualDeleteFileSeveralTimes", &StoreConfig::manualDeleteFileSeveralTimes, 1, kInt32Max),
+      // Bytes; 0 = off.
+      Integer("maxStoreSizeBytes", &StoreConfig::maxStoreSizeBytes, 0, kInt64Max),
   };
   return knobs;
 }
 
-#undef MQ_KNOB
+const Knob* FindKnob(std::string_view key) {
+  for (const Knob& k : Table())
+    if (k.info.name == key) return &k;
+  return nullptr;
+}
 
 // One logical line of a .properties file split into key and value (Java
 // Properties.load: the key ends at the first unescaped '=', ':' or blank).
@@ -222,12 +352,44 @@ int64_t StoreConfig::ConsumeQueueFileSize() const {
 }
 
 Status StoreConfig::Set(std::string_view key, std::string_view value) {
-  for (const auto& [name, setter] : Knobs())
-    if (name == key) {
-      Status st = setter(*this, Trim(value));
-      return st.ok() ? st : st.WithContext(key);
-    }
-  return Status::NotFound(std::string(key) + ": not a store setting");
+  const Knob* k = FindKnob(key);
+  if (k == nullptr) return Status::NotFound(std::string(key) + ": not a store setting");
+  value = Trim(value);
+  StoreConfig next = *this;  // a refused value changes nothing
+  MQ_RETURN_IF_ERROR(k->assign(next, value));
+  if (std::string problem = k->problem(next); !problem.empty()) return Refused(k->info, value, problem);
+  *this = std::move(next);
+  return Status::Ok();
+}
+
+Status StoreConfig::Assign(std::string_view key, std::string_view value) {
+  const Knob* k = FindKnob(key);
+  if (k == nullptr) return Status::NotFound(std::string(key) + ": not a store setting");
+  return k->assign(*this, Trim(value));
+}
+
+Result<std::string> StoreConfig::Get(std::string_view key) const {
+  const Knob* k = FindKnob(key);
+  if (k == nullptr) return Status::NotFound(std::string(key) + ": not a store setting");
+  return k->show(*this);
+}
+
+Status StoreConfig::Validate() const {
+  std::string errors;
+  for (const Knob& k : Table())
+    if (std::string problem = k.problem(*this); !problem.empty())
+      errors += (errors.empty() ? "" : "; ") + Refused(k.info, k.show(*this), problem).message();
+  if (!errors.empty()) return Status::InvalidArgument(errors);
+  return Status::Ok();
+}
+
+const std::vector<KnobInfo>& StoreConfig::Knobs() {
+  static const std::vector<KnobInfo> infos = [] {
+    std::vector<KnobInfo> out;
+    for (const Knob& k : Table()) out.push_back(k.info);
+    return out;
+  }();
+  return infos;
 }
 
 Status StoreConfig::LoadProperties(std::string_view text, const std::string& source,

@@ -1,6 +1,8 @@
 // StoreConfig: the store's knobs under RocketMQ's own names and defaults
 // (MessageStoreConfig), loadable from a broker .properties file so that an
-// operator's existing broker.conf works as it is.
+// operator's existing broker.conf works as it is. One table in
+// store_config.cc gives every knob its valid range; Set, LoadProperties and
+// Validate (called by MessageStore::Open) check it, and docs/knobs.md lists it.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,16 @@ enum class BrokerRole : uint8_t { kAsyncMaster, kSyncMaster, kSlave };
 // at the damage (RocketMQ's behaviour), or skip the damaged range and keep
 // the records after it.
 enum class RecoveryCorruptionPolicy : uint8_t { kRefuse, kTruncate, kSkip };
+
+// One entry of the knob table: what Set and Validate accept, in words, and
+// sample values they refuse (the tests set each one).
+struct KnobInfo {
+  enum class Kind : uint8_t { kInteger, kFlag, kChoice, kText };
+  std::string_view name;
+  Kind kind = Kind::kInteger;
+  std::string range;                 // "[1, 255]", "true|false", "refuse|truncate|skip", words for text
+  std::vector<std::string> refused;  // values outside `range`
+};
 
 struct StoreConfig {
   // Paths. An empty storePathCommitLog means <storePathRootDir>/commitlog.
@@ -138,14 +150,31 @@ struct StoreConfig {
   // Applies `key=value` lines of a Java .properties file (comments, `=`/`:`
   // or blank separators, backslash continuations). Keys that are not store
   // knobs (a broker.conf also holds brokerName, namesrvAddr, ...) are listed
-  // in `*ignored_keys`; a value that does not parse is an InvalidArgument
-  // naming `source`, the line and the key, and leaves the config unchanged.
+  // in `*ignored_keys`; a value that does not parse or is out of range is an
+  // InvalidArgument naming `source`, the line, the key and the value, and
+  // leaves the config unchanged.
   Status LoadProperties(std::string_view text, const std::string& source = "properties",
                         std::vector<std::string>* ignored_keys = nullptr);
   // Reads and applies a file.
   Status LoadPropertiesFile(const std::string& path, std::vector<std::string>* ignored_keys = nullptr);
-  // One knob by name, as a broker's `--set key=value` would.
+  // One knob by name, as a broker's `--set key=value` would. A value out of
+  // the knob's range is an InvalidArgument such as "appendBufferSize=-1 is
+  // out of range [65536, 1073741824]", and changes nothing.
   Status Set(std::string_view key, std::string_view value);
+  // What an assignment to the field in code does: parses `value` into the
+  // knob without the range check (Validate makes it). Fails only for text
+  // the field cannot hold at all.
+  Status Assign(std::string_view key, std::string_view value);
+  // A knob's value as Set takes it ("" for writeWithoutMmap unset).
+  Result<std::string> Get(std::string_view key) const;
+
+  // Every knob in range: an InvalidArgument naming each knob that is not,
+  // with its value and range. MessageStore::Open calls it before it creates
+  // anything, for a config whose fields were assigned in code.
+  Status Validate() const;
+
+  // The knob table, in the order of the fields above.
+  static const std::vector<KnobInfo>& Knobs();
 
   static std::string DefaultRootDir();  // ${HOME}/store, as RocketMQ's ${user.home}/store
 };

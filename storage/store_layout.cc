@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 
 #include "format/segment_name.h"
 
@@ -9,10 +10,12 @@ namespace mqstore {
 
 namespace {
 
-// The regular files of `dir` with size and mtime (start_offset left 0); other
-// entries go to `ignored`. A missing directory is an empty list.
+// The regular files of `dir` with size and mtime (start_offset left 0); the
+// paths of other entries go to `not_regular`, else their names to `ignored`.
+// A missing directory is an empty list.
 Result<std::vector<SegmentFile>> ListRegularFiles(FileSystem& fs, const std::string& dir,
-                                                  std::vector<std::string>* ignored) {
+                                                  std::vector<std::string>* ignored,
+                                                  std::vector<std::string>* not_regular) {
   std::vector<SegmentFile> out;
   if (!fs.Exists(dir)) return out;
   auto names = fs.ListDirectory(dir);
@@ -21,7 +24,8 @@ Result<std::vector<SegmentFile>> ListRegularFiles(FileSystem& fs, const std::str
     const std::string path = JoinPath(dir, name);
     auto info = fs.Stat(path);
     if (!info.ok() || !info->is_regular) {
-      if (ignored != nullptr) ignored->push_back(name);
+      if (not_regular != nullptr) not_regular->push_back(path);
+      else if (ignored != nullptr) ignored->push_back(name);
       continue;
     }
     out.push_back(SegmentFile{path, name, 0, info->size, info->mtime_ms});
@@ -32,8 +36,8 @@ Result<std::vector<SegmentFile>> ListRegularFiles(FileSystem& fs, const std::str
 }  // namespace
 
 Result<std::vector<SegmentFile>> ListSegments(FileSystem& fs, const std::string& dir,
-                                              std::vector<std::string>* ignored) {
-  auto files = ListRegularFiles(fs, dir, ignored);
+                                              std::vector<std::string>* ignored, std::vector<std::string>* not_regular) {
+  auto files = ListRegularFiles(fs, dir, ignored, not_regular);
   if (!files.ok()) return files;
   std::vector<SegmentFile> out;
   for (SegmentFile& f : *files) {
@@ -57,7 +61,8 @@ static std::optional<int32_t> ParseQueueId(const std::string& name) {
   return id;
 }
 
-Result<std::vector<ConsumeQueueLocation>> ListConsumeQueues(FileSystem& fs, const StorePaths& paths) {
+Result<std::vector<ConsumeQueueLocation>> ListConsumeQueues(FileSystem& fs, const StorePaths& paths,
+                                                            std::vector<std::string>* not_regular) {
   std::vector<ConsumeQueueLocation> out;
   const std::string base = paths.ConsumeQueueDir();
   if (!fs.Exists(base)) return out;
@@ -71,7 +76,7 @@ Result<std::vector<ConsumeQueueLocation>> ListConsumeQueues(FileSystem& fs, cons
       const std::optional<int32_t> id = ParseQueueId(q);
       if (!id) continue;
       ConsumeQueueLocation loc{topic, *id, JoinPath(topic_dir, q), {}};
-      auto segments = ListSegments(fs, loc.dir);
+      auto segments = ListSegments(fs, loc.dir, nullptr, not_regular);
       if (!segments.ok()) return segments.error();
       loc.segments = std::move(*segments);
       out.push_back(std::move(loc));
@@ -83,11 +88,22 @@ Result<std::vector<ConsumeQueueLocation>> ListConsumeQueues(FileSystem& fs, cons
   return out;
 }
 
-Result<std::vector<SegmentFile>> ListIndexFiles(FileSystem& fs, const StorePaths& paths) {
-  auto files = ListRegularFiles(fs, paths.IndexDir(), nullptr);
+Result<std::vector<SegmentFile>> ListIndexFiles(FileSystem& fs, const StorePaths& paths,
+                                                std::vector<std::string>* not_regular) {
+  auto files = ListRegularFiles(fs, paths.IndexDir(), nullptr, not_regular);
   if (!files.ok()) return files;
   std::sort(files->begin(), files->end(), [](const SegmentFile& a, const SegmentFile& b) { return a.name < b.name; });
   return files;
+}
+
+std::vector<std::string> NonRegularRootFiles(FileSystem& fs, const StorePaths& paths) {
+  std::vector<std::string> out;
+  for (const std::string& path : {paths.CheckpointFile(), paths.AbortFile(), paths.LockFile()}) {
+    if (!fs.Exists(path)) continue;
+    auto info = fs.Stat(path);
+    if (!info.ok() || !info->is_regular) out.push_back(path);
+  }
+  return out;
 }
 
 Result<Checkpoint> ReadCheckpointFile(FileSystem& fs, const StorePaths& paths) {
@@ -101,13 +117,32 @@ Result<Checkpoint> ReadCheckpointFile(FileSystem& fs, const StorePaths& paths) {
 }
 
 int64_t InferSegmentSize(const std::vector<SegmentFile>& segments) {
-  if (segments.empty()) return 0;
-  if (segments.front().size > 0) return static_cast<int64_t>(segments.front().size);
-  if (segments.size() >= 2) {
-    const int64_t spacing = segments[1].start_offset - segments[0].start_offset;
-    if (spacing > 0) return spacing;
+  // The spacing most consecutive names have: the size, where no file is missing.
+  std::map<int64_t, size_t> spacings;
+  for (size_t i = 1; i < segments.size(); ++i) {
+    const int64_t d = segments[i].start_offset - segments[i - 1].start_offset;
+    if (d > 0) ++spacings[d];
   }
-  return 0;
+  int64_t spacing = 0;
+  size_t spacing_votes = 0;
+  for (const auto& [d, n] : spacings) {
+    if (n <= spacing_votes) continue;
+    spacing = d;
+    spacing_votes = n;
+  }
+
+  std::map<uint64_t, size_t> sizes;
+  for (const SegmentFile& s : segments)
+    if (s.size > 0) ++sizes[s.size];
+  size_t most = 0;
+  for (const auto& [size, n] : sizes) most = std::max(most, n);
+  int64_t best = 0;
+  for (const auto& [size, n] : sizes) {  // ascending: the largest of a tie wins
+    if (n != most) continue;
+    if (static_cast<int64_t>(size) == spacing) return spacing;
+    best = static_cast<int64_t>(size);
+  }
+  return best > 0 ? best : spacing;
 }
 
 }  // namespace mqstore

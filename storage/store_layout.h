@@ -19,8 +19,10 @@ namespace mqstore {
 
 struct StorePaths {
   std::string root;
+  // Where storePathCommitLog moved the commit log; empty: <root>/commitlog.
+  std::string commit_log_dir = {};
 
-  std::string CommitLogDir() const { return JoinPath(root, "commitlog"); }
+  std::string CommitLogDir() const { return commit_log_dir.empty() ? JoinPath(root, "commitlog") : commit_log_dir; }
   std::string ConsumeQueueDir() const { return JoinPath(root, "consumequeue"); }
   std::string IndexDir() const { return JoinPath(root, "index"); }
   std::string CheckpointFile() const { return JoinPath(root, "checkpoint"); }
@@ -39,9 +41,13 @@ struct SegmentFile {
 
 // The files of `dir` named by a 20-digit offset, sorted by offset. Other
 // names are returned in `ignored` (if given) so callers can report them.
+// Entries that are not regular files (a FIFO, socket, device or directory)
+// are never listed as segments, whatever their name: their paths go to
+// `not_regular` when given, else their names to `ignored`.
 // A missing directory is an empty list.
 Result<std::vector<SegmentFile>> ListSegments(FileSystem& fs, const std::string& dir,
-                                              std::vector<std::string>* ignored = nullptr);
+                                              std::vector<std::string>* ignored = nullptr,
+                                              std::vector<std::string>* not_regular = nullptr);
 
 struct ConsumeQueueLocation {
   std::string topic;
@@ -52,17 +58,27 @@ struct ConsumeQueueLocation {
 
 // Every <topic>/<queueId> under consumequeue/, sorted by topic then queue id.
 // Children whose names are not integers are skipped, as RocketMQ does.
-Result<std::vector<ConsumeQueueLocation>> ListConsumeQueues(FileSystem& fs, const StorePaths& paths);
+// Queue files that are not regular files: as ListSegments.
+Result<std::vector<ConsumeQueueLocation>> ListConsumeQueues(FileSystem& fs, const StorePaths& paths,
+                                                            std::vector<std::string>* not_regular = nullptr);
 
-// Index files sorted by name (= creation time).
-Result<std::vector<SegmentFile>> ListIndexFiles(FileSystem& fs, const StorePaths& paths);
+// Index files sorted by name (= creation time); entries that are not regular
+// files are left out, their paths added to `not_regular` if given.
+Result<std::vector<SegmentFile>> ListIndexFiles(FileSystem& fs, const StorePaths& paths,
+                                                std::vector<std::string>* not_regular = nullptr);
+
+// The root's single files (checkpoint, abort, lock) that exist but are not
+// regular files: a reader would block on a FIFO, and none is store data.
+std::vector<std::string> NonRegularRootFiles(FileSystem& fs, const StorePaths& paths);
 
 // The checkpoint file decoded; a missing file reads as all zeros.
 Result<Checkpoint> ReadCheckpointFile(FileSystem& fs, const StorePaths& paths);
 
-// The segment file size of a list: the first file's size (RocketMQ creates
-// every segment at full size), else the spacing of the first two names; 0
-// when neither tells.
+// The segment file size of a list: the size most of its files have
+// (RocketMQ creates every segment at full size, so one truncated or
+// overlong file is the odd one out, whichever it is); a tie goes to the
+// size the names are spaced by, else to the largest. With no sizes, the
+// spacing of the names; 0 when nothing tells.
 int64_t InferSegmentSize(const std::vector<SegmentFile>& segments);
 
 }  // namespace mqstore

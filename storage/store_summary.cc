@@ -69,7 +69,7 @@ void SummarizeCommitLog(FileSystem& fs, const StoreReadOptions& options,
 
 void SummarizeConsumeQueues(FileSystem& fs, const StorePaths& paths, const StoreReadOptions& options,
                             StoreSummary& out) {
-  auto queues = ListConsumeQueues(fs, paths);
+  auto queues = ListConsumeQueues(fs, paths, &out.not_regular);
   if (!queues.ok()) return;
   for (const ConsumeQueueLocation& loc : *queues) {
     ConsumeQueueSummary s{loc.topic, loc.queue_id, loc.segments.size(), 0, 0, {}};
@@ -91,7 +91,7 @@ void SummarizeConsumeQueues(FileSystem& fs, const StorePaths& paths, const Store
 
 void SummarizeIndexFiles(FileSystem& fs, const StorePaths& paths, const StoreReadOptions& options,
                          StoreSummary& out) {
-  auto files = ListIndexFiles(fs, paths);
+  auto files = ListIndexFiles(fs, paths, &out.not_regular);
   if (!files.ok()) return;
   for (const SegmentFile& f : *files) {
     IndexFileSummary s{f, {}, {}, {}};
@@ -113,16 +113,19 @@ Result<StoreSummary> SummarizeStore(FileSystem& fs, const StorePaths& paths, con
   auto info = fs.Stat(paths.root);
   if (!info.ok()) return info.error();
   if (!info->is_directory) return Status::InvalidArgument(paths.root + " is not a directory");
-  auto segments = ListSegments(fs, paths.CommitLogDir());
+  StoreSummary out;
+  auto segments = ListSegments(fs, paths.CommitLogDir(), nullptr, &out.not_regular);
   if (!segments.ok()) return segments.error();
 
-  StoreSummary out;
   SummarizeCommitLog(fs, options, on_progress, out, std::move(*segments));
   SummarizeConsumeQueues(fs, paths, options, out);
   SummarizeIndexFiles(fs, paths, options, out);
+  const std::vector<std::string> odd_root_files = NonRegularRootFiles(fs, paths);
+  out.not_regular.insert(out.not_regular.end(), odd_root_files.begin(), odd_root_files.end());
   out.checkpoint_present = fs.Exists(paths.CheckpointFile());
   auto cp = ReadCheckpointFile(fs, paths);
   if (cp.ok()) out.checkpoint = *cp;
+  else out.checkpoint_error = cp.error().message();
   out.abort_present = fs.Exists(paths.AbortFile());
   out.lock_present = fs.Exists(paths.LockFile());
   return out;

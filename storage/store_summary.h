@@ -62,6 +62,10 @@ struct StoreSummary {
   std::vector<IndexFileSummary> index_files;
   Checkpoint checkpoint;
   bool checkpoint_present = false;
+  std::string checkpoint_error;  // present but unreadable
+  // Paths where a store file should be but something else is (a FIFO,
+  // socket, device or directory): never opened, listed here instead.
+  std::vector<std::string> not_regular;
   bool abort_present = false;
   bool lock_present = false;
 };

@@ -1,21 +1,37 @@
 #include "storage/store_verifier.h"
 
+#include <algorithm>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
+#include "format/damage_filler.h"
 #include "format/delay_levels.h"
+#include "format/properties.h"
 #include "format/segment_name.h"
 #include "format/sys_flag.h"
+#include "format/topic_name.h"
 #include "storage/commit_log_reader.h"
 #include "storage/commit_log_scanner.h"
 #include "storage/consume_queue_reader.h"
+#include "storage/dispatch_request.h"
 #include "storage/index_file_reader.h"
 
 namespace mqstore {
 namespace {
 
 class Verifier {
+  struct IndexFileSlot {
+    SegmentFile file;
+    std::optional<IndexFileReader> reader;  // nullopt: `error` says why it did not open
+    std::string error;
+  };
+  struct KeyCursor {
+    const IndexFileReader* reader = nullptr;
+    int32_t next = 1;  // the first entry not yet passed by the log scan
+  };
+
  public:
   Verifier(FileSystem& fs, const StorePaths& paths, const StoreReadOptions& options, const VerifyCallbacks& cb)
       : fs_(fs), paths_(paths), options_(options), cb_(cb) {
@@ -24,16 +40,20 @@ class Verifier {
 
   Result<VerifyReport> Run() {
     std::vector<std::string> ignored;
-    auto segments = ListSegments(fs_, paths_.CommitLogDir(), &ignored);
+    auto segments = ListSegments(fs_, paths_.CommitLogDir(), &ignored, &not_regular_);
     if (!segments.ok()) return segments.error();
     for (const std::string& name : ignored)
       Problem(JoinPath(paths_.CommitLogDir(), name), 0, "not a 20-digit segment file; ignored");
+    for (const std::string& path : NonRegularRootFiles(fs_, paths_)) not_regular_.push_back(path);
     segments_ = std::move(*segments);
     CheckSegmentList();
+    MQ_RETURN_IF_ERROR(OpenIndexFiles());  // the log scan checks each record's keys against them
     ScanCommitLog();
     CommitLogReader reader(fs_, segments_);
     MQ_RETURN_IF_ERROR(CheckConsumeQueues(reader));
-    MQ_RETURN_IF_ERROR(CheckIndexFiles(reader));
+    CheckIndexFiles(reader);
+    // Never opened: a FIFO would block the reader, and none holds store data.
+    for (const std::string& path : not_regular_) Problem(path, 0, "not a regular file");
     return report_;
   }
 
@@ -58,6 +78,31 @@ class Verifier {
     }
   }
 
+  // Bytes recovery made unreadable (recoveryCorruptionPolicy=skip): lost
+  // data, so a problem every time; the queue offsets of what was lost are
+  // gaps from here on.
+  void ReportFiller(const ScanEvent& ev) {
+    ++fillers_;
+    const auto why = ev.message.properties().Get(kDamageProperty);
+    Problem(ev.segment->path, ev.offset,
+            std::to_string(ev.size) + " damaged bytes were skipped by recovery (recoveryCorruptionPolicy=skip)" +
+                (why ? ": " + std::string(*why) : std::string()));
+  }
+
+  // A record that would get a unit but whose topic cannot name a directory
+  // (written by another broker or an older build): the engine skips it for
+  // consume queues. False for such a record.
+  bool CheckTopic(const ScanEvent& ev) {
+    const MessageRecordView& m = ev.message;
+    if (!sysflag::TakesQueueOffset(m.sys_flag)) return true;
+    const TopicProblem bad = CheckTopicAsFileName(m.topic);
+    if (bad == TopicProblem::kNone) return true;
+    Problem(ev.segment->path, ev.offset,
+            DescribeTopicProblem(bad, m.topic, kMaxTopicFileNameBytes) +
+                ": it cannot name a consume-queue directory, so the record has no unit");
+    return false;
+  }
+
   // Queue offsets must go up by one per topic/queue in physical order.
   void CheckQueueOffset(const ScanEvent& ev) {
     const MessageRecordView& m = ev.message;
@@ -68,7 +113,10 @@ class Verifier {
       next_queue_offset_.emplace(key_, m.queue_offset + 1);
       return;
     }
-    if (m.queue_offset != it->second)
+    // Past a skipped damaged range a queue may jump: its record was lost
+    // there, and that is reported once, at the range.
+    const bool lost_before = fillers_ > 0 && m.queue_offset > it->second;
+    if (m.queue_offset != it->second && !lost_before)
       Problem(ev.segment->path, ev.offset,
               "queue offset " + std::to_string(m.queue_offset) + " of " + std::string(m.topic) + "/" +
                   std::to_string(m.queue_id) + ", expected " + std::to_string(it->second));
@@ -79,6 +127,7 @@ class Verifier {
     ScanOptions scan;
     scan.decode.check_crc = false;  // checked below, so a bad body does not hide the records after it
     scan.decode.max_record_size = options_.max_record_size;
+    scan.resync = true;  // what follows damage decides between a torn tail and lost data: check it too
     CommitLogScanner scanner(fs_, segments_, scan);
     ScanEvent ev;
     uint64_t next_progress = 0;
@@ -98,7 +147,13 @@ class Verifier {
           if (!ev.message.BodyCrcMatches())
             Problem(ev.segment->path, ev.offset,
                     "BODYCRC " + std::to_string(ev.message.body_crc) + " does not match the body");
+          if (IsDamageFiller(ev.message)) {
+            ReportFiller(ev);
+            break;
+          }
+          if (!CheckTopic(ev)) break;
           CheckQueueOffset(ev);
+          CheckRecordKeys(ev);
           break;
         case ScanEventKind::kBlank:
           ReportEarlyEnd();
@@ -115,9 +170,12 @@ class Verifier {
           break;
         case ScanEventKind::kError:
           ReportEarlyEnd();
-          Problem(ev.segment->path, ev.offset, "record does not decode: " + ev.error.message());
-          // The rest of the segment is skipped; queue offsets resume wherever
-          // the next segment starts, so stop expecting continuity.
+          Problem(ev.segment->path, ev.offset,
+                  "record does not decode: " + ev.error.message() +
+                      (ev.resume_offset >= 0 ? "; valid records follow at " + std::to_string(ev.resume_offset)
+                                             : "; nothing valid follows in this file"));
+          // Queue offsets resume wherever scanning does (after the damage or
+          // in the next segment), so stop expecting continuity.
           next_queue_offset_.clear();
           log_had_errors_ = true;
           break;
@@ -136,7 +194,7 @@ class Verifier {
   }
 
   Status CheckConsumeQueues(CommitLogReader& reader) {
-    auto queues = ListConsumeQueues(fs_, paths_);
+    auto queues = ListConsumeQueues(fs_, paths_, &not_regular_);
     if (!queues.ok()) return queues.error();
     const int64_t cl_min = reader.MinOffset();
     for (const ConsumeQueueLocation& loc : *queues) {
@@ -206,24 +264,155 @@ class Verifier {
       Problem(file, pos, at + "tagsCode " + std::to_string(unit.tags_code) + ", record gives " + std::to_string(tags));
   }
 
-  Status CheckIndexFiles(CommitLogReader& reader) {
-    auto files = ListIndexFiles(fs_, paths_);
+  // Every index file is mapped before the log scan (a failure is reported
+  // with the other index checks, after the queues'). The files holding
+  // entries are the key check's, in creation order (names sort so).
+  Status OpenIndexFiles() {
+    auto files = ListIndexFiles(fs_, paths_, &not_regular_);
     if (!files.ok()) return files.error();
-    const int64_t cl_min = reader.MinOffset();
     for (const SegmentFile& f : *files) {
-      ++report_.index_files;
       auto index = IndexFileReader::Open(fs_, f, options_.index_geometry);
       if (!index.ok()) {
-        Problem(f.path, 0, index.error().message());
+        index_files_.push_back({f, std::nullopt, index.error().message()});
         continue;
       }
-      index->ForEachEntry([&](int32_t n, const IndexEntry& e) {
+      index_files_.push_back({f, std::move(*index), {}});
+    }
+    for (const IndexFileSlot& slot : index_files_)
+      if (slot.reader && slot.reader->header().index_count > 1) key_files_.push_back(KeyCursor{&*slot.reader});
+    return Status::Ok();
+  }
+
+  void CheckIndexFiles(CommitLogReader& reader) {
+    const int64_t cl_min = reader.MinOffset();
+    for (const IndexFileSlot& slot : index_files_) {
+      ++report_.index_files;
+      if (!slot.reader) {
+        Problem(slot.file.path, 0, slot.error);
+        continue;
+      }
+      const IndexFileReader& index = *slot.reader;
+      index.ForEachEntry([&](int32_t n, const IndexEntry& e) {
         ++report_.index_entries;
         if (e.phy_offset < cl_min) return;  // the record expired
-        CheckIndexEntry(reader, f.path, static_cast<int64_t>(index->geometry().EntryPosition(n)), e);
+        CheckIndexEntry(reader, slot.file.path, static_cast<int64_t>(index.geometry().EntryPosition(n)), e);
       });
+      CheckIndexChains(index);
     }
-    return Status::Ok();
+  }
+
+  // Walks the chain of every hash slot, as a query does: each entry must
+  // be on exactly one chain, the one of its hash's slot, and chains must
+  // run from newer to older entries inside the file. One bit per entry.
+  void CheckIndexChains(const IndexFileReader& index) {
+    const int32_t count = index.header().index_count;  // entries 1 .. count-1
+    if (index.geometry().max_hash_slot_num <= 0) return;
+    reached_.assign(static_cast<size_t>(std::max(count, 1)), false);
+    for (int32_t s = 0; s < index.geometry().max_hash_slot_num; ++s) WalkSlotChain(index, s);
+    ReportUnreachedEntries(index);
+  }
+
+  void WalkSlotChain(const IndexFileReader& index, int32_t s) {
+    const std::string& path = index.file().path;
+    const IndexGeometry& g = index.geometry();
+    const int32_t count = index.header().index_count;
+    auto head = ReadIndexSlot(index.data(), g, s);
+    if (!head.ok() || *head == 0) return;
+    int32_t cur = *head;
+    if (cur < 0 || cur >= count)
+      return Problem(path, static_cast<int64_t>(g.SlotPosition(s)),
+                     "hash slot " + std::to_string(s) + " points at entry " + std::to_string(cur) +
+                         (count > 1 ? ", outside the file's entries 1.." + std::to_string(count - 1)
+                                    : ", but the file holds no entry"));
+    while (cur != 0) {
+      const auto pos = static_cast<int64_t>(g.EntryPosition(cur));
+      const std::string entry = "entry " + std::to_string(cur);
+      if (reached_[static_cast<size_t>(cur)])
+        return Problem(path, pos, entry + " is reached again from hash slot " + std::to_string(s) + " (chains join)");
+      reached_[static_cast<size_t>(cur)] = true;
+      auto e = ReadIndexEntry(index.data(), g, cur);
+      if (!e.ok()) return;  // cannot be: cur < count <= maxIndexNum
+      if (e->key_hash < 0 || e->key_hash % g.max_hash_slot_num != s)
+        Problem(path, pos, entry + " is on the chain of hash slot " + std::to_string(s) + " but its keyHash " +
+                               std::to_string(e->key_hash) +
+                               (e->key_hash < 0 ? " is negative"
+                                                : " belongs to slot " + std::to_string(e->key_hash % g.max_hash_slot_num)));
+      if (e->prev_index < 0 || e->prev_index >= cur)
+        return Problem(path, pos, entry + " has prevIndex " + std::to_string(e->prev_index) +
+                                      ", not an older entry (a loop, or a pointer out of the chain)");
+      cur = e->prev_index;
+    }
+  }
+
+  // Runs of entries no chain reached, one problem each.
+  void ReportUnreachedEntries(const IndexFileReader& index) {
+    const int32_t count = index.header().index_count;
+    for (int32_t n = 1; n < count;) {
+      if (reached_[static_cast<size_t>(n)]) {
+        ++n;
+        continue;
+      }
+      int32_t end = n;
+      while (end < count && !reached_[static_cast<size_t>(end)]) ++end;
+      Problem(index.file().path, static_cast<int64_t>(index.geometry().EntryPosition(n)),
+              end - n == 1 ? "entry " + std::to_string(n) + " is reached from no hash slot: no query finds it"
+                           : "entries " + std::to_string(n) + ".." + std::to_string(end - 1) + " (" +
+                                 std::to_string(end - n) + ") are reached from no hash slot: no query finds them");
+      n = end;
+    }
+  }
+
+  // Every key the index builder puts for a record (UNIQ_KEY and each KEYS
+  // token of every record but ROLLBACK, dispatch_request.h) must have an
+  // entry at the record's offset when the index files cover that offset
+  // (first file's beginPhyOffset .. last file's endPhyOffset). Entries are
+  // written in log order, so one cursor per file walks them alongside the
+  // log scan: linear, nothing held per record.
+  void CheckRecordKeys(const ScanEvent& ev) {
+    if (key_files_.empty()) return;
+    const int64_t x = ev.offset;
+    if (x < key_files_.front().reader->header().begin_phy_offset ||
+        x > key_files_.back().reader->header().end_phy_offset)
+      return;
+    const DispatchRequest r = MakeDispatchRequest(ev.message, delay_levels_);
+    if (!r.IsIndexed() || (r.uniq_key.empty() && r.keys.empty())) return;
+    while (key_file_ < key_files_.size() && key_files_[key_file_].reader->header().end_phy_offset < x) ++key_file_;
+    hashes_at_.clear();
+    for (size_t i = key_file_; i < key_files_.size() && key_files_[i].reader->header().begin_phy_offset <= x; ++i)
+      EntriesAt(key_files_[i], x, hashes_at_);
+    const uint32_t prefix = IndexKeyPrefixHash(r.topic);
+    auto check = [&](std::string_view key) {
+      ++report_.index_keys;
+      const int32_t hash = IndexKeyHashAfter(prefix, key);
+      if (std::find(hashes_at_.begin(), hashes_at_.end(), hash) != hashes_at_.end()) return;
+      Problem(ev.segment->path, x,
+              "key '" + EscapeForDisplay(key) + "' of topic " + EscapeForDisplay(r.topic) + " (keyHash " +
+                  std::to_string(hash) + ") has no index entry, though the index files cover offsets " +
+                  std::to_string(key_files_.front().reader->header().begin_phy_offset) + ".." +
+                  std::to_string(key_files_.back().reader->header().end_phy_offset));
+    };
+    if (!r.uniq_key.empty()) check(r.uniq_key);
+    ForEachKey(r.keys, check);
+  }
+
+  // Adds the hashes of the file's entries at commit-log offset `x` and
+  // moves its cursor past them. An entry pointing further than the one
+  // after it is off the file's log order (CheckIndexEntry reports it) and
+  // is stepped over, so it does not hold the cursor back.
+  static void EntriesAt(KeyCursor& c, int64_t x, std::vector<int32_t>& out) {
+    const IndexFileReader& f = *c.reader;
+    const int32_t count = f.header().index_count;
+    while (c.next < count) {
+      auto e = ReadIndexEntry(f.data(), f.geometry(), c.next);
+      if (!e.ok()) return;
+      if (e->phy_offset > x) {
+        auto after = c.next + 1 < count ? ReadIndexEntry(f.data(), f.geometry(), c.next + 1) : e;
+        if (!after.ok() || after->phy_offset >= e->phy_offset) return;
+      } else if (e->phy_offset == x) {
+        out.push_back(e->key_hash);
+      }
+      ++c.next;
+    }
   }
 
   void CheckIndexEntry(CommitLogReader& reader, const std::string& file, int64_t pos, const IndexEntry& e) {
@@ -247,6 +436,7 @@ class Verifier {
   const VerifyCallbacks& cb_;
   std::vector<int64_t> delay_levels_;
   std::vector<SegmentFile> segments_;
+  std::vector<std::string> not_regular_;  // paths of FIFOs, sockets, ... where store files should be
   int64_t segment_size_ = 0;
   struct EarlyEnd {
     std::string file;
@@ -256,7 +446,13 @@ class Verifier {
   std::unordered_map<std::string, int64_t> next_queue_offset_;
   std::unordered_map<std::string, int64_t> cq_end_;  // per queue: one past its last valid unit
   bool log_had_errors_ = false;
+  uint64_t fillers_ = 0;  // damage fillers seen so far
   std::string key_;
+  std::vector<IndexFileSlot> index_files_;
+  std::vector<KeyCursor> key_files_;  // the files holding entries
+  size_t key_file_ = 0;               // the first that may cover the record being scanned
+  std::vector<int32_t> hashes_at_;    // entries' hashes at that record (reused)
+  std::vector<bool> reached_;         // per entry of the file whose chains are walked
   VerifyReport report_;
 };
 

@@ -8,7 +8,15 @@
 //                QUEUEOFFSET, TOTALSIZE and tagsCode match, and every record
 //                that takes a queue offset has its unit.
 //   index files: header counts in range; every entry points at a record
-//                start carrying a key with the entry's hash.
+//                start carrying a key with the entry's hash; every hash
+//                slot's chain stays inside the file, runs to older entries
+//                and holds only its slot's hashes, and every entry is on
+//                one (else no query finds it); every key of every record
+//                the files cover (UNIQ_KEY and KEYS tokens, not ROLLBACK)
+//                has its entry. Linear in the files; one bit per entry.
+//   every file:  a regular file (a FIFO, socket or device where a segment,
+//                the checkpoint, abort or lock should be is reported, never
+//                opened).
 // Each problem is reported with file and offset; nothing stops the walk.
 #pragma once
 
@@ -37,6 +45,7 @@ struct VerifyReport {
   uint64_t cq_units = 0;
   uint64_t index_files = 0;
   uint64_t index_entries = 0;
+  uint64_t index_keys = 0;  // record keys checked against the index files
   uint64_t problems = 0;
 };
 

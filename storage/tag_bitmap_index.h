@@ -28,8 +28,8 @@ class TagBitmapIndex {
   TagBitmapIndex(const TagBitmapIndex&) = delete;
   TagBitmapIndex& operator=(const TagBitmapIndex&) = delete;
 
-  // Records that unit `queue_offset` carries `tags_code`. Offsets are added
-  // in increasing order.
+  // Records that unit `queue_offset` carries `tags_code`. Offsets come in
+  // increasing order, but for a unit rewritten at open (ConsumeQueue::RefreshUnit).
   void Add(int64_t queue_offset, int64_t tags_code);
   // The same for several, under one lock (the dispatcher adds a batch's
   // units of a queue together).

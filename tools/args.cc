@@ -56,6 +56,16 @@ Result<int64_t> Args::GetInt(const std::string& flag, int64_t def) const {
   return *v;
 }
 
+Result<int64_t> Args::GetInt(const std::string& flag, int64_t def, int64_t min, int64_t max) const {
+  const auto text = Get(flag);
+  if (!text) return def;
+  const auto v = ParseSize(*text);
+  if (!v || *v < min || *v > max)
+    return Status::InvalidArgument("--" + flag + " must be in [" + std::to_string(min) + ", " + std::to_string(max) +
+                                   "], not '" + *text + "'");
+  return *v;
+}
+
 std::optional<int64_t> ParseSize(const std::string& text) {
   if (text.empty()) return std::nullopt;
   int64_t mult = 1;

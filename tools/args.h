@@ -29,6 +29,10 @@ class Args {
   std::vector<std::string> GetAll(const std::string& flag) const;
   // The flag as an integer (decimal; k/m/g suffixes for sizes), or `def`.
   Result<int64_t> GetInt(const std::string& flag, int64_t def) const;
+  // The same, refused unless in [min, max]: the error names the flag, the
+  // range and the text ("--index-slots must be in [1, 2147483647], not
+  // '4294967297'"), so no value wraps on its way to a narrower field.
+  Result<int64_t> GetInt(const std::string& flag, int64_t def, int64_t min, int64_t max) const;
 
  private:
   std::vector<std::string> positional_;

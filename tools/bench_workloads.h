@@ -74,6 +74,9 @@ inline constexpr char kQueryP50Us[] = "query_p50_us";
 // Commit-log segments cleanup deleted during the run (any reason); shown
 // only when it deleted some (a run with --set maxStoreSizeBytes=...).
 inline constexpr char kSegmentsDeleted[] = "segments_deleted";
+// With maxStoreSizeBytes set: the most the commit-log directory held during
+// the run, in MiB (sampled every 10 ms).
+inline constexpr char kMaxCommitLogMiB[] = "max_commit_log_mib";
 // Put latency split by whether a cleanup round was deleting when the put
 // began or ended (CleanupService::deleting), and how many puts were.
 inline constexpr char kPutsDuringCleanup[] = "puts_during_cleanup";

@@ -20,11 +20,15 @@ static const char kUsage[] =
     "  dump checkpoint ROOT             the checkpoint file\n"
     "  verify ROOT                      check every record, CQ unit and index entry\n"
     "  query ROOT --topic T --key K     find messages by key through the index\n"
+    "  repair ROOT --policy P           cut (truncate) or skip damage a normal open refuses\n"
     "  gen ROOT                         write a sample commit log\n"
     "  bench --workload W               measure the engine: put, put-sync, read, recover\n"
     "\n"
     "Run 'mqstore <command> --help' for a command's options.\n"
-    "Exit codes: 0 success, 1 the data has problems, 2 usage error.\n";
+    "ROOT is a store root: the directory holding commitlog/ (or, with --config,\n"
+    "the one whose commit log storePathCommitLog moved).\n"
+    "Exit codes: 0 success, 1 the data has problems, 2 usage error (a bad flag,\n"
+    "a number out of range, a ROOT that is not a store root).\n";
 
 int Run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
@@ -40,6 +44,7 @@ int Run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (command == "verify") return RunVerify(args, io);
   if (command == "query") return RunQuery(args, io);
   if (command == "gen") return RunGen(args, io);
+  if (command == "repair") return RunRepair(args, io);
   if (command == "bench") return RunBench(args, io);
   if (command == "--help" || command == "-h" || command == "help") {
     out << kUsage;

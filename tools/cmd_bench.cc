@@ -118,16 +118,18 @@ Result<double> SecondsFlag(const Args& args, const std::string& flag, double def
   return v;
 }
 
-// --config, then --set, then the sweep's knob, then --flush and --backend.
-Result<StoreConfig> ConfigFromArgs(const Args& args, const SweepPoint* point, bench::Workload workload) {
-  StoreConfig c;
-  if (auto path = args.Get("config")) MQ_RETURN_IF_ERROR(c.LoadPropertiesFile(*path));
+// --config (`from_file`), then --set, then the sweep's knob, then --flush
+// and --backend.
+Result<StoreConfig> ConfigFromArgs(const Args& args, const SweepPoint* point, bench::Workload workload,
+                                   const StoreConfig& from_file) {
+  StoreConfig c = from_file;
   for (const std::string& kv : args.GetAll("set")) MQ_RETURN_IF_ERROR(ApplySetFlag(c, kv));
   if (point != nullptr && !kSweepFlags.count(point->key)) {
     Status st = c.Set(point->key, point->value);
-    if (!st.ok())
+    if (st.code() == StatusCode::kNotFound)
       return Status::InvalidArgument("--sweep " + st.message() +
                                      " (nor one of producers, inflight, backend, flush, msg-size)");
+    if (!st.ok()) return Status::InvalidArgument("--sweep " + st.message());
   }
   if (auto flush = FlagValue(args, point, "flush")) {
     if (*flush != "async" && *flush != "sync")
@@ -170,7 +172,7 @@ Status CountsFromArgs(const Args& args, const SweepPoint* point, BenchSpec& s) {
   return Status::Ok();
 }
 
-Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point) {
+Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point, const StoreConfig& from_file) {
   BenchSpec s;
   const auto name = args.Get("workload");
   if (!name) return Status::InvalidArgument("--workload is required: put, put-sync, read, recover or dispatch");
@@ -178,7 +180,7 @@ Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point) {
   if (!workload)
     return Status::InvalidArgument("unknown workload '" + *name + "' (put, put-sync, read, recover, dispatch)");
   s.workload = *workload;
-  auto config = ConfigFromArgs(args, point, s.workload);
+  auto config = ConfigFromArgs(args, point, s.workload, from_file);
   if (!config.ok()) return config.error();
   s.config = std::move(*config);
   MQ_RETURN_IF_ERROR(CountsFromArgs(args, point, s));
@@ -219,8 +221,10 @@ Status ParseSweep(const std::string& text, Plan& plan) {
   return Status::Ok();
 }
 
-Result<Plan> PlanFromArgs(const Args& args) {
+Result<Plan> PlanFromArgs(const Args& args, Io io) {
   if (!args.positional().empty()) return Status::InvalidArgument("unexpected argument '" + args.positional()[0] + "'");
+  auto from_file = ConfigFromFlag(args, "bench", io);  // read once, its foreign keys listed once
+  if (!from_file.ok()) return from_file.error();
   Plan plan;
   plan.dir = args.Get("dir");
   plan.plot = args.Get("plot");
@@ -229,13 +233,13 @@ Result<Plan> PlanFromArgs(const Args& args) {
   if (auto sweep = args.Get("sweep")) MQ_RETURN_IF_ERROR(ParseSweep(*sweep, plan));
   if (plan.plot && plan.sweep_values.empty()) return Status::InvalidArgument("--plot needs --sweep");
   if (plan.sweep_values.empty()) {
-    auto spec = SpecFromArgs(args, nullptr);
+    auto spec = SpecFromArgs(args, nullptr, *from_file);
     if (!spec.ok()) return spec.error();
     plan.specs.push_back(std::move(*spec));
   }
   for (const std::string& value : plan.sweep_values) {
     const SweepPoint point{plan.sweep_key, value};
-    auto spec = SpecFromArgs(args, &point);
+    auto spec = SpecFromArgs(args, &point, *from_file);
     if (!spec.ok()) return spec.error();
     plan.specs.push_back(std::move(*spec));
   }
@@ -504,7 +508,7 @@ int RunBench(const std::vector<std::string>& argv, Io io) {
   Args args;
   int code = 0;
   if (!ParseOrUsage(argv, kValueFlags, {"keep", "json"}, kHelp, io, args, code)) return code;
-  auto plan = PlanFromArgs(args);
+  auto plan = PlanFromArgs(args, io);
   if (!plan.ok()) {
     io.err << "mqstore bench: " << plan.error().message() << "\n\n" << kHelp;
     return kExitUsage;

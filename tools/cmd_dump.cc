@@ -1,13 +1,18 @@
 // mqstore dump commitlog|cq|index|checkpoint: raw contents, record by record.
+#include <charconv>
+#include <optional>
 #include <string>
 
 #include "format/message_id.h"
 #include "format/segment_name.h"
+#include "format/topic_name.h"
+#include "storage/commit_log_reader.h"
 #include "storage/commit_log_scanner.h"
 #include "storage/consume_queue_reader.h"
 #include "storage/index_file_reader.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/display_text.h"
 #include "tools/json_writer.h"
 #include "tools/progress.h"
 #include "tools/table.h"
@@ -24,7 +29,9 @@ const std::string kHelp = std::string(
     "commitlog: every record in physical order across segment files; blank\n"
     "  records and records that do not decode are shown too (a bad record ends\n"
     "  its file; the dump goes on with the next). --from starts at a record\n"
-    "  offset, --limit stops after N records. Exit 1 if any record is bad.\n"
+    "  offset: one that is not a record start is refused (exit 2) with the\n"
+    "  record starts around it. --limit stops after N records. Exit 1 if any\n"
+    "  record is bad.\n"
     "cq: queueOffset, commitLogOffset, size, tagsCode of every unit.\n"
     "index: the header, then every live entry (1 .. indexCount-1).\n"
     "checkpoint: the three RocketMQ timestamps (and the 5.x offsets).\n"
@@ -38,28 +45,101 @@ const std::set<std::string> ValueFlags() {
   return flags;
 }
 
-int DumpCommitLog(const Args& args, const StoreReadOptions& options, Io io) {
-  const bool json = args.Has("json");
-  auto from = args.GetInt("from", -1);
-  auto limit = args.GetInt("limit", -1);
-  if (!from.ok() || !limit.ok()) {
-    io.err << "mqstore dump: " << (from.ok() ? limit.error() : from.error()).message() << "\n";
-    return kExitUsage;
+// Prints each path as "not a regular file"; true when there was one.
+bool ReportNotRegular(const std::string& name, const std::vector<std::string>& paths, Io io) {
+  for (const std::string& path : paths)
+    io.err << "mqstore " << name << ": " << DisplayText(path) << ": not a regular file\n";
+  return !paths.empty();
+}
+
+std::string Where(const SegmentFile& s) { return " in " + s.name; }
+
+// OK when `from` is where a record (or the end-of-file blank) starts, or
+// where the data ends; otherwise what it is instead, with the record starts
+// around it. Walks the records of the one segment holding `from`.
+Status CheckRecordStart(const std::vector<SegmentFile>& segments, int64_t from, const StoreReadOptions& options) {
+  const std::string x = "--from " + std::to_string(from);
+  if (segments.empty()) return Status::InvalidArgument(x + ": the commit log has no segment files");
+  const int64_t first = segments.front().start_offset;
+  const int64_t end = segments.back().start_offset + static_cast<int64_t>(segments.back().size);
+  if (from < first || from > end)
+    return Status::InvalidArgument(x + " is outside the commit log's files [" + std::to_string(first) + ", " +
+                                   std::to_string(end) + ")");
+  if (from == end) return Status::Ok();  // where the files end: nothing to dump
+  const SegmentFile* seg = nullptr;
+  const SegmentFile* below = nullptr;  // the last file before `from`
+  for (const SegmentFile& s : segments) {
+    if (from >= s.start_offset && from < s.start_offset + static_cast<int64_t>(s.size)) seg = &s;
+    if (s.start_offset <= from) below = &s;
   }
-  const StorePaths paths{args.positional()[1]};
-  auto segments = ListSegments(FileSystem::Default(), paths.CommitLogDir());
-  if (!segments.ok()) {
-    io.err << "mqstore dump: " << segments.error().message() << "\n";
-    return kExitUsage;
-  }
+  if (seg == nullptr)
+    return Status::InvalidArgument(x + " is in no segment file: " + below->name + " ends at " +
+                                   std::to_string(below->start_offset + static_cast<int64_t>(below->size)) +
+                                   " and the next file starts later (a file is missing)");
+  if (from == seg->start_offset) return Status::Ok();  // a file starts with a record
+
   ScanOptions scan;
+  scan.decode.check_crc = false;
   scan.decode.max_record_size = options.max_record_size;
+  CommitLogScanner scanner(FileSystem::Default(), {*seg}, scan);
+  int64_t before = seg->start_offset;  // the last record start below `from`
+  ScanEvent ev;
+  while (scanner.Next(ev)) {
+    const std::string after = std::to_string(ev.offset);
+    if (ev.offset == from) return Status::Ok();
+    if (ev.kind == ScanEventKind::kError) {
+      // The walk cannot reach `from`: accept it if a record that names
+      // itself as starting there does.
+      CommitLogReader reader(FileSystem::Default(), {*seg});
+      if (reader.ReadMessage(from, scan.decode).ok()) return Status::Ok();
+      return Status::InvalidArgument(x + " is not a record start that can be found" + Where(*seg) +
+                                     ": its records cannot be followed past " + after + " (" + ev.error.message() +
+                                     ") and no record starts at " + std::to_string(from));
+    }
+    if (ev.kind == ScanEventKind::kEndOfData)
+      return Status::InvalidArgument(x + " is past the end of the data" + Where(*seg) + ", which ends at " + after +
+                                     " (the last record starts at " + std::to_string(before) + ")");
+    if (ev.offset > from)
+      return Status::InvalidArgument(x + " is not a record start: the records around it start at " +
+                                     std::to_string(before) + " and " + after);
+    if (ev.kind == ScanEventKind::kBlank)
+      return Status::InvalidArgument(x + " is inside the end-of-file blank record at " + after + Where(*seg) +
+                                     "; the next record starts at " +
+                                     std::to_string(seg->start_offset + static_cast<int64_t>(seg->size)));
+    before = ev.offset;
+  }
+  return Status::Ok();  // the walk ended exactly at `from`
+}
+
+int DumpCommitLog(const StoreCommand& cmd, Io io) {
+  const Args& args = cmd.args;
+  const bool json = args.Has("json");
+  auto from = args.GetInt("from", -1, 0, INT64_MAX);
+  auto limit = args.GetInt("limit", -1, 0, INT64_MAX);
+  if (!from.ok() || !limit.ok()) {
+    io.err << "mqstore dump commitlog: " << (from.ok() ? limit.error() : from.error()).message() << "\n";
+    return kExitUsage;
+  }
+  std::vector<std::string> not_regular;
+  auto segments = ListSegments(FileSystem::Default(), cmd.paths.CommitLogDir(), nullptr, &not_regular);
+  if (!segments.ok()) {
+    io.err << "mqstore dump commitlog: " << segments.error().message() << "\n";
+    return kExitDataProblem;
+  }
+  if (*from >= 0) {
+    if (Status st = CheckRecordStart(*segments, *from, cmd.options); !st.ok()) {
+      io.err << "mqstore dump commitlog: " << st.message() << "\n";
+      return kExitUsage;
+    }
+  }
+  bool bad = ReportNotRegular("dump commitlog", not_regular, io);
+  ScanOptions scan;
+  scan.decode.max_record_size = cmd.options.max_record_size;
   scan.from_offset = *from;
   CommitLogScanner scanner(FileSystem::Default(), std::move(*segments), scan);
   ProgressBar bar(io.err, "dump");
   Table table({"OFFSET", "SIZE", "TOPIC", "QUEUE", "QOFFSET", "SYSFLAG", "STORE_TIME", "BODY", "CRC", "KEYS", "TAGS"});
   int64_t shown = 0;
-  bool bad = false;
   ScanEvent ev;
   while ((*limit < 0 || shown < *limit) && scanner.Next(ev)) {
     bar.Update(scanner.bytes_scanned(), scanner.total_bytes());
@@ -92,27 +172,44 @@ int DumpCommitLog(const Args& args, const StoreReadOptions& options, Io io) {
   return bad ? kExitDataProblem : kExitOk;
 }
 
-int DumpConsumeQueue(const Args& args, const StoreReadOptions& options, Io io) {
-  if (args.positional().size() != 4) {
-    io.err << "mqstore dump cq: expected ROOT TOPIC QUEUE_ID\n";
-    return kExitUsage;
-  }
-  const StorePaths paths{args.positional()[1]};
+// QUEUE_ID as RocketMQ's int: decimal, 0 .. 2^31-1.
+std::optional<int32_t> ParseQueueId(const std::string& text) {
+  int32_t id = -1;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty() || id < 0) return std::nullopt;
+  return id;
+}
+
+int DumpConsumeQueue(const StoreCommand& cmd, Io io) {
+  const Args& args = cmd.args;
   const std::string& topic = args.positional()[2];
-  const auto queue_id = ParseSize(args.positional()[3]);
+  const auto queue_id = ParseQueueId(args.positional()[3]);
   if (!queue_id) {
-    io.err << "mqstore dump cq: bad QUEUE_ID '" << args.positional()[3] << "'\n";
+    io.err << "mqstore dump cq: bad QUEUE_ID '" << DisplayText(args.positional()[3]) << "' (0 .. 2147483647)\n";
     return kExitUsage;
   }
-  ConsumeQueueLocation loc{topic, static_cast<int32_t>(*queue_id),
-                           JoinPath(JoinPath(paths.ConsumeQueueDir(), topic), std::to_string(*queue_id)), {}};
-  auto segments = ListSegments(FileSystem::Default(), loc.dir);
-  if (!segments.ok() || segments->empty()) {
-    io.err << "mqstore dump cq: no consume-queue files in " << loc.dir << "\n";
+  // The topic names a directory: one that is not a safe file name would
+  // lead outside consumequeue/.
+  if (const TopicProblem problem = CheckTopicAsFileName(topic); problem != TopicProblem::kNone) {
+    io.err << "mqstore dump cq: " << DescribeTopicProblem(problem, topic, kMaxTopicFileNameBytes) << "\n";
+    return kExitUsage;
+  }
+  ConsumeQueueLocation loc{topic, *queue_id,
+                           JoinPath(JoinPath(cmd.paths.ConsumeQueueDir(), topic), std::to_string(*queue_id)), {}};
+  std::vector<std::string> not_regular;
+  auto segments = ListSegments(FileSystem::Default(), loc.dir, nullptr, &not_regular);
+  if (!segments.ok()) {
+    io.err << "mqstore dump cq: " << segments.error().message() << "\n";
+    return kExitDataProblem;
+  }
+  const bool odd_files = ReportNotRegular("dump cq", not_regular, io);
+  if (segments->empty()) {
+    if (odd_files) return kExitDataProblem;
+    io.err << "mqstore dump cq: no consume-queue files in " << DisplayText(loc.dir) << "\n";
     return kExitUsage;
   }
   loc.segments = std::move(*segments);
-  auto reader = ConsumeQueueReader::Open(FileSystem::Default(), loc, options.consume_queue_file_size);
+  auto reader = ConsumeQueueReader::Open(FileSystem::Default(), loc, cmd.options.consume_queue_file_size);
   if (!reader.ok()) {
     io.err << "mqstore dump cq: " << reader.error().message() << "\n";
     return kExitDataProblem;
@@ -132,14 +229,17 @@ int DumpConsumeQueue(const Args& args, const StoreReadOptions& options, Io io) {
     io.err << "mqstore dump cq: " << st.message() << "\n";
     return kExitDataProblem;
   }
-  return kExitOk;
+  return odd_files ? kExitDataProblem : kExitOk;
 }
 
 int DumpIndex(const Args& args, const StoreReadOptions& options, Io io) {
   const std::string& path = args.positional()[1];
   auto info = FileSystem::Default().Stat(path);
   if (!info.ok() || !info->is_regular) {
-    io.err << "mqstore dump index: " << path << " is not a file\n";
+    io.err << "mqstore dump index: " << DisplayText(path)
+           << (info.ok() ? ": not a regular file" : info.error().code() == StatusCode::kNotFound ? " does not exist"
+                                                                                                : ": cannot stat it")
+           << "\n";
     return kExitUsage;
   }
   SegmentFile file{path, path, 0, info->size, info->mtime_ms};
@@ -179,10 +279,11 @@ int DumpIndex(const Args& args, const StoreReadOptions& options, Io io) {
   return kExitOk;
 }
 
-int DumpCheckpoint(const Args& args, Io io) {
-  const StorePaths paths{args.positional()[1]};
+int DumpCheckpoint(const StoreCommand& cmd, Io io) {
+  const Args& args = cmd.args;
+  const StorePaths& paths = cmd.paths;
   if (!FileSystem::Default().Exists(paths.CheckpointFile())) {
-    io.err << "mqstore dump checkpoint: " << paths.CheckpointFile() << " does not exist\n";
+    io.err << "mqstore dump checkpoint: " << DisplayText(paths.CheckpointFile()) << " does not exist\n";
     return kExitUsage;
   }
   auto cp = ReadCheckpointFile(FileSystem::Default(), paths);
@@ -220,22 +321,33 @@ int RunDump(const std::vector<std::string>& argv, Io io) {
     io.err << "mqstore dump: expected a kind and a path\n\n" << kHelp;
     return kExitUsage;
   }
-  auto options = StoreOptionsFromArgs(args);
-  if (!options.ok()) {
-    io.err << "mqstore dump: " << options.error().message() << "\n";
-    return kExitUsage;
-  }
   const std::string& kind = pos[0];
-  if (kind == "cq") return DumpConsumeQueue(args, *options, io);
-  if (pos.size() != 2) {
-    io.err << "mqstore dump " << kind << ": expected one path\n\n" << kHelp;
+  if (kind != "commitlog" && kind != "cq" && kind != "index" && kind != "checkpoint") {
+    io.err << "mqstore dump: unknown kind '" << DisplayText(kind) << "'\n\n" << kHelp;
     return kExitUsage;
   }
-  if (kind == "commitlog") return DumpCommitLog(args, *options, io);
-  if (kind == "index") return DumpIndex(args, *options, io);
-  if (kind == "checkpoint") return DumpCheckpoint(args, io);
-  io.err << "mqstore dump: unknown kind '" << kind << "'\n\n" << kHelp;
-  return kExitUsage;
+  const std::string name = "dump " + kind;
+  if (pos.size() != (kind == "cq" ? 4u : 2u)) {
+    io.err << "mqstore " << name << ": expected " << (kind == "cq" ? "ROOT TOPIC QUEUE_ID" : "one path") << "\n\n"
+           << kHelp;
+    return kExitUsage;
+  }
+  if (kind == "index") {
+    auto config = ConfigFromFlag(args, name, io);
+    auto options = config.ok() ? StoreOptionsFromArgs(args, *config) : Result<StoreReadOptions>(config.error());
+    if (!options.ok()) {
+      io.err << "mqstore " << name << ": " << options.error().message() << "\n";
+      return kExitUsage;
+    }
+    return DumpIndex(args, *options, io);
+  }
+  const std::string root = pos[1];
+  StoreCommand cmd;
+  cmd.args = std::move(args);
+  if (!PrepareStoreCommand(name, root, io, cmd)) return kExitUsage;
+  if (kind == "commitlog") return DumpCommitLog(cmd, io);
+  if (kind == "cq") return DumpConsumeQueue(cmd, io);
+  return DumpCheckpoint(cmd, io);
 }
 
 }  // namespace mqstore::cli

@@ -52,9 +52,10 @@ Result<GenConfig> ConfigFromArgs(const Args& args) {
   return c;
 }
 
-Result<StoreConfig> StoreConfigFromArgs(const Args& args, const std::string& root) {
-  StoreConfig config;
-  if (auto path = args.Get("config")) MQ_RETURN_IF_ERROR(config.LoadPropertiesFile(*path));
+Result<StoreConfig> StoreConfigFromArgs(const Args& args, const std::string& root, Io io) {
+  auto from_file = ConfigFromFlag(args, "gen", io);
+  if (!from_file.ok()) return from_file.error();
+  StoreConfig config = std::move(*from_file);
   config.storePathRootDir = root;
   config.storePathCommitLog.clear();
   auto size = args.GetInt("segment-size", config.mappedFileSizeCommitLog);
@@ -87,7 +88,7 @@ int RunGen(const std::vector<std::string>& argv, Io io) {
     io.err << "mqstore gen: " << (config.ok() ? "expected one ROOT" : config.error().message()) << "\n\n" << kHelp;
     return kExitUsage;
   }
-  auto store_config = StoreConfigFromArgs(args, args.positional()[0]);
+  auto store_config = StoreConfigFromArgs(args, args.positional()[0], io);
   if (!store_config.ok()) {
     io.err << "mqstore gen: " << store_config.error().message() << "\n";
     return kExitUsage;

@@ -8,6 +8,7 @@
 #include "storage/wall_clock.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/display_text.h"
 #include "tools/json_writer.h"
 #include "tools/progress.h"
 #include "tools/table.h"
@@ -23,7 +24,9 @@ const std::string kHelp = std::string(
     "count, how each ends, age and expiry), min/max physical offset, per\n"
     "topic/queue message counts and queue-offset ranges, consume-queue and\n"
     "index files, checkpoint values and whether the abort marker exists. Exit 1\n"
-    "if a segment holds a record that does not decode.\n"
+    "if a segment holds a record that does not decode, a file cannot be read, or\n"
+    "a FIFO, socket or device stands where a store file should be (listed as not\n"
+    "a regular file, never opened).\n"
     "\n"
     "Expiry follows RocketMQ's time-based cleanup: a segment expires once its\n"
     "mtime + fileReservedTime hours has passed; the newest segment is always\n"
@@ -170,16 +173,21 @@ void PrintJson(const StoreSummary& s, const Retention& r, const std::string& roo
     }
     out << line.Done() << '\n';
   }
-  out << JsonLine().Str("type", "checkpoint").Bool("present", s.checkpoint_present)
-             .Int("physicMsgTimestamp", s.checkpoint.physic_msg_timestamp)
-             .Int("logicsMsgTimestamp", s.checkpoint.logics_msg_timestamp)
-             .Int("indexMsgTimestamp", s.checkpoint.index_msg_timestamp)
-             .Int("masterFlushedOffset", s.checkpoint.master_flushed_offset)
-             .Int("confirmPhyOffset", s.checkpoint.confirm_phy_offset).Done() << '\n';
+  for (const std::string& path : s.not_regular)
+    out << JsonLine().Str("type", "notRegularFile").Str("file", path).Str("error", "not a regular file").Done() << '\n';
+  JsonLine checkpoint;
+  checkpoint.Str("type", "checkpoint").Bool("present", s.checkpoint_present)
+      .Int("physicMsgTimestamp", s.checkpoint.physic_msg_timestamp)
+      .Int("logicsMsgTimestamp", s.checkpoint.logics_msg_timestamp)
+      .Int("indexMsgTimestamp", s.checkpoint.index_msg_timestamp)
+      .Int("masterFlushedOffset", s.checkpoint.master_flushed_offset)
+      .Int("confirmPhyOffset", s.checkpoint.confirm_phy_offset);
+  if (!s.checkpoint_error.empty()) checkpoint.Str("error", s.checkpoint_error);
+  out << checkpoint.Done() << '\n';
 }
 
 void PrintText(const StoreSummary& s, const Retention& r, const std::string& root, std::ostream& out) {
-  out << "store root " << root << "\n\n";
+  out << "store root " << DisplayText(root) << "\n\n";
   out << "commit log: " << s.segments.size() << " segment(s) of " << s.segment_size << " bytes, "
       << s.records << " records (" << s.transaction_half_or_rollback << " prepared/rollback), physical offsets "
       << s.min_phy_offset << " .. " << s.max_phy_offset << "; deletable by expiry now: " << r.deletable
@@ -225,8 +233,9 @@ void PrintText(const StoreSummary& s, const Retention& r, const std::string& roo
   }
   if (!ix.empty()) ix.Print(out);
 
-  out << "\ncheckpoint:" << (s.checkpoint_present ? "" : " absent (reads as zeros)") << "\n";
-  if (s.checkpoint_present) {
+  out << "\ncheckpoint:" << (s.checkpoint_present ? "" : " absent (reads as zeros)")
+      << (s.checkpoint_error.empty() ? "" : " ERROR: " + DisplayText(s.checkpoint_error)) << "\n";
+  if (s.checkpoint_present && s.checkpoint_error.empty()) {
     const Checkpoint& c = s.checkpoint;
     out << "  physicMsgTimestamp  " << c.physic_msg_timestamp << "  " << FormatMillis(c.physic_msg_timestamp) << "\n"
         << "  logicsMsgTimestamp  " << c.logics_msg_timestamp << "  " << FormatMillis(c.logics_msg_timestamp) << "\n"
@@ -236,17 +245,19 @@ void PrintText(const StoreSummary& s, const Retention& r, const std::string& roo
       << (s.abort_present ? "present (the store crashed or is running: abnormal recovery on next open)"
                           : "absent (clean shutdown)")
       << "\n";
+  if (!s.not_regular.empty()) {
+    out << "\nnot regular files (where store files should be; not read):\n";
+    for (const std::string& path : s.not_regular) out << "  " << DisplayText(path) << ": not a regular file\n";
+  }
 }
 
 // fileReservedTime as the broker reads it: --config, then --set. Other --set
 // keys are refused rather than ignored: the layout has its own flags.
-Result<int32_t> ReservedHours(const Args& args) {
-  StoreConfig config;
-  if (auto path = args.Get("config")) MQ_RETURN_IF_ERROR(config.LoadPropertiesFile(*path));
+Result<int32_t> ReservedHours(const Args& args, StoreConfig config) {
   for (const std::string& kv : args.GetAll("set")) {
-    MQ_RETURN_IF_ERROR(ApplySetFlag(config, kv));
-    if (kv.rfind("fileReservedTime=", 0) != 0)
+    if (kv.find('=') != std::string::npos && kv.rfind("fileReservedTime=", 0) != 0)
       return Status::InvalidArgument("--set " + kv + ": inspect only reads fileReservedTime");
+    MQ_RETURN_IF_ERROR(ApplySetFlag(config, kv));
   }
   return config.fileReservedTime;
 }
@@ -258,14 +269,14 @@ int RunInspect(const std::vector<std::string>& argv, Io io) {
   int code = 0;
   if (!ParseStoreCommand("inspect", argv, {"set", "now"}, {"json"}, kHelp, io, cmd, code)) return code;
   const std::string& root = cmd.root;
-  auto hours = ReservedHours(cmd.args);
-  auto now = cmd.args.GetInt("now", WallClockMillis());
+  auto hours = ReservedHours(cmd.args, cmd.config);
+  auto now = cmd.args.GetInt("now", WallClockMillis(), 0, INT64_MAX);
   if (!hours.ok() || !now.ok()) {
     io.err << "mqstore inspect: " << (hours.ok() ? now.error() : hours.error()).message() << "\n";
     return kExitUsage;
   }
   ProgressBar bar(io.err, "inspect");
-  auto summary = SummarizeStore(FileSystem::Default(), StorePaths{root}, cmd.options,
+  auto summary = SummarizeStore(FileSystem::Default(), cmd.paths, cmd.options,
                                 [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
   if (!summary.ok()) {
     io.err << "mqstore inspect: " << summary.error().message() << "\n";
@@ -275,7 +286,7 @@ int RunInspect(const std::vector<std::string>& argv, Io io) {
   if (cmd.args.Has("json")) PrintJson(*summary, retention, root, io.out);
   else PrintText(*summary, retention, root, io.out);
 
-  bool problems = false;
+  bool problems = !summary->not_regular.empty() || !summary->checkpoint_error.empty();
   for (const auto& seg : summary->segments) problems |= seg.tail == SegmentSummary::Tail::kError;
   for (const auto& cq : summary->consume_queues) problems |= !cq.error.empty();
   for (const auto& ix : summary->index_files) problems |= !ix.error.empty();

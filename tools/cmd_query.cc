@@ -6,6 +6,7 @@
 #include "storage/index_file_reader.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/display_text.h"
 #include "tools/json_writer.h"
 #include "tools/table.h"
 
@@ -19,7 +20,7 @@ const std::string kHelp = std::string(
     "reads each candidate record and keeps those whose UNIQ_KEY or one of\n"
     "whose KEYS really is K (the index holds hashes, so collisions are\n"
     "dropped here). --begin/--end bound the store time in ms (default: all);\n"
-    "--max caps the candidates (default and upper bound 64, maxMsgsNumBatch).\n\n") + kStoreFlagsHelp;
+    "--max caps the candidates (1 .. 64, default 64: maxMsgsNumBatch).\n\n") + kStoreFlagsHelp;
 
 bool HasKey(const MessageRecordView& m, std::string_view key) {
   const PropertiesView props = m.properties();
@@ -39,23 +40,31 @@ int RunQuery(const std::vector<std::string>& argv, Io io) {
   const Args& args = cmd.args;
   const auto topic = args.Get("topic");
   const auto key = args.Get("key");
-  auto begin = args.GetInt("begin", 0);
-  auto end = args.GetInt("end", INT64_MAX);
-  auto max = args.GetInt("max", static_cast<int64_t>(kDefaultMaxMsgsNumBatch));
-  if (!topic || !key || !begin.ok() || !end.ok() || !max.ok() || *max <= 0) {
-    io.err << "mqstore query: expected --topic T --key K (and valid numbers)\n\n" << kHelp;
+  if (!topic || !key) {
+    io.err << "mqstore query: expected --topic T --key K\n\n" << kHelp;
+    return kExitUsage;
+  }
+  constexpr auto kMaxCandidates = static_cast<int64_t>(kDefaultMaxMsgsNumBatch);
+  auto begin = args.GetInt("begin", 0, 0, INT64_MAX);
+  auto end = args.GetInt("end", INT64_MAX, 0, INT64_MAX);
+  auto max = args.GetInt("max", kMaxCandidates, 1, kMaxCandidates);
+  for (const auto* v : {&begin, &end, &max}) {
+    if (v->ok()) continue;
+    io.err << "mqstore query: " << v->error().message() << "\n";
     return kExitUsage;
   }
   FileSystem& fs = FileSystem::Default();
-  const StorePaths paths{cmd.root};
-  auto index_files = ListIndexFiles(fs, paths);
-  auto segments = ListSegments(fs, paths.CommitLogDir());
+  const StorePaths& paths = cmd.paths;
+  std::vector<std::string> not_regular;
+  auto index_files = ListIndexFiles(fs, paths, &not_regular);
+  auto segments = ListSegments(fs, paths.CommitLogDir(), nullptr, &not_regular);
   if (!index_files.ok() || !segments.ok()) {
     io.err << "mqstore query: " << (index_files.ok() ? segments.error() : index_files.error()).message() << "\n";
-    return kExitUsage;
+    return kExitDataProblem;
   }
+  bool problems = !not_regular.empty();
+  for (const std::string& path : not_regular) io.err << "mqstore query: " << DisplayText(path) << ": not a regular file\n";
   std::vector<IndexFileReader> readers;
-  bool problems = false;
   for (const SegmentFile& f : *index_files) {
     auto r = IndexFileReader::Open(fs, f, cmd.options.index_geometry);
     if (!r.ok()) {
@@ -90,7 +99,7 @@ int RunQuery(const std::vector<std::string>& argv, Io io) {
                   std::string(props.Get("UNIQ_KEY").value_or("")), OffsetMsgId(rec->store_host, offset)});
   }
   if (!json) {
-    io.out << *topic << "#" << *key << ": " << matches << " message(s) (" << candidates.size()
+    io.out << DisplayText(*topic) << "#" << DisplayText(*key) << ": " << matches << " message(s) (" << candidates.size()
            << " index candidate(s) in " << readers.size() << " index file(s))\n";
     if (!table.empty()) table.Print(io.out);
   }

@@ -6,6 +6,7 @@
 #include "storage/store_verifier.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/display_text.h"
 #include "tools/json_writer.h"
 #include "tools/progress.h"
 
@@ -18,10 +19,16 @@ const std::string kHelp = std::string(
     "Checks every commit-log record (magic, lengths, BODYCRC, PHYSICALOFFSET\n"
     "equal to its position, queue offsets going up by one per queue, blank\n"
     "records filling exactly the bytes left), every consume-queue unit against\n"
-    "the record it points to (topic, queue, queue offset, size, tagsCode) and\n"
-    "every index entry (points at a record start carrying a key with its hash).\n"
-    "Prints each problem with file and offset and a final count; exit 1 on any\n"
-    "problem.\n\n") + kStoreFlagsHelp;
+    "the record it points to (topic, queue, queue offset, size, tagsCode), every\n"
+    "index entry (points at a record start carrying a key with its hash), every\n"
+    "index hash slot's chain (inside the file, newer to older, only its slot's\n"
+    "hashes; an entry no chain reaches is one no query finds) and every key of\n"
+    "every record the index files cover (UNIQ_KEY and KEYS tokens: each needs its\n"
+    "entry). A FIFO, socket or device where a store file should be is reported\n"
+    "as not a regular file and never opened. Prints each problem with file and\n"
+    "offset and a final count; exit 1 on any problem. When another process has\n"
+    "the store open (its lock is held), says so first on stderr: the end of the\n"
+    "log may be a write in flight.\n\n") + kStoreFlagsHelp;
 
 }  // namespace
 
@@ -30,7 +37,6 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
   int code = 0;
   if (!ParseStoreCommand("verify", argv, {}, {"json"}, kHelp, io, cmd, code)) return code;
   const bool json = cmd.args.Has("json");
-  const std::string& root = cmd.root;
   ProgressBar bar(io.err, "verify");
   VerifyCallbacks cb;
   cb.on_problem = [&](const VerifyProblem& p) {
@@ -38,11 +44,11 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
       io.out << JsonLine().Str("type", "problem").Str("file", p.file).Int("offset", p.offset).Str("problem", p.what).Done()
              << '\n';
     else
-      io.out << p.file << " @" << p.offset << ": " << p.what << '\n';
+      io.out << DisplayText(p.file) << " @" << p.offset << ": " << DisplayText(p.what) << '\n';
   };
   cb.on_progress = [&](uint64_t done, uint64_t total) { bar.Update(done, total); };
   const auto start = std::chrono::steady_clock::now();
-  auto report = VerifyStore(FileSystem::Default(), StorePaths{root}, cmd.options, cb);
+  auto report = VerifyStore(FileSystem::Default(), cmd.paths, cmd.options, cb);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!report.ok()) {
     io.err << "mqstore verify: " << report.error().message() << "\n";
@@ -53,6 +59,7 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
     io.out << JsonLine().Str("type", "summary").UInt("segments", r.segments).UInt("records", r.records)
                   .UInt("blanks", r.blanks).UInt("recordBytes", r.record_bytes).UInt("consumeQueues", r.consume_queues)
                   .UInt("cqUnits", r.cq_units).UInt("indexFiles", r.index_files).UInt("indexEntries", r.index_entries)
+                  .UInt("indexKeys", r.index_keys)
                   .UInt("problems", r.problems).Int("elapsedMicros", static_cast<int64_t>(secs * 1e6)).Done()
            << '\n';
   } else {
@@ -60,7 +67,8 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
     std::snprintf(rate, sizeof rate, "%.2f s, %.0f MB/s", secs, secs > 0 ? r.record_bytes / 1e6 / secs : 0.0);
     io.out << "verified " << r.segments << " segment(s), " << r.records << " records (" << r.record_bytes
            << " bytes), " << r.blanks << " blank(s); " << r.consume_queues << " consume queue(s), " << r.cq_units
-           << " units; " << r.index_files << " index file(s), " << r.index_entries << " entries in " << rate
+           << " units; " << r.index_files << " index file(s), " << r.index_entries << " entries, " << r.index_keys
+           << " record keys checked in " << rate
            << "\n" << r.problems << " problem(s)\n";
   }
   return r.problems == 0 ? kExitOk : kExitDataProblem;

@@ -7,6 +7,7 @@
 #include "storage/io/file_system.h"
 #include "storage/store_config.h"
 #include "tools/cli.h"
+#include "tools/display_text.h"
 #include "tools/json_writer.h"
 
 namespace mqstore::cli {
@@ -16,7 +17,9 @@ const std::set<std::string> kStoreValueFlags = {"config",        "commitlog-size
 
 const char kStoreFlagsHelp[] =
     "Store layout (what the writer's broker.conf said; inferred from file sizes when omitted):\n"
-    "  --config FILE             the broker's .properties file (broker.conf); the flags below override it\n"
+    "  --config FILE             the broker's .properties file (broker.conf); the flags below override it.\n"
+    "                            Its storePathCommitLog says where the commit log is; keys that are not\n"
+    "                            store settings are listed on stderr\n"
     "  --commitlog-size BYTES    mappedFileSizeCommitLog (default: the segment files' size)\n"
     "  --cq-file-size BYTES      mappedFileSizeConsumeQueue (default: the CQ files' size)\n"
     "  --index-slots N           maxHashSlotNum (default 5000000, or inferred)\n"
@@ -24,20 +27,25 @@ const char kStoreFlagsHelp[] =
     "  --max-message-size BYTES  maxMessageSize (default 4m)\n"
     "  --delay-levels SPEC       messageDelayLevel (default \"1s 5s 10s 30s 1m ... 2h\")\n";
 
-// The layout a broker.conf describes: its values, or RocketMQ's defaults
-// for what it leaves out.
-static Result<StoreReadOptions> OptionsFromConfigFile(const std::string& path) {
+Result<StoreConfig> ConfigFromFlag(const Args& args, const std::string& name, Io io) {
   StoreConfig config;
-  MQ_RETURN_IF_ERROR(config.LoadPropertiesFile(path));
-  auto levels = ParseDelayLevels(config.messageDelayLevel);
-  if (!levels.ok()) return levels.error().WithContext(path + ": messageDelayLevel");
-  StoreReadOptions o;
-  o.commit_log_file_size = config.mappedFileSizeCommitLog;
-  o.consume_queue_file_size = config.ConsumeQueueFileSize();
-  o.index_geometry = IndexGeometry{config.maxHashSlotNum, config.maxIndexNum};
-  o.max_record_size = config.maxMessageSize + 65536;
-  o.delay_level_millis = std::move(*levels);
-  return o;
+  const auto path = args.Get("config");
+  if (!path) return config;
+  // Checked first: an ifstream reads a directory as an empty file, and
+  // would wait on a FIFO for a writer.
+  auto info = FileSystem::Default().Stat(*path);
+  if (!info.ok()) return Status::InvalidArgument("--config " + *path + ": cannot read it (" + info.error().message() + ")");
+  if (!info->is_regular)
+    return Status::InvalidArgument("--config " + *path + ": " + (info->is_directory ? "a directory" : "not a regular file") +
+                                   ", not a broker .properties file");
+  std::vector<std::string> foreign;
+  MQ_RETURN_IF_ERROR(config.LoadPropertiesFile(*path, &foreign));
+  if (!foreign.empty()) {
+    io.err << "mqstore " << name << ": " << *path << ": not store settings, left to the broker:";
+    for (size_t i = 0; i < foreign.size(); ++i) io.err << (i == 0 ? " " : ", ") << DisplayText(foreign[i]);
+    io.err << "\n";
+  }
+  return config;
 }
 
 Status ApplySetFlag(StoreConfig& config, const std::string& key_value) {
@@ -48,33 +56,37 @@ Status ApplySetFlag(StoreConfig& config, const std::string& key_value) {
   return st.ok() ? st : Status::InvalidArgument("--set " + st.message());
 }
 
-Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args) {
+Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args, const StoreConfig& config) {
   StoreReadOptions o;
-  if (auto path = args.Get("config")) {
-    auto from_file = OptionsFromConfigFile(*path);
-    if (!from_file.ok()) return from_file.error();
-    o = std::move(*from_file);
+  if (args.Has("config")) {
+    // What the broker ran with: the file's values, RocketMQ's defaults for
+    // what it leaves out.
+    auto levels = ParseDelayLevels(config.messageDelayLevel);
+    if (!levels.ok()) return levels.error().WithContext(*args.Get("config") + ": messageDelayLevel");
+    o.commit_log_file_size = config.mappedFileSizeCommitLog;
+    o.consume_queue_file_size = config.ConsumeQueueFileSize();
+    o.index_geometry = IndexGeometry{config.maxHashSlotNum, config.maxIndexNum};
+    o.max_record_size = config.maxMessageSize + 65536;
+    o.delay_level_millis = std::move(*levels);
   }
-  auto cl = args.GetInt("commitlog-size", o.commit_log_file_size);
+  auto cl = args.GetInt("commitlog-size", o.commit_log_file_size, 1, int64_t{1} << 40);
   if (!cl.ok()) return cl.error();
   o.commit_log_file_size = *cl;
-  auto cq = args.GetInt("cq-file-size", o.consume_queue_file_size);
+  auto cq = args.GetInt("cq-file-size", o.consume_queue_file_size, 20, INT32_MAX);
   if (!cq.ok()) return cq.error();
   o.consume_queue_file_size = *cq;
-  auto slots = args.GetInt("index-slots", 0);
+  auto slots = args.GetInt("index-slots", 0, 1, INT32_MAX);
   if (!slots.ok()) return slots.error();
-  auto entries = args.GetInt("index-entries", 0);
+  auto entries = args.GetInt("index-entries", 0, 2, INT32_MAX);
   if (!entries.ok()) return entries.error();
-  if (*slots > 0 || *entries > 0) {
+  if (args.Has("index-slots") || args.Has("index-entries")) {
     IndexGeometry g = o.index_geometry.value_or(IndexGeometry{});
-    if (*slots > 0) g.max_hash_slot_num = static_cast<int32_t>(*slots);
-    if (*entries > 0) g.max_index_num = static_cast<int32_t>(*entries);
+    if (args.Has("index-slots")) g.max_hash_slot_num = static_cast<int32_t>(*slots);
+    if (args.Has("index-entries")) g.max_index_num = static_cast<int32_t>(*entries);
     o.index_geometry = g;
   }
-  auto max_msg = args.GetInt("max-message-size", o.max_record_size - 65536);
+  auto max_msg = args.GetInt("max-message-size", o.max_record_size - 65536, 1, INT32_MAX - 65536);
   if (!max_msg.ok()) return max_msg.error();
-  if (*max_msg <= 0 || *max_msg > INT32_MAX - 65536)
-    return Status::InvalidArgument("--max-message-size out of range");
   o.max_record_size = static_cast<int32_t>(*max_msg + 65536);
   if (auto spec = args.Get("delay-levels")) {
     auto levels = ParseDelayLevels(*spec);
@@ -102,6 +114,71 @@ bool ParseOrUsage(const std::vector<std::string>& argv, std::set<std::string> va
   return true;
 }
 
+Status CheckStoreRoot(FileSystem& fs, const StorePaths& paths) {
+  const std::string& root = paths.root;
+  auto info = fs.Stat(root);
+  if (!info.ok() && info.error().code() == StatusCode::kNotFound) return Status::InvalidArgument(root + " does not exist");
+  if (!info.ok()) return Status::InvalidArgument(info.error().message());
+  if (!info->is_directory)
+    return Status::InvalidArgument(root + " is not a directory (a store root is the directory holding commitlog/)");
+  const std::string dir = paths.CommitLogDir();
+  auto cl = fs.Stat(dir);
+  if (cl.ok() && cl->is_directory) return Status::Ok();
+  if (cl.ok()) return Status::InvalidArgument(dir + " is not a directory");
+  if (!paths.commit_log_dir.empty())
+    return Status::InvalidArgument("no commit-log directory " + dir + " (storePathCommitLog of --config) for " + root);
+  // A folder inside a store root (commitlog/, consumequeue/, index/) is a
+  // likely slip: name the root it belongs to.
+  const std::string parent = ParentPath(root);
+  const bool inside_a_root = parent != root && fs.Exists(JoinPath(parent, "commitlog"));
+  return Status::InvalidArgument("no commitlog/ under " + root + ": not a store root" +
+                                 (inside_a_root ? " (it lies inside the store root " + parent + ")" : ""));
+}
+
+// Where --config's storePathCommitLog puts the commit log of `root`; empty
+// for <root>/commitlog. A path under the file's storePathRootDir moves with
+// the root (a store copied elsewhere keeps its layout); any other is used
+// as it is.
+static Result<std::string> CommitLogDirFor(const StoreConfig& config, const std::string& root) {
+  const std::string& dir = config.storePathCommitLog;
+  if (dir.empty()) return std::string();
+  if (dir.find(',') != std::string::npos)
+    return Status::InvalidArgument("--config: several commit-log directories (storePathCommitLog '" + dir +
+                                   "') are not supported");
+  std::string base = config.storePathRootDir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  if (dir == base + "/commitlog") return std::string();
+  if (dir.size() > base.size() + 1 && dir.compare(0, base.size() + 1, base + "/") == 0)
+    return JoinPath(root, dir.substr(base.size() + 1));
+  return dir;
+}
+
+bool PrepareStoreCommand(const std::string& name, const std::string& root, Io io, StoreCommand& command) {
+  auto fail = [&](const Status& st) {
+    io.err << "mqstore " << name << ": " << DisplayText(st.message()) << "\n";
+    return false;
+  };
+  auto config = ConfigFromFlag(command.args, name, io);
+  if (!config.ok()) return fail(config.error());
+  command.config = std::move(*config);
+  auto options = StoreOptionsFromArgs(command.args, command.config);
+  if (!options.ok()) return fail(options.error());
+  command.options = std::move(*options);
+  auto commit_log_dir = CommitLogDirFor(command.config, root);
+  if (!commit_log_dir.ok()) return fail(commit_log_dir.error());
+  command.root = root;
+  command.paths = StorePaths{root, *commit_log_dir};
+  FileSystem& fs = FileSystem::Default();
+  if (Status st = CheckStoreRoot(fs, command.paths); !st.ok()) return fail(st);
+  // Probed, not taken: a reader must not stop the broker from starting.
+  auto live = fs.IsLockedElsewhere(command.paths.LockFile());
+  if (live.ok() && *live)
+    io.err << "mqstore " << name << ": " << DisplayText(root)
+           << " is open in another process (its lock file is held): the store may change while it is read, so "
+              "what is found at the end of the log may be a write in flight\n";
+  return true;
+}
+
 bool ParseStoreCommand(const char* name, const std::vector<std::string>& argv, std::set<std::string> value_flags,
                        std::set<std::string> bool_flags, const std::string& help, Io io, StoreCommand& command,
                        int& exit_code) {
@@ -112,18 +189,7 @@ bool ParseStoreCommand(const char* name, const std::vector<std::string>& argv, s
     io.err << "mqstore " << name << ": expected one ROOT\n\n" << help;
     return false;
   }
-  auto options = StoreOptionsFromArgs(command.args);
-  if (!options.ok()) {
-    io.err << "mqstore " << name << ": " << options.error().message() << "\n";
-    return false;
-  }
-  command.options = std::move(*options);
-  command.root = command.args.positional()[0];
-  if (!FileSystem::Default().Exists(command.root)) {
-    io.err << "mqstore " << name << ": " << command.root << " does not exist\n";
-    return false;
-  }
-  return true;
+  return PrepareStoreCommand(name, command.args.positional()[0], io, command);
 }
 
 std::string FormatMillis(int64_t ms) {

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "tools/display_text.h"
+
 namespace mqstore::cli {
 
 void JsonLine::Key(std::string_view key) {
@@ -37,20 +39,6 @@ JsonLine& JsonLine::Raw(std::string_view key, std::string_view json) {
   return *this;
 }
 
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not valid.
-static size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  size_t n;
-  if (b >= 0xC2 && b <= 0xDF) n = 2;
-  else if (b >= 0xE0 && b <= 0xEF) n = 3;
-  else if (b >= 0xF0 && b <= 0xF4) n = 4;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  return n;
-}
-
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (size_t i = 0; i < s.size();) {
@@ -68,7 +56,15 @@ void AppendJsonString(std::string& out, std::string_view s) {
       out += static_cast<char>(c);
       ++i;
     } else if (const size_t n = Utf8SequenceLength(s, i)) {
-      out.append(s.substr(i, n));
+      if (n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
+        // A C1 control (U+0080-U+009F): valid JSON raw, but a terminal
+        // showing the line would obey it.
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(s[i + 1]));
+        out += buf;
+      } else {
+        out.append(s.substr(i, n));
+      }
       i += n;
     } else {
       out += "\\ufffd";  // a byte that is not UTF-8: shown as U+FFFD, as Java decodes it

@@ -24,8 +24,10 @@ class JsonLine {
   bool first_ = true;
 };
 
-// Appends `s` as a JSON string literal (quotes included). Control bytes and
-// invalid UTF-8 are escaped so the output is always valid JSON.
+// Appends `s` as a JSON string literal (quotes included). Control
+// characters (C0, DEL, C1) are written as \u escapes and each byte that is
+// not well-formed UTF-8 as \ufffd, so the output is always valid JSON in
+// valid UTF-8.
 void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace mqstore::cli

@@ -2,7 +2,14 @@
 
 #include <algorithm>
 
+#include "tools/display_text.h"
+
 namespace mqstore::cli {
+
+void Table::AddRow(std::vector<std::string> row) {
+  for (std::string& cell : row) cell = DisplayText(cell);
+  rows_.push_back(std::move(row));
+}
 
 void Table::Print(std::ostream& out) const {
   std::vector<size_t> width(header_.size(), 0);

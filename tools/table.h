@@ -1,4 +1,6 @@
-// A plain-text table: columns padded to their widest cell.
+// A plain-text table: columns padded to their widest cell. Cells are shown
+// through DisplayText, so a control byte in a topic or key cannot break the
+// table or the terminal.
 #pragma once
 
 #include <ostream>
@@ -10,7 +12,7 @@ namespace mqstore::cli {
 class Table {
  public:
   explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
-  void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void AddRow(std::vector<std::string> row);
   void Print(std::ostream& out) const;
   bool empty() const { return rows_.empty(); }
 

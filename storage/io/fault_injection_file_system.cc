@@ -508,4 +508,8 @@ Result<std::unique_ptr<FileLock>> FaultInjectionFileSystem::LockFile(const std::
   return lock_file;
 }
 
+Result<bool> FaultInjectionFileSystem::IsLockedElsewhere(const std::string& path) {
+  return base_.IsLockedElsewhere(path);
+}
+
 }  // namespace mqstore

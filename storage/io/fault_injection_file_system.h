@@ -80,6 +80,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDirectory(const std::string& dir) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
+  Result<bool> IsLockedElsewhere(const std::string& path) override;
 
   // The prefix of the hidden names removed entries wait under.
   static constexpr const char* kTrashPrefix = ".faultfs-trash-";

@@ -9,6 +9,10 @@
 //                    consume-queue, checkpoint files)
 //   FileMapping      a shared mapping of [0, size) of a RandomRWFile
 //   FileLock         an exclusive lock on a file, held until destroyed
+//
+// Every open of a file to read or write it refuses what is not a regular
+// file (a FIFO, socket or device where a store file should be) with
+// "<path>: not a regular file", without blocking.
 #pragma once
 
 #include <cstdint>
@@ -99,6 +103,11 @@ class RandomRWFile {
     (void)len;
     return Status::Ok();
   }
+  // The first position at or after `from` that may hold data (lseek
+  // SEEK_DATA): what lies before it (holes, never-written preallocated
+  // ranges) reads as zeros; the file's size when nothing follows. The
+  // default claims data everywhere, so a caller scans.
+  virtual Result<uint64_t> NextDataOffset(uint64_t from) { return from; }
   // The OS file descriptor when this is a real POSIX file, which lets an
   // io_uring address it; -1 when I/O must go through this interface (the
   // fault-injecting file system's files).
@@ -111,7 +120,10 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
-enum class OpenMode : uint8_t { kCreateIfMissing, kMustExist };
+// kReadOnly: the file must exist and is opened for reading only: writes
+// fail, and a writable Map is copy-on-write (stores stay in this process,
+// the file never changes).
+enum class OpenMode : uint8_t { kCreateIfMissing, kMustExist, kReadOnly };
 
 // statvfs of a file system: bytes in all, free, and free to unprivileged
 // users (what RocketMQ's getDiskPartitionSpaceUsedPercent reads).
@@ -152,6 +164,14 @@ class FileSystem {
   // a Java broker's FileChannel.tryLock). Busy if another holder has it, in
   // this process or another.
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+  // Whether someone else holds the lock LockFile takes on `path` (or a Java
+  // broker's FileChannel lock on its byte 0), asked without taking it,
+  // waiting or creating the file: false when `path` does not exist. For
+  // offline readers that want to warn that the store is live. The default
+  // cannot tell (Unsupported).
+  virtual Result<bool> IsLockedElsewhere(const std::string& path) {
+    return Status::Unsupported("cannot probe the lock on " + path);
+  }
 
   // The real POSIX file system.
   static FileSystem& Default();

@@ -26,6 +26,38 @@ Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
   return Status::IOError(std::move(m));
 }
 
+Status NotRegular(const std::string& path) { return Status::IOError(path + ": not a regular file"); }
+
+// open(2) of a file the store reads or writes, refusing anything but a
+// regular file. A FIFO would block the open (or the first read) until a
+// writer came; a device or socket is never store data. The stat first keeps
+// devices from being opened at all; O_NONBLOCK and the fstat after the open
+// cover a file swapped for a FIFO in between (ENXIO: a socket, or a FIFO
+// opened for writing with no reader). O_NONBLOCK is cleared again: io_uring
+// would otherwise fail a regular file's reads with EAGAIN instead of waiting.
+Result<int> OpenRegular(const std::string& path, int flags, mode_t mode = 0) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return NotRegular(path);
+  const int fd = ::open(path.c_str(), flags | O_NONBLOCK | O_CLOEXEC, mode);
+  if (fd < 0) return errno == ENXIO ? NotRegular(path) : ErrnoStatus("open", path, errno);
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoStatus("stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return NotRegular(path);
+  }
+  const int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoStatus("fcntl", path, err);
+  }
+  return fd;
+}
+
 class PosixMapping final : public ReadOnlyMapping {
  public:
   PosixMapping(std::string path, void* addr, size_t size)
@@ -85,10 +117,14 @@ class PosixFileMapping final : public FileMapping {
   size_t size_;
 };
 
-Result<std::unique_ptr<FileMapping>> MapFd(int fd, const std::string& path, uint64_t size, bool writable) {
+// `copy_on_write`: a writable mapping whose stores stay in this process
+// (MAP_PRIVATE), for a file opened read-only.
+Result<std::unique_ptr<FileMapping>> MapFd(int fd, const std::string& path, uint64_t size, bool writable,
+                                           bool copy_on_write = false) {
   void* addr = nullptr;
   if (size > 0) {
-    addr = ::mmap(nullptr, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+    addr = ::mmap(nullptr, size, PROT_READ | (writable ? PROT_WRITE : 0), copy_on_write ? MAP_PRIVATE : MAP_SHARED,
+                  fd, 0);
     if (addr == MAP_FAILED) return ErrnoStatus("mmap", path, errno);
   }
   return std::unique_ptr<FileMapping>(new PosixFileMapping(addr, size));
@@ -142,7 +178,8 @@ class PosixSequentialFile final : public SequentialFile {
 
 class PosixRandomRWFile final : public RandomRWFile {
  public:
-  PosixRandomRWFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  PosixRandomRWFile(std::string path, int fd, bool read_only)
+      : path_(std::move(path)), fd_(fd), read_only_(read_only) {}
   ~PosixRandomRWFile() override { ::close(fd_); }
   const std::string& path() const override { return path_; }
 
@@ -189,6 +226,13 @@ class PosixRandomRWFile final : public RandomRWFile {
     return Status::Ok();
   }
 
+  Result<uint64_t> NextDataOffset(uint64_t from) override {
+    const off_t at = ::lseek(fd_, static_cast<off_t>(from), SEEK_DATA);
+    if (at >= 0) return static_cast<uint64_t>(at);
+    if (errno == ENXIO) return Size();  // only a hole from `from` to the end
+    return from;  // SEEK_DATA unsupported here: the caller scans
+  }
+
   Result<uint64_t> Size() override {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat", path_, errno);
@@ -209,7 +253,7 @@ class PosixRandomRWFile final : public RandomRWFile {
   }
 
   Result<std::unique_ptr<FileMapping>> Map(uint64_t size, bool writable) override {
-    return MapFd(fd_, path_, size, writable);
+    return MapFd(fd_, path_, size, writable, /*copy_on_write=*/writable && read_only_);
   }
 
   Status StartWriteback(uint64_t offset, uint64_t len) override {
@@ -225,13 +269,15 @@ class PosixRandomRWFile final : public RandomRWFile {
  private:
   std::string path_;
   int fd_;
+  bool read_only_;  // OpenMode::kReadOnly
 };
 
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<ReadOnlyMapping>> MapReadOnly(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("open", path, errno);
+    auto opened = OpenRegular(path, O_RDONLY);
+    if (!opened.ok()) return opened.error();
+    const int fd = *opened;
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
       const int err = errno;
@@ -287,16 +333,16 @@ class PosixFileSystem final : public FileSystem {
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
 
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoStatus("create", path, errno);
-    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
+    auto fd = OpenRegular(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (!fd.ok()) return fd.error();
+    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, *fd));
   }
 
   Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
-    const int flags = O_RDWR | O_CLOEXEC | (mode == OpenMode::kCreateIfMissing ? O_CREAT : 0);
-    const int fd = ::open(path.c_str(), flags, 0644);
-    if (fd < 0) return ErrnoStatus("open", path, errno);
-    return std::unique_ptr<RandomRWFile>(new PosixRandomRWFile(path, fd));
+    const int flags = mode == OpenMode::kReadOnly ? O_RDONLY : O_RDWR | (mode == OpenMode::kCreateIfMissing ? O_CREAT : 0);
+    auto fd = OpenRegular(path, flags, 0644);
+    if (!fd.ok()) return fd.error();
+    return std::unique_ptr<RandomRWFile>(new PosixRandomRWFile(path, *fd, mode == OpenMode::kReadOnly));
   }
 
   Status Remove(const std::string& path) override {
@@ -320,8 +366,9 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoStatus("open", path, errno);
+    auto opened = OpenRegular(path, O_RDWR | O_CREAT, 0644);
+    if (!opened.ok()) return opened.error();
+    const int fd = *opened;
     auto busy = [&](const char* how) {
       const int err = errno;
       ::close(fd);
@@ -337,6 +384,27 @@ class PosixFileSystem final : public FileSystem {
     range.l_len = 1;
     if (::fcntl(fd, F_OFD_SETLK, &range) != 0) return busy("fcntl lock");
     return std::unique_ptr<FileLock>(new PosixFileLock(fd));
+  }
+
+  // F_OFD_GETLK on a read-only descriptor of its own: it reports a
+  // conflicting OFD or POSIX record lock (what LockFile and Java's tryLock
+  // take) without taking one. Closing this descriptor cannot drop anyone's
+  // lock: the engine's locks belong to its own open file description.
+  Result<bool> IsLockedElsewhere(const std::string& path) override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? Result<bool>(false) : ErrnoStatus("stat", path, errno);
+    auto fd = OpenRegular(path, O_RDONLY);
+    if (!fd.ok()) return fd.error();
+    struct flock probe {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    probe.l_start = 0;
+    probe.l_len = 1;
+    const int rc = ::fcntl(*fd, F_OFD_GETLK, &probe);
+    const int err = errno;
+    ::close(*fd);
+    if (rc != 0) return ErrnoStatus("fcntl lock probe", path, err);
+    return probe.l_type != F_UNLCK;
   }
 
   Status CreateDirectories(const std::string& dir) override {

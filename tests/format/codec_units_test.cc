@@ -175,6 +175,7 @@ TEST(DelayLevels, ParsesUnitsAndRejectsGarbage) {
   EXPECT_FALSE(ParseDelayLevels("1x").ok());
   EXPECT_FALSE(ParseDelayLevels("s").ok());
   EXPECT_FALSE(ParseDelayLevels("1s  2s").ok());
+  EXPECT_FALSE(ParseDelayLevels("9223372036854775807d").ok()) << "millis past 64 bits";
 }
 
 }  // namespace

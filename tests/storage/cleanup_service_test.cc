@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <thread>
 
 #include "storage/message_store.h"
 #include "storage/store_log.h"
@@ -43,7 +46,12 @@ struct FakeWorld {
   std::atomic<int> hour{10};
   double log_used = 0.5;
   double queue_used = 0.5;
+  // When set, the disk use of both partitions (under `mu`).
+  std::function<double(const std::string& dir)> disk;
   std::vector<int64_t> sleeps;
+  // Called on each pause between deletions (the round's thread, `mu` not held).
+  std::function<void(int64_t ms)> on_sleep;
+  bool real_pauses = false;  // pauses really wait (set before Open)
 
   CleanupEnv Env() {
     CleanupEnv env;
@@ -51,12 +59,35 @@ struct FakeWorld {
     env.local_hour = [this](int64_t) { return hour.load(); };
     env.disk_used = [this](const std::string& dir) {
       std::lock_guard l(mu);
+      if (disk) return disk(dir);
       return dir.find("consumequeue") != std::string::npos ? queue_used : log_used;
     };
-    env.sleep = [this](int64_t ms) { std::lock_guard l(mu); sleeps.push_back(ms); };
+    if (!real_pauses)
+      env.sleep = [this](int64_t ms) {
+        std::function<void(int64_t)> hook;
+        {
+          std::lock_guard l(mu);
+          sleeps.push_back(ms);
+          hook = on_sleep;
+        }
+        if (hook) hook(ms);
+      };
     return env;
   }
 };
+
+// Bytes of the files in a directory (a file deleted while it is listed
+// counts as gone).
+int64_t DirBytes(const std::string& dir) {
+  int64_t bytes = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code size_ec;
+    const uintmax_t size = it->file_size(size_ec);
+    if (!size_ec) bytes += static_cast<int64_t>(size);
+  }
+  return bytes;
+}
 
 class CleanupServiceTest : public ::testing::Test {
  protected:
@@ -108,6 +139,58 @@ class CleanupServiceTest : public ::testing::Test {
     for (const auto& line : log_)
       if (line.find(what) != std::string::npos) return true;
     return false;
+  }
+
+  // What a fast writer's run showed of the commit-log directory.
+  struct WriterRun {
+    int64_t samples = 0;
+    int64_t most_bytes = 0;
+    int64_t worst_excess = INT64_MIN;  // bytes over the promised bound at the worst sample
+    int64_t wrote = 0;
+  };
+  // One producer puts `total` bytes of ~1 KiB messages into four queues as
+  // fast as it can while another thread samples the commit-log directory
+  // against the promise (README, cleanup_service.h): at most `limit` bytes
+  // plus the segments that cannot go yet, i.e. the allocator's spare and
+  // every segment from the flushed position (read before the listing) to
+  // the written one (read after it), the one being written among them.
+  WriterRun WriteFast(MessageStore& store, int64_t total, int64_t limit) {
+    const int64_t segment = config_.mappedFileSizeCommitLog;
+    const std::string dir = config_.CommitLogDir();
+    WriterRun run;
+    std::atomic<bool> done{false};
+    std::thread sampler([&] {
+      while (!done.load()) {
+        const int64_t flushed = store.commit_log().FlushedOffset();
+        const int64_t bytes = DirBytes(dir);
+        const int64_t wrote = store.commit_log().WroteOffset();
+        const int64_t cannot_go = wrote / segment - flushed / segment + 1;
+        ++run.samples;
+        run.most_bytes = std::max(run.most_bytes, bytes);
+        run.worst_excess = std::max(run.worst_excess, bytes - (limit + (cannot_go + 1) * segment));
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    });
+    test::OwnedMessage m("TopicC", 0, 1000, "fast");
+    const int64_t end = store.commit_log().WroteOffset() + total;
+    for (int32_t i = 0; store.commit_log().WroteOffset() < end; ++i) {
+      m.queue_id = i % 4;
+      const PutResult r = store.Put(m.message());
+      if (!r.ok()) {
+        ADD_FAILURE() << "put " << i << ": " << r.reason;
+        break;
+      }
+    }
+    done = true;
+    sampler.join();
+    run.wrote = store.commit_log().WroteOffset();
+    return run;
+  }
+  // Polls for up to `ms` until the commit-log directory holds at most `bytes`.
+  bool DirShrinksTo(int64_t bytes, int ms) {
+    for (int i = 0; i < ms && DirBytes(config_.CommitLogDir()) > bytes; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return DirBytes(config_.CommitLogDir()) <= bytes;
   }
 
   test::TempDir tmp_;
@@ -184,19 +267,30 @@ TEST_F(CleanupServiceTest, DiskAboveMaxUsedRatioDeletesOnlyExpiredSegmentsAtAnyH
   EXPECT_TRUE(Logged("(space"));
 }
 
-TEST_F(CleanupServiceTest, AboveTheForcingRatioUnexpiredSegmentsGoOldestFirst) {
-  config_.deleteFileBatchMax = 2;
+TEST_F(CleanupServiceTest, AboveTheForcingRatioUnexpiredSegmentsGoUnpacedUntilUseIsBackUnder) {
+  config_.deleteFileBatchMax = 2;  // expiry's batch: a forced deletion is not held to it
+  config_.deleteCommitLogFilesInterval = 77;
   auto store = Open();
   ASSERT_TRUE(store);
-  Fill(*store, 5);
+  Fill(*store, 8);
   AgeAll(*store, 1);  // nothing expired
-  const auto before = store->commit_log().Segments();
-  world_.queue_used = 0.86;  // the consume-queue partition's use counts too
+  {
+    // The consume-queue partition's use counts too: 3% a segment, so 8
+    // segments are 93.5% (full) and 5 are 84.5%, under the forcing ratio.
+    std::lock_guard l(world_.mu);
+    world_.disk = [&store](const std::string& dir) {
+      if (dir.find("consumequeue") == std::string::npos) return 0.5;
+      return 0.695 + 0.03 * static_cast<double>(store->commit_log().SegmentCount());
+    };
+  }
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
-  EXPECT_EQ(store->GetMinPhyOffset(), before[2]->start_offset());
-  EXPECT_EQ(Deleted(*store, DeleteReason::kForced), 2u);
+  EXPECT_EQ(store->GetMinPhyOffset(), 3 * kSegment);
+  EXPECT_EQ(Deleted(*store, DeleteReason::kForced), 3u);
+  EXPECT_EQ(std::count(world_.sleeps.begin(), world_.sleeps.end(), 77), 0) << "no pause between forced deletions";
   EXPECT_TRUE(Logged("(forced"));
-  EXPECT_FALSE(store->cleanup().disk_full()) << "between the ratios the disk is not full";
+  EXPECT_FALSE(store->cleanup().disk_full()) << "back under the forcing ratio within the round";
+  test::OwnedMessage m("TopicC", 0, 100, "after");
+  EXPECT_TRUE(store->Put(m.message()).ok());
 }
 
 TEST_F(CleanupServiceTest, ForcedDeletionIsOffWithoutCleanFileForciblyEnable) {
@@ -241,7 +335,8 @@ TEST_F(CleanupServiceTest, ABadDeleteWhenFailsTheOpenNamingTheKnob) {
   auto store = MessageStore::Open(config_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(store.error().message().find("deleteWhen: '25'"), std::string::npos) << store.error().ToString();
+  EXPECT_NE(store.error().message().find("deleteWhen=4;25"), std::string::npos) << store.error().ToString();
+  EXPECT_NE(store.error().message().find("'25' is not an hour 0-23"), std::string::npos) << store.error().ToString();
 }
 
 TEST_F(CleanupServiceTest, AStoreOpenedOnAFullDiskRefusesPutsBeforeTheFirstRound) {
@@ -273,15 +368,17 @@ TEST_F(CleanupServiceTest, AManualDeleteLastsItsRoundsAndTakesOnlyExpiredSegment
 
 TEST_F(CleanupServiceTest, MaxStoreSizeDeletesTheOldestBeyondItWhateverTheHour) {
   config_.maxStoreSizeBytes = 3 * kSegment;
+  config_.deleteFileBatchMax = 1;  // expiry's batch: the size limit is not held to it
+  config_.flushIntervalCommitLog = 3600 * 1000;  // nothing can go before Fill's flush
+  config_.flushCommitLogTimed = true;
   auto store = Open();
   ASSERT_TRUE(store);
   Fill(*store, 6);
-  AgeAll(*store, 0);
-  const auto before = store->commit_log().Segments();
-  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());  // if the thread, woken by the flush, has not already
   EXPECT_EQ(store->commit_log().Segments().size(), 3u);
-  EXPECT_EQ(store->GetMinPhyOffset(), before[3]->start_offset());
+  EXPECT_EQ(store->GetMinPhyOffset(), 3 * kSegment);
   EXPECT_EQ(Deleted(*store, DeleteReason::kSize), 3u);
+  EXPECT_EQ(Deleted(*store, DeleteReason::kExpired), 0u);
   EXPECT_TRUE(Logged("(size"));
 }
 
@@ -392,17 +489,19 @@ TEST_F(CleanupServiceTest, APullWhoseRecordsLeftTheLogBeforeTheirUnitsSkipsToWha
 TEST_F(CleanupServiceTest, ADispatcherBehindDeletedSegmentsGoesOnFromTheLogsNewStart) {
   config_.dispatchOnOwnThread = false;
   config_.maxStoreSizeBytes = 2 * kSegment;
+  config_.flushIntervalCommitLog = 3600 * 1000;  // nothing can be deleted before the flush below
+  config_.flushCommitLogTimed = true;
   auto store = Open();
   ASSERT_TRUE(store);
   for (int i = 0; store->commit_log().Segments().size() < 4; ++i) {
     test::OwnedMessage m("TopicC", i % 2, 900, "d" + std::to_string(i));
     ASSERT_TRUE(store->Put(m.message()).ok());
   }
-  ASSERT_TRUE(store->Flush().ok());
   auto some = store->DispatchOnce(4096);  // the reader now holds the first segment
   ASSERT_TRUE(some.ok()) << some.error().ToString();
   ASSERT_GT(*some, 0u);
-  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  ASSERT_TRUE(store->Flush().ok());
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());  // if the thread, woken by the flush, has not already
   ASSERT_EQ(store->commit_log().Segments().size(), 2u);
   world_.now += 1000;  // past destroyMapedFileIntervalForcibly: the reader's file is emptied
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
@@ -458,6 +557,140 @@ TEST_F(CleanupServiceTest, TheServiceThreadRunsRoundsOnItsInterval) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(store->commit_log().Segments().size(), 1u);
   EXPECT_GT(store->Stats().cleanup.rounds, 0u);
+}
+
+// The writer fills the limit many times over in far less than a round;
+// rounds and pauses are RocketMQ's defaults and really wait. Only the
+// wake-ups on new and newly durable segments keep the log in bounds.
+constexpr int64_t kFastSegment = 1024 * 1024;
+constexpr int64_t kLagSegments = 4;  // what the writer may add while the woken thread waits for a CPU
+
+TEST_F(CleanupServiceTest, AFastWriterStaysWithinMaxStoreSizeBytesWithoutWaitingForARound) {
+  config_ = test::SmallStoreConfig(root_, /*write_backend=*/true, kFastSegment);
+  config_.maxStoreSizeBytes = 4 * kFastSegment;
+  config_.destroyMapedFileIntervalForcibly = 1000;
+  world_.real_pauses = true;  // deleteCommitLogFilesInterval and deleteConsumeQueueFilesInterval: 100 ms
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const WriterRun run = WriteFast(*store, 24 * kFastSegment, config_.maxStoreSizeBytes);
+  EXPECT_GT(run.samples, 20);
+  EXPECT_LE(run.worst_excess, kLagSegments * kFastSegment)
+      << "the directory held " << run.most_bytes << " bytes at most against a limit of " << config_.maxStoreSizeBytes;
+  ASSERT_TRUE(store->Flush().ok());
+  // Once all is durable: the limit itself, and the spare.
+  EXPECT_TRUE(DirShrinksTo(config_.maxStoreSizeBytes + kFastSegment, 3000))
+      << DirBytes(config_.CommitLogDir()) << " bytes left";
+  const int64_t created = (run.wrote - 1) / kFastSegment + 1;
+  for (int i = 0; i < 1000 && static_cast<int64_t>(Deleted(*store, DeleteReason::kSize)) < created - 4; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // counted just after the unlink
+  const CleanupStats stats = store->Stats().cleanup;
+  const uint64_t size_deleted = stats.segments_deleted[static_cast<size_t>(DeleteReason::kSize)];
+  EXPECT_EQ(static_cast<int64_t>(size_deleted), created - 4);
+  for (size_t r = 0; r < kDeleteReasons; ++r) {
+    if (r != static_cast<size_t>(DeleteReason::kSize)) {
+      EXPECT_EQ(stats.segments_deleted[r], 0u) << r;
+    }
+  }
+  EXPECT_EQ(stats.bytes_deleted, size_deleted * kFastSegment);
+  EXPECT_EQ(stats.rounds, 0u) << "no round was due in this test's time";
+}
+
+TEST_F(CleanupServiceTest, AFastWriterStaysUnderTheForcingRatioWithoutWaitingForARound) {
+  config_ = test::SmallStoreConfig(root_, /*write_backend=*/true, kFastSegment);
+  config_.diskSpaceCleanForciblyRatio = 30;  // its floor
+  config_.diskSpaceWarningLevelRatio = 90;
+  config_.destroyMapedFileIntervalForcibly = 1000;
+  world_.real_pauses = true;
+  // A 20-segment partition holding only the commit log: 30% is 6 segments.
+  constexpr int64_t capacity = 20 * kFastSegment;
+  const std::string log_dir = config_.CommitLogDir();
+  world_.disk = [log_dir](const std::string& dir) {
+    if (dir.find("consumequeue") != std::string::npos) return 0.1;
+    return static_cast<double>(DirBytes(log_dir)) / static_cast<double>(capacity);
+  };
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const WriterRun run = WriteFast(*store, 24 * kFastSegment, capacity * 30 / 100);
+  EXPECT_GT(run.samples, 20);
+  EXPECT_LE(run.worst_excess, kLagSegments * kFastSegment) << "the directory held " << run.most_bytes << " bytes at most";
+  ASSERT_TRUE(store->Flush().ok());
+  // Once all is durable: the limit, and the spare if it was made after the last weighing.
+  EXPECT_TRUE(DirShrinksTo(capacity * 30 / 100 + kFastSegment, 3000)) << DirBytes(log_dir) << " bytes left";
+  const CleanupStats stats = store->Stats().cleanup;
+  const uint64_t forced = stats.segments_deleted[static_cast<size_t>(DeleteReason::kForced)];
+  EXPECT_GE(static_cast<int64_t>(forced), (run.wrote - 1) / kFastSegment + 1 - 6);
+  for (size_t r = 0; r < kDeleteReasons; ++r) {
+    if (r != static_cast<size_t>(DeleteReason::kForced)) {
+      EXPECT_EQ(stats.segments_deleted[r], 0u) << r;
+    }
+  }
+  EXPECT_FALSE(stats.disk_full);
+  EXPECT_EQ(stats.rounds, 0u);
+}
+
+TEST_F(CleanupServiceTest, AnExpiryPauseIsCutShortToKeepTheSizeLimit) {
+  config_.maxStoreSizeBytes = 4 * kSegment;
+  config_.deleteCommitLogFilesInterval = 50;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  Fill(*store, 4);
+  AgeAll(*store, 100);
+  world_.hour = 4;
+  {
+    std::lock_guard l(world_.mu);
+    world_.on_sleep = [&](int64_t ms) {
+      if (ms != 50 || sent_ > 100000) return;
+      // During the first pause between expired deletions a writer adds six segments.
+      const int64_t until = store->commit_log().WroteOffset() + 6 * kSegment;
+      for (test::OwnedMessage m("TopicC", 0, 900, "p"); store->commit_log().WroteOffset() < until;)
+        ASSERT_TRUE(store->Put(m.message()).ok());
+      ASSERT_TRUE(store->Flush().ok());
+      sent_ = 100001;
+    };
+  }
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());
+  EXPECT_LE(store->commit_log().SegmentCount(), 4u) << "the limit is kept within the round, not the next";
+  EXPECT_GE(Deleted(*store, DeleteReason::kSize), 3u);
+  EXPECT_GE(Deleted(*store, DeleteReason::kExpired), 1u);
+}
+
+TEST_F(CleanupServiceTest, QueueAndIndexFilesFreedByAHardLimitGoWithoutThePerQueuePause) {
+  config_.maxStoreSizeBytes = 2 * kSegment;
+  config_.deleteConsumeQueueFilesInterval = 7;
+  config_.flushIntervalCommitLog = 3600 * 1000;  // nothing can go before the flush below
+  config_.flushCommitLogTimed = true;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  for (int i = 0; store->commit_log().SegmentCount() < 10; ++i) {
+    test::OwnedMessage m("TopicC", i % 2, 900, "q" + std::to_string(i));
+    ASSERT_TRUE(store->Put(m.message()).ok());
+  }
+  test::WaitDispatched(*store);  // the queues hold every record before any is deleted
+  ASSERT_TRUE(store->Flush().ok());
+  ASSERT_TRUE(store->cleanup().RunOnce().ok());  // if the thread, woken by the flush, has not already
+  EXPECT_EQ(store->commit_log().SegmentCount(), 2u);
+  const CleanupStats stats = store->Stats().cleanup;
+  EXPECT_GE(stats.queue_files_deleted, 2u);
+  EXPECT_GE(stats.index_files_deleted, 1u);
+  std::lock_guard l(world_.mu);
+  EXPECT_EQ(std::count(world_.sleeps.begin(), world_.sleeps.end(), 7), 0);
+}
+
+TEST_F(CleanupServiceTest, AStoreReopenedPastItsSizeLimitGetsUnderItWithoutWaitingForARound) {
+  config_.cleanResourceInterval = 10000;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    Fill(*store, 8);
+    ASSERT_TRUE(store->Shutdown().ok());
+  }
+  config_.maxStoreSizeBytes = 2 * kSegment;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 3000 && store->commit_log().SegmentCount() > 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(store->commit_log().SegmentCount(), 2u);
+  EXPECT_EQ(Deleted(*store, DeleteReason::kSize), 6u);
 }
 
 TEST(CleanupEnv, TheSystemHourChangesAtTheLocalHourBoundary) {

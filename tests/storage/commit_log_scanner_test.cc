@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -189,6 +191,35 @@ TEST(CommitLogScanner, BadMagicGivesOneErrorNamingFileAndOffsetThenTheNextSegmen
   EXPECT_EQ(scan.blanks, want.blanks);
   EXPECT_EQ(scan.blanks.size(), 4u);
   EXPECT_EQ(scan.messages.size(), 943u - (60 - 2));  // segment 1 kept its first two of 60
+}
+
+TEST(CommitLogScanner, WithResyncTheScanGoesOnAtTheNextValidRecordOfTheSegment) {
+  MQ_GOLDEN_OR_SKIP(golden);
+  const auto records = test::ReadExpectedRecords(golden + test::kSmallSet);
+  test::StoreCopy store(golden + test::kSmallStore);
+  test::PatchI32(store.At(test::kSegment1), 4375 + 4, 0x0BADCAFE);  // the record at 69911
+  ScanOptions options;
+  options.resync = true;
+  CommitLogScanner scanner(FileSystem::Default(), test::ListCommitLog(store.root()), options);
+  ScanEvent ev;
+  std::vector<int64_t> messages, errors;
+  int64_t resume = -1;
+  while (scanner.Next(ev)) {
+    if (ev.kind == ScanEventKind::kMessage) messages.push_back(ev.offset);
+    if (ev.kind == ScanEventKind::kError) {
+      errors.push_back(ev.offset);
+      resume = ev.resume_offset;
+    }
+  }
+  ASSERT_EQ(errors, std::vector<int64_t>{69911});
+  // Only the damaged record is missing: the scan resumed at the next one.
+  std::vector<int64_t> want;
+  for (const auto& r : records)
+    if (!r.blank && r.offset != 69911) want.push_back(r.offset);
+  EXPECT_EQ(messages, want);
+  ASSERT_NE(std::find(want.begin(), want.end(), resume), want.end());
+  EXPECT_GT(resume, 69911);
+  EXPECT_EQ(*std::upper_bound(want.begin(), want.end(), 69911), resume);
 }
 
 TEST(CommitLogScanner, RecordCutByAShortSegmentFileIsAnErrorInThatSegmentOnly) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "format/message_id.h"
+#include "format/topic_name.h"
 #include "storage/commit_log_cursor.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
@@ -33,6 +34,41 @@ class CommitLogTest : public ::testing::TestWithParam<bool> {
   test::TempDir tmp_;
   StoreConfig config_;
 };
+
+// Retention is woken by these two events (cleanup_service.h): a segment
+// more, and a full segment that became deletable.
+TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable) {
+  SetLogSink({});
+  test::TempDir tmp;
+  CommitLogOptions o;
+  o.dir = tmp.path() + "/commitlog";
+  o.segment_size = 64 * 1024;
+  o.backend = WriteBackend::kMmap;
+  o.prefault_ahead = 0;
+  o.limits.max_record_size = 32 * 1024;
+  CommitLog log(FileSystem::Default(), o);
+  ASSERT_TRUE(log.Load().ok());
+  ASSERT_TRUE(log.Recover(false, 0).ok());
+  int heard = 0;
+  log.SetSegmentListener([&] { ++heard; });
+  test::OwnedMessage m("T", 0, 1000, "k");
+  while (log.SegmentCount() < 3) ASSERT_TRUE(log.Put(m.message()).ok());
+  EXPECT_EQ(heard, 3) << "the first segment and two rolls";
+  ASSERT_TRUE(log.Put(m.message()).ok());
+  EXPECT_EQ(heard, 3) << "a put into the same segment is not reported";
+
+  CommitLog::SyncPlan plan;
+  log.PlanSync(log.MarkNow(), 0, plan);
+  ASSERT_EQ(plan.files.size(), 3u);
+  log.SyncDone(plan);
+  EXPECT_EQ(heard, 4) << "one report for the sync that made the two full segments durable";
+  ASSERT_TRUE(log.Put(m.message()).ok());
+  log.PlanSync(log.MarkNow(), 0, plan);
+  ASSERT_EQ(plan.files.size(), 1u);
+  log.SyncDone(plan);
+  EXPECT_EQ(heard, 4) << "the newest is not full: nothing more can be deleted";
+  EXPECT_EQ(log.OldestSegment()->start_offset(), 0);
+}
 
 TEST_P(CommitLogTest, PutAssignsContiguousOffsetsAndTheRecordReadsBack) {
   auto store = OpenStore();
@@ -168,7 +204,51 @@ TEST_P(CommitLogTest, RefusesWhatRocketMqRefusesWithItsStatus) {
   EXPECT_EQ(store->Put(m.message()).status, PutStatus::kServiceNotAvailable);
 }
 
+TEST_P(CommitLogTest, TopicsThatAreNotOnePathComponentAreRefusedAndCreateNothing) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  const std::vector<std::string> bad = {"", ".", "..", "../../x", "a/b", "a\\b", std::string("x\0y", 3), "a\nb",
+                                        std::string(128, 't'), std::string(256, 't'), "a.b", "t\xc3\xa9"};
+  for (const std::string& topic : bad) {
+    test::OwnedMessage m(topic, 0, 10, "K");
+    const PutResult r = store->Put(m.message());
+    EXPECT_EQ(r.status, PutStatus::kMessageIllegal) << EscapeForDisplay(topic);
+    EXPECT_NE(r.reason.find("topic"), std::string::npos) << r.reason;
+  }
+  ASSERT_TRUE(store->Put(test::OwnedMessage("%RETRY%group|a-b_c", 0, 10, "K").message()).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  test::WaitDispatched(*store);
+  ASSERT_TRUE(store->Shutdown().ok());
+  // Nothing beside the store root, nothing in consumequeue/ but the good topic.
+  auto beside = FileSystem::Default().ListDirectory(tmp_.path());
+  ASSERT_TRUE(beside.ok());
+  EXPECT_EQ(*beside, std::vector<std::string>{"store"});
+  auto queues = FileSystem::Default().ListDirectory(config_.storePathRootDir + "/consumequeue");
+  ASSERT_TRUE(queues.ok());
+  EXPECT_EQ(*queues, std::vector<std::string>{"%RETRY%group|a-b_c"});
+  store = OpenStore();
+  ASSERT_TRUE(store) << "the store opens again";
+}
+
+TEST_P(CommitLogTest, MaxTopicLengthBoundsTheTopicUpToWhatAFileNameHolds) {
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store);
+    EXPECT_TRUE(store->Put(test::OwnedMessage(std::string(127, 't'), 0, 10, "K").message()).ok());
+    const PutResult r = store->Put(test::OwnedMessage(std::string(128, 't'), 0, 10, "K").message());
+    EXPECT_EQ(r.status, PutStatus::kMessageIllegal);
+    EXPECT_NE(r.reason.find("maxTopicLength"), std::string::npos) << r.reason;
+  }
+  config_.maxTopicLength = 255;
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->Put(test::OwnedMessage(std::string(255, 't'), 0, 10, "K").message()).ok());
+  EXPECT_EQ(store->Put(test::OwnedMessage(std::string(256, 't'), 0, 10, "K").message()).status,
+            PutStatus::kMessageIllegal);
+}
+
 TEST_P(CommitLogTest, LongTopicsUseTheV2Magic) {
+  config_.maxTopicLength = 255;
   auto store = OpenStore();
   ASSERT_TRUE(store);
   test::OwnedMessage m(std::string(200, 't'), 0, 10, "K");

@@ -29,7 +29,7 @@ struct Acked {
 // Everything a reopened store must show: every record acknowledged durable
 // is there, nothing after the end, queue offsets continue, puts work.
 void CheckRecovered(FileSystem& fs, const StoreConfig& config, const std::vector<Acked>& puts, int64_t durable_end) {
-  auto opened = MessageStore::Open(config, fs);
+  auto opened = test::OpenAfterPowerLoss(config, fs, durable_end);
   ASSERT_TRUE(opened.ok()) << opened.error().ToString();
   MessageStore& store = **opened;
   const int64_t end = store.GetMaxPhyOffset();

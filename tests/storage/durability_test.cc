@@ -223,7 +223,7 @@ TEST_P(PowerLossDurabilityTest, SyncFlushLosesNothingAcknowledged) {
   PowerLossRun run = PutUntilPowerLoss(fs, config, seed);
   fs.FailAllMutatingCalls(false);
   ASSERT_TRUE(fs.Crash(/*tear_last_write=*/seed % 2 == 0, static_cast<uint64_t>(seed)).ok());
-  auto store = MessageStore::Open(config, fs);
+  auto store = test::OpenAfterPowerLoss(config, fs, run.flushed_at_crash);
   ASSERT_TRUE(store.ok()) << store.error().ToString();
   ExpectAllAcknowledgedPresent(**store, run.acked);
   // Whatever else survived is a record some producer put.
@@ -248,7 +248,7 @@ TEST_P(PowerLossDurabilityTest, AsyncFlushLosesOnlyWhatWasNotFlushed) {
   PowerLossRun run = PutUntilPowerLoss(fs, config, seed);
   fs.FailAllMutatingCalls(false);
   ASSERT_TRUE(fs.Crash(/*tear_last_write=*/true, static_cast<uint64_t>(seed)).ok());
-  auto store = MessageStore::Open(config, fs);
+  auto store = test::OpenAfterPowerLoss(config, fs, run.flushed_at_crash);
   ASSERT_TRUE(store.ok()) << store.error().ToString();
   std::vector<Ack> durable;
   for (const Ack& a : run.acked)

@@ -323,7 +323,7 @@ TEST_F(IndexServiceTest, ASpareLeftByAnUncleanStopIsRemovedAtLoad) {
   EXPECT_EQ(Files().size(), 1u);
   EXPECT_EQ(s->Stats().files, 1u);
   EXPECT_EQ(Find(*s, "K7"), std::vector<int64_t>{700});
-  Put(*s, 31, 1);  // the next file is made by the writer
+  Put(*s, 31, 1);  // the next file is made by the writer, seeded
   EXPECT_EQ(Files().size(), 2u);
   EXPECT_EQ(Reader(Files()[1]).header().begin_phy_offset, 3100);
 }
@@ -415,33 +415,63 @@ TEST_F(IndexServiceTest, LoadAfterACrashDropsFilesNewerThanIndexMsgTimestamp) {
   EXPECT_FALSE(called) << "a full file loaded from disk counts as synced";
 }
 
-// Only a full file that FlushFullFiles reported is known synced. A file
-// after it whose keys share the millisecond of the reported end passes the
-// endTimestamp test, yet after a crash its header may be on disk without
-// its entries: it goes, and its keys are rebuilt from the full file's end.
-TEST_F(IndexServiceTest, LoadAfterACrashDropsAFileThatIsNotFullWhateverItsEndTimestamp) {
+// A file still being written when the process died was never synced for
+// sure, whatever its endTimestamp says (records of one millisecond across a
+// roll-over): its pages may be gone, so it goes and is rebuilt.
+TEST_F(IndexServiceTest, AfterACrashANotFullNewestFileGoesEvenWithAnOldEndTimestamp) {
   int64_t index_msg_timestamp = -1;
-  const int64_t end = kBaseTime + 30000;  // K30's time
   {
     auto s = Open();
     Put(*s, 0, kKeysPerFile);
-    for (int64_t i = kKeysPerFile; i < kKeysPerFile + 5; ++i)
-      ASSERT_TRUE(s->BuildIndex(Record(100 * i, end, keys_.Key(i))).ok());
+    for (int64_t i = kKeysPerFile; i < kKeysPerFile + 5; ++i)  // stored in the full file's last millisecond
+      ASSERT_TRUE(s->BuildIndex(Record(100 * i, kBaseTime + 30000, keys_.Key(i))).ok());
     ASSERT_TRUE(s->FlushFullFiles([&](int64_t t) { index_msg_timestamp = t; }).ok());
   }
-  ASSERT_EQ(index_msg_timestamp, end);
-  ASSERT_EQ(Files().size(), 2u);
-  // Power loss: the second file's header reached the disk, its entries did not.
-  const std::vector<uint8_t> lost(kTiny.FileSize() - kTiny.EntryPosition(1), 0);
-  test::PatchFile(Files()[1].path, kTiny.EntryPosition(1), lost.data(), lost.size());
+  ASSERT_EQ(index_msg_timestamp, kBaseTime + 30000);
+  const std::vector<SegmentFile> files = Files();
+  ASSERT_EQ(files.size(), 2u);
+  const std::vector<uint8_t> lost(kIndexEntrySize * 6, 0);  // its entry pages never reached the disk
+  test::PatchFile(files[1].path, static_cast<int64_t>(kTiny.EntryPosition(0)), lost.data(), lost.size());
   auto crashed = Open(/*last_exit_ok=*/false, index_msg_timestamp);
-  EXPECT_EQ(Files().size(), 1u);
+  EXPECT_EQ(crashed->Stats().files, 1u);
   EXPECT_EQ(crashed->IndexedUpTo(), 3000);
-  Put(*crashed, 0, kKeysPerFile);
+  EXPECT_FALSE(crashed->LastRecordComplete());
   for (int64_t i = kKeysPerFile; i < kKeysPerFile + 5; ++i)
-    ASSERT_TRUE(crashed->BuildIndex(Record(100 * i, end, keys_.Key(i))).ok());
-  EXPECT_EQ(Find(*crashed, keys_.Key(33)), std::vector<int64_t>{3300});
-  EXPECT_EQ(crashed->Stats().entries, static_cast<uint64_t>(kKeysPerFile + 5));
+    ASSERT_TRUE(crashed->BuildIndex(Record(100 * i, kBaseTime + 30000, keys_.Key(i))).ok());
+  EXPECT_EQ(Find(*crashed, "K33"), std::vector<int64_t>{3300});
+}
+
+// A gap in the files would never be refilled: re-dispatch starts at the
+// newest file's end. So a file that does not open after a crash takes every
+// newer file with it.
+TEST_F(IndexServiceTest, AfterACrashAFileThatDoesNotOpenGoesWithEveryNewerFile) {
+  int64_t index_msg_timestamp = -1;
+  {
+    auto s = Open();
+    Put(*s, 0, 2 * kKeysPerFile + 5);
+    ASSERT_TRUE(s->FlushFullFiles([&](int64_t t) { index_msg_timestamp = t; }).ok());
+  }
+  ASSERT_EQ(Files().size(), 3u);
+  std::filesystem::resize_file(Files()[0].path, 100);  // torn
+  auto crashed = Open(/*last_exit_ok=*/false, index_msg_timestamp);
+  EXPECT_EQ(crashed->Stats().files, 0u);
+  EXPECT_TRUE(Files().empty());
+  EXPECT_EQ(crashed->IndexedUpTo(), -1);
+  Put(*crashed, 0, 2 * kKeysPerFile + 5);
+  EXPECT_EQ(Find(*crashed, "K7"), std::vector<int64_t>{700});
+  EXPECT_EQ(Find(*crashed, "K40"), std::vector<int64_t>{4000});
+  EXPECT_EQ(crashed->Stats().entries, 2u * kKeysPerFile + 5);
+}
+
+TEST_F(IndexServiceTest, TheLastRecordIsCompleteOnlyWhileTheNewestFileHasRoom) {
+  auto s = Open();
+  EXPECT_FALSE(s->LastRecordComplete()) << "nothing indexed";
+  Put(*s, 0, 5);
+  EXPECT_TRUE(s->LastRecordComplete());
+  Put(*s, 5, kKeysPerFile - 5);
+  EXPECT_FALSE(s->LastRecordComplete()) << "full: its keys may go on in the next file";
+  Put(*s, kKeysPerFile, 1);
+  EXPECT_TRUE(s->LastRecordComplete());
 }
 
 // Two full files can end in one millisecond. The checkpoint names the end of

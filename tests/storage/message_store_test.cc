@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "format/checkpoint_format.h"
+#include "format/segment_name.h"
 #include "storage/commit_log_cursor.h"
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
@@ -113,25 +114,68 @@ TEST_F(MessageStoreTest, AbortFileMakesTheNextOpenRecoverAbnormallyAndCutAGarbag
   test::VerifyClean(root_, seg);
 }
 
-TEST_F(MessageStoreTest, CorruptRecordInTheMiddleEndsTheLogThereAndLaterFilesGo) {
+TEST_F(MessageStoreTest, RecordsWithUnsafeTopicsAlreadyInTheLogGetNoQueueAndDispatchGoesOn) {
   auto store = Open();
   ASSERT_TRUE(store);
-  const auto puts = PutMany(*store, 400);  // several 64 KiB files
+  const auto puts = PutMany(*store, 20);  // TopicA/0 holds queue offsets 0..6
   ASSERT_TRUE(store->Shutdown().ok());
+  // Records an older build or another broker wrote: unsafe topics, then
+  // good records of TopicA/0 after them.
   const int64_t seg = config_.mappedFileSizeCommitLog;
-  ASSERT_GT(puts.back().wrote_offset, 3 * seg);
-  // Overwrite body bytes of a record in an earlier file (the body starts at
-  // 88 + 4 in a v1 IPv4 record): its BODYCRC no longer matches.
-  const PutResult& victim = puts[puts.size() - 60];
-  const int64_t start = victim.wrote_offset / seg * seg;
-  const std::string file = root_ + "/commitlog/" + std::string(20 - std::to_string(start).size(), '0') + std::to_string(start);
-  test::PatchI32(file, victim.wrote_offset - start + 92, 0x7eadbeef);
+  int64_t at = puts.back().wrote_offset + puts.back().wrote_bytes;
+  const std::string file = root_ + "/commitlog/" + SegmentFileName(at / seg * seg);
+  const std::vector<std::string> unsafe = {"../../escape", ".", "a/b", std::string(300, 'x'), "ctl\x01"};
+  std::vector<std::string> topics = unsafe;
+  topics.push_back("TopicA");
+  topics.push_back("TopicA");
+  int64_t next_a = 7;
+  std::vector<int64_t> good;
+  for (const std::string& topic : topics) {
+    const std::vector<uint8_t> body(40, 7);
+    const std::string props = *SerializeProperties({{"UNIQ_KEY", "raw" + std::to_string(at)}});
+    MessageRecordFields f;
+    f.topic = topic;
+    f.queue_offset = topic == "TopicA" ? next_a++ : 0;
+    f.physical_offset = at;
+    f.store_timestamp = puts.back().store_timestamp;
+    f.body = body;
+    f.properties = props;
+    f.version = VersionForTopic(topic);
+    std::vector<uint8_t> bytes;
+    ASSERT_TRUE(EncodeRecordTo(f, bytes).ok());
+    test::PatchFile(file, at % seg, bytes.data(), bytes.size());
+    if (topic == "TopicA") good.push_back(at);
+    at += static_cast<int64_t>(bytes.size());
+  }
+
   store = Open();
-  ASSERT_TRUE(store);
-  EXPECT_EQ(store->GetMaxPhyOffset(), victim.wrote_offset);
-  EXPECT_NE(store->recovery().stop_reason.find("BODYCRC"), std::string::npos) << store->recovery().stop_reason;
+  ASSERT_TRUE(store) << "a store holding such records opens";
+  EXPECT_EQ(store->GetMaxPhyOffset(), at);
+  EXPECT_EQ(store->Stats().bad_topic_records, unsafe.size());
+  const GetMessageResult got = store->GetMessage("g", "TopicA", 0, 7, 32);
+  ASSERT_EQ(got.messages.size(), 2u) << "the records after the skipped ones are dispatched";
+  EXPECT_EQ(got.messages[0].phy_offset, good[0]);
+  EXPECT_EQ(got.messages[1].phy_offset, good[1]);
   ASSERT_TRUE(store->Shutdown().ok());
-  test::VerifyClean(root_, seg);
+  EXPECT_FALSE(FileSystem::Default().Exists(tmp_.path() + "/escape")) << "nothing outside the store root";
+  auto queues = FileSystem::Default().ListDirectory(root_ + "/consumequeue");
+  ASSERT_TRUE(queues.ok());
+  EXPECT_EQ(*queues, std::vector<std::string>{"TopicA"});
+  EXPECT_FALSE(FileSystem::Default().Exists(root_ + "/abort")) << "the shutdown was clean";
+
+  // verify names each such record, and nothing else.
+  StoreReadOptions options;
+  options.commit_log_file_size = seg;
+  options.consume_queue_file_size = test::kSmallCqFileSize;
+  options.index_geometry = IndexGeometry{test::kSmallIndexSlots, test::kSmallIndexSlots * 4};
+  std::vector<VerifyProblem> problems;
+  VerifyCallbacks cb;
+  cb.on_problem = [&](const VerifyProblem& p) { problems.push_back(p); };
+  auto report = VerifyStore(FileSystem::Default(), StorePaths{root_}, options, cb);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(problems.size(), unsafe.size());
+  for (const VerifyProblem& p : problems)
+    EXPECT_NE(p.what.find("cannot name a consume-queue directory"), std::string::npos) << p.what;
 }
 
 TEST_F(MessageStoreTest, EightProducersLeaveAGaplessLogThatVerifies) {

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 
+#include "storage/index_file_reader.h"
 #include "tests/storage/store_test_util.h"
 #include "tests/support/golden.h"
 
@@ -142,6 +144,115 @@ TEST_F(StoreVerifierDamage, TruncatedIndexFileAndStrayFiles) {
   const Outcome o = Verify(root_);
   EXPECT_TRUE(o.Has("20261125004955651", 0, "size 1000")) << o.Dump();
   EXPECT_TRUE(o.Has("commitlog/junk", 0, "not a 20-digit segment file")) << o.Dump();
+}
+
+// Index hash slots and chains (issue 13.3): what a query walks.
+class StoreVerifierIndexChains : public StoreVerifierDamage {
+ protected:
+  void SetUp() override {
+    StoreVerifierDamage::SetUp();
+    if (IsSkipped()) return;
+    auto files = ListIndexFiles(FileSystem::Default(), StorePaths{root_});
+    ASSERT_TRUE(files.ok());
+    files_ = *files;
+    ASSERT_EQ(files_.size(), 5u);
+  }
+  IndexFileReader Reader(size_t i) {
+    auto r = IndexFileReader::Open(FileSystem::Default(), files_[i]);
+    EXPECT_TRUE(r.ok()) << r.error().ToString();
+    return std::move(*r);
+  }
+  // A used slot of file `i`, its head entry and that entry.
+  struct Head {
+    int32_t slot = -1;
+    int32_t entry = 0;
+    IndexEntry e;
+  };
+  Head FirstChainOfLength2(size_t i) {
+    const IndexFileReader r = Reader(i);
+    for (int32_t s = 0; s < r.geometry().max_hash_slot_num; ++s) {
+      const int32_t n = *ReadIndexSlot(r.data(), r.geometry(), s);
+      if (n == 0) continue;
+      const IndexEntry e = *ReadIndexEntry(r.data(), r.geometry(), n);
+      if (e.prev_index != 0) return Head{s, n, e};
+    }
+    ADD_FAILURE() << "no chain of two entries";
+    return {};
+  }
+  static constexpr IndexGeometry kGolden{100, 400};
+  std::vector<SegmentFile> files_;
+};
+
+TEST_F(StoreVerifierIndexChains, AllSlotsZeroedLeaveEveryEntryUnreachable) {
+  const std::vector<uint8_t> zeros(4 * 100, 0);
+  test::PatchFile(files_[1].path, 40, zeros.data(), zeros.size());
+  const Outcome o = Verify(root_);
+  EXPECT_TRUE(o.Has(files_[1].name, 460, "entries 1..399 (399) are reached from no hash slot")) << o.Dump();
+  EXPECT_EQ(o.problems.size(), 1u) << o.Dump();
+}
+
+TEST_F(StoreVerifierIndexChains, AnEntryTakenOffItsChainIsUnreachable) {
+  const Head h = FirstChainOfLength2(2);
+  test::PatchI32(files_[2].path, static_cast<int64_t>(kGolden.SlotPosition(h.slot)), h.e.prev_index);
+  const Outcome o = Verify(root_);
+  EXPECT_TRUE(o.Has(files_[2].name, static_cast<int64_t>(kGolden.EntryPosition(h.entry)),
+                    "entry " + std::to_string(h.entry) + " is reached from no hash slot"))
+      << o.Dump();
+  EXPECT_EQ(o.problems.size(), 1u) << o.Dump();
+}
+
+TEST_F(StoreVerifierIndexChains, AChainThatLoopsOrLeavesTheFileIsReported) {
+  const Head h = FirstChainOfLength2(0);
+  const auto pos = static_cast<int64_t>(kGolden.EntryPosition(h.entry));
+  test::PatchI32(files_[0].path, pos + 16, h.entry);  // prevIndex: itself
+  test::PatchI32(files_[3].path, static_cast<int64_t>(kGolden.SlotPosition(7)), 4000);
+  const Outcome o = Verify(root_);
+  EXPECT_TRUE(o.Has(files_[0].name, pos, "has prevIndex " + std::to_string(h.entry) + ", not an older entry"))
+      << o.Dump();
+  EXPECT_TRUE(o.Has(files_[0].name, static_cast<int64_t>(kGolden.EntryPosition(h.e.prev_index)),
+                    "is reached from no hash slot"))
+      << o.Dump() << "the rest of the chain is cut off";
+  EXPECT_TRUE(o.Has(files_[3].name, static_cast<int64_t>(kGolden.SlotPosition(7)),
+                    "hash slot 7 points at entry 4000, outside the file's entries 1..399"))
+      << o.Dump();
+}
+
+TEST_F(StoreVerifierIndexChains, TwoChainsJoiningAreReported) {
+  const Head h = FirstChainOfLength2(4);
+  int32_t other = -1;  // another used slot
+  const IndexFileReader r = Reader(4);
+  for (int32_t s = 0; s < 100 && other < 0; ++s)
+    if (s != h.slot && *ReadIndexSlot(r.data(), r.geometry(), s) != 0) other = s;
+  ASSERT_GE(other, 0);
+  const int32_t other_head = *ReadIndexSlot(r.data(), r.geometry(), other);
+  test::PatchI32(files_[4].path, static_cast<int64_t>(kGolden.SlotPosition(other)), h.entry);
+  const Outcome o = Verify(root_);
+  // Slots are walked in order: whichever of the two comes second finds the
+  // entry taken already.
+  EXPECT_TRUE(o.Has(files_[4].name, static_cast<int64_t>(kGolden.EntryPosition(h.entry)),
+                    "is reached again from hash slot " + std::to_string(std::max(h.slot, other)) + " (chains join)"))
+      << o.Dump();
+  EXPECT_TRUE(o.Has(files_[4].name, static_cast<int64_t>(kGolden.EntryPosition(other_head)),
+                    "is reached from no hash slot"))
+      << o.Dump();
+}
+
+// A lost middle file: the records it indexed lack their keys, though the
+// files before and after it cover their offsets.
+TEST_F(StoreVerifierIndexChains, KeysOfRecordsInAMissingMiddleFileAreReported) {
+  const IndexFileReader r = Reader(2);
+  const IndexEntry mid = *ReadIndexEntry(r.data(), r.geometry(), 200);
+  std::filesystem::remove(files_[2].path);
+  const Outcome o = Verify(root_);
+  EXPECT_TRUE(o.Has("commitlog/", mid.phy_offset, "has no index entry, though the index files cover offsets"))
+      << o.Dump();
+  EXPECT_GT(o.report.index_keys, 0u);
+}
+
+TEST_F(StoreVerifierIndexChains, TheNewestFileMissingIsNoProblem) {
+  std::filesystem::remove(files_[4].path);  // the index lags the log, as in a live store
+  const Outcome o = Verify(root_);
+  EXPECT_EQ(o.problems.size(), 0u) << o.Dump();
 }
 
 }  // namespace

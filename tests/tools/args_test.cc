@@ -39,6 +39,18 @@ TEST(Args, UsageErrors) {
   EXPECT_FALSE(Parse({"--messages", "12x"})->GetInt("messages", 0).ok());
 }
 
+TEST(Args, GetIntInARangeRefusesWhatANarrowerFieldWouldWrap) {
+  auto args = Parse({"--messages", "4294967297", "--dir", "-1"});
+  ASSERT_TRUE(args.ok());
+  auto wide = args->GetInt("messages", 0, 1, INT32_MAX);
+  ASSERT_FALSE(wide.ok());
+  EXPECT_EQ(wide.error().message(), "--messages must be in [1, 2147483647], not '4294967297'");
+  EXPECT_FALSE(args->GetInt("dir", 0, 0, 10).ok());
+  EXPECT_EQ(*args->GetInt("set", 7, 1, 5), 7) << "an absent flag is its default, unchecked";
+  EXPECT_EQ(*Parse({"--messages", "2g"})->GetInt("messages", 0, 0, INT64_MAX), int64_t{2} << 30);
+  EXPECT_FALSE(Parse({"--messages", "x"})->GetInt("messages", 0, 0, 10).ok());
+}
+
 TEST(Args, ParseSizeUnits) {
   EXPECT_EQ(ParseSize("1024"), 1024);
   EXPECT_EQ(ParseSize("64k"), 64 << 10);

@@ -13,6 +13,8 @@
 #include <sstream>
 
 #include "storage/message_store.h"
+#include "tests/storage/store_test_util.h"
+#include "tests/support/dir_snapshot.h"
 #include "tests/support/golden.h"
 #include "tests/tools/cli_test_util.h"
 #include "tools/cli.h"
@@ -124,10 +126,24 @@ TEST(Bench, ReadCountsWhatWasWrittenAndReusesAStore) {
 
   test::TempDir tmp;
   ASSERT_EQ(Bench("put", SmallIndex({"--messages", "500", "--dir", tmp.path()})).code, 0);
+  const test::TreeSnapshot before = test::SnapshotTree(tmp.path());
   const J again = BenchJson("read", SmallIndex({"--dir", tmp.path()}));
   EXPECT_EQ(again["messages"].d, 500) << "an existing store is read, not written";
   EXPECT_EQ(again["read"]["written"].d, 0);
   EXPECT_EQ(again["read"]["consumed"].d, 500);
+  test::ExpectSameTree(before, test::SnapshotTree(tmp.path()));
+}
+
+TEST(Bench, ReadRefusesADamagedStoreAndCutsNothing) {
+  test::TempDir tmp;
+  ASSERT_EQ(Bench("put", SmallIndex({"--messages", "500", "--dir", tmp.path()})).code, 0);
+  // The first record's magic code, in a log that was shut down cleanly.
+  test::PatchI32(tmp.path() + "/commitlog/00000000000000000000", 4, 0x12345678);
+  const test::TreeSnapshot before = test::SnapshotTree(tmp.path());
+  const CliResult r = Bench("read", SmallIndex({"--dir", tmp.path(), "--set", "recoveryCorruptionPolicy=truncate"}));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("read-only"), std::string::npos) << r.err;
+  test::ExpectSameTree(before, test::SnapshotTree(tmp.path()));
 }
 
 TEST(Bench, ReadPullsFiltersAndQueriesWhatWasWritten) {

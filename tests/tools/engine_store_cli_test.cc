@@ -781,6 +781,7 @@ TEST(EngineStoreCli, VerifyFindsNoProblemAndCountsEveryUnitAndEntry) {
     EXPECT_EQ(lines[0]["cqUnits"].i, static_cast<int64_t>(units));
     EXPECT_EQ(lines[0]["indexFiles"].i, 9);
     EXPECT_EQ(lines[0]["indexEntries"].i, static_cast<int64_t>(entries));
+    EXPECT_EQ(lines[0]["indexKeys"].i, static_cast<int64_t>(entries)) << "every key checked, each has its entry";
   }
   EXPECT_NE(Cli({"verify", s.root}).out.find("0 problem(s)"), std::string::npos);
   EXPECT_EQ(Cli({"inspect", s.root}).code, 0);
@@ -855,12 +856,42 @@ TEST(EngineStoreCli, VerifyNamesTheIndexFileAndEntryWhosePhyOffsetIsWrong) {
   const CliResult r = Cli({"verify", copy.root, "--json", "--config", s.conf});
   EXPECT_EQ(r.code, 1);
   const auto problems = Problems(r);
-  ASSERT_EQ(problems.size(), 1u) << r.out;
-  EXPECT_EQ(problems[0]["file"].s, f.path);
-  EXPECT_EQ(problems[0]["offset"].i, pos);
-  EXPECT_NE(problems[0]["problem"].s.find("no key of the record hashes to " + std::to_string(e.hash)),
+  // The log is checked first: the record that lost its entry lacks that key.
+  ASSERT_EQ(problems.size(), 2u) << r.out;
+  EXPECT_EQ(problems[0]["offset"].i, e.phy);
+  EXPECT_NE(problems[0]["problem"].s.find("(keyHash " + std::to_string(e.hash) + ") has no index entry"),
             std::string::npos)
       << problems[0]["problem"].s;
+  EXPECT_EQ(problems[1]["file"].s, f.path);
+  EXPECT_EQ(problems[1]["offset"].i, pos);
+  EXPECT_NE(problems[1]["problem"].s.find("no key of the record hashes to " + std::to_string(e.hash)),
+            std::string::npos)
+      << problems[1]["problem"].s;
+}
+
+// Queries walk hash slot chains: with the slots of one file zeroed none of
+// its keys is found, and verify says so (it used to report 0 problems).
+TEST(EngineStoreCli, VerifyReportsAnIndexFileWhoseHashSlotsAreZeroed) {
+  REQUIRE_STORE(s);
+  StoreCopy copy(s.root);
+  const auto files = DecodeIndexFiles(copy.root);
+  ASSERT_GE(files.size(), 2u);
+  const IndexFile& f = files[1];
+  {
+    std::fstream out(f.path, std::ios::in | std::ios::out | std::ios::binary);
+    out.seekp(40);
+    out.write(std::string(4 * kSlots, '\0').data(), 4 * kSlots);
+    ASSERT_TRUE(out.good());
+  }
+  const CliResult r = Cli({"verify", copy.root, "--json", "--config", s.conf});
+  EXPECT_EQ(r.code, 1);
+  const auto problems = Problems(r);
+  ASSERT_EQ(problems.size(), 1u) << r.out;
+  EXPECT_EQ(problems[0]["file"].s, f.path);
+  EXPECT_EQ(problems[0]["offset"].i, 40 + 4 * int64_t{kSlots} + 20);
+  EXPECT_EQ(problems[0]["problem"].s, "entries 1..127 (127) are reached from no hash slot: no query finds them");
+  const CliResult text = Cli({"verify", copy.root, "--config", s.conf});
+  EXPECT_NE(text.out.find("1 problem(s)"), std::string::npos) << text.out;
 }
 
 // `mqstore gen` takes the geometry from --config (a broker.conf), so its
