@@ -7,6 +7,12 @@
 
 namespace mqstore {
 
+bool EndsLikeATornWrite(const MessageRecordView& record) {
+  // PROPERTIES is the record's last field, TOPIC the one before it.
+  if (!record.properties_raw.empty()) return record.properties_raw.back() == '\0';
+  return !record.topic.empty() && record.topic.back() == '\0';
+}
+
 std::string LogEntry::Why() const {
   if (error) return error->ToString();
   if (stale_offset >= 0)
@@ -46,7 +52,10 @@ std::optional<int64_t> FindNextEntry(std::span<const uint8_t> file, int64_t file
     const uint32_t magic = LoadU32(file.data() + pos + 4);
     if (magic == 0) {
       // Every magic is non-zero: the next candidate ends at a non-zero byte.
-      const auto nz = FirstNonZero(file.subspan(static_cast<size_t>(pos + 8), static_cast<size_t>(size - pos - 8)));
+      // Only the window's bytes are looked at (a candidate before `to` has
+      // its MAGICCODE before to + 7): the caller decides what lies further,
+      // and touching the zero pages of a mapped spare file faults them in.
+      const auto nz = FirstNonZero(file.subspan(static_cast<size_t>(pos + 8), static_cast<size_t>(std::max<int64_t>(to + 7 - pos - 8, 0))));
       if (!nz) return std::nullopt;
       pos = std::max(pos, pos + 8 + static_cast<int64_t>(*nz) - 7) - 1;  // the loop's ++pos
       continue;

@@ -36,6 +36,14 @@ struct LogEntry {
   std::string Why() const;
 };
 
+// A record whose last byte is zero. Writers end a record with a non-zero
+// byte (the 0x02 after every property pair, or the topic's last character),
+// so such a record was most likely torn by a crash inside its topic or
+// properties, which BODYCRC does not cover. It is still a record; recovery
+// cuts it only where a torn tail may be cut (the last record after a crash,
+// stored after the checkpoint's flush time).
+bool EndsLikeATornWrite(const MessageRecordView& record);
+
 // The entry at the start of `rest`, which is the bytes of a file from global
 // commit-log offset `offset` to the file's end.
 LogEntry ReadLogEntry(std::span<const uint8_t> rest, int64_t offset, const RecordDecodeOptions& options);
@@ -46,6 +54,8 @@ LogEntry ReadLogEntry(std::span<const uint8_t> rest, int64_t offset, const Recor
 // whole file whose first byte is global offset `file_start` (an entry found
 // may run past `to`). Linear: runs of zeros are skipped eight bytes at a
 // time and a position is decoded only when its MAGICCODE is a known one.
+// Zeros are looked at only up to to + 7 (the last candidate's MAGICCODE), so
+// a window over a mapped, mostly unwritten file faults in only its pages.
 std::optional<int64_t> FindNextEntry(std::span<const uint8_t> file, int64_t file_start, int64_t from, int64_t to,
                                      const RecordDecodeOptions& options);
 

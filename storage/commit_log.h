@@ -241,7 +241,7 @@ class CommitLog {
   PutResult Refuse(PutStatus status, std::string reason) const;
   Status Roll(std::shared_ptr<Segment>& segment);
   Status CutAfter(const std::vector<std::shared_ptr<Segment>>& segments, size_t end_index, int64_t end_pos,
-                  bool read_only, RecoveryReport& report);
+                  bool zeros_after, bool read_only, RecoveryReport& report);
   Status CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t> bytes);
   Status EndSegment(Segment& segment, int64_t pos);
   Result<CommitRange> CommitLocked(IoQueue& io);

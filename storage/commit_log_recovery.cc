@@ -55,22 +55,23 @@ void CountQueueOffset(QueueOffsetTable& table, const MessageRecordView& m) {
 // the file system knows to be holes (a preallocated spare file is scanned
 // in no time).
 std::optional<int64_t> FirstDataAt(Segment& segment, int64_t from) {
-  constexpr int64_t kChunk = 1 << 20;
   const auto data = std::span<const uint8_t>(segment.data());
-  for (int64_t pos = from; pos < segment.size();) {
-    auto next = segment.file().NextDataOffset(static_cast<uint64_t>(pos));
-    if (next.ok()) pos = std::max(pos, static_cast<int64_t>(*next));
-    if (pos >= segment.size()) break;
-    const int64_t len = std::min(kChunk - pos % kChunk, segment.size() - pos);
-    if (auto nz = FirstNonZero(data.subspan(static_cast<size_t>(pos), static_cast<size_t>(len))))
-      return pos + static_cast<int64_t>(*nz);
-    pos += len;
+  auto ranges = segment.file().DataRanges(static_cast<uint64_t>(from));
+  const std::vector<RandomRWFile::ByteRange> scan =
+      ranges.ok() ? *ranges
+                  : std::vector<RandomRWFile::ByteRange>{{static_cast<uint64_t>(from), data.size()}};
+  for (const RandomRWFile::ByteRange& r : scan) {
+    const uint64_t begin = std::max<uint64_t>(r.begin, static_cast<uint64_t>(from));
+    const uint64_t end = std::min<uint64_t>(r.end, data.size());
+    if (begin >= end) continue;
+    if (auto nz = FirstNonZero(data.subspan(begin, end - begin))) return static_cast<int64_t>(begin + *nz);
   }
   return std::nullopt;
 }
 
 // What follows a position where the walk met zeros or damage.
 struct Follows {
+  std::optional<int64_t> data_in_file;  // the first non-zero byte after the position in its file
   std::optional<int64_t> in_file;   // the next valid entry's position in the same file
   std::optional<size_t> later_file;  // else the first later file holding any data
   int64_t later_at = 0;              // its first non-zero byte (file position)
@@ -79,12 +80,16 @@ struct Follows {
 };
 
 // The next valid entry after `from` in `segment`: FindNextEntry a window at
-// a time, from where the file system says data may be.
-std::optional<int64_t> NextEntryIn(Segment& segment, int64_t from, const RecordDecodeOptions& options) {
+// a time, from where the file system says data may be. `first_data`: the
+// first non-zero byte at or after `from`, if any.
+std::optional<int64_t> NextEntryIn(Segment& segment, int64_t from, const RecordDecodeOptions& options,
+                                   std::optional<int64_t>& first_data) {
   constexpr int64_t kWindow = 1 << 20;
+  first_data.reset();
   for (int64_t pos = from; pos < segment.size();) {
     const std::optional<int64_t> data = FirstDataAt(segment, pos);
     if (!data) return std::nullopt;
+    if (!first_data) first_data = data;
     const int64_t start = std::max(pos, *data - 7);  // a MAGICCODE byte may be the first non-zero one
     if (auto found = FindNextEntry(segment.data(), segment.start_offset(), start, start + kWindow, options))
       return found;
@@ -95,7 +100,7 @@ std::optional<int64_t> NextEntryIn(Segment& segment, int64_t from, const RecordD
 
 Follows WhatFollows(const Segments& segments, size_t i, int64_t pos, const RecordDecodeOptions& options) {
   Follows f;
-  f.in_file = NextEntryIn(*segments[i], pos + 1, options);
+  f.in_file = NextEntryIn(*segments[i], pos + 1, options, f.data_in_file);
   if (f.in_file) return f;
   for (size_t j = i + 1; j < segments.size(); ++j) {
     if (auto at = FirstDataAt(*segments[j], 0)) {
@@ -171,6 +176,11 @@ class RecoveryWalk {
         continue;
       }
       const LogEntry e = EntryAt(s, pos, strict_);
+      // Stored after the checkpoint's flush time: certainly never flushed.
+      if (e.kind == LogEntryKind::kRecord && options_.abnormal && EndsLikeATornWrite(e.message) &&
+          e.message.store_timestamp > options_.flushed_timestamp &&
+          !WhatFollows(segments_, i, pos + e.size - 1, strict_).any())
+        return TornTail(i, pos, "the record's last byte is zero (a write torn inside its topic or properties)");
       if (e.kind == LogEntryKind::kRecord) {
         CountQueueOffset(table_, e.message);
         last_timestamp_ = e.message.store_timestamp;
@@ -187,7 +197,10 @@ class RecoveryWalk {
       const std::string why = e.kind == LogEntryKind::kEndOfData ? "zeros (nothing written) where a record must be"
                                                                  : e.Why();
       if (!follows.any()) {
-        if (e.kind == LogEntryKind::kEndOfData) return End(i, pos, "end of data (zeros)");
+        if (e.kind == LogEntryKind::kEndOfData) {
+          zeros_after_end_ = !follows.data_in_file;  // (the byte at `pos` itself is zero too)
+          return End(i, pos, "end of data (zeros)");
+        }
         if (IsTornTail()) return TornTail(i, pos, why);
       }
       LogDamage d = Damage(i, pos, why, follows);
@@ -201,6 +214,8 @@ class RecoveryWalk {
 
   size_t end_index() const { return end_index_; }
   int64_t end_pos() const { return end_pos_; }
+  // The walk saw that only zeros follow the end in its file.
+  bool zeros_after_end() const { return zeros_after_end_; }
   const std::vector<std::shared_ptr<Segment>>& touched() const { return touched_; }
 
  private:
@@ -309,6 +324,7 @@ class RecoveryWalk {
   size_t end_index_ = 0;
   int64_t end_pos_ = 0;
   bool end_set_ = false;
+  bool zeros_after_end_ = false;
   std::vector<std::shared_ptr<Segment>> touched_;  // files the skip policy wrote
 };
 
@@ -350,15 +366,16 @@ std::optional<int64_t> RecoveryReport::FirstSkipped() const {
 // The end is the end: the rest of its file reads as zeros and later files
 // go. The whole rest of the file is zeroed, not only the dirty bytes, so a
 // stale record further on never meets a future record boundary; a rest
-// that holds no data already is left untouched (nothing written on a clean
-// open). Read-only: nothing changes, the later files only leave the log.
+// that holds no data already (`zeros_after`: the walk saw it) is left
+// untouched, so a clean open writes nothing. Read-only: nothing changes, the
+// later files only leave the log.
 Status CommitLog::CutAfter(const std::vector<std::shared_ptr<Segment>>& segments, size_t end_index, int64_t end_pos,
-                           bool read_only, RecoveryReport& report) {
+                           bool zeros_after, bool read_only, RecoveryReport& report) {
   Segment& last = *segments[end_index];
-  report.bytes_truncated = DirtyBytesAfter(last, end_pos);
+  report.bytes_truncated = zeros_after ? 0 : DirtyBytesAfter(last, end_pos);
   last.SetPositions(end_pos);
   if (read_only) return Status::Ok();
-  if (end_pos < last.size() && FirstDataAt(last, end_pos)) {
+  if (!zeros_after && end_pos < last.size() && FirstDataAt(last, end_pos)) {
     MQ_RETURN_IF_ERROR(last.file().ZeroRange(static_cast<uint64_t>(end_pos), static_cast<uint64_t>(last.size() - end_pos)));
     MQ_RETURN_IF_ERROR(last.file().Sync());
   }
@@ -409,19 +426,21 @@ Result<RecoveryReport> CommitLog::Recover(const RecoveryOptions& options) {
   report.start_offset = segments.empty() ? 0 : segments[first]->start_offset();
   size_t end_index = 0;
   int64_t end_pos = 0;
+  bool zeros_after_end = false;
   if (!segments.empty()) {
     RecoveryWalk walk(segments, options, strict, options_.limits.max_record_size, table, report);
     MQ_RETURN_IF_ERROR(walk.Run(first));
     for (const auto& touched : walk.touched()) MQ_RETURN_IF_ERROR(touched->file().Sync());
     end_index = walk.end_index();
     end_pos = walk.end_pos();
+    zeros_after_end = walk.zeros_after_end();
   }
   report.end_offset = segments.empty() ? 0 : segments[end_index]->start_offset() + end_pos;
   report.bytes_checked = static_cast<uint64_t>(report.end_offset - report.start_offset);
   if (report.stop_reason.empty()) report.stop_reason = "end of file";
 
   if (!segments.empty()) {
-    MQ_RETURN_IF_ERROR(CutAfter(segments, end_index, end_pos, options.read_only, report));
+    MQ_RETURN_IF_ERROR(CutAfter(segments, end_index, end_pos, zeros_after_end, options.read_only, report));
     segments.resize(end_index + 1);
   }
 

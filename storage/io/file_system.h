@@ -103,11 +103,18 @@ class RandomRWFile {
     (void)len;
     return Status::Ok();
   }
-  // The first position at or after `from` that may hold data (lseek
-  // SEEK_DATA): what lies before it (holes, never-written preallocated
-  // ranges) reads as zeros; the file's size when nothing follows. The
-  // default claims data everywhere, so a caller scans.
-  virtual Result<uint64_t> NextDataOffset(uint64_t from) { return from; }
+  // The ranges at or after `from` that may hold data, in order (lseek
+  // SEEK_DATA and SEEK_HOLE); what lies between and after them (holes,
+  // never-written preallocated ranges) reads as zeros. All are asked for
+  // before the caller reads a byte: a read's readahead brings pages past it
+  // into the page cache, and a cached page is data to SEEK_DATA, so asking
+  // range by range while reading would walk a whole spare file. The default
+  // claims data everywhere, so a caller scans.
+  struct ByteRange {
+    uint64_t begin = 0;
+    uint64_t end = 0;
+  };
+  virtual Result<std::vector<ByteRange>> DataRanges(uint64_t from);
   // The OS file descriptor when this is a real POSIX file, which lets an
   // io_uring address it; -1 when I/O must go through this interface (the
   // fault-injecting file system's files).

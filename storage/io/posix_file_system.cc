@@ -226,11 +226,20 @@ class PosixRandomRWFile final : public RandomRWFile {
     return Status::Ok();
   }
 
-  Result<uint64_t> NextDataOffset(uint64_t from) override {
-    const off_t at = ::lseek(fd_, static_cast<off_t>(from), SEEK_DATA);
-    if (at >= 0) return static_cast<uint64_t>(at);
-    if (errno == ENXIO) return Size();  // only a hole from `from` to the end
-    return from;  // SEEK_DATA unsupported here: the caller scans
+  Result<std::vector<ByteRange>> DataRanges(uint64_t from) override {
+    auto size = Size();
+    if (!size.ok()) return size.error();
+    std::vector<ByteRange> out;
+    for (uint64_t pos = from; pos < *size;) {
+      const off_t data = ::lseek(fd_, static_cast<off_t>(pos), SEEK_DATA);
+      if (data < 0 && errno == ENXIO) break;  // only a hole from `pos` to the end
+      if (data < 0) return RandomRWFile::DataRanges(from);  // unsupported here: the caller scans
+      const off_t hole = ::lseek(fd_, data, SEEK_HOLE);
+      if (hole < 0) return RandomRWFile::DataRanges(from);
+      out.push_back(ByteRange{static_cast<uint64_t>(data), std::min(static_cast<uint64_t>(hole), *size)});
+      pos = static_cast<uint64_t>(hole);
+    }
+    return out;
   }
 
   Result<uint64_t> Size() override {
@@ -427,6 +436,13 @@ class PosixFileSystem final : public FileSystem {
 FileSystem& FileSystem::Default() {
   static PosixFileSystem fs;
   return fs;
+}
+
+Result<std::vector<RandomRWFile::ByteRange>> RandomRWFile::DataRanges(uint64_t from) {
+  auto size = Size();
+  if (!size.ok()) return size.error();
+  if (from >= *size) return std::vector<ByteRange>{};
+  return std::vector<ByteRange>{{from, *size}};
 }
 
 Status RandomRWFile::ZeroRange(uint64_t offset, uint64_t len) {

@@ -10,7 +10,7 @@ class ReadOnlyRandomRWFile final : public RandomRWFile {
   const std::string& path() const override { return base_->path(); }
   Result<size_t> Read(uint64_t offset, std::span<uint8_t> out) override { return base_->Read(offset, out); }
   Result<uint64_t> Size() override { return base_->Size(); }
-  Result<uint64_t> NextDataOffset(uint64_t from) override { return base_->NextDataOffset(from); }
+  Result<std::vector<ByteRange>> DataRanges(uint64_t from) override { return base_->DataRanges(from); }
   Status Write(uint64_t, std::span<const uint8_t>) override { return ReadOnlyRefusal("write", path()); }
   Status Preallocate(uint64_t) override { return ReadOnlyRefusal("fallocate", path()); }
   Status Truncate(uint64_t) override { return ReadOnlyRefusal("truncate", path()); }

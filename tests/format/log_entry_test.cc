@@ -1,5 +1,8 @@
 #include "format/log_entry.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -65,6 +68,25 @@ TEST(LogEntryTest, FindNextEntrySkipsGarbageAndZerosToTheNextRecord) {
   EXPECT_EQ(FindNextEntry(file, 0, 4001, 8192, WithCrc()), 6000);
   EncodeBlankRecord(file.data() + 6000, 100);
   EXPECT_EQ(FindNextEntry(file, 0, 4001, 8192, WithCrc()), std::nullopt);
+}
+
+TEST(LogEntryTest, FindNextEntryReadsZerosOnlyUpToItsWindow) {
+  // Three pages, the last unreadable: a look past the window faults. A spare
+  // segment's unwritten pages would be faulted in the same way.
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  void* m = ::mmap(nullptr, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(m, MAP_FAILED);
+  auto* bytes = static_cast<uint8_t*>(m);
+  ASSERT_EQ(::mprotect(bytes + 2 * page, page, PROT_NONE), 0);
+  const std::span<const uint8_t> file(bytes, 3 * page);
+  const auto to = static_cast<int64_t>(2 * page) - 7;  // the last candidate's MAGICCODE ends at 2 * page
+  EXPECT_EQ(FindNextEntry(file, 0, 0, to, WithCrc()), std::nullopt);
+  for (size_t i = 100; i < 300; ++i) bytes[i] = static_cast<uint8_t>(i * 7 + 1);  // garbage, then zeros
+  EXPECT_EQ(FindNextEntry(file, 0, 0, to, WithCrc()), std::nullopt);
+  const auto r = Record(static_cast<int64_t>(page), 64);
+  std::copy(r.begin(), r.end(), bytes + page);
+  EXPECT_EQ(FindNextEntry(file, 0, 0, to, WithCrc()), static_cast<int64_t>(page));
+  ::munmap(m, 3 * page);
 }
 
 TEST(LogEntryTest, FirstNonZeroFindsTheFirstDataByte) {

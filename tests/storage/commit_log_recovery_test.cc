@@ -290,6 +290,42 @@ TEST_F(CommitLogRecoveryTest, AfterACrashDamageBeforeWhatTheCheckpointCallsFlush
   EXPECT_NE(store.error().message().find("checkpoint"), std::string::npos) << store.error().ToString();
 }
 
+// Topic and properties are not covered by BODYCRC: a write torn inside them
+// leaves a record that decodes, ending in zeros where a writer puts a
+// non-zero byte. As the last record after a crash, stored after the
+// checkpoint's flush time, it is a torn tail.
+TEST_F(CommitLogRecoveryTest, AfterACrashALastRecordTornInsideItsPropertiesIsCut) {
+  const auto puts = Fill(100);
+  const PutResult& last = puts.back();
+  const uint8_t zeros[5] = {};
+  test::PatchFile(FileOf(last.wrote_offset), (last.wrote_offset + last.wrote_bytes - 5) % config_.mappedFileSizeCommitLog,
+                  zeros, sizeof zeros);
+  test::PatchI64(root_ + "/checkpoint", 0, last.store_timestamp - 1);  // it was never flushed
+  MarkCrashed();
+  auto store = MessageStore::Open(config_);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  EXPECT_EQ((*store)->GetMaxPhyOffset(), last.wrote_offset);
+  ASSERT_EQ((*store)->recovery().damage.size(), 1u);
+  EXPECT_EQ((*store)->recovery().damage[0].action, LogDamage::Action::kTornTail);
+  EXPECT_NE((*store)->recovery().damage[0].why.find("last byte is zero"), std::string::npos);
+  EXPECT_EQ((*store)->NextQueueOffset("TopicA", 99 % 3), 33) << "its queue offset is given again";
+}
+
+// The same bytes in a record the checkpoint may call flushed are kept: it
+// may be a writer's property value that ends in a NUL.
+TEST_F(CommitLogRecoveryTest, AfterACrashALastRecordEndingInAZeroThatWasFlushedIsKept) {
+  const auto puts = Fill(100);
+  const PutResult& last = puts.back();
+  const uint8_t zero = 0;
+  test::PatchFile(FileOf(last.wrote_offset), (last.wrote_offset + last.wrote_bytes - 1) % config_.mappedFileSizeCommitLog,
+                  &zero, 1);
+  MarkCrashed();
+  auto store = MessageStore::Open(config_);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  EXPECT_EQ((*store)->GetMaxPhyOffset(), last.wrote_offset + last.wrote_bytes);
+  EXPECT_TRUE((*store)->recovery().damage.empty()) << (*store)->recovery().ToString();
+}
+
 TEST_F(CommitLogRecoveryTest, ANulInAPropertyValueSurvivesACleanReopen) {
   auto store = MessageStore::Open(config_);
   ASSERT_TRUE(store.ok());

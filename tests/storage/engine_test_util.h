@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "format/log_entry.h"
 #include "format/properties.h"
 #include "format/sys_flag.h"
 #include "storage/commit_log_cursor.h"
@@ -95,6 +96,15 @@ inline void WaitDispatched(MessageStore& store) {
   FAIL() << "dispatch did not catch up with the writer in 10 s: " << store.Stats().dispatch.error;
 }
 
+// The one record a power loss may leave with bytes nobody put: the last in
+// the log, past what was flushed, torn inside its properties or topic (not
+// covered by BODYCRC, so it decodes). Recovery cuts it when it was stored
+// after the checkpoint's flush time; in that very millisecond it may be a
+// flushed record, so it stays (README "Recovery").
+inline bool IsTornLastRecord(const CommitLogCursor::Entry& e, int64_t log_end, int64_t durable_end) {
+  return e.offset + e.size == log_end && e.offset >= durable_end && EndsLikeATornWrite(e.message);
+}
+
 // Consume queues and index agree with the log exactly: every NOT/COMMIT
 // record has the unit at its QUEUEOFFSET and nothing more is in any queue;
 // every key of every indexed record finds it; the index holds no entry
@@ -102,6 +112,7 @@ inline void WaitDispatched(MessageStore& store) {
 inline void ExpectQueuesAndIndexMatchLog(MessageStore& store) {
   std::map<std::pair<std::string, int32_t>, int64_t> next;  // per queue: units the log calls for
   uint64_t keys = 0;
+  uint64_t torn = 0;  // records whose properties end in zeros a tear left
   CommitLogCursor cursor = store.NewCursor(store.GetMinPhyOffset());
   for (auto e = cursor.Next(); e.kind == CommitLogCursor::Kind::kMessage; e = cursor.Next()) {
     const MessageRecordView& m = e.message;
@@ -121,6 +132,11 @@ inline void ExpectQueuesAndIndexMatchLog(MessageStore& store) {
       EXPECT_TRUE(hit) << "UNIQ_KEY " << *uniq << " does not find the record at " << e.offset;
     }
     if (auto k = m.properties().Get(property::kKeys)) ForEachKey(*k, [&](std::string_view) { ++keys; });
+    // A power loss may tear a record inside its properties (not covered by
+    // BODYCRC) after its keys were indexed from the whole record: it keeps
+    // its index entries for the keys it lost (QueryMessage checks the key
+    // on the record, so they cost a look). Test messages never carry a NUL.
+    if (m.properties_raw.find('\0') != std::string_view::npos) ++torn;
   }
   EXPECT_EQ(cursor.offset(), store.GetMaxPhyOffset());
   for (const auto& [queue, n] : next)
@@ -129,7 +145,9 @@ inline void ExpectQueuesAndIndexMatchLog(MessageStore& store) {
   for (const ConsumeQueue* q : store.consume_queues().All()) non_empty += q->MaxOffset() > 0;
   EXPECT_EQ(non_empty, next.size());
   if (store.config().messageIndexEnable) {
-    EXPECT_EQ(store.Stats().index.entries, keys) << "index entries vs keys";
+    // Two keys per test message (UNIQ_KEY and KEYS): a torn one may keep both old entries.
+    EXPECT_GE(store.Stats().index.entries, keys) << "index entries vs keys";
+    EXPECT_LE(store.Stats().index.entries, keys + 2 * torn) << "index entries vs keys (" << torn << " torn records)";
   }
 }
 

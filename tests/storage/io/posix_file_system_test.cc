@@ -130,5 +130,37 @@ TEST(PosixFileSystemLockProbe, TellsWhetherTheLockIsHeldWithoutTakingOrCreatingI
   EXPECT_TRUE(SaysNotRegular(odd.error(), fifo)) << Describe(odd);
 }
 
+
+// Whatever the file system reports as holes, every written byte lies in a
+// range it reports, the ranges are ordered and inside [from, size), and the
+// default (no SEEK_DATA) claims the whole rest.
+TEST(PosixFileDataRanges, EveryWrittenByteIsInsideARangeInOrder) {
+  test::TempDir tmp;
+  auto file = FileSystem::Default().OpenRandomRW(tmp.path() + "/f", OpenMode::kCreateIfMissing);
+  ASSERT_TRUE(file.ok()) << file.error().ToString();
+  constexpr uint64_t kSize = 8 << 20;
+  ASSERT_TRUE((*file)->Preallocate(kSize).ok());
+  const std::vector<uint8_t> data(4096, 0x5a);
+  for (const uint64_t at : {uint64_t{1} << 20, uint64_t{5} << 20})
+    ASSERT_TRUE((*file)->Write(at, data).ok());
+  auto ranges = (*file)->DataRanges(4096);
+  ASSERT_TRUE(ranges.ok()) << ranges.error().ToString();
+  uint64_t previous_end = 4096;
+  for (const auto& r : *ranges) {
+    EXPECT_LE(previous_end, r.begin);
+    EXPECT_LT(r.begin, r.end);
+    EXPECT_LE(r.end, kSize);
+    previous_end = r.end;
+  }
+  for (const uint64_t at : {uint64_t{1} << 20, uint64_t{5} << 20}) {
+    bool covered = false;
+    for (const auto& r : *ranges) covered = covered || (r.begin <= at && at + data.size() <= r.end);
+    EXPECT_TRUE(covered) << "the bytes written at " << at;
+  }
+  auto past_end = (*file)->DataRanges(kSize);
+  ASSERT_TRUE(past_end.ok());
+  EXPECT_TRUE(past_end->empty());
+}
+
 }  // namespace
 }  // namespace mqstore
