@@ -42,18 +42,7 @@ class CommitLogRecoveryTest : public ::testing::Test {
   void TearDown() override { SetLogSink({}); }
 
   // `n` records over several 64 KiB files, then a clean shutdown.
-  std::vector<PutResult> Fill(int n) {
-    auto store = MessageStore::Open(config_);
-    EXPECT_TRUE(store.ok()) << store.error().ToString();
-    std::vector<PutResult> out;
-    for (int i = 0; i < n; ++i) {
-      test::OwnedMessage m("TopicA", i % 3, 200 + (i * 13) % 700, "k" + std::to_string(i));
-      out.push_back((*store)->Put(m.message()));
-      EXPECT_TRUE(out.back().ok()) << out.back().reason;
-    }
-    EXPECT_TRUE((*store)->Shutdown().ok());
-    return out;
-  }
+  std::vector<PutResult> Fill(int n) { return test::PutAndShutDown(config_, n); }
   std::string FileOf(int64_t offset) const {
     const int64_t seg = config_.mappedFileSizeCommitLog;
     return root_ + "/commitlog/" + SegmentFileName(offset / seg * seg);

@@ -70,6 +70,22 @@ struct OwnedMessage {
   }
 };
 
+// Opens a store, puts `n` records of TopicA (queue i % 3, 200 to 900-byte
+// bodies, UNIQ_KEY and KEYS "k<i>") and shuts it down cleanly: a store to
+// damage, repair or read. Returns each put's result.
+inline std::vector<PutResult> PutAndShutDown(const StoreConfig& config, int n) {
+  std::vector<PutResult> out;
+  auto store = MessageStore::Open(config);
+  EXPECT_TRUE(store.ok()) << store.error().ToString();
+  if (!store.ok()) return out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back((*store)->Put(OwnedMessage("TopicA", i % 3, 200 + (i * 13) % 700, "k" + std::to_string(i)).message()));
+    EXPECT_TRUE(out.back().ok()) << out.back().reason;
+  }
+  EXPECT_TRUE((*store)->Shutdown().ok());
+  return out;
+}
+
 // `mqstore verify` over a store root: no problems, and the report.
 inline VerifyReport VerifyClean(const std::string& root, int64_t segment_size) {
   StoreReadOptions options;

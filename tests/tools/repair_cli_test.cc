@@ -19,14 +19,8 @@ class RepairCliTest : public ::testing::Test {
     SetLogSink({});
     root_ = tmp_.path() + "/store";
     config_ = test::SmallStoreConfig(root_);
-    auto store = MessageStore::Open(config_);
-    ASSERT_TRUE(store.ok()) << store.error().ToString();
-    for (int i = 0; i < 400; ++i) {
-      puts_.push_back((*store)->Put(test::OwnedMessage("TopicA", i % 3, 200 + (i * 13) % 700,
-                                                       "k" + std::to_string(i)).message()));
-      ASSERT_TRUE(puts_.back().ok());
-    }
-    ASSERT_TRUE((*store)->Shutdown().ok());
+    puts_ = test::PutAndShutDown(config_, 400);
+    ASSERT_EQ(puts_.size(), 400u);
     victim_ = puts_[puts_.size() - 60];
   }
   void DamageVictim() {
