@@ -497,9 +497,11 @@ TEST_F(CleanupServiceTest, ADispatcherBehindDeletedSegmentsGoesOnFromTheLogsNewS
     test::OwnedMessage m("TopicC", i % 2, 900, "d" + std::to_string(i));
     ASSERT_TRUE(store->Put(m.message()).ok());
   }
+  const int64_t max_before = store->commit_log().MaxOffset(), min_before = store->GetMinPhyOffset();
+  const size_t segs_before = store->commit_log().Segments().size();
   auto some = store->DispatchOnce(4096);  // the reader now holds the first segment
   ASSERT_TRUE(some.ok()) << some.error().ToString();
-  ASSERT_GT(*some, 0u);
+  ASSERT_GT(*some, 0u) << "max " << max_before << " min " << min_before << " segs " << segs_before << " now max " << store->commit_log().MaxOffset() << " min " << store->GetMinPhyOffset() << " segs " << store->commit_log().Segments().size() << " flushed " << store->Stats().flushed_offset;
   ASSERT_TRUE(store->Flush().ok());
   ASSERT_TRUE(store->cleanup().RunOnce().ok());  // if the thread, woken by the flush, has not already
   ASSERT_EQ(store->commit_log().Segments().size(), 2u);
