@@ -497,6 +497,9 @@ TEST_F(CleanupServiceTest, ADispatcherBehindDeletedSegmentsGoesOnFromTheLogsNewS
     test::OwnedMessage m("TopicC", i % 2, 900, "d" + std::to_string(i));
     ASSERT_TRUE(store->Put(m.message()).ok());
   }
+  // The write backend's readers see committed bytes only: the flush thread
+  // commits every 200 ms, and a loaded machine may not have got to it yet.
+  ASSERT_TRUE(store->commit_log().Commit().ok());
   const int64_t max_before = store->commit_log().MaxOffset(), min_before = store->GetMinPhyOffset();
   const size_t segs_before = store->commit_log().Segments().size();
   auto some = store->DispatchOnce(4096);  // the reader now holds the first segment
