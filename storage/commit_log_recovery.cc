@@ -17,7 +17,10 @@
 //     damage  a torn tail, cut, if the store crashed (abort file) and the
 //             damage is not before a record the checkpoint says was
 //             flushed. After a clean stop everything was flushed: there is
-//             no torn tail, the damage is corruption.
+//             no torn tail, the damage is corruption. A last record torn
+//             inside its topic or properties (BODYCRC does not cover them)
+//             decodes; it is a torn tail when it ends in a zero byte and was
+//             stored after the checkpoint's flush time.
 //   something follows: corruption, handled by the policy:
 //     refuse    (default) fail with the file, offset, what is wrong and the
 //               choices; the log is left as it is.
@@ -57,10 +60,8 @@ void CountQueueOffset(QueueOffsetTable& table, const MessageRecordView& m) {
 std::optional<int64_t> FirstDataAt(Segment& segment, int64_t from) {
   const auto data = std::span<const uint8_t>(segment.data());
   auto ranges = segment.file().DataRanges(static_cast<uint64_t>(from));
-  const std::vector<RandomRWFile::ByteRange> scan =
-      ranges.ok() ? *ranges
-                  : std::vector<RandomRWFile::ByteRange>{{static_cast<uint64_t>(from), data.size()}};
-  for (const RandomRWFile::ByteRange& r : scan) {
+  if (!ranges.ok()) ranges = std::vector<RandomRWFile::ByteRange>{{static_cast<uint64_t>(from), data.size()}};
+  for (const RandomRWFile::ByteRange& r : *ranges) {
     const uint64_t begin = std::max<uint64_t>(r.begin, static_cast<uint64_t>(from));
     const uint64_t end = std::min<uint64_t>(r.end, data.size());
     if (begin >= end) continue;
@@ -176,10 +177,7 @@ class RecoveryWalk {
         continue;
       }
       const LogEntry e = EntryAt(s, pos, strict_);
-      // Stored after the checkpoint's flush time: certainly never flushed.
-      if (e.kind == LogEntryKind::kRecord && options_.abnormal && EndsLikeATornWrite(e.message) &&
-          e.message.store_timestamp > options_.flushed_timestamp &&
-          !WhatFollows(segments_, i, pos + e.size - 1, strict_).any())
+      if (e.kind == LogEntryKind::kRecord && IsTornLastRecord(e, i, pos))
         return TornTail(i, pos, "the record's last byte is zero (a write torn inside its topic or properties)");
       if (e.kind == LogEntryKind::kRecord) {
         CountQueueOffset(table_, e.message);
@@ -233,6 +231,15 @@ class RecoveryWalk {
   bool IsTornTail() const {
     if (!options_.abnormal) return false;
     return !(last_timestamp_ > 0 && last_timestamp_ < options_.flushed_timestamp);
+  }
+
+  // A record that decodes but ends like a torn write (format/log_entry.h),
+  // after a crash, stored after the checkpoint's flush time (so certainly
+  // never flushed) and with nothing after it.
+  bool IsTornLastRecord(const LogEntry& e, size_t i, int64_t pos) const {
+    return options_.abnormal && EndsLikeATornWrite(e.message) &&
+           e.message.store_timestamp > options_.flushed_timestamp &&
+           !WhatFollows(segments_, i, pos + e.size - 1, strict_).any();
   }
 
   Status TornTail(size_t i, int64_t pos, const std::string& why) {

@@ -109,7 +109,7 @@ MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs, bool read_
       read_only_fs_(read_only ? std::make_unique<ReadOnlyFileSystem>(fs) : nullptr),
       fs_(read_only ? *read_only_fs_ : fs),
       paths_{config.storePathRootDir} {
-  if (read_only_fs_) config_.recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kRefuse;  // nothing may be written
+  if (read_only) config_.recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kRefuse;  // nothing may be written
 }
 
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, FileSystem& fs) {
@@ -137,13 +137,13 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   if (!cleanup_options.ok()) return cleanup_options.error();
   MQ_RETURN_IF_ERROR(CreateDirectoriesDurably(fs_, paths_.root));
   const bool abnormal = fs_.Exists(paths_.AbortFile());
-  if (read_only_fs_ && abnormal)
+  if (read_only() && abnormal)
     return Status::Unsupported("the store was not shut down cleanly (" + paths_.AbortFile() +
                                " exists): its recovery must write; open it read-write first");
-  auto at_open = read_only_fs_ ? ReadCheckpointFile(fs_, paths_) : TakeLockAndCheckpoint();
+  auto at_open = read_only() ? ReadCheckpointFile(fs_, paths_) : TakeLockAndCheckpoint();
   if (!at_open.ok()) return at_open.error();
 
-  if (!read_only_fs_) prefaulter_.Start();  // recovery's catch-up dispatch uses it too
+  if (!read_only()) prefaulter_.Start();  // recovery's catch-up dispatch uses it too
   queues_ = std::make_unique<ConsumeQueueStore>(
       fs_, ConsumeQueueStoreOptions{paths_, config_.ConsumeQueueFileSize(),
                                     config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0,
@@ -170,7 +170,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   recovery.floor_timestamp = index_safe ? at_open->MinTimestampIndex() : at_open->MinTimestamp();
   recovery.flushed_timestamp = at_open->physic_msg_timestamp;
   recovery.policy = config_.recoveryCorruptionPolicy;
-  recovery.read_only = read_only_fs_ != nullptr;
+  recovery.read_only = read_only();
   auto report = log_->Recover(recovery);
   if (!report.ok()) return report.error();
   recovery_ = *report;
@@ -184,7 +184,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   for (DispatchSink* sink : hooks.sinks) dispatcher_->AddSink(*sink);
   if (hooks.on_arrival) dispatcher_->SetArrivalListener(hooks.on_arrival);
   read_limits_ = ReadLimitsFrom(config_);
-  if (read_only_fs_) {
+  if (read_only()) {
     // After a clean stop queues and index are complete: nothing to dispatch.
     queues_->CorrectMinOffset(log_->MinOffset());
     running_ = true;
@@ -322,7 +322,7 @@ PutResult MessageStore::Append(std::span<const Message> batch) {
   if (!running_.load(std::memory_order_acquire)) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = "the store is shut down";
-  } else if (read_only_fs_) {
+  } else if (read_only()) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = "the store was opened read-only";
   } else if (config_.brokerRole == BrokerRole::kSlave) {
@@ -377,13 +377,13 @@ CommitLogCursor MessageStore::NewCursor(int64_t phy_offset) const {
 }
 
 Status MessageStore::Flush() {
-  if (read_only_fs_) return Status::Ok();  // nothing was written
+  if (read_only()) return Status::Ok();  // nothing was written
   return flusher_->FlushAll();
 }
 
 Status MessageStore::Shutdown() {
   if (!running_.exchange(false)) return Status::Ok();
-  if (read_only_fs_) return Status::Ok();  // no thread ran, no marker was made
+  if (read_only()) return Status::Ok();  // no thread ran, no marker was made
   Status st = StopServices();
   const bool clean = st.ok() && log_->writeable() && log_->FlushedOffset() >= log_->WroteOffset() &&
                      dispatcher_->Lag() == 0;
@@ -515,7 +515,7 @@ bool MessageStore::WaitForMessages(std::string_view topic, int32_t queue_id, int
 }
 
 Result<uint64_t> MessageStore::DispatchOnce(int64_t max_bytes) {
-  if (read_only_fs_) return ReadOnlyRefusal("dispatch into", paths_.ConsumeQueueDir());
+  if (read_only()) return ReadOnlyRefusal("dispatch into", paths_.ConsumeQueueDir());
   auto p = dispatcher_->DispatchOnce(max_bytes);
   if (!p.ok()) return p.error();
   return p->records;
