@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "format/status.h"
+#include "mqstore/status.h"
 
 namespace mqstore {
 

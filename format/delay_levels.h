@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "format/status.h"
+#include "mqstore/status.h"
 
 namespace mqstore {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "format/socket_address.h"
-#include "format/status.h"
+#include "mqstore/status.h"
 
 namespace mqstore {
 

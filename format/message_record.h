@@ -39,7 +39,7 @@
 #include "format/decode_error.h"
 #include "format/properties.h"
 #include "format/socket_address.h"
-#include "format/status.h"
+#include "mqstore/status.h"
 
 namespace mqstore {
 

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "fuzz/fuzz_files.h"
-#include "storage/consume_queue.h"
-#include "storage/index_service.h"
-#include "storage/message_filter.h"
+#include "storage/queue/consume_queue.h"
+#include "storage/index/index_service.h"
+#include "storage/queue/message_filter.h"
 #include "storage/store_log.h"
 
 namespace {

@@ -18,8 +18,8 @@
 
 #include "format/damage_filler.h"
 #include "fuzz/fuzz_files.h"
-#include "storage/commit_log.h"
-#include "storage/commit_log_cursor.h"
+#include "storage/log/commit_log.h"
+#include "storage/log/commit_log_cursor.h"
 #include "storage/store_layout.h"
 #include "storage/store_log.h"
 

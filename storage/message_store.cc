@@ -8,7 +8,7 @@
 #include "format/properties.h"
 #include "format/topic_name.h"
 #include "storage/io/read_only_file_system.h"
-#include "storage/queue_catch_up.h"
+#include "storage/queue/queue_catch_up.h"
 #include "storage/store_log.h"
 
 namespace mqstore {

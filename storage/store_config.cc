@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "format/delay_levels.h"
-#include "storage/cleanup_policy.h"
+#include "storage/cleanup/cleanup_policy.h"
 #include "storage/io/file_system.h"
 
 namespace mqstore {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "format/status.h"
+#include "mqstore/status.h"
 
 namespace mqstore {
 

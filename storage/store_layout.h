@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "format/checkpoint_format.h"
-#include "format/status.h"
+#include "mqstore/status.h"
 #include "storage/io/file_system.h"
 
 namespace mqstore {

@@ -11,7 +11,7 @@
 #include <memory>
 #include <vector>
 
-#include "storage/latency_histogram.h"
+#include "storage/log/latency_histogram.h"
 
 namespace mqstore::cli::bench {
 namespace {

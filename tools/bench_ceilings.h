@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <string>
 
-#include "format/status.h"
+#include "mqstore/status.h"
 #include "storage/io/file_system.h"
 
 namespace mqstore::cli::bench {

@@ -14,9 +14,9 @@
 
 #include "format/java_string_hash.h"
 #include "format/properties.h"
-#include "storage/get_message.h"
-#include "storage/latency_histogram.h"
-#include "storage/message_filter.h"
+#include "storage/queue/get_message.h"
+#include "storage/log/latency_histogram.h"
+#include "storage/queue/message_filter.h"
 
 namespace mqstore::cli::bench {
 namespace {

@@ -21,7 +21,7 @@
 
 #include <cstdint>
 
-#include "format/status.h"
+#include "mqstore/status.h"
 #include "storage/message_store.h"
 #include "tools/bench_workloads.h"
 

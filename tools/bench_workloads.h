@@ -28,9 +28,9 @@
 #include <string_view>
 #include <vector>
 
-#include "format/status.h"
-#include "storage/commit_log.h"
-#include "storage/latency_histogram.h"
+#include "mqstore/status.h"
+#include "storage/log/commit_log.h"
+#include "storage/log/latency_histogram.h"
 #include "storage/store_config.h"
 
 namespace mqstore::cli::bench {

@@ -2,9 +2,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/cleanup_policy.h"
+#include "storage/cleanup/cleanup_policy.h"
 #include "storage/store_config.h"
-#include "storage/store_summary.h"
+#include "storage/offline/store_summary.h"
 #include "storage/wall_clock.h"
 #include "tools/cli.h"
 #include "tools/commands.h"

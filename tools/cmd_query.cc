@@ -2,8 +2,8 @@
 #include <string>
 
 #include "format/message_id.h"
-#include "storage/commit_log_reader.h"
-#include "storage/index_file_reader.h"
+#include "storage/offline/commit_log_reader.h"
+#include "storage/offline/index_file_reader.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/display_text.h"

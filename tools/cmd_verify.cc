@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "storage/store_verifier.h"
+#include "storage/offline/store_verifier.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/display_text.h"

@@ -11,7 +11,7 @@
 #include "storage/io/file_system.h"
 #include "storage/store_config.h"
 #include "storage/store_layout.h"
-#include "storage/store_options.h"
+#include "storage/offline/store_options.h"
 #include "tools/args.h"
 
 namespace mqstore::cli {

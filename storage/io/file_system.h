@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "format/status.h"
+#include "mqstore/status.h"
 
 namespace mqstore {
 

@@ -30,7 +30,7 @@
 #include <span>
 #include <string_view>
 
-#include "format/status.h"
+#include "mqstore/status.h"
 #include "storage/io/file_system.h"
 
 namespace mqstore {

@@ -14,9 +14,9 @@
 #include "format/log_entry.h"
 #include "format/properties.h"
 #include "format/sys_flag.h"
-#include "storage/commit_log_cursor.h"
+#include "storage/log/commit_log_cursor.h"
 #include "storage/message_store.h"
-#include "storage/store_verifier.h"
+#include "storage/offline/store_verifier.h"
 
 namespace mqstore::test {
 

@@ -9,7 +9,7 @@
 
 #include "format/checkpoint_format.h"
 #include "format/segment_name.h"
-#include "storage/commit_log_cursor.h"
+#include "storage/log/commit_log_cursor.h"
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/storage/store_test_util.h"

@@ -1,0 +1,281 @@
+// CommitLog: the log every message is appended to, in RocketMQ's record
+// format (format/message_record.h), over segment files of one size named by
+// their start offset (Segment, SegmentAllocator).
+//
+// Put path: a producer encodes its record outside any lock (a thread-local
+// buffer, so no allocation per message), then one short critical section
+// (the put lock) assigns PHYSICALOFFSET, QUEUEOFFSET and STORETIMESTAMP,
+// patches them in and copies the bytes. A record that does not fit the rest
+// of a segment leaves the 8-byte blank record there and goes to the next.
+//
+// Two write backends, one interface:
+//   kMmap   memcpy into a shared writable mapping (what RocketMQ does);
+//           `committed` follows `wrote` at once.
+//   kWrite  memcpy into an AppendBuffer ring; Commit(io) writes what the
+//           ring holds to the files (the flush service does, through its
+//           IoQueue), then `committed` moves. Readers use a read-only
+//           mapping, so they see only committed bytes. A put that finds the
+//           ring full commits it itself, through the file interface.
+// Durability is the flush service's (flush_service.h): it plans a sync
+// (PlanSync), fdatasyncs the files through its IoQueue and records it
+// (SyncDone); durability is only ever claimed for [0, FlushedOffset()).
+//
+// Global positions: MinOffset <= FlushedOffset <= MaxOffset (committed,
+// what readers see) <= WroteOffset.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "format/checkpoint_format.h"
+#include "format/message_record.h"
+#include "storage/log/append_buffer.h"
+#include "storage/io/io_queue.h"
+#include "storage/log/put_lock.h"
+#include "storage/log/put_message.h"
+#include "storage/log/queue_offset_table.h"
+#include "storage/log/segment.h"
+#include "storage/log/segment_allocator.h"
+#include "storage/store_config.h"
+
+namespace mqstore {
+
+enum class WriteBackend : uint8_t { kMmap, kWrite };
+
+struct CommitLogOptions {
+  std::string dir;
+  int64_t segment_size = 1024LL * 1024 * 1024;
+  WriteBackend backend = WriteBackend::kWrite;
+  size_t append_buffer_bytes = 16 << 20;  // kWrite ring; raised to hold two largest records
+  bool warm = false;                      // warmMapedFileEnable
+  int64_t prefault_ahead = 64 << 20;      // kMmap: bytes faulted in ahead of the writer
+  bool blocking_put_lock = true;          // useReentrantLockWhenPutMessage
+  int32_t commit_interval_ms = 200;       // kWrite: commitIntervalCommitLog
+  int64_t os_page_cache_busy_timeout_ms = 1000;
+  bool auto_message_version = true;       // autoMessageVersionOnTopicLen
+  size_t max_topic_length = 127;          // maxTopicLength (format/topic_name.h)
+  bool check_crc_on_recover = true;
+  EncodeLimits limits;
+};
+
+// A record read from the log, pinned in memory while the view lives.
+struct MessageView {
+  SegmentView pin;
+  MessageRecordView message;
+};
+
+// How recovery reads the log (CommitLog::Recover, commit_log_recovery.cc).
+struct RecoveryOptions {
+  bool abnormal = false;          // the abort file was present
+  int64_t floor_timestamp = 0;    // abnormal: check from the newest file whose first record is this old
+  // The checkpoint's physicMsgTimestamp: a record stored at or before it
+  // was durable, so damage before such a record is never a torn tail.
+  int64_t flushed_timestamp = 0;
+  RecoveryCorruptionPolicy policy = RecoveryCorruptionPolicy::kRefuse;
+  // MessageStore::OpenReadOnly: find the end and change nothing (no bytes
+  // zeroed after it, no later file removed; use with kRefuse).
+  bool read_only = false;
+};
+
+// One damaged place recovery met and what it did there.
+struct LogDamage {
+  enum class Action : uint8_t { kTornTail, kTruncated, kSkipped };
+  Action action = Action::kTornTail;
+  int64_t offset = 0;       // global commit-log offset of the damage
+  std::string file;
+  int64_t file_pos = 0;
+  int64_t length = 0;       // kSkipped: bytes made unreadable; else bytes cut up to the file's end
+  int64_t next_valid = -1;  // where valid data follows (-1: nothing follows)
+  std::string why;
+  std::string ToString() const;
+};
+
+// What recovery found and did (also logged as one line).
+struct RecoveryReport {
+  bool abnormal = false;          // the abort file was present
+  int64_t start_offset = 0;       // where record checking began
+  int64_t end_offset = 0;         // the log's end after recovery
+  uint64_t records_checked = 0;
+  uint64_t bytes_checked = 0;
+  uint64_t bytes_truncated = 0;   // dirty bytes zeroed after the end
+  uint32_t segments_removed = 0;  // files after the end deleted
+  std::string stop_reason;        // why checking stopped where it did
+  std::vector<LogDamage> damage;  // torn tail, cut or skipped ranges, in log order
+  std::chrono::microseconds took{0};
+  std::string ToString() const;
+  // The first range skipped (policy skip): queues and index are rebuilt from it.
+  std::optional<int64_t> FirstSkipped() const;
+};
+
+class CommitLog {
+ public:
+  CommitLog(FileSystem& fs, CommitLogOptions options);
+  ~CommitLog();
+  CommitLog(const CommitLog&) = delete;
+  CommitLog& operator=(const CommitLog&) = delete;
+
+  // Opens the segment files of the directory (each must be segment_size
+  // bytes; an empty last file is deleted, as RocketMQ 5.1.3+ does).
+  Status Load();
+  // Finds the end of the valid log (normal: from the third-last file;
+  // abnormal: from the newest file whose first record was stored at or
+  // before `floor_timestamp`, Checkpoint::MinTimestamp()), zeroes what
+  // follows it, deletes later files and rebuilds the queue-offset table.
+  // Only a torn tail is cut silently; damage that valid data follows is
+  // handled by `options.policy` (refuse: a Corruption error naming file,
+  // offset and the choices, nothing changed). Defined in
+  // commit_log_recovery.cc.
+  Result<RecoveryReport> Recover(const RecoveryOptions& options);
+  Result<RecoveryReport> Recover(bool abnormal, int64_t floor_timestamp) {
+    return Recover(RecoveryOptions{abnormal, floor_timestamp});
+  }
+  // Starts the allocator thread; puts work without it (files are then
+  // created on the put path).
+  void Start();
+  void Stop();
+
+  PutResult Put(const Message& message);
+  // Messages of one topic and queue stored as consecutive records with
+  // consecutive queue offsets and one store time, all in one segment
+  // (RocketMQ's MessageExtBatch). No transaction types.
+  PutResult PutBatch(std::span<const Message> batch);
+
+  // kWrite: writes the ring's bytes to their files through `io` and moves
+  // `committed`; returns the committed range. No-op for kMmap. A failure
+  // makes the log not writeable.
+  struct CommitRange {
+    int64_t from = 0, to = 0;
+  };
+  Result<CommitRange> Commit(IoQueue& io);
+  // The same through the file interface, from the calling thread.
+  Status Commit();
+  // kWrite: called (from a put, outside the put lock) when a quarter of the
+  // ring waits to be committed; set before Start().
+  void SetCommitBacklogListener(std::function<void()> listener) { backlog_listener_ = std::move(listener); }
+  // Called when the log may hold a segment more than retention allows, so
+  // that it can act at once (MessageStore wakes the cleanup service with
+  // it): after a put that started a new segment (on the putting thread,
+  // outside the put lock) and after a sync that made a full segment
+  // durable (on the flushing thread; an unflushed segment cannot be
+  // deleted). It runs on those paths: it must only note the event and wake
+  // a thread. Set before Start().
+  void SetSegmentListener(std::function<void()> listener) { segment_listener_ = std::move(listener); }
+
+  // Where the writer is, sampled before a commit: once [0, wrote) is
+  // durable, so is the record that carried `store_timestamp`.
+  struct WriteMark {
+    int64_t wrote = 0;
+    int64_t store_timestamp = 0;
+  };
+  WriteMark MarkNow() const;
+  // A sync of the files holding committed but unflushed bytes. With
+  // `least_pages` > 0 a file is included only when that many 4 KiB pages are
+  // dirty or it is full (flushCommitLogLeastPages).
+  struct SyncPlan {
+    struct File {
+      std::shared_ptr<Segment> segment;
+      int64_t position = 0;  // the segment's flushed position once synced
+    };
+    std::vector<File> files;
+    int64_t target = 0;           // FlushedOffset() once every file synced
+    int64_t store_timestamp = 0;  // of the last record below target; 0 if not known
+  };
+  // Fills `plan` (its vector is reused, so a steady flush allocates nothing).
+  void PlanSync(const WriteMark& mark, int least_pages, SyncPlan& plan) const;
+  // Every file of the plan was synced: moves the flushed positions.
+  void SyncDone(const SyncPlan& plan);
+  // A failed sync: nothing more is written or claimed durable.
+  void SyncFailed(const Status& why) { MarkNotWriteable(why); }
+
+  int64_t MinOffset() const;
+  int64_t MaxOffset() const;  // end of what readers may read
+  int64_t WroteOffset() const { return wrote_where_.load(std::memory_order_acquire); }
+  int64_t FlushedOffset() const { return flushed_where_.load(std::memory_order_acquire); }
+  int64_t last_store_timestamp() const { return last_store_timestamp_.load(std::memory_order_acquire); }
+
+  // The record at a physical offset (must be a record start below MaxOffset).
+  Result<MessageView> LookMessage(int64_t offset) const;
+  // Up to `size` committed bytes at `offset`, within one segment.
+  Result<SegmentView> Read(int64_t offset, int64_t size) const;
+  std::shared_ptr<Segment> SegmentFor(int64_t offset) const;
+  std::vector<std::shared_ptr<Segment>> Segments() const;
+  // The oldest segment (null when there is none) and how many there are:
+  // what cleanup needs each time the log grows, without copying the list.
+  std::shared_ptr<Segment> OldestSegment() const;
+  size_t SegmentCount() const;
+  // Cleanup: takes the oldest segment out of the log and unlinks its file,
+  // so MinOffset becomes the next segment's start. It must start at
+  // `start` (what the caller looked at) and be neither the newest nor hold
+  // bytes not yet written and synced (Busy otherwise). Readers holding
+  // it keep their views; the returned segment is the caller's to retire.
+  Result<std::shared_ptr<Segment>> RemoveOldestSegment(int64_t start);
+
+  // Next queue offset of a queue (the topic-queue table).
+  int64_t NextQueueOffset(std::string_view topic, int32_t queue_id) const;
+  std::vector<QueueOffsetTable::Entry> QueueOffsets() const;
+  // Raises a queue's next offset to at least `next`: at open, for a consume
+  // queue that goes further than the records left in the log (cleanup
+  // deleted them), so its offsets never go back. Before puts start.
+  void RaiseNextQueueOffset(std::string_view topic, int32_t queue_id, int64_t next);
+
+  // False after a failed write or sync: puts get SERVICE_NOT_AVAILABLE until
+  // the store is reopened (the page cache may have dropped the data).
+  bool writeable() const { return writeable_.load(std::memory_order_acquire); }
+  // OS_PAGE_CACHE_BUSY: the put lock has been held longer than the timeout.
+  bool IsPageCacheBusy() const;
+  const CommitLogOptions& options() const { return options_; }
+  bool has_append_ring() const { return ring_ != nullptr; }
+  uint64_t segments_created() const { return allocator_.segments_created(); }
+
+ private:
+  struct Encoded;
+  PutResult Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled);
+  PutResult Refuse(PutStatus status, std::string reason) const;
+  Status Roll(std::shared_ptr<Segment>& segment);
+  Status CutAfter(const std::vector<std::shared_ptr<Segment>>& segments, size_t end_index, int64_t end_pos,
+                  bool zeros_after, bool read_only, RecoveryReport& report);
+  Status CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t> bytes);
+  Status EndSegment(Segment& segment, int64_t pos);
+  Result<CommitRange> CommitLocked(IoQueue& io);
+  void MarkNotWriteable(const Status& why);
+  void NoteCommitBacklog();
+
+  FileSystem& fs_;
+  const CommitLogOptions options_;
+  SegmentAllocator allocator_;
+  std::unique_ptr<AppendBuffer> ring_;  // kWrite only
+
+  mutable std::shared_mutex segments_mu_;  // guards segments_ (not their bytes)
+  std::vector<std::shared_ptr<Segment>> segments_;
+
+  mutable PutLock put_mu_;  // the put lock: guards current_, queue_offsets_
+  std::shared_ptr<Segment> current_;
+  QueueOffsetTable queue_offsets_;
+  std::atomic<int64_t> begin_time_in_lock_{0};
+
+  std::mutex commit_mu_;  // one committer at a time (kWrite)
+  std::unique_ptr<IoQueue> inline_io_;  // Commit() from a put or a test
+  struct CommitPiece {
+    std::shared_ptr<Segment> segment;
+    int64_t end;  // the segment's committed position once written
+  };
+  std::vector<CommitPiece> commit_pieces_;  // reused by each commit (commit_mu_)
+  std::vector<uint64_t> commit_tickets_;
+  std::function<void()> backlog_listener_;
+  std::function<void()> segment_listener_;
+  std::atomic<bool> backlog_reported_{false};
+  std::atomic<int64_t> wrote_where_{0};
+  std::atomic<int64_t> flushed_where_{0};
+  std::atomic<int64_t> last_store_timestamp_{0};
+  std::atomic<bool> writeable_{true};
+};
+
+}  // namespace mqstore

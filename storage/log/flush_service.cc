@@ -1,0 +1,466 @@
+#include "storage/log/flush_service.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+#include "storage/store_log.h"
+
+namespace mqstore {
+namespace {
+
+constexpr int kStopFlushRounds = 10;  // as RocketMQ's services on shutdown
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// A futex wait on `word` while it holds `expected`, for at most `ms`.
+void FutexWait(std::atomic<uint32_t>& word, uint32_t expected, int64_t ms) {
+  timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts, nullptr, 0);
+}
+
+void FutexWake(std::atomic<uint32_t>& word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+// A put waiting for the flushed position to pass `end`. Completed exactly
+// once, by whoever removed it from the queue (under mu_), outside the lock.
+struct FlushService::Waiter {
+  PutResult result;
+  int64_t end = 0;
+  int64_t deadline_ms = 0;
+  virtual ~Waiter() = default;
+  virtual void Complete(PutStatus status, std::string reason) = 0;
+};
+
+struct FlushService::BlockingWaiter final : Waiter {
+  std::atomic<uint32_t> done{0};
+  void Complete(PutStatus status, std::string reason) override {
+    result.status = status;
+    result.reason = std::move(reason);
+    done.store(1, std::memory_order_release);
+    FutexWake(done);  // harmless if the waiter already returned: wakes by address only
+  }
+  // Waits for Complete() or the deadline; false on timeout.
+  bool WaitUntil(int64_t deadline_ms) {
+    while (done.load(std::memory_order_acquire) == 0) {
+      const int64_t left = deadline_ms - SteadyMs();
+      if (left <= 0) return false;
+      FutexWait(done, 0, left);
+    }
+    return true;
+  }
+};
+
+struct FlushService::CallbackWaiter final : Waiter {
+  PutCallback done;
+  void Complete(PutStatus status, std::string reason) override {
+    result.status = status;
+    result.reason = std::move(reason);
+    done(std::move(result));
+    delete this;
+  }
+};
+
+FlushService::FlushService(CommitLog& log, StoreCheckpoint& checkpoint, std::unique_ptr<IoQueue> io,
+                           Options options)
+    : log_(log), checkpoint_(checkpoint), io_(std::move(io)), options_(options) {
+  log_.SetCommitBacklogListener([this] { Wakeup(/*commit=*/true); });
+}
+
+FlushService::~FlushService() {
+  if (Status st = Stop(); !st.ok()) StoreLog(LogLevel::kError, "final commit-log flush failed: " + st.ToString());
+}
+
+void FlushService::Start() {
+  std::lock_guard lock(mu_);
+  if (running_ || stop_) return;
+  running_ = true;
+  thread_ = std::thread([this] {
+    NameThisThread("mq-flush");
+    Run();
+  });
+}
+
+Status FlushService::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return stop_status_;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();  // the thread flushed everything on its way out
+  } else {
+    std::lock_guard inline_lock(inline_mu_);
+    Status st = FlushEverything();
+    AnswerAll();
+    std::lock_guard lock(mu_);
+    stop_status_ = st;
+  }
+  std::lock_guard lock(mu_);
+  return stop_status_;
+}
+
+int64_t FlushService::NowMs() const { return SteadyMs(); }
+
+void FlushService::Wakeup(bool commit) {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+    if (commit) commit_now_ = true;
+  }
+  cv_.notify_one();
+}
+
+void FlushService::OnAppend() {
+  if (!options_.sync_flush && !options_.timed) Wakeup(false);
+}
+
+// ---- waiting puts ----------------------------------------------------------
+
+bool FlushService::Enqueue(Waiter* w) {
+  const int64_t end = w->result.wrote_offset + w->result.wrote_bytes;
+  w->end = end;
+  w->deadline_ms = NowMs() + options_.sync_flush_timeout_ms;
+  if (log_.FlushedOffset() >= end) return false;  // already durable
+  {
+    std::lock_guard lock(mu_);
+    if (!running_ || stop_) return false;
+    waiters_.push_back(w);
+  }
+  cv_.notify_one();
+  return true;
+}
+
+bool FlushService::RemoveIfQueued(Waiter* w) {
+  std::lock_guard lock(mu_);
+  auto it = std::find(waiters_.begin(), waiters_.end(), w);
+  if (it == waiters_.end()) return false;
+  waiters_.erase(it);
+  return true;
+}
+
+// A put that could not be queued (flushed already, or no flush thread): its
+// outcome is what the log says now.
+PutResult FlushService::DecideNow(PutResult put) const {
+  if (log_.FlushedOffset() >= put.wrote_offset + put.wrote_bytes) return put;
+  put.status = PutStatus::kServiceNotAvailable;
+  put.reason = "the flush service has stopped before the put was flushed";
+  return put;
+}
+
+PutResult FlushService::WaitDurable(PutResult put) {
+  BlockingWaiter w;
+  w.result = std::move(put);
+  if (!Enqueue(&w)) return DecideNow(std::move(w.result));
+  if (!w.WaitUntil(w.deadline_ms) && RemoveIfQueued(&w)) {
+    wait_timeouts_.fetch_add(1, std::memory_order_relaxed);
+    w.result.status = PutStatus::kFlushDiskTimeout;
+    w.result.reason = "not flushed within syncFlushTimeout";
+    return std::move(w.result);
+  }
+  // The flush thread took it: it completes it imminently.
+  w.WaitUntil(INT64_MAX);
+  return std::move(w.result);
+}
+
+void FlushService::WaitDurableAsync(PutResult put, PutCallback done) {
+  auto* w = new CallbackWaiter;
+  w->result = std::move(put);
+  w->done = std::move(done);
+  if (Enqueue(w)) return;
+  PutCallback cb = std::move(w->done);
+  PutResult r = DecideNow(std::move(w->result));
+  delete w;
+  cb(std::move(r));
+}
+
+// Completes every waiter whose end is durable, and those past their deadline.
+void FlushService::AnswerWaiters() {
+  const int64_t flushed = log_.FlushedOffset();
+  const int64_t now = NowMs();
+  std::vector<Waiter*> durable, late;
+  {
+    std::lock_guard lock(mu_);
+    // Past its deadline is late even if durable by now: the answer a
+    // blocking put got at its deadline, so both kinds of put agree.
+    auto keep = std::partition(waiters_.begin(), waiters_.end(), [&](Waiter* w) {
+      if (w->deadline_ms <= now) late.push_back(w);
+      else if (w->end <= flushed) durable.push_back(w);
+      else return true;
+      return false;
+    });
+    waiters_.erase(keep, waiters_.end());
+  }
+  if (!durable.empty()) {
+    group_commits_.fetch_add(1, std::memory_order_relaxed);
+    waits_completed_.fetch_add(durable.size(), std::memory_order_relaxed);
+  }
+  wait_timeouts_.fetch_add(late.size(), std::memory_order_relaxed);
+  for (Waiter* w : durable) w->Complete(PutStatus::kPutOk, {});
+  for (Waiter* w : late) w->Complete(PutStatus::kFlushDiskTimeout, "not flushed within syncFlushTimeout");
+}
+
+// On stop or after a failed sync: whatever is durable is answered PUT_OK,
+// the rest SERVICE_NOT_AVAILABLE.
+void FlushService::AnswerAll() {
+  AnswerWaiters();
+  std::vector<Waiter*> rest;
+  {
+    std::lock_guard lock(mu_);
+    rest.swap(waiters_);
+  }
+  const std::string why = log_.writeable() ? "the store stopped before the put was flushed"
+                                           : "the commit log is not writeable after an I/O error";
+  for (Waiter* w : rest) w->Complete(PutStatus::kServiceNotAvailable, why);
+}
+
+// ---- I/O -------------------------------------------------------------------
+
+Status FlushService::CommitRing() {
+  auto range = log_.Commit(*io_);
+  if (!range.ok()) return range.error();
+  if (range->to > range->from) {
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    bytes_committed_.fetch_add(static_cast<uint64_t>(range->to - range->from), std::memory_order_relaxed);
+  }
+  return Status::Ok();
+}
+
+// Starts a sync: commits, plans the files holding unflushed bytes (with
+// `least_pages` as flushCommitLogLeastPages) and queues their fdatasyncs.
+// False when there is nothing to sync.
+Result<bool> FlushService::BeginSync(int least_pages, InflightSync& sync) {
+  const CommitLog::WriteMark mark = log_.MarkNow();
+  MQ_RETURN_IF_ERROR(CommitRing());
+  log_.PlanSync(mark, least_pages, sync.plan);
+  sync.tickets.clear();
+  if (sync.plan.files.empty()) {
+    log_.SyncDone(sync.plan);  // only whole segments already synced
+    return false;
+  }
+  sync.began = std::chrono::steady_clock::now();
+  for (const auto& f : sync.plan.files) sync.tickets.push_back(io_->DataSync(f.segment->file()));
+  return true;
+}
+
+// Waits for the sync and records it: the flushed position moves.
+Status FlushService::FinishSync(InflightSync& sync) {
+  Status failed;
+  for (uint64_t t : sync.tickets) {
+    Status st = io_->Wait(t);
+    if (!st.ok() && failed.ok()) failed = st;
+  }
+  if (!failed.ok()) {
+    log_.SyncFailed(failed);
+    return failed;
+  }
+  syncs_.fetch_add(sync.plan.files.size(), std::memory_order_relaxed);
+  sync_latency_us_.Record(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sync.began).count()));
+  log_.SyncDone(sync.plan);
+  if (sync.plan.store_timestamp > 0) checkpoint_.set_physic_msg_timestamp(sync.plan.store_timestamp);
+  sync.plan.files.clear();  // unpins the segments; keeps the capacity
+  return Status::Ok();
+}
+
+// One flush round, start to end. True when it synced something.
+Result<bool> FlushService::FlushRound(int least_pages) {
+  auto begun = BeginSync(least_pages, current_sync_);
+  if (!begun.ok() || !*begun) return begun;
+  MQ_RETURN_IF_ERROR(FinishSync(current_sync_));
+  return true;
+}
+
+// ASYNC_FLUSH: asks the kernel to start writing back committed whole pages
+// that no sync has covered yet, so the interval's fdatasync finds them
+// (mostly) clean. Pages the writer may still touch are left alone: writing
+// them back early would make its next store fault again.
+void FlushService::StartWriteback() {
+  if (!options_.start_writeback) return;
+  const int64_t flushed = std::max(log_.FlushedOffset(), writeback_from_);
+  std::shared_ptr<Segment> segment = log_.SegmentFor(flushed);
+  if (!segment) return;
+  const int64_t from = (flushed - segment->start_offset()) / kWritebackPage * kWritebackPage;
+  const int64_t to = segment->committed() / kWritebackPage * kWritebackPage;
+  if (to - from < kWritebackMinBytes) return;
+  const uint64_t ticket =
+      io_->StartWriteback(segment->file(), static_cast<uint64_t>(from), static_cast<uint64_t>(to - from));
+  if (Status st = io_->Wait(ticket); !st.ok()) {
+    StoreLog(LogLevel::kWarn, "sync_file_range: " + st.ToString());
+    return;
+  }
+  writeback_from_ = segment->start_offset() + to;
+}
+
+Status FlushService::WriteCheckpoint() {
+  last_checkpoint_ms_ = NowMs();
+  return checkpoint_.Flush(*io_);
+}
+
+void FlushService::MaybeWriteCheckpoint(bool moved) {
+  if (!moved || NowMs() - last_checkpoint_ms_ < 1000) return;
+  if (Status st = WriteCheckpoint(); !st.ok()) StoreLog(LogLevel::kError, "checkpoint flush failed: " + st.ToString());
+}
+
+// Everything appended so far, then the checkpoint.
+Status FlushService::FlushEverything() {
+  for (int i = 0; i < kStopFlushRounds; ++i) {
+    auto round = FlushRound(0);
+    if (!round.ok()) return round.error();
+    if (log_.FlushedOffset() >= log_.WroteOffset()) break;
+  }
+  return WriteCheckpoint();
+}
+
+Status FlushService::FlushAll() {
+  std::unique_lock lock(mu_);
+  if (!running_) {
+    lock.unlock();
+    std::lock_guard inline_lock(inline_mu_);  // no flush thread uses the queue now
+    return FlushEverything();
+  }
+  if (stop_) {  // the thread is on its final flush
+    flush_all_cv_.wait(lock, [&] { return !running_; });
+    return stop_status_;
+  }
+  const uint64_t ticket = ++flush_all_requested_;
+  cv_.notify_one();
+  flush_all_cv_.wait(lock, [&] { return flush_all_done_ >= ticket || !running_; });
+  return flush_all_done_ >= ticket ? flush_all_status_ : stop_status_;
+}
+
+// ---- the thread ------------------------------------------------------------
+
+void FlushService::Run() {
+  int64_t next_flush = NowMs() + options_.interval_ms;
+  int64_t next_commit = NowMs() + options_.commit_interval_ms;
+  int64_t last_thorough = NowMs();
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    const bool waiting_puts = !waiters_.empty();
+    const bool flush_all = flush_all_requested_ > flush_all_done_;
+    if (!waiting_puts && !flush_all) {
+      const int64_t wake_at = log_.has_append_ring() ? std::min(next_flush, next_commit) : next_flush;
+      const auto pending = [&] {
+        return stop_ || !waiters_.empty() || flush_all_requested_ > flush_all_done_ || commit_now_ ||
+               (woken_ && !options_.timed);
+      };
+      cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(0, wake_at - NowMs())), pending);
+      if (stop_) break;
+    }
+    const uint64_t flush_all_ticket = flush_all_requested_;
+    const bool woken = woken_, commit_now = commit_now_;
+    woken_ = commit_now_ = false;
+    const bool group = !waiters_.empty() || flush_all_ticket > flush_all_done_;
+    lock.unlock();
+
+    const int64_t now = NowMs();
+    if (group) {
+      GroupCommit(flush_all_ticket);
+    } else {
+      if (log_.has_append_ring() && (commit_now || now >= next_commit)) {
+        next_commit = now + options_.commit_interval_ms;
+        LogIfFailed(CommitRing(), "commit");
+        StartWriteback();
+      }
+      if (now >= next_flush || (woken && !options_.timed)) {
+        next_flush = now + options_.interval_ms;
+        const bool thorough = now - last_thorough >= options_.thorough_interval_ms;
+        if (thorough) last_thorough = now;
+        if (!log_.has_append_ring()) StartWriteback();
+        auto round = FlushRound(thorough ? 0 : options_.least_pages);
+        if (!round.ok()) LogIfFailed(round.error(), "flush");
+        else MaybeWriteCheckpoint(*round);
+      }
+    }
+    lock.lock();
+  }
+  lock.unlock();
+  Status st = FlushEverything();
+  AnswerAll();
+  lock.lock();
+  stop_status_ = st;
+  running_ = false;
+  flush_all_cv_.notify_all();
+}
+
+// SYNC_FLUSH, puts that asked to wait, and FlushAll(): sync everything
+// appended so far (one fdatasync answers every put waiting by then), answer
+// the waiters, and repeat while puts wait. Pipelined: while a sync runs,
+// the write backend writes the next batch; when it ends, the next sync is
+// started before the waiters are woken (a futex wake each), so waking them
+// overlaps with the disk.
+void FlushService::GroupCommit(uint64_t flush_all_ticket) {
+  InflightSync* sync = &current_sync_;
+  InflightSync* next = &next_sync_;
+  bool moved = false;
+  auto begun = BeginSync(0, *sync);
+  Status st = begun.ok() ? Status::Ok() : begun.error();
+  bool active = st.ok() && *begun;
+  while (active) {
+    if (log_.has_append_ring() && log_.WroteOffset() > sync->plan.target) st = CommitRing();
+    if (st.ok()) st = FinishSync(*sync);
+    if (!st.ok()) break;
+    moved = true;
+    active = false;
+    if (HasWaitersPast(log_.FlushedOffset())) {
+      begun = BeginSync(0, *next);
+      if (!begun.ok()) st = begun.error();
+      active = begun.ok() && *begun;
+    }
+    AnswerWaiters();
+    std::swap(sync, next);
+  }
+  if (st.ok() && flush_all_ticket > flush_all_done_) {
+    st = FlushEverything();  // FlushAll wants everything appended before it asked, and the checkpoint
+  } else if (st.ok()) {
+    MaybeWriteCheckpoint(moved);
+  }
+  if (!st.ok()) {
+    LogIfFailed(st, "flush");
+    AnswerAll();
+  } else {
+    AnswerWaiters();
+  }
+  std::lock_guard lock(mu_);
+  if (flush_all_ticket > flush_all_done_) {
+    flush_all_done_ = flush_all_ticket;
+    flush_all_status_ = st;
+    flush_all_cv_.notify_all();
+  }
+}
+
+bool FlushService::HasWaitersPast(int64_t flushed) const {
+  std::lock_guard lock(mu_);
+  return std::any_of(waiters_.begin(), waiters_.end(), [&](const Waiter* w) { return w->end > flushed; });
+}
+
+void FlushService::LogIfFailed(const Status& st, const char* what) {
+  if (!st.ok()) StoreLog(LogLevel::kError, std::string("commit-log ") + what + " failed: " + st.ToString());
+}
+
+FlushStats FlushService::Stats() const {
+  FlushStats s;
+  s.io_engine = std::string(io_->name());
+  s.syncs = syncs_.load(std::memory_order_relaxed);
+  s.commits = commits_.load(std::memory_order_relaxed);
+  s.bytes_committed = bytes_committed_.load(std::memory_order_relaxed);
+  s.waits_completed = waits_completed_.load(std::memory_order_relaxed);
+  s.wait_timeouts = wait_timeouts_.load(std::memory_order_relaxed);
+  s.group_commits = group_commits_.load(std::memory_order_relaxed);
+  s.sync_latency_us = sync_latency_us_.Take();
+  return s;
+}
+
+}  // namespace mqstore

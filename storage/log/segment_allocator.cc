@@ -1,0 +1,135 @@
+#include "storage/log/segment_allocator.h"
+
+#include <algorithm>
+
+#include "storage/store_log.h"
+
+namespace mqstore {
+namespace {
+constexpr int64_t kPrefaultStep = 4 << 20;  // one madvise call; the lock is not held during it
+}
+
+SegmentAllocator::SegmentAllocator(FileSystem& fs, std::string dir, Options options)
+    : fs_(fs), dir_(std::move(dir)), options_(options) {}
+
+SegmentAllocator::~SegmentAllocator() { Stop(); }
+
+void SegmentAllocator::Start() {
+  std::lock_guard lock(mu_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] {
+    NameThisThread("mq-allocate");
+    Run();
+  });
+}
+
+void SegmentAllocator::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  prepared_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t SegmentAllocator::segments_created() const {
+  std::lock_guard lock(mu_);
+  return created_;
+}
+
+Result<std::shared_ptr<Segment>> SegmentAllocator::CreateSegment(int64_t start) {
+  auto segment = Segment::Create(fs_, dir_, start, options_.segment_size, options_.writable_mapping);
+  if (segment.ok() && options_.warm)
+    (*segment)->mapping().Populate(0, static_cast<uint64_t>(options_.segment_size), options_.writable_mapping);
+  else if (segment.ok() && options_.writable_mapping && options_.prefault_ahead > 0)
+    // The writer's first window, so a roll does not start with page faults.
+    (*segment)->mapping().Populate(0, static_cast<uint64_t>(options_.prefault_ahead), true);
+  return segment;
+}
+
+void SegmentAllocator::Prepare(int64_t start) {
+  {
+    std::lock_guard lock(mu_);
+    if (prepared_ && prepared_->ok() && (**prepared_)->start_offset() == start) return;
+    wanted_ = start;
+  }
+  cv_.notify_one();
+}
+
+Result<std::shared_ptr<Segment>> SegmentAllocator::Take(int64_t start) {
+  std::optional<Result<std::shared_ptr<Segment>>> ready;
+  {
+    std::unique_lock lock(mu_);
+    // Wait for a preparation of this very file already under way.
+    prepared_cv_.wait(lock, [&] { return stop_ || !preparing_ || wanted_ != start; });
+    if (prepared_ && prepared_->ok() && (**prepared_)->start_offset() == start) ready = std::move(prepared_);
+    prepared_.reset();
+    // Made here, then: the thread, not woken yet, must not make it as well
+    // (two creations of one file, the second one's work thrown away).
+    if (!ready && wanted_ == start) wanted_.reset();
+  }
+  Result<std::shared_ptr<Segment>> segment = ready ? std::move(*ready) : CreateSegment(start);
+  if (segment.ok()) {
+    if (!ready) {
+      std::lock_guard lock(mu_);
+      ++created_;
+    }
+    Prepare(start + options_.segment_size);  // the roll after this one will not wait
+  }
+  return segment;
+}
+
+void SegmentAllocator::WriterAt(const std::shared_ptr<Segment>& segment, int64_t pos) {
+  if (options_.prefault_ahead <= 0) return;
+  // Fast path, no lock: re-arm only each quarter window (a wake-up is a syscall).
+  if (segment->start_offset() + pos < rearm_at_.load(std::memory_order_relaxed)) return;
+  {
+    std::lock_guard lock(mu_);
+    if (prefault_segment_ != segment) {
+      prefault_segment_ = segment;
+      prefaulted_ = pos;
+    }
+    prefault_target_ = std::min(pos + options_.prefault_ahead, segment->size());
+    rearm_at_.store(segment->start_offset() + pos + options_.prefault_ahead / 4, std::memory_order_relaxed);
+  }
+  cv_.notify_one();
+}
+
+bool SegmentAllocator::HasWork() const {
+  return stop_ || (wanted_ && !preparing_) || (prefault_segment_ && prefaulted_ < prefault_target_);
+}
+
+void SegmentAllocator::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return HasWork(); });
+    if (stop_) return;
+    if (wanted_ && !(prepared_ && prepared_->ok() && (**prepared_)->start_offset() == *wanted_)) {
+      const int64_t start = *wanted_;
+      preparing_ = true;
+      lock.unlock();
+      auto segment = CreateSegment(start);
+      lock.lock();
+      preparing_ = false;
+      if (segment.ok()) ++created_;
+      prepared_ = std::move(segment);
+      if (wanted_ == start) wanted_.reset();
+      prepared_cv_.notify_all();
+      continue;
+    }
+    wanted_.reset();
+    if (prefault_segment_ && prefaulted_ < prefault_target_) {
+      auto segment = prefault_segment_;
+      const int64_t from = prefaulted_;
+      const int64_t len = std::min(kPrefaultStep, prefault_target_ - from);
+      lock.unlock();
+      segment->mapping().Populate(static_cast<uint64_t>(from), static_cast<uint64_t>(len), options_.writable_mapping);
+      lock.lock();
+      if (prefault_segment_ == segment) prefaulted_ = std::max(prefaulted_, from + len);
+    }
+  }
+}
+
+}  // namespace mqstore

@@ -1,0 +1,252 @@
+// The flush service: group commit (SYNC_FLUSH), per-put durability requests,
+// asynchronous puts, timeouts, failed syncs, and the io engine choice.
+#include "storage/log/flush_service.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "format/properties.h"
+#include "storage/io/fault_injection_file_system.h"
+#include "storage/message_store.h"
+#include "storage/store_log.h"
+#include "tests/storage/engine_test_util.h"
+#include "tests/storage/store_test_util.h"
+#include "tests/support/golden.h"
+
+namespace mqstore {
+namespace {
+
+// A file whose fdatasync takes `delay` (a slow or stuck disk). It has no
+// descriptor, so even the io_uring queue syncs it through this interface.
+class SlowSyncFile final : public RandomRWFile {
+ public:
+  SlowSyncFile(std::unique_ptr<RandomRWFile> inner, std::chrono::milliseconds delay)
+      : inner_(std::move(inner)), delay_(delay) {}
+  const std::string& path() const override { return inner_->path(); }
+  Result<size_t> Read(uint64_t offset, std::span<uint8_t> out) override { return inner_->Read(offset, out); }
+  Status Write(uint64_t offset, std::span<const uint8_t> data) override { return inner_->Write(offset, data); }
+  Status Preallocate(uint64_t size) override { return inner_->Preallocate(size); }
+  Status Truncate(uint64_t size) override { return inner_->Truncate(size); }
+  Status Sync() override {
+    std::this_thread::sleep_for(delay_);
+    return inner_->Sync();
+  }
+  Result<uint64_t> Size() override { return inner_->Size(); }
+  Status ZeroRange(uint64_t offset, uint64_t len) override { return inner_->ZeroRange(offset, len); }
+  Result<std::unique_ptr<FileMapping>> Map(uint64_t size, bool writable) override { return inner_->Map(size, writable); }
+
+ private:
+  std::unique_ptr<RandomRWFile> inner_;
+  std::chrono::milliseconds delay_;
+};
+
+class SlowSyncFileSystem final : public test::ForwardingFileSystem {
+ public:
+  explicit SlowSyncFileSystem(std::chrono::milliseconds delay) : delay_(delay) {}
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
+    auto file = base().OpenRandomRW(path, mode);
+    if (!file.ok() || path.find("/commitlog/") == std::string::npos) return file;
+    return std::unique_ptr<RandomRWFile>(new SlowSyncFile(std::move(*file), delay_));
+  }
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+// Parameter: the write backend (true) or the mmap backend.
+class FlushServiceTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    SetLogSink({});
+    config_ = test::SmallStoreConfig(tmp_.path() + "/store", GetParam(), 1 << 20);
+    config_.flushDiskType = FlushDiskType::kSyncFlush;
+    config_.flushIntervalCommitLog = 3600 * 1000;  // only group commits flush
+  }
+  std::unique_ptr<MessageStore> Open(FileSystem& fs = FileSystem::Default()) {
+    auto store = MessageStore::Open(config_, fs);
+    EXPECT_TRUE(store.ok()) << store.error().ToString();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  test::TempDir tmp_;
+  StoreConfig config_;
+};
+
+TEST_P(FlushServiceTest, SyncFlushPutReturnsOnlyOnceItsRecordIsFlushed) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 50; ++i) {
+    const PutResult r = store->Put(test::OwnedMessage("T", i % 3, 100 + i * 13, "k" + std::to_string(i)).message());
+    ASSERT_TRUE(r.ok()) << PutStatusName(r.status) << " " << r.reason;
+    EXPECT_GE(store->Stats().flushed_offset, r.wrote_offset + r.wrote_bytes);
+  }
+  EXPECT_EQ(store->Stats().flush.waits_completed, 50u);
+}
+
+TEST_P(FlushServiceTest, OneSyncAnswersEveryPutWaitingForIt) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 16, kPuts = 40;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      test::OwnedMessage m("T", t % 4, 512, "t" + std::to_string(t));
+      for (int i = 0; i < kPuts; ++i) ok += store->Put(m.message()).ok();
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(ok.load(), kThreads * kPuts);
+  const FlushStats s = store->Stats().flush;
+  // A put whose record a sync already covered by the time it asked to wait
+  // returns at once and is not counted; nearly all must have waited.
+  EXPECT_LE(s.waits_completed, static_cast<uint64_t>(kThreads * kPuts));
+  EXPECT_GE(s.waits_completed, static_cast<uint64_t>(kThreads * kPuts * 9 / 10));
+  EXPECT_LT(s.group_commits, s.waits_completed) << "some syncs must have answered several puts";
+  EXPECT_GT(s.group_size_avg(), 1.0);
+  EXPECT_GT(s.sync_latency_us.count, 0u);
+  EXPECT_LE(s.sync_latency_us.count, s.syncs) << "one latency sample per round of syncs";
+}
+
+TEST_P(FlushServiceTest, PutAsyncCallsBackAfterTheSync) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  constexpr int kPuts = 200;
+  std::atomic<int> durable{0};
+  std::vector<std::promise<void>> done(kPuts);
+  for (int i = 0; i < kPuts; ++i) {
+    test::OwnedMessage m("T", i % 2, 300, "a" + std::to_string(i));
+    store->PutAsync(m.message(), [&, i](PutResult r) {
+      // The flushed position is past the record when the callback runs.
+      if (r.ok() && store->Stats().flushed_offset >= r.wrote_offset + r.wrote_bytes) ++durable;
+      done[static_cast<size_t>(i)].set_value();
+    });
+  }
+  for (auto& d : done) d.get_future().wait();
+  EXPECT_EQ(durable.load(), kPuts);
+  std::future<PutResult> f = store->PutAsync(test::OwnedMessage("T", 0, 10, "future").message());
+  const PutResult r = f.get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_GE(store->Stats().flushed_offset, r.wrote_offset + r.wrote_bytes);
+}
+
+TEST_P(FlushServiceTest, WaitFalsePropertyDoesNotWaitInSyncFlush) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  test::OwnedMessage m("T", 0, 100, "nowait");
+  auto props = SerializeProperties({{"UNIQ_KEY", "nowait"}, {"WAIT", "false"}});
+  ASSERT_TRUE(props.ok());
+  m.properties = *props;
+  ASSERT_TRUE(store->Put(m.message()).ok());
+  const test::OwnedMessage flagged("T", 0, 100, "flag");
+  Message no_wait = flagged.message();
+  no_wait.flush_wait = FlushWait::kNoWait;
+  ASSERT_TRUE(store->Put(no_wait).ok());
+  EXPECT_EQ(store->Stats().flush.waits_completed, 0u) << "neither put waited for a sync";
+  ASSERT_TRUE(store->Put(test::OwnedMessage("T", 0, 100, "waits").message()).ok());
+  EXPECT_EQ(store->Stats().flush.waits_completed, 1u);
+}
+
+TEST_P(FlushServiceTest, WaitForFlushFlagMakesAnAsyncFlushPutDurable) {
+  config_.flushDiskType = FlushDiskType::kAsyncFlush;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const PutResult plain = store->Put(test::OwnedMessage("T", 0, 100, "plain").message());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_LT(store->Stats().flushed_offset, plain.wrote_offset + plain.wrote_bytes) << "async: not flushed yet";
+  const test::OwnedMessage durable("T", 0, 100, "durable");
+  Message m = durable.message();
+  m.flush_wait = FlushWait::kWait;
+  const PutResult r = store->Put(m);
+  ASSERT_TRUE(r.ok());
+  EXPECT_GE(store->Stats().flushed_offset, r.wrote_offset + r.wrote_bytes);
+}
+
+TEST_P(FlushServiceTest, SlowDiskAnswersFlushDiskTimeoutAndKeepsTheRecord) {
+  config_.syncFlushTimeout = 50;
+  SlowSyncFileSystem fs(std::chrono::milliseconds(300));
+  auto store = Open(fs);
+  ASSERT_TRUE(store);
+  const PutResult r = store->Put(test::OwnedMessage("T", 0, 100, "slow").message());
+  EXPECT_EQ(r.status, PutStatus::kFlushDiskTimeout) << PutStatusName(r.status);
+  EXPECT_GT(r.wrote_bytes, 0) << "the result still says where the record went";
+  auto async = store->PutAsync(test::OwnedMessage("T", 0, 100, "slow-async").message());
+  EXPECT_EQ(async.get().status, PutStatus::kFlushDiskTimeout);
+  EXPECT_EQ(store->Stats().flush.wait_timeouts, 2u);
+  ASSERT_TRUE(store->Flush().ok());
+  auto view = store->LookMessageByOffset(r.wrote_offset);
+  ASSERT_TRUE(view.ok()) << view.error().ToString();
+  EXPECT_EQ(view->message.properties().Get("UNIQ_KEY"), "slow");
+}
+
+TEST_P(FlushServiceTest, FailedSyncAnswersWaitersNotAvailableAndStopsWrites) {
+  FaultInjectionFileSystem fs(FileSystem::Default());
+  auto store = Open(fs);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->Put(test::OwnedMessage("T", 0, 100, "before").message()).ok());
+  fs.FailAllMutatingCalls(true);
+  const PutResult r = store->Put(test::OwnedMessage("T", 0, 100, "lost").message());
+  EXPECT_EQ(r.status, PutStatus::kServiceNotAvailable) << PutStatusName(r.status);
+  EXPECT_FALSE(store->Stats().writeable);
+  EXPECT_EQ(store->Put(test::OwnedMessage("T", 0, 100, "after").message()).status, PutStatus::kServiceNotAvailable);
+  fs.FailAllMutatingCalls(false);
+}
+
+TEST_P(FlushServiceTest, FlushAllFromManyThreadsWhilePutting) {
+  config_.flushDiskType = FlushDiskType::kAsyncFlush;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    test::OwnedMessage m("T", 0, 700, "p");
+    while (!stop) ASSERT_TRUE(store->Put(m.message()).ok());
+  });
+  std::vector<std::thread> flushers;
+  for (int t = 0; t < 3; ++t)
+    flushers.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        const int64_t wrote = store->Stats().wrote_offset;
+        ASSERT_TRUE(store->Flush().ok());
+        EXPECT_GE(store->Stats().flushed_offset, wrote);
+      }
+    });
+  for (auto& f : flushers) f.join();
+  stop = true;
+  producer.join();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FlushServiceTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "write" : "mmap"; });
+
+TEST(FlushIoEngineTest, ConfigChoosesTheEngine) {
+  SetLogSink({});
+  test::TempDir tmp;
+  StoreConfig config = test::SmallStoreConfig(tmp.path() + "/store");
+  config.flushIoEngine = FlushIoEngine::kSync;
+  {
+    auto store = MessageStore::Open(config);
+    ASSERT_TRUE(store.ok());
+    EXPECT_EQ((*store)->Stats().flush.io_engine, "sync");
+  }
+  auto ring = NewUringIoQueue();
+  config.flushIoEngine = FlushIoEngine::kAuto;
+  auto store = MessageStore::Open(config);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->Stats().flush.io_engine, ring.ok() ? "io_uring" : "sync");
+}
+
+TEST(FlushIoEngineTest, TransientStorePoolMeansTheWriteBackend) {
+  SetLogSink({});
+  test::TempDir tmp;
+  StoreConfig config = test::SmallStoreConfig(tmp.path() + "/store", /*write_backend=*/false);
+  config.transientStorePoolEnable = true;
+  auto store = MessageStore::Open(config);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->Stats().backend, "write");
+}
+
+}  // namespace
+}  // namespace mqstore

@@ -1,0 +1,176 @@
+// Segment, SegmentAllocator, AppendBuffer and QueueOffsetTable: the pieces
+// the CommitLog is built from.
+#include "storage/log/segment.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "storage/log/append_buffer.h"
+#include "storage/log/queue_offset_table.h"
+#include "storage/log/segment_allocator.h"
+#include "tests/support/golden.h"
+
+namespace mqstore {
+namespace {
+
+TEST(Segment, CreateMakesAFullSizeZeroFileNamedByItsStartOffset) {
+  test::TempDir tmp;
+  auto s = Segment::Create(FileSystem::Default(), tmp.path(), 131072, 65536, /*writable_mapping=*/true);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ((*s)->path(), tmp.path() + "/00000000000000131072");
+  EXPECT_EQ((*s)->end_offset(), 196608);
+  EXPECT_TRUE((*s)->Contains(196607));
+  EXPECT_FALSE((*s)->Contains(196608));
+  auto info = FileSystem::Default().Stat((*s)->path());
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->size, 65536u);
+  EXPECT_EQ((*s)->data().size(), 65536u);
+  EXPECT_EQ((*s)->data()[65535], 0);
+  std::memcpy((*s)->data().data() + 10, "abc", 3);  // the mmap backend's store
+  (*s)->set_committed(13);
+  ASSERT_TRUE((*s)->Flush(13).ok());
+  EXPECT_EQ((*s)->flushed(), 13);
+  auto reopened = Segment::Open(FileSystem::Default(), (*s)->path(), 131072, 65536, false);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(std::memcmp((*reopened)->data().data() + 10, "abc", 3), 0);
+  auto wrong = Segment::Open(FileSystem::Default(), (*s)->path(), 131072, 4096, false);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message().find("expected 4096"), std::string::npos) << wrong.error().message();
+}
+
+TEST(Segment, AViewKeepsTheMappingAliveAfterTheLogDropsIt) {
+  test::TempDir tmp;
+  auto s = Segment::Create(FileSystem::Default(), tmp.path(), 0, 8192, true);
+  ASSERT_TRUE(s.ok());
+  std::memcpy((*s)->data().data(), "pinned", 6);
+  SegmentView view{*s, (*s)->data().first(6), 0};
+  s->reset();  // the log let go; the reader still holds it
+  ASSERT_TRUE(FileSystem::Default().Remove(tmp.path() + "/00000000000000000000").ok());
+  EXPECT_EQ(std::memcmp(view.bytes.data(), "pinned", 6), 0);
+  EXPECT_EQ(view.segment.use_count(), 1);
+}
+
+TEST(SegmentAllocator, PreparesTheNextFileInTheBackgroundAndHandsItOver) {
+  test::TempDir tmp;
+  SegmentAllocator allocator(FileSystem::Default(), tmp.path(), {65536, false, false, 0});
+  allocator.Start();
+  auto first = allocator.Take(0);
+  ASSERT_TRUE(first.ok());
+  // Taking one asks for the next: it appears on disk without another Take.
+  for (int i = 0; i < 500 && !FileSystem::Default().Exists(tmp.path() + "/00000000000000065536"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_TRUE(FileSystem::Default().Exists(tmp.path() + "/00000000000000065536"));
+  auto second = allocator.Take(65536);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)->start_offset(), 65536);
+  EXPECT_GE(allocator.segments_created(), 2u) << "0 and 65536 (131072 may be under way)";
+  allocator.Stop();
+  auto after_stop = allocator.Take(131072);  // no thread: created (or reused) on the spot
+  ASSERT_TRUE(after_stop.ok());
+  EXPECT_EQ((*after_stop)->start_offset(), 131072);
+}
+
+// The POSIX file system, counting opens per path and running a hook on each.
+class CountingFileSystem final : public FileSystem {
+ public:
+  std::function<void(const std::string&)> on_open;
+  int opens(const std::string& path) {
+    std::lock_guard lock(mu_);
+    return opens_[path];
+  }
+  Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
+    {
+      std::lock_guard lock(mu_);
+      ++opens_[path];
+    }
+    if (on_open) on_open(path);
+    return base_.OpenRandomRW(path, mode);
+  }
+  Result<std::unique_ptr<ReadOnlyMapping>> MapReadOnly(const std::string& p) override { return base_.MapReadOnly(p); }
+  Result<std::vector<std::string>> ListDirectory(const std::string& d) override { return base_.ListDirectory(d); }
+  Result<FileInfo> Stat(const std::string& p) override { return base_.Stat(p); }
+  Result<DiskSpace> SpaceOf(const std::string& p) override { return base_.SpaceOf(p); }
+  bool Exists(const std::string& p) override { return base_.Exists(p); }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& p) override {
+    return base_.NewSequentialFile(p);
+  }
+  Status CreateDirectories(const std::string& d) override { return base_.CreateDirectories(d); }
+  Status RemoveAll(const std::string& p) override { return base_.RemoveAll(p); }
+  Status Remove(const std::string& p) override { return base_.Remove(p); }
+  Status Rename(const std::string& f, const std::string& t) override { return base_.Rename(f, t); }
+  Status SyncDirectory(const std::string& d) override { return base_.SyncDirectory(d); }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override { return base_.LockFile(p); }
+
+ private:
+  FileSystem& base_ = FileSystem::Default();
+  std::mutex mu_;
+  std::map<std::string, int> opens_;
+};
+
+// A writer that takes the next file before the thread woke to prepare it
+// makes it itself; the thread must not then make the same file again.
+TEST(SegmentAllocator, AFileTheWriterMadeItselfIsNotMadeAgainByTheThread) {
+  test::TempDir tmp;
+  CountingFileSystem fs;
+  const std::string second = tmp.path() + "/00000000000000065536";
+  SegmentAllocator allocator(fs, tmp.path(), {65536, false, false, 0});
+  ASSERT_TRUE(allocator.Take(0).ok());  // no thread yet: made here; 65536 is wanted next
+  fs.on_open = [&](const std::string& path) {
+    if (path != second || fs.opens(second) != 1) return;
+    allocator.Start();  // the thread wakes while the writer makes 65536
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  };
+  ASSERT_TRUE(allocator.Take(65536).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  allocator.Stop();
+  EXPECT_EQ(fs.opens(second), 1) << "65536 made twice";
+}
+
+TEST(AppendBuffer, WrapsAroundAndRefusesToOverwriteUncommittedBytes) {
+  AppendBuffer ring(64 << 10);
+  EXPECT_EQ(ring.capacity(), 64u << 10);
+  ring.set_committed(60000);
+  std::vector<uint8_t> data(10000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
+  ASSERT_TRUE(ring.Fits(60000, data.size()));
+  ring.Put(60000, data);  // crosses the end of the ring at 65536
+  const AppendBuffer::Parts parts = ring.Get(60000, data.size());
+  ASSERT_EQ(parts.first.size(), 65536u - 60000u);
+  ASSERT_EQ(parts.first.size() + parts.second.size(), data.size());
+  EXPECT_EQ(std::memcmp(parts.first.data(), data.data(), parts.first.size()), 0);
+  EXPECT_EQ(std::memcmp(parts.second.data(), data.data() + parts.first.size(), parts.second.size()), 0);
+  EXPECT_TRUE(ring.Fits(70000, 65536 - 10000));
+  EXPECT_FALSE(ring.Fits(70000, 65536 - 9999)) << "would overwrite bytes not yet committed";
+  ring.set_committed(70000);
+  EXPECT_TRUE(ring.Fits(70000, 65536));
+  ring.PutZeros(70000, 100);
+  EXPECT_EQ(ring.Get(70000, 100).first[99], 0);
+}
+
+TEST(QueueOffsetTable, CountsPerTopicAndQueueAndListsSorted) {
+  QueueOffsetTable t;
+  EXPECT_EQ(t.Get("A", 0), 0);
+  t.At("B", 1) += 3;
+  t.At("A", 2) = 7;
+  t.Raise("A", 2, 5);
+  t.Raise("A", 0, 2);
+  EXPECT_EQ(t.Get("A", 2), 7) << "Raise never lowers";
+  EXPECT_EQ(t.Get("A", 0), 2);
+  EXPECT_EQ(t.Get("B", 1), 3);
+  EXPECT_EQ(t.Get("B", 0), 0);
+  const auto entries = t.Entries();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].topic, "A");
+  EXPECT_EQ(entries[0].queue_id, 0);
+  EXPECT_EQ(entries[2].topic, "B");
+  EXPECT_EQ(entries[2].next_offset, 3);
+}
+
+}  // namespace
+}  // namespace mqstore
