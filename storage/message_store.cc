@@ -232,7 +232,7 @@ Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions clean
   return Status::Ok();
 }
 
-// Consume queues and index after the commit log's recovery (spec 5.2-5.4):
+// Consume queues and index after the commit log's recovery (DefaultMessageStore.recover):
 // nothing may point past the log's end, and every record they lack is
 // dispatched again before the store opens, so a consumer never sees a gap.
 Status MessageStore::RecoverQueues(bool abnormal) {

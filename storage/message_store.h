@@ -10,11 +10,12 @@
 //   (*store)->WaitForMessages("topic", 0, offset, 5s);  // long polling
 //   (*store)->Shutdown();                          // flushes, removes `abort`
 //
-// Open order (spec 5.2): take `lock`; abnormal = `abort` exists; read the
-// checkpoint; load and recover the consume queues and index files; recover
-// the commit log; drop queue units and index entries past its end;
+// Open order (RocketMQ's DefaultMessageStore.load and recover): take `lock`;
+// abnormal = `abort` exists; read the checkpoint; load and recover the
+// consume queues and index files; recover the commit log; drop queue units
+// and index entries past its end;
 // re-dispatch what the queues and the index lack (after a crash: everything
-// from the checkpoint's timestamps on; README "Recovery");
+// from the checkpoint's timestamps on; docs/engine.md, "Recovery");
 // create `abort`; start the threads. Shutdown undoes it; `abort` is removed
 // only when everything was flushed and the store is still writeable, so any
 // other exit makes the next open run abnormal recovery.
@@ -62,7 +63,7 @@ struct StoreStats {
   DispatcherStats dispatch;
   uint64_t consume_queues = 0;
   // Records in the log whose topic cannot name a directory (written by
-  // another broker or an older build): no consume-queue unit (README "Topics").
+  // another broker or an older build): no consume-queue unit (docs/engine.md, "Topics").
   uint64_t bad_topic_records = 0;
   uint64_t tag_bitmap_bytes = 0;  // memory of the per-queue tag bitmaps
   IndexStats index;
@@ -130,7 +131,7 @@ class MessageStore {
     return log_->NextQueueOffset(topic, queue_id);
   }
 
-  // --- Consumers (spec 9) ---
+  // --- Consumers (DefaultMessageStore.getMessage and the other reads) ---
   // A pull: up to max_msg_nums records from queue offset `offset` that pass
   // `filter` (nullptr: all), as pinned views; statuses and nextBeginOffset
   // as RocketMQ's getMessage.
@@ -163,7 +164,7 @@ class MessageStore {
   int DispatchEventFd() const { return dispatcher_->event_fd(); }
   int64_t DispatchBehindBytes() const { return dispatcher_->Lag(); }
 
-  // --- Cleanup (spec 7, cleanup_service.h) ---
+  // --- Cleanup (CleanCommitLogService, CleanConsumeQueueService; cleanup_service.h) ---
   // executeDeleteFilesManually: the next manualDeleteFileSeveralTimes
   // cleanup rounds delete expired segments whatever the hour and disk.
   void ExecuteDeleteFilesManually() {

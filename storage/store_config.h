@@ -22,7 +22,7 @@ enum class FlushDiskType : uint8_t { kAsyncFlush, kSyncFlush };
 enum class FlushIoEngine : uint8_t { kAuto, kIoUring, kSync };
 enum class BrokerRole : uint8_t { kAsyncMaster, kSyncMaster, kSlave };
 // What opening a store does when recovery finds damage that valid records
-// follow (README "Recovery"): refuse to open (the default), truncate the log
+// follow (docs/engine.md, "Recovery"): refuse to open (the default), truncate the log
 // at the damage (RocketMQ's behaviour), or skip the damaged range and keep
 // the records after it.
 enum class RecoveryCorruptionPolicy : uint8_t { kRefuse, kTruncate, kSkip };

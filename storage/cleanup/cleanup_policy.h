@@ -1,6 +1,6 @@
 // CleanupPolicy: when a cleanup round deletes commit-log segments and which
 // ones, from the hour, the disk use and the operator's requests (RocketMQ's
-// CleanCommitLogService, spec 7.2). Pure decisions over plain values (no
+// CleanCommitLogService.deleteExpiredFiles). Pure decisions over plain values (no
 // clock, no I/O), so every rule is tested with numbers; the CleanupService
 // (cleanup_service.h) gathers the inputs and does the deleting.
 //

@@ -1,5 +1,5 @@
 // CleanupService: keeps a long-running store inside its disk (RocketMQ's
-// CleanCommitLogService + CleanConsumeQueueService, spec 7). Every
+// CleanCommitLogService + CleanConsumeQueueService; docs/operations.md). Every
 // cleanResourceInterval, on its own thread (mq-cleanup), one round:
 //
 //   1. decide (cleanup_policy.h) from the local hour, the disk use of the

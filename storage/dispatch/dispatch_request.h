@@ -1,5 +1,5 @@
 // DispatchRequest: what the dispatcher (dispatcher.h) hands to every sink for
-// one commit-log record (RocketMQ's DispatchRequest, spec 8.2), decoded once.
+// one commit-log record (RocketMQ's DispatchRequest, from CommitLog.checkMessageAndReturnSize), decoded once.
 //
 // Every view points into the commit-log segment the dispatcher holds pinned;
 // it is valid only during the sink's call. A sink that keeps something must
@@ -20,7 +20,7 @@ struct DispatchRequest {
   int32_t queue_id = 0;
   int64_t commit_log_offset = 0;  // PHYSICALOFFSET
   int32_t size = 0;               // TOTALSIZE
-  int64_t tags_code = 0;          // spec 3.2 (delivery time for SCHEDULE_TOPIC_XXXX)
+  int64_t tags_code = 0;          // tagsString2tagsCode (delivery time for SCHEDULE_TOPIC_XXXX)
   int64_t store_timestamp = 0;
   int64_t queue_offset = 0;       // QUEUEOFFSET
   std::string_view keys;          // KEYS, "" when absent
@@ -31,9 +31,9 @@ struct DispatchRequest {
   const MessageRecordView* message = nullptr;  // the whole decoded record
 
   int32_t transaction_type() const { return sysflag::TransactionType(sys_flag); }
-  // Only NOT and COMMIT records get a consume-queue unit (spec 8.3).
+  // Only NOT and COMMIT records get a consume-queue unit (CommitLogDispatcherBuildConsumeQueue).
   bool GoesToConsumeQueue() const;
-  // Everything but ROLLBACK is indexed (spec 4.4).
+  // Everything but ROLLBACK is indexed (IndexService.buildIndex).
   bool IsIndexed() const;
 };
 

@@ -1,5 +1,5 @@
 // Dispatcher: turns the commit log into consume queues and indexes
-// (RocketMQ's ReputMessageService, spec 8).
+// (RocketMQ's ReputMessageService).
 //
 //   commit log  ... | dispatched | not yet dispatched | ...
 //                   ^reput       ^DispatchEnd(): FlushedOffset() with

@@ -74,7 +74,7 @@ class IndexService::File : public std::enable_shared_from_this<IndexService::Fil
                                               const IndexGeometry& g, const IndexHeader& seed);
   static Result<std::shared_ptr<File>> Open(FileSystem& fs, const std::string& dir, const std::string& name,
                                             const IndexGeometry& g);
-  // Writes the four seeded fields (spec 4.5), as RocketMQ's IndexFile
+  // Writes the four seeded fields (IndexService.getAndCreateLastIndexFile), as RocketMQ's IndexFile
   // constructor: the counts stay 0 on disk until the first key.
   void Seed(const IndexHeader& seed) {
     uint8_t header[kIndexHeaderSize];
@@ -96,7 +96,7 @@ class IndexService::File : public std::enable_shared_from_this<IndexService::Fil
   const IndexHeader& header() const { return header_; }
   int32_t Entries() const { return std::max(header_.index_count - 1, 0); }
   bool Full() const { return header_.index_count >= geometry_.max_index_num; }
-  // An empty file carrying the previous file's end (spec 4.5).
+  // An empty file carrying the previous file's end (IndexService.getAndCreateLastIndexFile).
   bool Seeded() const { return Entries() == 0 && header_.end_phy_offset > 0; }
   IndexFileView View() const { return {map_->data(), geometry_, header_}; }
 

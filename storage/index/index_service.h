@@ -1,4 +1,4 @@
-// IndexService: the store's IndexFiles (spec 4), written by the dispatcher
+// IndexService: the store's IndexFiles (RocketMQ's IndexService and IndexFile), written by the dispatcher
 // and queried by any thread (RocketMQ's IndexService + IndexFile).
 //
 //   index/<yyyyMMddHHmmssSSS>   (local time of creation)
@@ -86,7 +86,7 @@ class IndexService {
   // file that is lost (deleted, or dropped by Load after a crash).
   bool LastRecordComplete() const;
 
-  // IndexService.buildIndex for one record (spec 4.4).
+  // IndexService.buildIndex for one record.
   Status BuildIndex(const DispatchRequest& request);
   // The same for a run of records in log order, the dispatcher's way: every
   // key is hashed first and its slot fetched into the cache then, the

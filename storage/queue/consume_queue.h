@@ -1,4 +1,4 @@
-// ConsumeQueue: the units of one <topic>/<queueId> (spec 3), written by the
+// ConsumeQueue: the units of one <topic>/<queueId> (RocketMQ's ConsumeQueue), written by the
 // dispatcher only and read by any thread.
 //
 //   consumequeue/<topic>/<queueId>/<20-digit CQ byte offset>   file_size bytes each
@@ -85,7 +85,7 @@ class ConsumeQueue {
   // Rebuilds the tag bitmaps from the units in [MinOffset, MaxOffset).
   void RebuildTagIndex();
 
-  // putMessagePositionInfo (spec 3.3): writes the unit for queue offset
+  // ConsumeQueue.putMessagePositionInfo: writes the unit for queue offset
   // `cq_offset`. Already present (phy_offset + size <= MaxPhysicOffset, or
   // the unit's slot is below the write position) is OK and writes nothing.
   // The first unit of a queue created mid-stream pads its file with blank

@@ -7,7 +7,7 @@
 // moves the checkpoint's logicsMsgTimestamp to the store time it captured
 // before that round, so the checkpoint never claims a unit durable that was
 // not. Full index files are synced and indexMsgTimestamp moved likewise.
-// Abnormal recovery re-dispatches from those timestamps (spec 5.4).
+// Abnormal recovery re-dispatches from those timestamps (CommitLog.recoverAbnormally).
 #pragma once
 
 #include <chrono>

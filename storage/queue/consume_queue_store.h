@@ -41,7 +41,7 @@ class ConsumeQueueStore final : public DispatchSink {
   ConsumeQueueStore(FileSystem& fs, ConsumeQueueStoreOptions options);
 
   // Loads every <topic>/<queueId> directory (children that are not integers
-  // are skipped, as RocketMQ does) and recovers each queue (spec 3.4).
+  // are skipped, as RocketMQ does) and recovers each queue (ConsumeQueue.load, ConsumeQueue.recover).
   Status LoadAndRecover();
   // After commit-log recovery: no unit may point at or past the log's end.
   Status TruncateDirty(int64_t phy_end);
@@ -49,7 +49,7 @@ class ConsumeQueueStore final : public DispatchSink {
   // Deletes every queue (the commit log is empty, or an operator rebuild).
   Status DestroyAll();
 
-  // The builder (spec 3.3 / 8.3): a unit for NOT and COMMIT records.
+  // The builder (CommitLogDispatcherBuildConsumeQueue): a unit for NOT and COMMIT records.
   Status Dispatch(const DispatchRequest& request) override;
   // A batch's units grouped by queue, each group put in order and
   // published at once (one tag-index lock per queue and batch).

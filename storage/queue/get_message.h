@@ -1,11 +1,11 @@
 // GetMessage: a consumer's pull from one queue (RocketMQ's
-// DefaultMessageStore.getMessage, spec 9.1), zero-copy.
+// DefaultMessageStore.getMessage), zero-copy.
 //
 //   consume queue  ... | unit offset | unit offset+1 | ...   (20 bytes each)
 //                          |                 |
 //   commit log     ... [record]  ...  [record] ...           pinned, not copied
 //
-// Statuses and nextBeginOffset follow spec 9.1 (4.9 rules). The found
+// Statuses and nextBeginOffset follow DefaultMessageStore.getMessage (4.9 rules). The found
 // records are views into the commit-log segments; GetMessageResult holds
 // those segments pinned (mapped, even if cleanup drops them) until it is
 // cleared or destroyed.

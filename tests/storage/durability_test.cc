@@ -257,7 +257,7 @@ TEST_P(PowerLossDurabilityTest, AsyncFlushLosesOnlyWhatWasNotFlushed) {
   ExpectAllAcknowledgedPresent(**store, durable);
   test::ExpectQueuesAndIndexMatchLog(**store);
   if ((*store)->GetMaxPhyOffset() < run.flushed_at_crash && EndsInAFlushedBlank(**store, run.flushed_at_crash)) {
-    // needs recovery to keep a flushed end-of-file blank (issue 13 §2): the
+    // needs recovery to keep a flushed end-of-file blank, which it does not yet: the
     // flush covered a segment through its end-of-file blank, the next
     // segment's name never became durable (the power went while it was made),
     // and recovery ends the log at the blank, before the flushed position.

@@ -116,7 +116,7 @@ inline void WaitDispatched(MessageStore& store) {
 // the log, past what was flushed, torn inside its properties or topic (not
 // covered by BODYCRC, so it decodes). Recovery cuts it when it was stored
 // after the checkpoint's flush time; in that very millisecond it may be a
-// flushed record, so it stays (README "Recovery").
+// flushed record, so it stays (docs/engine.md, "Recovery").
 inline bool IsTornLastRecord(const CommitLogCursor::Entry& e, int64_t log_end, int64_t durable_end) {
   return e.offset + e.size == log_end && e.offset >= durable_end && EndsLikeATornWrite(e.message);
 }
@@ -169,7 +169,7 @@ inline void ExpectQueuesAndIndexMatchLog(MessageStore& store) {
 
 // Opens a store after a simulated power loss. Unflushed pages may reach the
 // disk out of order and leave damage before data that survived; recovery
-// then refuses to open (README "Recovery"). A test accepts that only where
+// then refuses to open (docs/engine.md, "Recovery"). A test accepts that only where
 // nothing flushed is at stake: it reopens with
 // recoveryCorruptionPolicy=truncate, as an operator would, and checks that
 // every cut lies at or past `durable_end`.

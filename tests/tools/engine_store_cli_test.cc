@@ -5,7 +5,8 @@
 // and 32-slot / 128-entry index files, and shuts down cleanly. The test then
 // decodes the consume queues and index files itself (std::ifstream and
 // big-endian reads written here, none of the project's decoders), checks
-// them record by record against what was put (spec 3.1-3.2, 4.1-4.6), and
+// them record by record against what was put (RocketMQ's ConsumeQueue unit and
+// tagsCode, IndexFile layout, putKey and IndexService.queryOffset), and
 // holds `mqstore dump cq`, `dump index`, `query` and `verify` to the same
 // answers. `mqstore gen` with a broker.conf giving the same small geometry
 // is checked the same way.
@@ -49,7 +50,7 @@ constexpr const char* kScheduleTopic = "SCHEDULE_TOPIC_XXXX";
 constexpr const char* kBrokerConf =
     "brokerName=broker-a\nmappedFileSizeCommitLog=65536\nmappedFileSizeConsumeQueue=1000\n"
     "maxHashSlotNum=32\nmaxIndexNum=128\n";
-// messageDelayLevel's default, in ms (spec 8.5).
+// messageDelayLevel's default, in ms (ScheduleMessageService.parseDelayLevel).
 constexpr int64_t kDelayMillis[] = {1000,   5000,   10000,  30000,  60000,  120000,  180000,  240000,  300000,
                                     360000, 420000, 480000, 540000, 600000, 1200000, 1800000, 3600000, 7200000};
 
@@ -385,7 +386,7 @@ std::vector<IndexFile> CheckIndexFiles(const std::string& root, const std::vecto
   return files;
 }
 
-// IndexService.queryOffset (spec 4.6) over the decoded files, then the
+// IndexService.queryOffset over the decoded files, then the
 // client's real-key check: what `mqstore query` must print.
 std::vector<int64_t> SpecQuery(const std::vector<IndexFile>& files, const std::vector<Rec>& recs,
                                const std::string& topic, const std::string& key, size_t max_num, int64_t begin,

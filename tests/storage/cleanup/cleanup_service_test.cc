@@ -150,7 +150,7 @@ class CleanupServiceTest : public ::testing::Test {
   };
   // One producer puts `total` bytes of ~1 KiB messages into four queues as
   // fast as it can while another thread samples the commit-log directory
-  // against the promise (README, cleanup_service.h): at most `limit` bytes
+  // against the promise (docs/operations.md, cleanup_service.h): at most `limit` bytes
   // plus the segments that cannot go yet, i.e. the allocator's spare and
   // every segment from the flushed position (read before the listing) to
   // the written one (read after it), the one being written among them.

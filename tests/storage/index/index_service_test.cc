@@ -233,7 +233,7 @@ TEST_F(IndexServiceTest, AFullFileRollsToANewFileSeededFromItsEnd) {
   EXPECT_EQ(second.header().index_count, 12);
   ExpectConsistent(first);
   ExpectConsistent(second);
-  // Entry 1's timeDiff was taken against the seeded begin (spec 4.3 step 5).
+  // Entry 1's timeDiff was taken against the seeded begin (IndexFile.putKey, first entry).
   EXPECT_EQ(ReadIndexEntry(second.data(), kTiny, 1)->time_diff, 0);
   EXPECT_EQ(ReadIndexEntry(second.data(), kTiny, 2)->time_diff, 1);
   EXPECT_EQ(Find(*s, "U30"), std::vector<int64_t>{3000});
