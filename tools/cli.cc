@@ -22,7 +22,7 @@ static const char kUsage[] =
     "  query ROOT --topic T --key K     find messages by key through the index\n"
     "  repair ROOT --policy P           cut (truncate) or skip damage a normal open refuses\n"
     "  gen ROOT                         write a sample commit log\n"
-    "  bench --workload W               measure the engine: put, put-sync, read, recover\n"
+    "  bench --workload W               measure the engine: put, put-sync, read, recover, dispatch\n"
     "\n"
     "Run 'mqstore <command> --help' for a command's options.\n"
     "ROOT is a store root: the directory holding commitlog/ (or, with --config,\n"
