@@ -20,7 +20,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,6 +28,7 @@
 #include "storage/io/file_system.h"
 #include "storage/log/prefaulter.h"
 #include "storage/log/segment.h"
+#include "storage/log/segment_list.h"
 #include "storage/queue/tag_bitmap_index.h"
 
 namespace mqstore {
@@ -160,7 +160,6 @@ class ConsumeQueue {
   void PublishUnits();
   // Keeps the file's pages faulted in a stretch or more ahead of `pos`.
   void PrefaultAhead(Segment& seg, int64_t pos);
-  std::shared_ptr<Segment> FileFor(int64_t cq_byte) const;
   // The 20 bytes at CQ byte `cq_byte`, whatever they hold; nullopt when no
   // file holds them.
   std::optional<ConsumeQueueUnit> UnitAt(int64_t cq_byte) const;
@@ -187,10 +186,10 @@ class ConsumeQueue {
 
   FileSystem& fs_;
   const ConsumeQueueOptions options_;
-  mutable std::shared_mutex files_mu_;  // guards files_ (not their bytes)
-  std::vector<std::shared_ptr<Segment>> files_;
-  // files_.back(), the writer's copy: it reads it without files_mu_ while
-  // cleanup removes files from the front (DeleteFilesBelow). Writer thread.
+  SegmentList<Segment> files_;  // file_size each; a gap is possible after Load
+  // files_.Last(), the writer's copy: it reads it without the list's lock
+  // while cleanup removes files from the front (DeleteFilesBelow). Writer
+  // thread.
   std::shared_ptr<Segment> last_file_;
   // The last file was created by this object into an empty queue (the pad
   // rule, RocketMQ's isFirstCreateInQueue). Writer thread only.
