@@ -187,6 +187,27 @@ Result<bool> ConsumeQueueStore::Flush(int least_pages) {
   return all;
 }
 
+int64_t ConsumeQueueStore::OffsetInQueueByTime(std::string_view topic, int32_t queue_id, int64_t timestamp,
+                                               const CommitLog& log) const {
+  const ConsumeQueue* q = Find(topic, queue_id);
+  if (!q) return 0;
+  // Store times rise with queue offsets; a unit whose record is gone counts
+  // as earlier than any time.
+  auto before = [&](int64_t n) {
+    const std::optional<ConsumeQueueUnit> unit = q->GetUnit(n);
+    if (!unit) return true;
+    auto m = log.LookMessage(unit->commit_log_offset);
+    return !m.ok() || m->message.store_timestamp < timestamp;
+  };
+  int64_t lo = q->MinOffset(), hi = q->MaxOffset();
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (before(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 size_t ConsumeQueueStore::TagIndexMemoryBytes() const {
   size_t bytes = 0;
   for (ConsumeQueue* q : All()) bytes += q->tag_index().MemoryBytes();

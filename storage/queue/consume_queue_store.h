@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/log/commit_log.h"
 #include "storage/queue/consume_queue.h"
 #include "storage/dispatch/dispatch_request.h"
 #include "storage/dispatch/dispatch_sink.h"
@@ -58,6 +59,12 @@ class ConsumeQueueStore final : public DispatchSink {
   ConsumeQueue* Find(std::string_view topic, int32_t queue_id) const;
   std::vector<ConsumeQueue*> All() const;
   size_t size() const;
+  // getOffsetInQueueByTime: the first queue offset of the queue whose
+  // record in `log` was stored at or after `timestamp` (binary search;
+  // 5.x's LOWER boundary), clamped into [min, max]; 0 when there is no
+  // such queue.
+  int64_t OffsetInQueueByTime(std::string_view topic, int32_t queue_id, int64_t timestamp,
+                              const CommitLog& log) const;
 
   // Flushes every queue (least_pages as ConsumeQueue::Flush); true when
   // everything written is durable afterwards.
