@@ -134,9 +134,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   queues_ = std::make_unique<ConsumeQueueStore>(
       fs_, ConsumeQueueStoreOptions{paths_, config_.ConsumeQueueFileSize(),
                                     config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0,
-                                    &prefaulter_,
-                                    // Set before any dispatch: the log is made below, before the dispatcher.
-                                    [this] { return log_->MinOffset(); }});
+                                    &prefaulter_});
   MQ_RETURN_IF_ERROR(queues_->LoadAndRecover());
   if (config_.messageIndexEnable) {
     IndexServiceOptions io;
@@ -149,6 +147,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   }
 
   log_ = std::make_unique<CommitLog>(fs_, LogOptionsFrom(config_));
+  queues_->AttachLog(*log_);  // before any dispatch (ConsumeQueueStore::AttachLog)
   MQ_RETURN_IF_ERROR(log_->Load());
   const bool index_safe = config_.messageIndexEnable && config_.messageIndexSafe;
   RecoveryOptions recovery;

@@ -297,15 +297,15 @@ void ConsumeQueue::RebuildTagIndex() {
 // --- writing ----------------------------------------------------------------
 
 Status ConsumeQueue::PutUnit(int64_t phy_offset, int32_t size, int64_t tags_code, int64_t cq_offset,
-                             int64_t store_timestamp) {
+                             int64_t store_timestamp, std::optional<int64_t> log_min_offset) {
   const UnitPut unit{phy_offset, size, tags_code, cq_offset, store_timestamp};
   size_t taken = 0;
-  return PutUnits(std::span<const UnitPut>(&unit, 1), taken);
+  return PutUnits(std::span<const UnitPut>(&unit, 1), taken, log_min_offset);
 }
 
-Status ConsumeQueue::PutUnits(std::span<const UnitPut> units, size_t& taken) {
+Status ConsumeQueue::PutUnits(std::span<const UnitPut> units, size_t& taken, std::optional<int64_t> log_min_offset) {
   Status st;
-  for (taken = 0; taken < units.size() && st.ok(); ++taken) st = WriteUnit(units[taken]);
+  for (taken = 0; taken < units.size() && st.ok(); ++taken) st = WriteUnit(units[taken], log_min_offset);
   if (!st.ok()) --taken;
   PublishUnits();
   return st;
@@ -336,7 +336,7 @@ void ConsumeQueue::PublishUnits() {
   unpublished_.clear();
 }
 
-Status ConsumeQueue::WriteUnit(const UnitPut& u) {
+Status ConsumeQueue::WriteUnit(const UnitPut& u, std::optional<int64_t> log_min_offset) {
   if (u.phy_offset < 0 || u.size <= 0 || u.cq_offset < 0)
     return Status::InvalidArgument("consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
                                    ": bad unit (offset " + std::to_string(u.phy_offset) + ", size " +
@@ -353,7 +353,7 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   Segment* seg = last_file_.get();
   // 4 (checked first so that a unit already there never creates a file).
   if (seg && u.cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return Status::Ok();
-  if (seg && MustRestartAt(u.cq_offset)) {
+  if (seg && MustRestartAt(u.cq_offset, log_min_offset)) {
     MQ_RETURN_IF_ERROR(Restart(u.cq_offset));
     seg = nullptr;
   }
@@ -482,11 +482,11 @@ Status ConsumeQueue::RemoveIfThere(const std::string& path) {
   return st.code() == StatusCode::kNotFound ? Status::Ok() : st;
 }
 
-bool ConsumeQueue::MustRestartAt(int64_t cq_offset) const {
-  if (!options_.log_min_offset || cq_offset == 0) return false;
+bool ConsumeQueue::MustRestartAt(int64_t cq_offset, std::optional<int64_t> log_min_offset) const {
+  if (!log_min_offset || cq_offset == 0) return false;
   const Segment& last = *last_file_;
   if (cq_offset * kUnit <= last.start_offset() + last.wrote()) return false;  // no gap
-  return max_physic_offset_.load(std::memory_order_relaxed) <= options_.log_min_offset();
+  return max_physic_offset_.load(std::memory_order_relaxed) <= *log_min_offset;
 }
 
 Status ConsumeQueue::Restart(int64_t cq_offset) {

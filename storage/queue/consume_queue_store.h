@@ -34,12 +34,20 @@ struct ConsumeQueueStoreOptions {
   int64_t file_size = kDefaultCqFileSize;
   size_t max_tags_tracked = 64;
   Prefaulter* prefaulter = nullptr;  // for every queue's files (ConsumeQueueOptions)
-  std::function<int64_t()> log_min_offset{};  // ConsumeQueueOptions::log_min_offset
 };
 
 class ConsumeQueueStore final : public DispatchSink {
  public:
   ConsumeQueueStore(FileSystem& fs, ConsumeQueueStoreOptions options);
+
+  // The commit log the units point into, attached once it is built and
+  // before dispatch starts: the queues are loaded and recovered before the
+  // log (spec 5.2), so it cannot be given at construction. Dispatch reads
+  // only its MinOffset, once per batch, and hands it to the queues as a
+  // value (ConsumeQueue::PutUnits): no queue reaches into the log, and
+  // nothing is read from a log that does not exist yet. Unattached (a
+  // queue store on its own), a queue never restarts past a gap.
+  void AttachLog(const CommitLog& log) { log_ = &log; }
 
   // Loads every <topic>/<queueId> directory (children that are not integers
   // are skipped, as RocketMQ does) and recovers each queue (spec 3.4).
@@ -94,6 +102,7 @@ class ConsumeQueueStore final : public DispatchSink {
 
   FileSystem& fs_;
   const ConsumeQueueStoreOptions options_;
+  const CommitLog* log_ = nullptr;  // AttachLog
   mutable std::shared_mutex mu_;  // guards queues_ (the map, not the queues)
   // topic -> queue id -> queue; std::less<> for string_view lookups.
   std::map<std::string, std::map<int32_t, std::unique_ptr<ConsumeQueue>>, std::less<>> queues_;
