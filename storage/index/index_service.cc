@@ -423,7 +423,8 @@ Status IndexService::RemoveSpare() {
 
 Status IndexService::RemoveUnusedSpare() {
   if (files_.size() < 2) return Status::Ok();
-  const IndexFile& last = *files_.Last();
+  const std::shared_ptr<IndexFile> newest = files_.Last();
+  const IndexFile& last = *newest;
   if (last.Entries() > 0 || last.Seeded() || last.header().begin_timestamp > 0) return Status::Ok();
   return RemoveLastFile("made ahead of need and never used");
 }
