@@ -65,19 +65,6 @@ ReadLimits ReadLimitsFrom(const StoreConfig& c) {
   return l;
 }
 
-// The index builder as a dispatcher sink.
-class IndexBuilder final : public DispatchSink {
- public:
-  explicit IndexBuilder(IndexService& index) : index_(index) {}
-  Status Dispatch(const DispatchRequest& request) override { return index_.BuildIndex(request); }
-  Status DispatchBatch(std::span<const DispatchRequest> batch, size_t& taken) override {
-    return index_.BuildIndex(batch, taken);
-  }
-
- private:
-  IndexService& index_;
-};
-
 // io_uring unless the config says otherwise or the kernel refuses it; the
 // fallback is announced once, with the kernel's reason.
 Result<std::unique_ptr<IoQueue>> NewFlushIoQueue(const StoreConfig& c) {
@@ -147,9 +134,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   queues_ = std::make_unique<ConsumeQueueStore>(
       fs_, ConsumeQueueStoreOptions{paths_, config_.ConsumeQueueFileSize(),
                                     config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0,
-                                    &prefaulter_,
-                                    // Set before any dispatch: the log is made below, before the dispatcher.
-                                    [this] { return log_->MinOffset(); }});
+                                    &prefaulter_});
   MQ_RETURN_IF_ERROR(queues_->LoadAndRecover());
   if (config_.messageIndexEnable) {
     IndexServiceOptions io;
@@ -159,10 +144,10 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
     io.prefaulter = &prefaulter_;
     index_ = std::make_unique<IndexService>(fs_, io);
     MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open->index_msg_timestamp));
-    index_builder_ = std::make_unique<IndexBuilder>(*index_);
   }
 
   log_ = std::make_unique<CommitLog>(fs_, LogOptionsFrom(config_));
+  queues_->AttachLog(*log_);  // before any dispatch (ConsumeQueueStore::AttachLog)
   MQ_RETURN_IF_ERROR(log_->Load());
   const bool index_safe = config_.messageIndexEnable && config_.messageIndexSafe;
   RecoveryOptions recovery;
@@ -180,7 +165,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   d.delay_level_millis = *ParseDelayLevels(config_.messageDelayLevel);
   dispatcher_ = std::make_unique<Dispatcher>(*log_, std::move(d));
   dispatcher_->AddSink(*queues_);
-  if (index_builder_) dispatcher_->AddSink(*index_builder_);
+  if (index_) dispatcher_->AddSink(*index_);
   for (DispatchSink* sink : hooks.sinks) dispatcher_->AddSink(*sink);
   if (hooks.on_arrival) dispatcher_->SetArrivalListener(hooks.on_arrival);
   read_limits_ = ReadLimitsFrom(config_);
@@ -454,59 +439,12 @@ int64_t MessageStore::GetCommitLogOffsetInQueue(std::string_view topic, int32_t 
 }
 
 int64_t MessageStore::GetOffsetInQueueByTime(std::string_view topic, int32_t queue_id, int64_t timestamp) const {
-  const ConsumeQueue* q = queues_->Find(topic, queue_id);
-  if (!q) return 0;
-  // Store times rise with queue offsets; a unit whose record is gone counts
-  // as earlier than any time.
-  auto before = [&](int64_t n) {
-    const std::optional<ConsumeQueueUnit> unit = q->GetUnit(n);
-    if (!unit) return true;
-    auto m = log_->LookMessage(unit->commit_log_offset);
-    return !m.ok() || m->message.store_timestamp < timestamp;
-  };
-  int64_t lo = q->MinOffset(), hi = q->MaxOffset();
-  while (lo < hi) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    if (before(mid)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-bool MessageStore::KeyMatches(const MessageRecordView& m, std::string_view topic, std::string_view key) const {
-  if (m.topic != topic) return false;
-  bool match = false;
-  m.properties().ForEach([&](const Property& p) {
-    if (p.name == property::kUniqKey && p.value == key) match = true;
-    if (p.name == property::kKeys) ForEachKey(p.value, [&](std::string_view k) { match = match || k == key; });
-  });
-  return match;
+  return queues_->OffsetInQueueByTime(topic, queue_id, timestamp, *log_);
 }
 
 QueryMessageResult MessageStore::QueryMessage(std::string_view topic, std::string_view key, int32_t max_num,
                                               int64_t begin, int64_t end) const {
-  QueryMessageResult r;
-  if (!index_ || max_num <= 0) return r;
-  const IndexStats stats = index_->Stats();
-  r.index_last_update_timestamp = stats.last_update_timestamp;
-  r.index_last_update_phyoffset = stats.last_update_phy_offset;
-  // Up to three rounds, each ending where the previous one's oldest hit
-  // was stored (DefaultMessageStore.queryMessage): collisions can crowd a
-  // round's candidates out.
-  int64_t last_time = end;
-  for (int round = 0; round < 3 && r.messages.empty() && last_time >= begin; ++round) {
-    std::vector<int64_t> offsets = index_->QueryOffsets(topic, key, static_cast<size_t>(max_num), begin, last_time);
-    if (offsets.empty()) break;
-    // One record found under two of its keys (UNIQ_KEY and a KEYS token) once.
-    offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
-    for (size_t i = 0; i < offsets.size(); ++i) {
-      auto m = log_->LookMessage(offsets[i]);
-      if (!m.ok()) continue;
-      if (i == 0) last_time = m->message.store_timestamp;
-      if (KeyMatches(m->message, topic, key)) r.messages.push_back(std::move(*m));
-    }
-  }
-  return r;
+  return index_ ? mqstore::QueryMessage(*index_, *log_, topic, key, max_num, begin, end) : QueryMessageResult{};
 }
 
 bool MessageStore::WaitForMessages(std::string_view topic, int32_t queue_id, int64_t offset,

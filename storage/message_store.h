@@ -37,6 +37,7 @@
 #include "storage/log/flush_service.h"
 #include "storage/queue/get_message.h"
 #include "storage/index/index_service.h"
+#include "storage/index/query_message.h"
 #include "storage/io/file_system.h"
 #include "storage/log/prefaulter.h"
 #include "storage/log/store_checkpoint.h"
@@ -80,13 +81,6 @@ struct StoreHooks {
   std::vector<DispatchSink*> sinks;
   ArrivalListener on_arrival;
   std::optional<CleanupEnv> cleanup_env;
-};
-
-// queryMessage: records whose real keys match, ascending by offset.
-struct QueryMessageResult {
-  std::vector<MessageView> messages;
-  int64_t index_last_update_timestamp = 0;
-  int64_t index_last_update_phyoffset = 0;
 };
 
 class MessageStore {
@@ -195,7 +189,6 @@ class MessageStore {
   Status RecoverQueues(bool abnormal);
   int64_t ReputStart(bool abnormal, int64_t short_queues_from) const;
   Status StopServices();
-  bool KeyMatches(const MessageRecordView& m, std::string_view topic, std::string_view key) const;
   PutResult Count(PutResult r);
   PutResult Append(std::span<const Message> batch);
   bool MustWait(const Message& first) const;
@@ -211,7 +204,6 @@ class MessageStore {
   Prefaulter prefaulter_;  // before the queues and index: they use it until they are gone
   std::unique_ptr<ConsumeQueueStore> queues_;
   std::unique_ptr<IndexService> index_;  // nullptr with messageIndexEnable=false
-  std::unique_ptr<DispatchSink> index_builder_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<ConsumeQueueFlushService> queue_flusher_;
   std::unique_ptr<CleanupService> cleanup_;  // after what it deletes from: stopped and destroyed first

@@ -1,5 +1,7 @@
-// IndexService: the store's IndexFiles (RocketMQ's IndexService and IndexFile), written by the dispatcher
-// and queried by any thread (RocketMQ's IndexService + IndexFile).
+// IndexService: the store's IndexFiles (one IndexFile each: index_file.h),
+// written by the dispatcher (it is a dispatch sink) and queried by any
+// thread (RocketMQ's IndexService; QueryMessage, query_message.h, reads the
+// records the offsets name).
 //
 //   index/<yyyyMMddHHmmssSSS>   (local time of creation)
 //   [ header 40 ][ slots maxHashSlotNum x 4 ][ entries maxIndexNum x 20 ]
@@ -31,8 +33,11 @@
 
 #include "format/index_file_format.h"
 #include "storage/dispatch/dispatch_request.h"
+#include "storage/dispatch/dispatch_sink.h"
+#include "storage/index/index_file.h"
 #include "storage/io/file_system.h"
 #include "storage/log/prefaulter.h"
+#include "storage/log/segment_list.h"
 
 namespace mqstore {
 
@@ -54,7 +59,8 @@ struct IndexStats {
   int64_t last_update_phy_offset = 0;
 };
 
-class IndexService {
+// A dispatch sink: the dispatcher hands it every record (the index builder).
+class IndexService final : public DispatchSink {
  public:
   IndexService(FileSystem& fs, IndexServiceOptions options);
   ~IndexService();
@@ -94,6 +100,11 @@ class IndexService {
   // 20 MB table), and the lock is taken once per file used.
   // `taken`: the records whose keys all went in.
   Status BuildIndex(std::span<const DispatchRequest> batch, size_t& taken);
+  // The index builder as a dispatch sink: BuildIndex.
+  Status Dispatch(const DispatchRequest& request) override { return BuildIndex(request); }
+  Status DispatchBatch(std::span<const DispatchRequest> batch, size_t& taken) override {
+    return BuildIndex(batch, taken);
+  }
 
   // Candidate commit-log offsets of topic#key stored in [begin, end], newest
   // file first, at most min(max_num, max_msgs_num_batch), sorted ascending.
@@ -119,13 +130,13 @@ class IndexService {
   IndexStats Stats() const;
 
  private:
-  class File;  // one mapped IndexFile (index_service.cc)
+  using Files = std::span<const std::shared_ptr<IndexFile>>;  // a look at the list (SegmentList::Read)
   struct SyncTarget;  // a file to sync outside the lock, and its state then
 
   // The last file if it has room, else a new one seeded from its end.
-  Result<File*> LastWritableFile();
+  Result<IndexFile*> LastWritableFile();
   int CountEntries(int32_t key_hash, int64_t phy_offset) const;
-  Result<std::shared_ptr<File>> CreateFile(const std::string& last_name, const IndexHeader& seed);
+  Result<std::shared_ptr<IndexFile>> CreateFile(const std::string& last_name, const IndexHeader& seed);
   // The next file made ahead of need on the prefaulter's thread (named,
   // sized, its slots faulted in: ~70 ms of page zeroing for the default
   // geometry), asked for at open and when the last file is half full, and
@@ -133,9 +144,9 @@ class IndexService {
   struct Spare;
   void PrepareSpare();
   // The spare, seeded; nullptr when there is none (the writer makes one).
-  std::shared_ptr<File> TakeSpare(const IndexHeader& seed);
+  std::shared_ptr<IndexFile> TakeSpare(const IndexHeader& seed);
   // The spare once no job is making it, moved out; nullptr when none.
-  std::shared_ptr<File> WaitForSpare();
+  std::shared_ptr<IndexFile> WaitForSpare();
   // A spare left by the last run: the newest file, empty and unseeded,
   // after another one. Removed: it would be taken without its seed.
   Status RemoveUnusedSpare();
@@ -153,8 +164,9 @@ class IndexService {
   void CollectKeys(std::span<const DispatchRequest> batch);
   Status PutKeys(std::span<const DispatchRequest> batch, size_t& taken);
   int64_t IndexedUpToLocked() const;  // mu_ held
-  // Unmaps and unlinks files_[i], saying why in the log; mu_ held exclusively.
-  Status RemoveFile(size_t i, const std::string& why);
+  // Unmaps and unlinks the newest file, saying why in the log; mu_ held
+  // exclusively.
+  Status RemoveLastFile(const std::string& why);
   // After an abnormal exit: keeps the complete files (Load), mu_ held exclusively.
   Status KeepCompleteFiles(int64_t index_msg_timestamp);
   // Full unsynced files, or all. Synced with mu_ released, so the writer is
@@ -164,13 +176,16 @@ class IndexService {
 
   FileSystem& fs_;
   IndexServiceOptions options_;
-  mutable std::shared_mutex mu_;  // guards files_, their headers and bytes
+  // Guards the files' headers and bytes, and orders changes to files_ with
+  // them: always taken before the list's own lock, never after it. Readers
+  // hold it shared while they walk the mappings.
+  mutable std::shared_mutex mu_;
   // Oldest first. shared_ptr: a sync outside mu_ keeps its file alive.
-  std::vector<std::shared_ptr<File>> files_;
+  SegmentList<IndexFile> files_;
   uint64_t keys_added_ = 0;
   std::vector<PendingKey> pending_;  // the writer's, reused batch to batch
   std::shared_ptr<Spare> spare_;      // shared with its job, which may outlive this
-  const File* spare_asked_after_ = nullptr;  // the file whose successor was asked for (writer only)
+  const IndexFile* spare_asked_after_ = nullptr;  // the file whose successor was asked for (writer only)
 };
 
 }  // namespace mqstore

@@ -35,6 +35,7 @@ CommitLog::CommitLog(FileSystem& fs, CommitLogOptions options)
       allocator_(fs, options_.dir,
                  {options_.segment_size, options_.backend == WriteBackend::kMmap, options_.warm,
                   options_.backend == WriteBackend::kMmap ? options_.prefault_ahead : 0}),
+      segments_(options_.segment_size),
       put_mu_(options_.blocking_put_lock) {
   if (options_.backend == WriteBackend::kWrite) {
     // Two of the largest records (and a blank's zero fill) must fit at once.
@@ -92,8 +93,7 @@ Status CommitLog::Load() {
     (*segment)->SetPositions(options_.segment_size);  // recovery sets the real end
     loaded.push_back(std::move(*segment));
   }
-  std::unique_lock lock(segments_mu_);
-  segments_ = std::move(loaded);
+  segments_.Replace(std::move(loaded));
   return Status::Ok();
 }
 
@@ -203,11 +203,7 @@ PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Mes
 }
 
 Status CommitLog::Roll(std::shared_ptr<Segment>& segment) {
-  int64_t start = 0;
-  {
-    std::shared_lock lock(segments_mu_);
-    if (!segments_.empty()) start = segments_.back()->end_offset();
-  }
+  const int64_t start = segments_.NextStart();
   if (segment && segment->end_offset() != start)
     return Status::Corruption("commit log: the current segment is not the last one");
   auto next = allocator_.Take(start);
@@ -216,10 +212,7 @@ Status CommitLog::Roll(std::shared_ptr<Segment>& segment) {
     return next.error();
   }
   (*next)->SetPositions(0);
-  {
-    std::unique_lock lock(segments_mu_);
-    segments_.push_back(*next);
-  }
+  segments_.Append(*next);
   segment = std::move(*next);
   return Status::Ok();
 }
@@ -359,55 +352,42 @@ void CommitLog::MarkNotWriteable(const Status& why) {
     StoreLog(LogLevel::kError, "commit log is no longer writeable: " + why.ToString());
 }
 
-int64_t CommitLog::MinOffset() const {
-  std::shared_lock lock(segments_mu_);
-  return segments_.empty() ? 0 : segments_.front()->start_offset();
-}
+int64_t CommitLog::MinOffset() const { return segments_.MinOffset(); }
 
 int64_t CommitLog::MaxOffset() const {
-  std::shared_lock lock(segments_mu_);
-  return segments_.empty() ? 0 : segments_.back()->start_offset() + segments_.back()->committed();
+  return segments_.Read([](std::span<const std::shared_ptr<Segment>> s) {
+    return s.empty() ? int64_t{0} : s.back()->start_offset() + s.back()->committed();
+  });
 }
 
-std::shared_ptr<Segment> CommitLog::SegmentFor(int64_t offset) const {
-  std::shared_lock lock(segments_mu_);
-  if (segments_.empty() || offset < segments_.front()->start_offset()) return nullptr;
-  // Segments are contiguous and of one size: index arithmetic, no search.
-  const auto index = static_cast<size_t>((offset - segments_.front()->start_offset()) / options_.segment_size);
-  return index < segments_.size() ? segments_[index] : nullptr;
-}
+std::shared_ptr<Segment> CommitLog::SegmentFor(int64_t offset) const { return segments_.Find(offset); }
 
-std::vector<std::shared_ptr<Segment>> CommitLog::Segments() const {
-  std::shared_lock lock(segments_mu_);
-  return segments_;
-}
+std::vector<std::shared_ptr<Segment>> CommitLog::Segments() const { return segments_.Snapshot(); }
 
-std::shared_ptr<Segment> CommitLog::OldestSegment() const {
-  std::shared_lock lock(segments_mu_);
-  return segments_.empty() ? nullptr : segments_.front();
-}
+std::shared_ptr<Segment> CommitLog::OldestSegment() const { return segments_.First(); }
 
-size_t CommitLog::SegmentCount() const {
-  std::shared_lock lock(segments_mu_);
-  return segments_.size();
-}
+size_t CommitLog::SegmentCount() const { return segments_.size(); }
 
 Result<std::shared_ptr<Segment>> CommitLog::RemoveOldestSegment(int64_t start) {
-  std::shared_ptr<Segment> oldest;
-  {
-    std::unique_lock lock(segments_mu_);
-    if (segments_.size() < 2 || segments_.front()->start_offset() != start)
-      return Status::Busy("commit log: " + std::to_string(start) +
-                          " is not the start of the oldest segment, or that segment is the newest");
-    // Durability is claimed front to back (FlushedOffset): a segment goes
-    // only once all of it is written and synced.
-    if (segments_.front()->flushed() != segments_.front()->wrote())
-      return Status::Busy("commit log: segment " + segments_.front()->path() + " is not flushed yet");
-    oldest = std::move(segments_.front());
-    segments_.erase(segments_.begin());
-  }
-  MQ_RETURN_IF_ERROR(fs_.Remove(oldest->path()));
-  return oldest;
+  std::string busy;
+  std::vector<std::shared_ptr<Segment>> removed = segments_.RemoveFrontWhile(
+      [&](const Segment& oldest) {
+        if (oldest.start_offset() != start) return false;
+        // Durability is claimed front to back (FlushedOffset): a segment goes
+        // only once all of it is written and synced.
+        if (oldest.flushed() != oldest.wrote()) {
+          busy = "commit log: segment " + oldest.path() + " is not flushed yet";
+          return false;
+        }
+        return true;
+      },
+      /*max=*/1);
+  if (removed.empty())
+    return Status::Busy(!busy.empty() ? busy
+                                      : "commit log: " + std::to_string(start) +
+                                            " is not the start of the oldest segment, or that segment is the newest");
+  MQ_RETURN_IF_ERROR(fs_.Remove(removed.front()->path()));
+  return std::move(removed.front());
 }
 
 Result<SegmentView> CommitLog::Read(int64_t offset, int64_t size) const {

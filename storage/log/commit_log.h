@@ -30,7 +30,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,6 +43,7 @@
 #include "storage/log/queue_offset_table.h"
 #include "storage/log/segment.h"
 #include "storage/log/segment_allocator.h"
+#include "storage/log/segment_list.h"
 #include "storage/store_config.h"
 
 namespace mqstore {
@@ -253,8 +253,7 @@ class CommitLog {
   SegmentAllocator allocator_;
   std::unique_ptr<AppendBuffer> ring_;  // kWrite only
 
-  mutable std::shared_mutex segments_mu_;  // guards segments_ (not their bytes)
-  std::vector<std::shared_ptr<Segment>> segments_;
+  SegmentList<Segment> segments_;  // contiguous, options_.segment_size each
 
   mutable PutLock put_mu_;  // the put lock: guards current_, queue_offsets_
   std::shared_ptr<Segment> current_;

@@ -451,10 +451,7 @@ Result<RecoveryReport> CommitLog::Recover(const RecoveryOptions& options) {
     segments.resize(end_index + 1);
   }
 
-  {
-    std::unique_lock lock(segments_mu_);
-    segments_ = segments;
-  }
+  segments_.Replace(segments);
   {
     std::lock_guard lock(put_mu_);
     current_ = segments.empty() ? nullptr : segments.back();

@@ -44,7 +44,7 @@ bool AllZero(std::span<const uint8_t> bytes) {
 ConsumeQueueUnit ConsumeQueue::UnitsView::unit(size_t i) const { return DecodeAt(bytes, static_cast<int64_t>(i) * kUnit); }
 
 ConsumeQueue::ConsumeQueue(FileSystem& fs, ConsumeQueueOptions options)
-    : fs_(fs), options_(std::move(options)), tags_(options_.max_tags_tracked) {}
+    : fs_(fs), options_(std::move(options)), files_(options_.file_size), tags_(options_.max_tags_tracked) {}
 
 // --- files ------------------------------------------------------------------
 
@@ -79,8 +79,7 @@ Status ConsumeQueue::Load() {
   max_physic_offset_.store(-1, std::memory_order_release);
   created_first_file_ = false;
   last_file_ = loaded.empty() ? nullptr : loaded.back();
-  std::unique_lock lock(files_mu_);
-  files_ = std::move(loaded);
+  files_.Replace(std::move(loaded));
   return Status::Ok();
 }
 
@@ -108,22 +107,12 @@ Status ConsumeQueue::NewFile(int64_t start, std::shared_ptr<Segment>& out) {
   created_first_file_ = first;
   out = *segment;
   last_file_ = *segment;
-  std::unique_lock lock(files_mu_);
-  files_.push_back(std::move(*segment));
+  files_.Append(std::move(*segment));
   return Status::Ok();
 }
 
-std::shared_ptr<Segment> ConsumeQueue::FileFor(int64_t cq_byte) const {
-  std::shared_lock lock(files_mu_);
-  auto it = std::upper_bound(files_.begin(), files_.end(), cq_byte,
-                             [](int64_t v, const std::shared_ptr<Segment>& s) { return v < s->start_offset(); });
-  if (it == files_.begin()) return nullptr;
-  --it;
-  return (*it)->Contains(cq_byte) ? *it : nullptr;
-}
-
 std::optional<ConsumeQueueUnit> ConsumeQueue::UnitAt(int64_t cq_byte) const {
-  const std::shared_ptr<Segment> seg = FileFor(cq_byte);
+  const std::shared_ptr<Segment> seg = files_.Find(cq_byte);
   if (!seg || cq_byte + kUnit > seg->end_offset()) return std::nullopt;
   return DecodeAt(seg->data(), cq_byte - seg->start_offset());
 }
@@ -158,13 +147,8 @@ int64_t ConsumeQueue::LastRealUnitEnd() const {
 Status ConsumeQueue::CutAt(int64_t end) {
   // Readers stop before what is cut before it changes under them.
   if (max_logic_offset_.load(std::memory_order_relaxed) > end) max_logic_offset_.store(end, std::memory_order_release);
-  std::vector<std::shared_ptr<Segment>> doomed;
-  for (const auto& seg : files_) {
-    if (seg->end_offset() <= end) continue;
-    if (seg->start_offset() >= end) {
-      doomed.push_back(seg);
-      continue;
-    }
+  for (const auto& seg : files_.Snapshot()) {
+    if (seg->end_offset() <= end || seg->start_offset() >= end) continue;
     const int64_t pos = end - seg->start_offset();
     // Bytes past `wrote` are zero while this object writes the file; after
     // Load `wrote` is the file size, so recovery looks at the whole rest.
@@ -180,12 +164,12 @@ Status ConsumeQueue::CutAt(int64_t end) {
                                     std::to_string(pos) + " of " + seg->path());
     }
   }
+  // The files starting at or after the end are the last ones.
+  std::vector<std::shared_ptr<Segment>> doomed =
+      files_.RemoveBackWhile([end](const Segment& seg) { return seg.start_offset() >= end; });
   if (doomed.empty()) return Status::Ok();
-  {
-    std::unique_lock lock(files_mu_);
-    files_.resize(files_.size() - doomed.size());  // the doomed ones are the last
-    last_file_ = files_.empty() ? nullptr : files_.back();
-  }
+  std::reverse(doomed.begin(), doomed.end());  // deleted oldest first
+  last_file_ = files_.Last();
   if (!last_file_) created_first_file_ = false;
   for (const auto& seg : doomed) {
     StoreLog(LogLevel::kInfo, "consume queue: deleting " + seg->path());
@@ -198,23 +182,24 @@ Status ConsumeQueue::CutAt(int64_t end) {
 
 Status ConsumeQueue::Recover() {
   int64_t end = 0;
-  if (!files_.empty()) {
+  const std::vector<std::shared_ptr<Segment>> files = files_.Snapshot();
+  if (!files.empty()) {
     // From file `i` on: a full file continues into the next.
-    auto end_from = [this](size_t i) {
-      int64_t at = files_[i]->start_offset();
-      for (; i < files_.size(); ++i) {
-        const Segment& seg = *files_[i];
+    auto end_from = [&files](size_t i) {
+      int64_t at = files[i]->start_offset();
+      for (; i < files.size(); ++i) {
+        const Segment& seg = *files[i];
         const int64_t pos = EndOfValidUnits(seg.data(), 0);
         at = seg.start_offset() + pos;
         if (pos < seg.size()) break;
       }
       return at;
     };
-    size_t start = files_.size() > 3 ? files_.size() - 3 : 0;
+    size_t start = files.size() > 3 ? files.size() - 3 : 0;
     end = end_from(start);
     // A start file holding no unit says nothing about the file before it (a
     // crash can leave an older file short): check from that one too.
-    while (start > 0 && end == files_[start]->start_offset()) end = end_from(--start);
+    while (start > 0 && end == files[start]->start_offset()) end = end_from(--start);
     MQ_RETURN_IF_ERROR(CutAt(end));
   }
   if (files_.empty()) {
@@ -222,7 +207,7 @@ Status ConsumeQueue::Recover() {
     min_logic_offset_.store(0, std::memory_order_release);
   } else {
     // Blank pads of a queue re-created mid-stream are not units to read.
-    const int64_t first = files_.front()->start_offset();
+    const int64_t first = files_.MinOffset();
     min_logic_offset_.store(
         first < end ? FirstUnitWhere(first, end, [](const ConsumeQueueUnit& u) { return !u.IsBlankPad(); }) : first,
         std::memory_order_release);
@@ -237,9 +222,10 @@ Status ConsumeQueue::TruncateDirty(int64_t phy_end) {
   // From the last file back: a file whose first unit is cut (or holds no
   // unit) goes whole; in the first one kept, units stay up to the first
   // invalid one or the first at or past phy_end.
-  int64_t end = files_.empty() ? 0 : files_.front()->start_offset();
-  for (size_t k = files_.size(); k-- > 0;) {
-    const Segment& seg = *files_[k];
+  const std::vector<std::shared_ptr<Segment>> files = files_.Snapshot();
+  int64_t end = files_.MinOffset();
+  for (size_t k = files.size(); k-- > 0;) {
+    const Segment& seg = *files[k];
     const ConsumeQueueUnit first = DecodeAt(seg.data(), 0);
     if (!first.IsValid() || first.commit_log_offset >= phy_end) continue;
     int64_t pos = 0;
@@ -257,7 +243,7 @@ Status ConsumeQueue::TruncateDirty(int64_t phy_end) {
 Status ConsumeQueue::TruncateTo(int64_t queue_offset) {
   if (queue_offset < 0 || queue_offset >= MaxOffset()) return Status::Ok();
   int64_t end = queue_offset * kUnit;
-  if (!files_.empty()) end = std::max(end, files_.front()->start_offset());
+  if (!files_.empty()) end = std::max(end, files_.MinOffset());
   return TruncateAt(end, "its units from there on disagree with the commit log");
 }
 
@@ -286,12 +272,8 @@ void ConsumeQueue::CorrectMinOffset(int64_t commit_log_min_offset) {
   int64_t new_min = max;  // the last unit points below: logically empty
   const auto last = UnitAt(max - kUnit);
   if (last && kept(*last)) {
-    int64_t lo = min;
-    {
-      std::shared_lock lock(files_mu_);
-      if (!files_.empty()) lo = std::max(lo, files_.front()->start_offset());
-    }
-    new_min = FirstUnitWhere(lo, max - kUnit, kept);
+    // MinOffset is 0 when there is no file, and min >= 0.
+    new_min = FirstUnitWhere(std::max(min, files_.MinOffset()), max - kUnit, kept);
   }
   if (new_min <= min) return;
   min_logic_offset_.store(new_min, std::memory_order_release);
@@ -302,12 +284,7 @@ void ConsumeQueue::RebuildTagIndex() {
   const int64_t min = min_logic_offset_.load(std::memory_order_acquire);
   const int64_t max = max_logic_offset_.load(std::memory_order_acquire);
   tags_.Reset(min / kUnit);
-  std::vector<std::shared_ptr<Segment>> files;
-  {
-    std::shared_lock lock(files_mu_);
-    files = files_;
-  }
-  for (const auto& seg : files) {
+  for (const auto& seg : files_.Snapshot()) {
     const int64_t from = std::max(min, seg->start_offset());
     const int64_t to = std::min(max, seg->end_offset());
     for (int64_t at = from; at < to; at += kUnit) {
@@ -320,15 +297,15 @@ void ConsumeQueue::RebuildTagIndex() {
 // --- writing ----------------------------------------------------------------
 
 Status ConsumeQueue::PutUnit(int64_t phy_offset, int32_t size, int64_t tags_code, int64_t cq_offset,
-                             int64_t store_timestamp) {
+                             int64_t store_timestamp, std::optional<int64_t> log_min_offset) {
   const UnitPut unit{phy_offset, size, tags_code, cq_offset, store_timestamp};
   size_t taken = 0;
-  return PutUnits(std::span<const UnitPut>(&unit, 1), taken);
+  return PutUnits(std::span<const UnitPut>(&unit, 1), taken, log_min_offset);
 }
 
-Status ConsumeQueue::PutUnits(std::span<const UnitPut> units, size_t& taken) {
+Status ConsumeQueue::PutUnits(std::span<const UnitPut> units, size_t& taken, std::optional<int64_t> log_min_offset) {
   Status st;
-  for (taken = 0; taken < units.size() && st.ok(); ++taken) st = WriteUnit(units[taken]);
+  for (taken = 0; taken < units.size() && st.ok(); ++taken) st = WriteUnit(units[taken], log_min_offset);
   if (!st.ok()) --taken;
   PublishUnits();
   return st;
@@ -359,7 +336,7 @@ void ConsumeQueue::PublishUnits() {
   unpublished_.clear();
 }
 
-Status ConsumeQueue::WriteUnit(const UnitPut& u) {
+Status ConsumeQueue::WriteUnit(const UnitPut& u, std::optional<int64_t> log_min_offset) {
   if (u.phy_offset < 0 || u.size <= 0 || u.cq_offset < 0)
     return Status::InvalidArgument("consume queue " + options_.topic + "/" + std::to_string(options_.queue_id) +
                                    ": bad unit (offset " + std::to_string(u.phy_offset) + ", size " +
@@ -376,13 +353,13 @@ Status ConsumeQueue::WriteUnit(const UnitPut& u) {
   Segment* seg = last_file_.get();
   // 4 (checked first so that a unit already there never creates a file).
   if (seg && u.cq_offset != 0 && expect < seg->start_offset() + seg->wrote()) return Status::Ok();
-  if (seg && MustRestartAt(u.cq_offset)) {
+  if (seg && MustRestartAt(u.cq_offset, log_min_offset)) {
     MQ_RETURN_IF_ERROR(Restart(u.cq_offset));
     seg = nullptr;
   }
   // 2. The last file, or a new one.
   if (!seg || seg->IsFull()) {
-    const int64_t start = seg ? seg->end_offset() : expect - expect % options_.file_size;
+    const int64_t start = seg ? seg->end_offset() : files_.StartOf(expect);
     std::shared_ptr<Segment> created;
     MQ_RETURN_IF_ERROR(NewFile(start, created));
     seg = created.get();
@@ -443,7 +420,7 @@ Status ConsumeQueue::RepairUnit(const UnitPut& u, bool& repaired) {
   const int64_t at = u.cq_offset * kUnit;
   if (at >= max_logic_offset_.load(std::memory_order_acquire) || at < min_logic_offset_.load(std::memory_order_acquire))
     return Status::Ok();
-  const std::shared_ptr<Segment> seg = FileFor(at);
+  const std::shared_ptr<Segment> seg = files_.Find(at);
   if (!seg || at + kUnit > seg->end_offset()) return Status::Ok();
   uint8_t want[kCqUnitSize];
   EncodeCqUnit(ConsumeQueueUnit{u.phy_offset, u.size, u.tags_code}, want);
@@ -505,11 +482,11 @@ Status ConsumeQueue::RemoveIfThere(const std::string& path) {
   return st.code() == StatusCode::kNotFound ? Status::Ok() : st;
 }
 
-bool ConsumeQueue::MustRestartAt(int64_t cq_offset) const {
-  if (!options_.log_min_offset || cq_offset == 0) return false;
+bool ConsumeQueue::MustRestartAt(int64_t cq_offset, std::optional<int64_t> log_min_offset) const {
+  if (!log_min_offset || cq_offset == 0) return false;
   const Segment& last = *last_file_;
   if (cq_offset * kUnit <= last.start_offset() + last.wrote()) return false;  // no gap
-  return max_physic_offset_.load(std::memory_order_relaxed) <= options_.log_min_offset();
+  return max_physic_offset_.load(std::memory_order_relaxed) <= *log_min_offset;
 }
 
 Status ConsumeQueue::Restart(int64_t cq_offset) {
@@ -542,7 +519,7 @@ std::optional<ConsumeQueue::UnitsView> ConsumeQueue::ReadUnits(int64_t queue_off
   const int64_t min = min_logic_offset_.load(std::memory_order_acquire);
   if (queue_offset < min / kUnit || queue_offset >= max / kUnit) return std::nullopt;
   const int64_t at = queue_offset * kUnit;
-  std::shared_ptr<Segment> seg = FileFor(at);
+  std::shared_ptr<Segment> seg = files_.Find(at);
   if (!seg) return std::nullopt;
   const int64_t from = at - seg->start_offset();
   const int64_t to = std::min(max, seg->end_offset()) - seg->start_offset();
@@ -558,21 +535,11 @@ int64_t ConsumeQueue::RollNextFile(int64_t queue_offset) const {
 }
 
 Result<std::vector<std::shared_ptr<Segment>>> ConsumeQueue::DeleteFilesBelow(int64_t commit_log_min_offset) {
-  std::vector<std::shared_ptr<Segment>> removed;
-  int64_t first_kept = 0;
-  {
-    std::unique_lock lock(files_mu_);
-    size_t n = 0;
-    for (; n + 1 < files_.size(); ++n) {
-      const Segment& f = *files_[n];
-      const ConsumeQueueUnit last = DecodeAt(f.data(), f.size() - kUnit);
-      if (last.commit_log_offset >= commit_log_min_offset) break;
-    }
-    removed.assign(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(n));
-    files_.erase(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(n));
-    first_kept = files_.empty() ? 0 : files_.front()->start_offset();
-  }
+  std::vector<std::shared_ptr<Segment>> removed = files_.RemoveFrontWhile([&](const Segment& f) {
+    return DecodeAt(f.data(), f.size() - kUnit).commit_log_offset < commit_log_min_offset;
+  });
   if (removed.empty()) return removed;
+  const int64_t first_kept = files_.MinOffset();
   if (min_logic_offset_.load(std::memory_order_acquire) < first_kept) {
     min_logic_offset_.store(first_kept, std::memory_order_release);
     tags_.TrimBelow(first_kept / kUnit);
@@ -581,21 +548,13 @@ Result<std::vector<std::shared_ptr<Segment>>> ConsumeQueue::DeleteFilesBelow(int
   return removed;
 }
 
-size_t ConsumeQueue::file_count() const {
-  std::shared_lock lock(files_mu_);
-  return files_.size();
-}
+size_t ConsumeQueue::file_count() const { return files_.size(); }
 
 // --- flush and destroy ----------------------------------------------------
 
 Result<bool> ConsumeQueue::Flush(int least_pages) {
-  std::vector<std::shared_ptr<Segment>> files;
-  {
-    std::shared_lock lock(files_mu_);
-    files = files_;
-  }
   bool all_flushed = true;
-  for (const auto& seg : files) {
+  for (const auto& seg : files_.Snapshot()) {
     const int64_t committed = seg->committed();
     const int64_t flushed = seg->flushed();
     if (committed <= flushed) continue;
@@ -614,14 +573,10 @@ Result<bool> ConsumeQueue::Flush(int least_pages) {
 }
 
 Status ConsumeQueue::Destroy() {
-  std::vector<std::shared_ptr<Segment>> files;
   max_logic_offset_.store(0, std::memory_order_release);
   min_logic_offset_.store(0, std::memory_order_release);
-  {
-    std::unique_lock lock(files_mu_);
-    files.swap(files_);
-    last_file_ = nullptr;
-  }
+  std::vector<std::shared_ptr<Segment>> files = files_.Clear();
+  last_file_ = nullptr;
   max_physic_offset_.store(-1, std::memory_order_release);
   last_store_timestamp_.store(0, std::memory_order_release);
   created_first_file_ = false;

@@ -20,7 +20,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,6 +28,7 @@
 #include "storage/io/file_system.h"
 #include "storage/log/prefaulter.h"
 #include "storage/log/segment.h"
+#include "storage/log/segment_list.h"
 #include "storage/queue/tag_bitmap_index.h"
 
 namespace mqstore {
@@ -40,12 +40,6 @@ struct ConsumeQueueOptions {
   int64_t file_size = kDefaultCqFileSize;  // a multiple of 20
   size_t max_tags_tracked = 64;            // TagBitmapIndex bound
   Prefaulter* prefaulter = nullptr;        // faults files in ahead of the writer; nullptr: the writer does
-  // The commit log's min offset. With it, a unit that arrives past a gap
-  // when every unit of the queue points below the log's start (the
-  // dispatcher skipped records cleanup deleted before it got to them)
-  // restarts the queue at its queue offset instead of being appended out
-  // of place, as RocketMQ does ("logic queue order maybe wrong").
-  std::function<int64_t()> log_min_offset{};
 };
 
 class ConsumeQueue {
@@ -90,8 +84,14 @@ class ConsumeQueue {
   // the unit's slot is below the write position) is OK and writes nothing.
   // The first unit of a queue created mid-stream pads its file with blank
   // units and sets MinOffset. A gap is not padded (logged, as RocketMQ).
+  // `log_min_offset`: the commit log's min offset now, when known. With it,
+  // a unit that arrives past a gap when every unit of the queue points
+  // below the log's start (the dispatcher skipped records cleanup deleted
+  // before it got to them) restarts the queue at its queue offset instead
+  // of being appended out of place, as RocketMQ does ("logic queue order
+  // maybe wrong").
   Status PutUnit(int64_t phy_offset, int32_t size, int64_t tags_code, int64_t cq_offset,
-                 int64_t store_timestamp);
+                 int64_t store_timestamp, std::optional<int64_t> log_min_offset = std::nullopt);
   // The same for a run of this queue's units in order, published together
   // (one tag-index lock). `taken`: how many went in (or were already there).
   struct UnitPut {
@@ -101,7 +101,8 @@ class ConsumeQueue {
     int64_t cq_offset;
     int64_t store_timestamp;
   };
-  Status PutUnits(std::span<const UnitPut> units, size_t& taken);
+  Status PutUnits(std::span<const UnitPut> units, size_t& taken,
+                  std::optional<int64_t> log_min_offset = std::nullopt);
 
   int64_t MinOffset() const;          // minLogicOffset / 20
   int64_t MaxOffset() const;          // one past the last unit
@@ -149,7 +150,7 @@ class ConsumeQueue {
  private:
   Status NewFile(int64_t start, std::shared_ptr<Segment>& out);
   // Writes one unit (PutUnit's rules); its tag waits in unpublished_.
-  Status WriteUnit(const UnitPut& u);
+  Status WriteUnit(const UnitPut& u, std::optional<int64_t> log_min_offset);
   // Blank units up to `expect` (queue offsets with no record left).
   Status PadGap(int64_t expect, Segment*& seg);
   // For a unit a re-dispatch brings again: rewrites the copy in the file if
@@ -160,7 +161,6 @@ class ConsumeQueue {
   void PublishUnits();
   // Keeps the file's pages faulted in a stretch or more ahead of `pos`.
   void PrefaultAhead(Segment& seg, int64_t pos);
-  std::shared_ptr<Segment> FileFor(int64_t cq_byte) const;
   // The 20 bytes at CQ byte `cq_byte`, whatever they hold; nullopt when no
   // file holds them.
   std::optional<ConsumeQueueUnit> UnitAt(int64_t cq_byte) const;
@@ -181,16 +181,16 @@ class ConsumeQueue {
   // A unit for `cq_offset` past the end of a queue whose every unit points
   // below the log's start: the queue's files go and it starts again there
   // (as a queue created mid-stream). Writer thread.
-  bool MustRestartAt(int64_t cq_offset) const;
+  bool MustRestartAt(int64_t cq_offset, std::optional<int64_t> log_min_offset) const;
   Status Restart(int64_t cq_offset);
   Status RemoveIfThere(const std::string& path);  // unlink; gone already is fine
 
   FileSystem& fs_;
   const ConsumeQueueOptions options_;
-  mutable std::shared_mutex files_mu_;  // guards files_ (not their bytes)
-  std::vector<std::shared_ptr<Segment>> files_;
-  // files_.back(), the writer's copy: it reads it without files_mu_ while
-  // cleanup removes files from the front (DeleteFilesBelow). Writer thread.
+  SegmentList<Segment> files_;  // file_size each; a gap is possible after Load
+  // files_.Last(), the writer's copy: it reads it without the list's lock
+  // while cleanup removes files from the front (DeleteFilesBelow). Writer
+  // thread.
   std::shared_ptr<Segment> last_file_;
   // The last file was created by this object into an empty queue (the pad
   // rule, RocketMQ's isFirstCreateInQueue). Writer thread only.

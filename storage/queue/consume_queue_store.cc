@@ -16,7 +16,6 @@ ConsumeQueueOptions ConsumeQueueStore::QueueOptions(std::string_view topic, int3
   o.file_size = options_.file_size;
   o.max_tags_tracked = options_.max_tags_tracked;
   o.prefaulter = options_.prefaulter;
-  o.log_min_offset = options_.log_min_offset;
   return o;
 }
 
@@ -115,10 +114,13 @@ Status ConsumeQueueStore::DispatchBatch(std::span<const DispatchRequest> batch, 
     g.units.push_back({r.commit_log_offset, r.size, r.tags_code, r.queue_offset, r.store_timestamp});
     g.requests.push_back(i);
   }
+  // Where the log starts now: cleanup may have deleted records the
+  // dispatcher had not reached (ConsumeQueue::PutUnit).
+  const std::optional<int64_t> log_min = used_groups_ > 0 && log_ ? std::optional(log_->MinOffset()) : std::nullopt;
   for (size_t i = 0; i < used_groups_; ++i) {
     Group& g = groups_[i];
     size_t done = 0;
-    Status st = g.queue->PutUnits(g.units, done);
+    Status st = g.queue->PutUnits(g.units, done, log_min);
     if (st.ok()) continue;
     // Units of other queues after this one may be in already: taking them
     // again is a no-op (PutUnit rule 1).
@@ -185,6 +187,27 @@ Result<bool> ConsumeQueueStore::Flush(int least_pages) {
     all = all && *done;
   }
   return all;
+}
+
+int64_t ConsumeQueueStore::OffsetInQueueByTime(std::string_view topic, int32_t queue_id, int64_t timestamp,
+                                               const CommitLog& log) const {
+  const ConsumeQueue* q = Find(topic, queue_id);
+  if (!q) return 0;
+  // Store times rise with queue offsets; a unit whose record is gone counts
+  // as earlier than any time.
+  auto before = [&](int64_t n) {
+    const std::optional<ConsumeQueueUnit> unit = q->GetUnit(n);
+    if (!unit) return true;
+    auto m = log.LookMessage(unit->commit_log_offset);
+    return !m.ok() || m->message.store_timestamp < timestamp;
+  };
+  int64_t lo = q->MinOffset(), hi = q->MaxOffset();
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (before(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 size_t ConsumeQueueStore::TagIndexMemoryBytes() const {

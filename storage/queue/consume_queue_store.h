@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/log/commit_log.h"
 #include "storage/queue/consume_queue.h"
 #include "storage/dispatch/dispatch_request.h"
 #include "storage/dispatch/dispatch_sink.h"
@@ -33,12 +34,20 @@ struct ConsumeQueueStoreOptions {
   int64_t file_size = kDefaultCqFileSize;
   size_t max_tags_tracked = 64;
   Prefaulter* prefaulter = nullptr;  // for every queue's files (ConsumeQueueOptions)
-  std::function<int64_t()> log_min_offset{};  // ConsumeQueueOptions::log_min_offset
 };
 
 class ConsumeQueueStore final : public DispatchSink {
  public:
   ConsumeQueueStore(FileSystem& fs, ConsumeQueueStoreOptions options);
+
+  // The commit log the units point into, attached once it is built and
+  // before dispatch starts: the queues are loaded and recovered before the
+  // log (DefaultMessageStore.recover), so it cannot be given at construction. Dispatch reads
+  // only its MinOffset, once per batch, and hands it to the queues as a
+  // value (ConsumeQueue::PutUnits): no queue reaches into the log, and
+  // nothing is read from a log that does not exist yet. Unattached (a
+  // queue store on its own), a queue never restarts past a gap.
+  void AttachLog(const CommitLog& log) { log_ = &log; }
 
   // Loads every <topic>/<queueId> directory (children that are not integers
   // are skipped, as RocketMQ does) and recovers each queue (ConsumeQueue.load, ConsumeQueue.recover).
@@ -58,6 +67,12 @@ class ConsumeQueueStore final : public DispatchSink {
   ConsumeQueue* Find(std::string_view topic, int32_t queue_id) const;
   std::vector<ConsumeQueue*> All() const;
   size_t size() const;
+  // getOffsetInQueueByTime: the first queue offset of the queue whose
+  // record in `log` was stored at or after `timestamp` (binary search;
+  // 5.x's LOWER boundary), clamped into [min, max]; 0 when there is no
+  // such queue.
+  int64_t OffsetInQueueByTime(std::string_view topic, int32_t queue_id, int64_t timestamp,
+                              const CommitLog& log) const;
 
   // Flushes every queue (least_pages as ConsumeQueue::Flush); true when
   // everything written is durable afterwards.
@@ -87,6 +102,7 @@ class ConsumeQueueStore final : public DispatchSink {
 
   FileSystem& fs_;
   const ConsumeQueueStoreOptions options_;
+  const CommitLog* log_ = nullptr;  // AttachLog
   mutable std::shared_mutex mu_;  // guards queues_ (the map, not the queues)
   // topic -> queue id -> queue; std::less<> for string_view lookups.
   std::map<std::string, std::map<int32_t, std::unique_ptr<ConsumeQueue>>, std::less<>> queues_;

@@ -84,7 +84,7 @@ Result<QueueCatchUp> CatchUpQueuesWithLog(CommitLog& log, ConsumeQueueStore& que
     if (units >= e.next_offset) continue;
     // After its last unit's record, or from the log's start; records
     // cleanup deleted meanwhile are skipped by the dispatcher, and the
-    // queue restarts at the first one left (ConsumeQueueOptions::log_min_offset).
+    // queue restarts at the first one left (ConsumeQueue::PutUnit, ConsumeQueueStore::AttachLog).
     const int64_t restart = q && q->MaxPhysicOffset() >= 0 ? std::max(q->MaxPhysicOffset(), log_min) : log_min;
     out.from = std::min(out.from, restart);
     if (++out.short_queues <= kQueuesNamed)

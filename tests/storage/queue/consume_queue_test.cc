@@ -218,18 +218,16 @@ TEST_F(ConsumeQueueTest, AGapLongerThanAFileIsLoggedAndTheUnitTakesTheNextSlotAs
 }
 
 TEST_F(ConsumeQueueTest, AGapPastUnitsThatAllPointBelowTheLogsStartRestartsTheQueueThere) {
-  int64_t log_min = 0;
-  ConsumeQueueOptions o = Options();
-  o.log_min_offset = [&] { return log_min; };
-  auto q = std::make_unique<ConsumeQueue>(FileSystem::Default(), o);
+  int64_t log_min = 0;  // the commit log's min offset, handed in with each unit as dispatch does
+  auto q = std::make_unique<ConsumeQueue>(FileSystem::Default(), Options());
   ASSERT_TRUE(q->Load().ok());
   ASSERT_TRUE(q->Recover().ok());
   PutRange(*q, 0, 10);  // units 0..9: records [0, 1000)
   log_min = 900;        // the record of unit 9 is still in the log
-  ASSERT_TRUE(q->PutUnit(5000, 100, 1, 30, 0).ok());
+  ASSERT_TRUE(q->PutUnit(5000, 100, 1, 30, 0, log_min).ok());
   EXPECT_EQ(q->GetUnit(10)->commit_log_offset, 5000) << "a live unit stays: appended as RocketMQ does";
   log_min = 6000;  // now every unit points below the log's start
-  ASSERT_TRUE(q->PutUnit(9000, 100, 2, 43, 0).ok());
+  ASSERT_TRUE(q->PutUnit(9000, 100, 2, 43, 0, log_min).ok());
   EXPECT_EQ(q->MinOffset(), 43);
   EXPECT_EQ(q->MaxOffset(), 44);
   ASSERT_TRUE(q->GetUnit(43).has_value());
