@@ -41,33 +41,9 @@
 #include "storage/log/store_checkpoint.h"
 #include "storage/store_config.h"
 #include "storage/store_layout.h"
+#include "mqstore/stats.h"  // StoreStats
 
 namespace mqstore {
-
-struct StoreStats {
-  int64_t min_offset = 0;
-  int64_t max_offset = 0;       // readable end
-  int64_t wrote_offset = 0;
-  int64_t flushed_offset = 0;
-  int64_t bytes_behind = 0;     // wrote - flushed
-  uint64_t puts_ok = 0;
-  uint64_t puts_failed = 0;
-  uint64_t messages_stored = 0;
-  uint64_t bytes_stored = 0;
-  uint64_t segments = 0;
-  uint64_t segments_created = 0;
-  bool writeable = true;
-  std::string backend;  // "mmap" or "write"
-  FlushStats flush;
-  DispatcherStats dispatch;
-  uint64_t consume_queues = 0;
-  // Records in the log whose topic cannot name a directory (written by
-  // another broker or an older build): no consume-queue unit (README "Topics").
-  uint64_t bad_topic_records = 0;
-  uint64_t tag_bitmap_bytes = 0;  // memory of the per-queue tag bitmaps
-  IndexStats index;
-  CleanupStats cleanup;
-};
 
 // What an embedder adds to the dispatcher, fixed at open: its sinks (called
 // after the consume-queue and index builders, in this order, for every

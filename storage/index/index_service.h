@@ -33,6 +33,7 @@
 #include "storage/dispatch/dispatch_request.h"
 #include "storage/io/file_system.h"
 #include "storage/log/prefaulter.h"
+#include "mqstore/stats.h"  // IndexStats
 
 namespace mqstore {
 
@@ -43,15 +44,6 @@ struct IndexServiceOptions {
   Prefaulter* prefaulter = nullptr;  // faults entries in ahead of the writer; nullptr: the writer does
   // Milliseconds since the epoch, for new files' names (tests inject it).
   std::function<int64_t()> now_ms;
-};
-
-struct IndexStats {
-  uint64_t files = 0;
-  uint64_t entries = 0;  // live entries over all files
-  uint64_t keys_added = 0;  // since open
-  // The newest file's endTimestamp / endPhyOffset ("index last update").
-  int64_t last_update_timestamp = 0;
-  int64_t last_update_phy_offset = 0;
 };
 
 class IndexService {
