@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it:
+# The whole test suite, as CI runs it (every build with -Werror:
+# MQSTORE_WERROR=ON):
 #   1. Release build (g++) and the test suite through ctest (fast tests, then
 #      those labelled "slow" in their own step);
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the engine's multi-threaded tests and the cleanup soak built with
 #      ThreadSanitizer;
-#   4. a clang build of everything with -Werror (tests built, not rerun);
+#   4. a clang build of everything (tests built, not rerun);
 #   5. every libFuzzer target for FUZZ_SECONDS (default 30) with ASan + UBSan,
 #      seeded from ../shared/golden.
 set -euo pipefail
@@ -49,11 +50,11 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 step "cleanup soak (ThreadSanitizer)"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/mqstore_soak_tests
 
-step "clang build (-Werror)"
+step "clang build"
 CXX=clang++ scripts/build.sh build-clang -DCMAKE_BUILD_TYPE=Release -DMQSTORE_TESTS=ON -DMQSTORE_BENCH=ON
 
 step "fuzz targets (clang, libFuzzer + ASan + UBSan, ${FUZZ_SECONDS}s each)"
-CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQSTORE_FUZZ=ON \
+CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQSTORE_FUZZ=ON -DMQSTORE_WERROR=ON \
   -DMQSTORE_TESTS=OFF -DMQSTORE_BENCH=OFF \
   "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" >/dev/null
 targets=$(cd fuzz && ls ./*_fuzz.cc | sed 's|^\./||; s|\.cc$||')
