@@ -4,8 +4,8 @@
 #   1. Release build (g++) and the test suite through ctest (fast tests, then
 #      those labelled "slow" in their own step);
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the engine's multi-threaded tests and the cleanup soak built with
-#      ThreadSanitizer;
+#   3. the engine's multi-threaded tests and the cleanup soak (the tests
+#      labelled "tsan", tests/CMakeLists.txt) built with ThreadSanitizer;
 #   4. a clang build of everything (tests built, not rerun);
 #   5. every libFuzzer target for FUZZ_SECONDS (default 30) with ASan + UBSan,
 #      seeded from ../shared/golden.
@@ -43,12 +43,11 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 step "ThreadSanitizer build (g++)"
 scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQSTORE_TSAN=ON -DMQSTORE_BENCH=OFF
 step "engine tests (ThreadSanitizer)"
-# The forking kill test is left out: TSan does not follow a child that
-# starts threads after fork.
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  build-tsan/tests/mqstore_tests --gtest_filter='CommitLog*:*CommitLogTest*:MessageStore*:*PowerLoss*:Segment*:*PutAllocation*:*FlushService*:*Unflushed*:*IoQueue*:*LatencyHistogram*:Dispatcher*:GetMessage*:ConsumeQueue*:TagBitmap*:IndexService*:QueueRecovery*:*QueueCrash*:CommitLogBatchReader*:Prefaulter*:Cleanup*:FaultInjection*:-*KillTest*'
+# The tests labelled "tsan": those of the files tests/CMakeLists.txt lists
+# (the forking kill tests never are). One at a time: TSan is slow enough.
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -L tsan -LE slow)
 step "cleanup soak (ThreadSanitizer)"
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/mqstore_soak_tests
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -L tsan -L slow)
 
 step "clang build"
 CXX=clang++ scripts/build.sh build-clang -DCMAKE_BUILD_TYPE=Release -DMQSTORE_TESTS=ON -DMQSTORE_BENCH=ON
