@@ -3,11 +3,13 @@
 # MQSTORE_WERROR=ON):
 #   1. Release build (g++) and the test suite through ctest (fast tests, then
 #      those labelled "slow" in their own step);
-#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the engine's multi-threaded tests and the cleanup soak (the tests
+#   2. that build installed into a temporary prefix, and examples/ built
+#      against the installed package (find_package(mqstore)) and run;
+#   3. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   4. the engine's multi-threaded tests and the cleanup soak (the tests
 #      labelled "tsan", tests/CMakeLists.txt) built with ThreadSanitizer;
-#   4. a clang build of everything (tests built, not rerun);
-#   5. every libFuzzer target for FUZZ_SECONDS (default 30) with ASan + UBSan,
+#   5. a clang build of everything (tests built, not rerun);
+#   6. every libFuzzer target for FUZZ_SECONDS (default 30) with ASan + UBSan,
 #      seeded from ../shared/golden.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,15 @@ step "Release build (g++)"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DMQSTORE_TESTS=ON -DMQSTORE_BENCH=ON
 step "tests (Release)"
 run_ctest build
+
+step "install, then examples/ built against the installed package"
+prefix=$(mktemp -d)
+cmake --install build --prefix "$prefix/usr" >/dev/null
+cmake -S examples -B "$prefix/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMQSTORE_WERROR=ON \
+  -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
+cmake --build "$prefix/build" -j "$(nproc)"
+"$prefix/build/embed_example" "$prefix/store"
+rm -rf "$prefix"
 
 step "ASan + UBSan build (g++)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQSTORE_SANITIZE=ON -DMQSTORE_BENCH=OFF
