@@ -30,3 +30,7 @@ add_library(mqstore::xxhash INTERFACE IMPORTED)
 set_target_properties(mqstore::xxhash PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES ${XXHASH_INCLUDE}
   INTERFACE_COMPILE_DEFINITIONS XXH_INLINE_ALL)
+
+# std::thread: the flush, dispatch, cleanup, allocator and prefault threads.
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)

@@ -3,14 +3,18 @@
 // physical offset and by key, walk the log, shut down.
 //
 //   embed_example STORE_DIR
+//
+// It includes only the public headers (<mqstore/...>) and links
+// mqstore::mqstore: examples/CMakeLists.txt builds it in this tree or against
+// an installed package.
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "format/properties.h"
-#include "storage/message_store.h"
+#include <mqstore/message_store.h>
+#include <mqstore/properties.h>
 
 int main(int argc, char** argv) {
   if (argc != 2) {

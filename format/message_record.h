@@ -39,6 +39,7 @@
 #include "format/decode_error.h"
 #include "format/properties.h"
 #include "format/socket_address.h"
+#include "mqstore/message_view.h"  // MessageVersion, MessageRecordView, RecordDecodeOptions
 #include "mqstore/status.h"
 
 namespace mqstore {
@@ -50,13 +51,7 @@ inline constexpr int32_t kEndFileMinBlankLength = 8;
 
 // Smallest possible record: v1, IPv4 hosts, empty body, topic and properties.
 inline constexpr int32_t kMinRecordSize = 91;
-// RocketMQ's default maxMessageSize (4 MiB) and the encoder's TOTALSIZE cap
-// (maxMessageSize + 64 KiB).
-inline constexpr int32_t kDefaultMaxMessageSize = 4 * 1024 * 1024;
-inline constexpr int32_t kDefaultMaxRecordSize = kDefaultMaxMessageSize + 64 * 1024;
 inline constexpr int32_t kMaxPropertiesLength = 32767;
-
-enum class MessageVersion : uint8_t { kV1 = 1, kV2 = 2 };
 
 inline constexpr uint32_t MagicOf(MessageVersion v) { return v == MessageVersion::kV2 ? kMagicV2 : kMagicV1; }
 
@@ -83,44 +78,12 @@ inline constexpr uint32_t kBornHost = 48;
 inline constexpr uint32_t StoreTimestamp(int32_t sys_flag) { return kBornHost + ((sys_flag & 0x10) ? 20 : 8); }
 }  // namespace record_pos
 
-// A decoded message record. Every string and byte view points into the
-// buffer that was decoded; the caller keeps that buffer alive.
-struct MessageRecordView {
-  int32_t total_size = 0;
-  MessageVersion version = MessageVersion::kV1;
-  int32_t body_crc = 0;
-  int32_t queue_id = 0;
-  int32_t flag = 0;
-  int64_t queue_offset = 0;
-  int64_t physical_offset = 0;
-  int32_t sys_flag = 0;
-  int64_t born_timestamp = 0;
-  SocketAddress born_host;
-  int64_t store_timestamp = 0;
-  SocketAddress store_host;
-  int32_t reconsume_times = 0;
-  int64_t prepared_transaction_offset = 0;
-  std::span<const uint8_t> body;
-  std::string_view topic;
-  std::string_view properties_raw;
-
-  PropertiesView properties() const { return PropertiesView(properties_raw); }
-  bool BodyCrcMatches() const;  // stored BODYCRC == BodyCrc(body)
-};
-
 enum class RecordKind : uint8_t { kMessage, kBlank };
 
 struct DecodedRecord {
   RecordKind kind = RecordKind::kMessage;
   int32_t total_size = 0;     // bytes the record occupies (blank: bytes left)
   MessageRecordView message;  // valid when kind == kMessage
-};
-
-struct RecordDecodeOptions {
-  // Largest TOTALSIZE accepted; larger is kSizeOutOfRange.
-  int32_t max_record_size = kDefaultMaxRecordSize;
-  // Compare BODYCRC with the body (checkCRCOnRecover).
-  bool check_crc = false;
 };
 
 // Decodes the record at the start of `in`. Never reads outside `in`; any

@@ -95,12 +95,22 @@ MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs, bool read_
     : config_(config),
       read_only_fs_(read_only ? std::make_unique<ReadOnlyFileSystem>(fs) : nullptr),
       fs_(read_only ? *read_only_fs_ : fs),
-      paths_{config.storePathRootDir} {
+      paths_(std::make_unique<StorePaths>(StorePaths{config.storePathRootDir})),
+      prefaulter_(std::make_unique<Prefaulter>()),
+      read_limits_(std::make_unique<ReadLimits>()) {
   if (read_only) config_.recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kRefuse;  // nothing may be written
+}
+
+Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config) {
+  return Open(config, StoreHooks{}, FileSystem::Default());
 }
 
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, FileSystem& fs) {
   return Open(config, StoreHooks{}, fs);
+}
+
+Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, const StoreHooks& hooks) {
+  return Open(config, hooks, FileSystem::Default());
 }
 
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, const StoreHooks& hooks,
@@ -109,6 +119,10 @@ Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& conf
   std::unique_ptr<MessageStore> store(new MessageStore(config, fs, /*read_only=*/false));
   MQ_RETURN_IF_ERROR(store->OpenFiles(hooks));
   return store;
+}
+
+Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConfig& config) {
+  return OpenReadOnly(config, FileSystem::Default());
 }
 
 Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConfig& config, FileSystem& fs) {
@@ -120,28 +134,28 @@ Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConf
 }
 
 Status MessageStore::OpenFiles(const StoreHooks& hooks) {
-  auto cleanup_options = CleanupOptions::From(config_, config_.CommitLogDir(), paths_.ConsumeQueueDir());
+  auto cleanup_options = CleanupOptions::From(config_, config_.CommitLogDir(), paths_->ConsumeQueueDir());
   if (!cleanup_options.ok()) return cleanup_options.error();
-  MQ_RETURN_IF_ERROR(CreateDirectoriesDurably(fs_, paths_.root));
-  const bool abnormal = fs_.Exists(paths_.AbortFile());
+  MQ_RETURN_IF_ERROR(CreateDirectoriesDurably(fs_, paths_->root));
+  const bool abnormal = fs_.Exists(paths_->AbortFile());
   if (read_only() && abnormal)
-    return Status::Unsupported("the store was not shut down cleanly (" + paths_.AbortFile() +
+    return Status::Unsupported("the store was not shut down cleanly (" + paths_->AbortFile() +
                                " exists): its recovery must write; open it read-write first");
-  auto at_open = read_only() ? ReadCheckpointFile(fs_, paths_) : TakeLockAndCheckpoint();
+  auto at_open = read_only() ? ReadCheckpointFile(fs_, *paths_) : TakeLockAndCheckpoint();
   if (!at_open.ok()) return at_open.error();
 
-  if (!read_only()) prefaulter_.Start();  // recovery's catch-up dispatch uses it too
+  if (!read_only()) prefaulter_->Start();  // recovery's catch-up dispatch uses it too
   queues_ = std::make_unique<ConsumeQueueStore>(
-      fs_, ConsumeQueueStoreOptions{paths_, config_.ConsumeQueueFileSize(),
+      fs_, ConsumeQueueStoreOptions{*paths_, config_.ConsumeQueueFileSize(),
                                     config_.tagBitmapEnable ? static_cast<size_t>(config_.tagBitmapMaxTags) : 0,
-                                    &prefaulter_});
+                                    prefaulter_.get()});
   MQ_RETURN_IF_ERROR(queues_->LoadAndRecover());
   if (config_.messageIndexEnable) {
     IndexServiceOptions io;
-    io.dir = paths_.IndexDir();
+    io.dir = paths_->IndexDir();
     io.geometry = IndexGeometry{config_.maxHashSlotNum, config_.maxIndexNum};
     io.max_msgs_num_batch = config_.maxMsgsNumBatch;
-    io.prefaulter = &prefaulter_;
+    io.prefaulter = prefaulter_.get();
     index_ = std::make_unique<IndexService>(fs_, io);
     MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open->index_msg_timestamp));
   }
@@ -168,7 +182,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   if (index_) dispatcher_->AddSink(*index_);
   for (DispatchSink* sink : hooks.sinks) dispatcher_->AddSink(*sink);
   if (hooks.on_arrival) dispatcher_->SetArrivalListener(hooks.on_arrival);
-  read_limits_ = ReadLimitsFrom(config_);
+  *read_limits_ = ReadLimitsFrom(config_);
   if (read_only()) {
     // After a clean stop queues and index are complete: nothing to dispatch.
     queues_->CorrectMinOffset(log_->MinOffset());
@@ -180,10 +194,10 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
 }
 
 Result<Checkpoint> MessageStore::TakeLockAndCheckpoint() {
-  auto lock = fs_.LockFile(paths_.LockFile());
+  auto lock = fs_.LockFile(paths_->LockFile());
   if (!lock.ok()) return lock.error();
   lock_ = std::move(*lock);
-  auto checkpoint = StoreCheckpoint::Open(fs_, paths_.CheckpointFile());
+  auto checkpoint = StoreCheckpoint::Open(fs_, paths_->CheckpointFile());
   if (!checkpoint.ok()) return checkpoint.error();
   checkpoint_ = std::move(*checkpoint);
   return checkpoint_->Get();
@@ -192,10 +206,10 @@ Result<Checkpoint> MessageStore::TakeLockAndCheckpoint() {
 // The abort marker, then the threads: the store runs.
 Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions cleanup_options) {
   // The abort marker says "running": present from here until a clean stop.
-  auto abort = fs_.OpenRandomRW(paths_.AbortFile(), OpenMode::kCreateIfMissing);
+  auto abort = fs_.OpenRandomRW(paths_->AbortFile(), OpenMode::kCreateIfMissing);
   if (!abort.ok()) return abort.error();
   MQ_RETURN_IF_ERROR((*abort)->Sync());
-  MQ_RETURN_IF_ERROR(fs_.SyncDirectory(paths_.root));
+  MQ_RETURN_IF_ERROR(fs_.SyncDirectory(paths_->root));
 
   auto io = NewFlushIoQueue(config_);
   if (!io.ok()) return io.error();
@@ -373,8 +387,8 @@ Status MessageStore::Shutdown() {
   const bool clean = st.ok() && log_->writeable() && log_->FlushedOffset() >= log_->WroteOffset() &&
                      dispatcher_->Lag() == 0;
   if (clean) {
-    st = fs_.Remove(paths_.AbortFile());
-    if (st.ok()) st = fs_.SyncDirectory(paths_.root);
+    st = fs_.Remove(paths_->AbortFile());
+    if (st.ok()) st = fs_.SyncDirectory(paths_->root);
   } else {
     StoreLog(LogLevel::kWarn, "shutdown was not clean; the abort file stays and the next open runs abnormal recovery");
   }
@@ -393,7 +407,7 @@ Status MessageStore::StopServices() {
   Status dispatched = dispatcher_->CatchUp();
   if (!dispatched.ok()) StoreLog(LogLevel::kError, "shutdown: dispatch did not catch up: " + dispatched.ToString());
   Status queues = queue_flusher_->Stop();
-  prefaulter_.Stop();
+  prefaulter_->Stop();
   if (index_ && queues.ok()) queues = index_->RemoveSpare();
   if (st.ok()) st = dispatched;
   if (st.ok()) st = queues;
@@ -417,7 +431,7 @@ void MessageStore::GetMessage(const GetMessageRequest& request, GetMessageResult
   }
   GetMessageRequest r = request;
   r.use_tag_bitmap = r.use_tag_bitmap && config_.tagBitmapEnable;
-  mqstore::GetMessage(*log_, queues_->Find(request.topic, request.queue_id), r, read_limits_, out);
+  mqstore::GetMessage(*log_, queues_->Find(request.topic, request.queue_id), r, *read_limits_, out);
 }
 
 int64_t MessageStore::GetMaxOffsetInQueue(std::string_view topic, int32_t queue_id) const {
@@ -453,7 +467,7 @@ bool MessageStore::WaitForMessages(std::string_view topic, int32_t queue_id, int
 }
 
 Result<uint64_t> MessageStore::DispatchOnce(int64_t max_bytes) {
-  if (read_only()) return ReadOnlyRefusal("dispatch into", paths_.ConsumeQueueDir());
+  if (read_only()) return ReadOnlyRefusal("dispatch into", paths_->ConsumeQueueDir());
   auto p = dispatcher_->DispatchOnce(max_bytes);
   if (!p.ok()) return p.error();
   return p->records;
@@ -483,5 +497,22 @@ StoreStats MessageStore::Stats() const {
   if (cleanup_) s.cleanup = cleanup_->Stats();
   return s;
 }
+
+// What the public header declares only: these reach into the parts, whose
+// classes it does not see.
+Result<MessageView> MessageStore::LookMessageByOffset(int64_t phy_offset) const { return log_->LookMessage(phy_offset); }
+int64_t MessageStore::GetMinPhyOffset() const { return log_->MinOffset(); }
+int64_t MessageStore::GetMaxPhyOffset() const { return log_->MaxOffset(); }
+int64_t MessageStore::NextQueueOffset(std::string_view topic, int32_t queue_id) const {
+  return log_->NextQueueOffset(topic, queue_id);
+}
+int MessageStore::DispatchEventFd() const { return dispatcher_->event_fd(); }
+int64_t MessageStore::DispatchBehindBytes() const { return dispatcher_->Lag(); }
+void MessageStore::ExecuteDeleteFilesManually() {
+  if (cleanup_) cleanup_->RequestManualDelete();
+}
+CommitLog& MessageStore::commit_log() { return *log_; }
+ConsumeQueueStore& MessageStore::consume_queues() { return *queues_; }
+CleanupService& MessageStore::cleanup() { return *cleanup_; }
 
 }  // namespace mqstore

@@ -25,15 +25,13 @@
 #include <string_view>
 #include <vector>
 
+#include "mqstore/stats.h"  // DeleteReason
 #include "storage/io/file_system.h"
 #include "storage/store_config.h"
 
 namespace mqstore {
 
-// Why cleanup deleted a segment; each has its own counter in the stats.
-enum class DeleteReason : uint8_t { kExpired, kSpace, kManual, kForced, kSize };
-inline constexpr int kDeleteReasons = 5;
-std::string_view DeleteReasonName(DeleteReason r);  // "expired", "space", ...
+// DeleteReason (why cleanup deleted a segment) is in mqstore/stats.h.
 
 struct CleanupPolicy {
   int64_t file_reserved_ms = 72LL * 3600 * 1000;

@@ -50,17 +50,10 @@
 #include "storage/queue/consume_queue_store.h"
 #include "storage/index/index_service.h"
 #include "storage/log/retired_files.h"
+#include "mqstore/cleanup_env.h"
+#include "mqstore/stats.h"  // CleanupStats
 
 namespace mqstore {
-
-struct CleanupEnv {
-  std::function<int64_t()> now_ms;                      // wall clock, ms since the epoch
-  std::function<int(int64_t ms)> local_hour;            // 0-23 at that time
-  std::function<double(const std::string& dir)> disk_used;  // fraction of the partition; < 0 unknown
-  std::function<void(int64_t ms)> sleep;                // between deletions; empty: wait, woken by Stop
-  // The real clock, local time and statvfs through `fs`.
-  static CleanupEnv System(FileSystem& fs);
-};
 
 struct CleanupOptions {
   CleanupPolicy policy;
@@ -73,22 +66,6 @@ struct CleanupOptions {
   std::string queue_dir;
   static Result<CleanupOptions> From(const StoreConfig& config, const std::string& commit_log_dir,
                                      const std::string& queue_dir);
-};
-
-struct CleanupStats {
-  uint64_t rounds = 0;
-  uint64_t limit_rounds = 0;              // run at once because the log grew (WakeForLimits)
-  std::array<uint64_t, kDeleteReasons> segments_deleted{};  // by DeleteReason
-  uint64_t bytes_deleted = 0;             // commit-log segment bytes
-  uint64_t queue_files_deleted = 0;
-  uint64_t index_files_deleted = 0;
-  uint64_t files_released_forcibly = 0;
-  uint64_t files_held_by_readers = 0;     // deleted, still mapped by a reader
-  uint64_t errors = 0;
-  bool disk_full = false;
-  double commit_log_disk_used = 0;        // as the last round saw it
-  double queue_disk_used = 0;
-  std::string last_error;
 };
 
 class CleanupService {

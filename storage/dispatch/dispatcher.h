@@ -40,34 +40,15 @@
 #include "storage/log/commit_log_batch_reader.h"
 #include "storage/dispatch/dispatch_request.h"
 #include "storage/dispatch/dispatch_sink.h"
+#include "mqstore/stats.h"  // DispatcherStats
 
 namespace mqstore {
-
-// MessageArrivingListener.arriving: the queue's new max offset is
-// queue_offset + 1.
-struct MessageArrival {
-  std::string_view topic;
-  int32_t queue_id = 0;
-  int64_t max_offset = 0;
-  int64_t tags_code = 0;
-  int64_t store_timestamp = 0;
-};
-using ArrivalListener = std::function<void(const MessageArrival&)>;
 
 struct DispatcherOptions {
   bool only_flushed = false;                // SYNC_FLUSH
   std::vector<int64_t> delay_level_millis;  // messageDelayLevel, for SCHEDULE_TOPIC_XXXX tagsCode
   int64_t max_bytes_per_round = 8 << 20;    // the thread's rounds
   std::chrono::milliseconds idle_wait{1};   // the thread's sleep when caught up (RocketMQ: 1 ms)
-};
-
-struct DispatcherStats {
-  int64_t reput_offset = 0;
-  int64_t dispatch_end = 0;
-  int64_t lag_bytes = 0;  // dispatchBehindBytes
-  uint64_t records = 0;   // dispatched since open
-  uint64_t rounds = 0;
-  std::string error;      // why dispatch is stopped; empty when it is not
 };
 
 class Dispatcher {

@@ -38,6 +38,7 @@
 #include "storage/io/file_system.h"
 #include "storage/log/prefaulter.h"
 #include "storage/log/segment_list.h"
+#include "mqstore/stats.h"  // IndexStats
 
 namespace mqstore {
 
@@ -48,15 +49,6 @@ struct IndexServiceOptions {
   Prefaulter* prefaulter = nullptr;  // faults entries in ahead of the writer; nullptr: the writer does
   // Milliseconds since the epoch, for new files' names (tests inject it).
   std::function<int64_t()> now_ms;
-};
-
-struct IndexStats {
-  uint64_t files = 0;
-  uint64_t entries = 0;  // live entries over all files
-  uint64_t keys_added = 0;  // since open
-  // The newest file's endTimestamp / endPhyOffset ("index last update").
-  int64_t last_update_timestamp = 0;
-  int64_t last_update_phy_offset = 0;
 };
 
 // A dispatch sink: the dispatcher hands it every record (the index builder).

@@ -10,17 +10,11 @@
 #include <vector>
 
 #include "format/message_record.h"
+#include "mqstore/query_message.h"
 #include "storage/index/index_service.h"
 #include "storage/log/commit_log.h"
 
 namespace mqstore {
-
-// queryMessage: records whose real keys match, ascending by offset.
-struct QueryMessageResult {
-  std::vector<MessageView> messages;
-  int64_t index_last_update_timestamp = 0;
-  int64_t index_last_update_phyoffset = 0;
-};
 
 // Records of `topic` stored in [begin, end] whose KEYS token or UNIQ_KEY is
 // `key` (hash collisions dropped), at most min(max_num, maxMsgsNumBatch).

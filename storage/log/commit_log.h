@@ -36,6 +36,8 @@
 
 #include "format/checkpoint_format.h"
 #include "format/message_record.h"
+#include "mqstore/message_view.h"      // MessageView
+#include "mqstore/recovery_report.h"  // RecoveryReport, LogDamage
 #include "storage/log/append_buffer.h"
 #include "storage/io/io_queue.h"
 #include "storage/log/put_lock.h"
@@ -66,12 +68,6 @@ struct CommitLogOptions {
   EncodeLimits limits;
 };
 
-// A record read from the log, pinned in memory while the view lives.
-struct MessageView {
-  SegmentView pin;
-  MessageRecordView message;
-};
-
 // How recovery reads the log (CommitLog::Recover, commit_log_recovery.cc).
 struct RecoveryOptions {
   bool abnormal = false;          // the abort file was present
@@ -83,36 +79,6 @@ struct RecoveryOptions {
   // MessageStore::OpenReadOnly: find the end and change nothing (no bytes
   // zeroed after it, no later file removed; use with kRefuse).
   bool read_only = false;
-};
-
-// One damaged place recovery met and what it did there.
-struct LogDamage {
-  enum class Action : uint8_t { kTornTail, kTruncated, kSkipped };
-  Action action = Action::kTornTail;
-  int64_t offset = 0;       // global commit-log offset of the damage
-  std::string file;
-  int64_t file_pos = 0;
-  int64_t length = 0;       // kSkipped: bytes made unreadable; else bytes cut up to the file's end
-  int64_t next_valid = -1;  // where valid data follows (-1: nothing follows)
-  std::string why;
-  std::string ToString() const;
-};
-
-// What recovery found and did (also logged as one line).
-struct RecoveryReport {
-  bool abnormal = false;          // the abort file was present
-  int64_t start_offset = 0;       // where record checking began
-  int64_t end_offset = 0;         // the log's end after recovery
-  uint64_t records_checked = 0;
-  uint64_t bytes_checked = 0;
-  uint64_t bytes_truncated = 0;   // dirty bytes zeroed after the end
-  uint32_t segments_removed = 0;  // files after the end deleted
-  std::string stop_reason;        // why checking stopped where it did
-  std::vector<LogDamage> damage;  // torn tail, cut or skipped ranges, in log order
-  std::chrono::microseconds took{0};
-  std::string ToString() const;
-  // The first range skipped (policy skip): queues and index are rebuilt from it.
-  std::optional<int64_t> FirstSkipped() const;
 };
 
 class CommitLog {

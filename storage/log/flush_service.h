@@ -39,23 +39,9 @@
 #include "storage/io/io_queue.h"
 #include "storage/log/latency_histogram.h"
 #include "storage/log/store_checkpoint.h"
+#include "mqstore/stats.h"  // FlushStats
 
 namespace mqstore {
-
-struct FlushStats {
-  std::string io_engine;          // "io_uring" or "sync"
-  uint64_t syncs = 0;             // fdatasyncs of commit-log files
-  uint64_t commits = 0;           // write-backend commits (ring -> file)
-  uint64_t bytes_committed = 0;
-  uint64_t waits_completed = 0;   // puts that waited and were completed by a sync
-  uint64_t wait_timeouts = 0;     // puts answered FLUSH_DISK_TIMEOUT
-  uint64_t group_commits = 0;     // syncs that completed at least one waiting put
-  // Waiting puts completed per group commit.
-  double group_size_avg() const {
-    return group_commits == 0 ? 0.0 : static_cast<double>(waits_completed) / static_cast<double>(group_commits);
-  }
-  LatencyHistogram::Snapshot sync_latency_us;  // one fdatasync round (all files of one flush)
-};
 
 class FlushService {
  public:

@@ -1,81 +1,16 @@
-// What a producer hands the store and what the store answers
-// (RocketMQ's MessageExtBrokerInner, PutMessageStatus, PutMessageResult).
+// The encoding side of a put: the record fields a Message becomes. The
+// producer's types (Message, PutStatus, PutResult, PutCallback) are public:
+// include/mqstore/message.h.
 #pragma once
 
-#include <cstdint>
-#include <functional>
-#include <span>
-#include <string>
-#include <string_view>
-
-#include "format/message_id.h"
 #include "format/message_record.h"
-#include "format/socket_address.h"
+#include "mqstore/message.h"
 
 namespace mqstore {
-
-// Whether a put waits until its record is durable (RocketMQ's WAIT property,
-// isWaitStoreMsgOK). kStoreDefault: wait in SYNC_FLUSH, unless the
-// properties say WAIT=false; kWait: wait even in ASYNC_FLUSH; kNoWait: do
-// not wait even in SYNC_FLUSH.
-enum class FlushWait : uint8_t { kStoreDefault, kWait, kNoWait };
-
-// One message to store. Views are not owned and need to live only for the
-// call. `properties` is already serialised (SerializeProperties).
-struct Message {
-  std::string_view topic;
-  int32_t queue_id = 0;
-  int32_t flag = 0;
-  std::span<const uint8_t> body;
-  std::string_view properties;
-  int32_t sys_flag = 0;  // transaction type bits; host v6 bits are set from the hosts
-  int64_t born_timestamp = 0;
-  SocketAddress born_host;
-  SocketAddress store_host;
-  int32_t reconsume_times = 0;
-  int64_t prepared_transaction_offset = 0;
-  FlushWait flush_wait = FlushWait::kStoreDefault;
-};
-
-enum class PutStatus : uint8_t {
-  kPutOk,
-  kFlushDiskTimeout,
-  kFlushSlaveTimeout,
-  kSlaveNotAvailable,
-  kServiceNotAvailable,
-  kCreateMappedFileFailed,
-  kMessageIllegal,
-  kPropertiesSizeExceeded,
-  kOsPageCacheBusy,
-  kUnknownError,
-};
 
 // The record fields of a message as the store encodes them (it patches
 // offsets and store time in later). `auto_version`: v2 for topics over 127
 // bytes (autoMessageVersionOnTopicLen), else always v1.
 MessageRecordFields RecordFieldsOf(const Message& m, bool auto_version = true);
-
-// RocketMQ's enum name, e.g. "PUT_OK".
-std::string_view PutStatusName(PutStatus s);
-
-struct PutResult {
-  PutStatus status = PutStatus::kUnknownError;
-  int64_t wrote_offset = 0;   // physical offset of the (first) record
-  int32_t wrote_bytes = 0;    // bytes of all records of the put
-  int64_t queue_offset = 0;   // queue offset of the (first) record
-  int32_t msg_count = 0;      // records stored
-  int64_t store_timestamp = 0;
-  SocketAddress store_host;
-  std::string reason;  // why, when not PUT_OK (empty on the hot path)
-
-  bool ok() const { return status == PutStatus::kPutOk; }
-  // offsetMsgId of the first record (store host + physical offset).
-  std::string msg_id() const { return OffsetMsgId(store_host, wrote_offset); }
-};
-
-// Called exactly once with the outcome of an asynchronous put; on the flush
-// thread when the put waited for a sync, so it must be short and must not
-// block on the store.
-using PutCallback = std::function<void(PutResult)>;
 
 }  // namespace mqstore

@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 
+#include "mqstore/message_view.h"  // SegmentView
 #include "mqstore/status.h"
 #include "storage/io/file_system.h"
 
@@ -85,13 +86,6 @@ class Segment {
   std::atomic<int64_t> committed_{0};
   std::atomic<int64_t> flushed_{0};
   std::atomic<int64_t> last_store_timestamp_{0};
-};
-
-// Bytes of a segment a reader holds; the segment stays mapped while it lives.
-struct SegmentView {
-  std::shared_ptr<Segment> segment;
-  std::span<const uint8_t> bytes;
-  int64_t offset = 0;  // global offset of bytes[0]
 };
 
 }  // namespace mqstore

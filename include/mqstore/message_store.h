@@ -1,0 +1,213 @@
+// MessageStore: what a broker embeds (RocketMQ's DefaultMessageStore): the
+// commit log with its flush service (async or group-commit sync flush), the
+// dispatcher that builds consume queues and index files, the consumer read
+// API, the checkpoint, the abort marker and the lock file, and recovery.
+//
+//   auto store = MessageStore::Open(config);      // locks, recovers, starts
+//   PutResult r = (*store)->Put(message);          // any thread
+//   (*store)->PutAsync(message, [](PutResult r) { ... });  // never blocks on disk
+//   GetMessageResult got = (*store)->GetMessage("group", "topic", 0, offset, 32);
+//   (*store)->WaitForMessages("topic", 0, offset, 5s);  // long polling
+//   (*store)->Shutdown();                          // flushes, removes `abort`
+//
+// Open order (RocketMQ's DefaultMessageStore.load and recover): take `lock`;
+// abnormal = `abort` exists; read the checkpoint; load and recover the
+// consume queues and index files; recover the commit log; drop queue units
+// and index entries past its end;
+// re-dispatch what the queues and the index lack (after a crash: everything
+// from the checkpoint's timestamps on; docs/engine.md, "Recovery");
+// create `abort`; start the threads. Shutdown undoes it; `abort` is removed
+// only when everything was flushed and the store is still writeable, so any
+// other exit makes the next open run abnormal recovery.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "mqstore/cleanup_env.h"
+#include "mqstore/commit_log_cursor.h"
+#include "mqstore/dispatch.h"
+#include "mqstore/get_message.h"
+#include "mqstore/message.h"
+#include "mqstore/message_filter.h"
+#include "mqstore/message_view.h"
+#include "mqstore/query_message.h"
+#include "mqstore/recovery_report.h"
+#include "mqstore/stats.h"
+#include "mqstore/status.h"
+#include "mqstore/store_config.h"
+
+namespace mqstore {
+
+// The parts a store holds, internal (storage/ in the source tree, not
+// installed): the public header only names them.
+class CleanupService;
+class CommitLog;
+class ConsumeQueueFlushService;
+class ConsumeQueueStore;
+class Dispatcher;
+class FileLock;
+class FileSystem;
+class FlushService;
+class IndexService;
+class Prefaulter;
+class StoreCheckpoint;
+struct Checkpoint;
+struct CleanupOptions;
+struct ReadLimits;
+struct StorePaths;
+
+// What an embedder adds to the dispatcher, fixed at open: its sinks (called
+// after the consume-queue and index builders, in this order, for every
+// record, re-dispatched ones after a crash included) and the arrival
+// listener (long polling: called on the dispatcher's thread, keep it short).
+// Cleanup's clock, local hour and disk-use source can be replaced too
+// (tests; an embedder with its own disk accounting); unset: the system's.
+struct StoreHooks {
+  std::vector<DispatchSink*> sinks;
+  ArrivalListener on_arrival;
+  std::optional<CleanupEnv> cleanup_env;
+};
+
+
+class MessageStore {
+ public:
+  // Without `fs`: the real file system (FileSystem::Default()). `fs` must
+  // outlive the store (tests pass a FaultInjectionFileSystem).
+  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config);
+  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, FileSystem& fs);
+  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, const StoreHooks& hooks);
+  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, const StoreHooks& hooks,
+                                                    FileSystem& fs);
+  // Opens a store that was shut down cleanly without changing a byte of it:
+  // no lock or abort file, no recovery writes (damage is refused whatever
+  // recoveryCorruptionPolicy says), no dispatch, no threads. Every read
+  // works; puts get SERVICE_NOT_AVAILABLE. All file access goes through a
+  // ReadOnlyFileSystem, so a step that would write fails the open instead
+  // (a store whose last stop was not clean needs a read-write open first).
+  // What `mqstore bench --workload read` uses on an existing store.
+  static Result<std::unique_ptr<MessageStore>> OpenReadOnly(const StoreConfig& config);
+  static Result<std::unique_ptr<MessageStore>> OpenReadOnly(const StoreConfig& config, FileSystem& fs);
+  ~MessageStore();  // Shutdown() if not done
+
+  // Stores the message and, when it must wait (SYNC_FLUSH, or
+  // message.flush_wait), returns once it is durable: PUT_OK, or
+  // FLUSH_DISK_TIMEOUT after syncFlushTimeout.
+  PutResult Put(const Message& message);
+  PutResult PutBatch(std::span<const Message> batch);
+  // The same without blocking on the disk (a broker's network threads): the
+  // record is appended before this returns (the message's views may go
+  // away), and `done` runs once the outcome is known: at once when no wait
+  // is due or the put failed, else on the flush thread after the group
+  // commit that covers it.
+  void PutAsync(const Message& message, PutCallback done);
+  void PutBatchAsync(std::span<const Message> batch, PutCallback done);
+  std::future<PutResult> PutAsync(const Message& message);
+
+  Result<MessageView> LookMessageByOffset(int64_t phy_offset) const;
+  int64_t GetMinPhyOffset() const;
+  int64_t GetMaxPhyOffset() const;
+  // Reads the log forward from `phy_offset`, record by record, through the
+  // segments' mappings.
+  CommitLogCursor NewCursor(int64_t phy_offset) const;
+  int64_t NextQueueOffset(std::string_view topic, int32_t queue_id) const;
+
+  // --- Consumers (DefaultMessageStore.getMessage and the other reads) ---
+  // A pull: up to max_msg_nums records from queue offset `offset` that pass
+  // `filter` (nullptr: all), as pinned views; statuses and nextBeginOffset
+  // as RocketMQ's getMessage.
+  GetMessageResult GetMessage(std::string_view group, std::string_view topic, int32_t queue_id, int64_t offset,
+                              int32_t max_msg_nums, const MessageFilter* filter = nullptr) const;
+  // The same into a result the caller reuses (no allocation once warm).
+  void GetMessage(const GetMessageRequest& request, GetMessageResult& out) const;
+  int64_t GetMaxOffsetInQueue(std::string_view topic, int32_t queue_id) const;  // 0: no queue
+  int64_t GetMinOffsetInQueue(std::string_view topic, int32_t queue_id) const;  // -1: no queue
+  // Unit n's commit-log offset; 0 when there is no such unit.
+  int64_t GetCommitLogOffsetInQueue(std::string_view topic, int32_t queue_id, int64_t queue_offset) const;
+  // The first queue offset whose record was stored at or after `timestamp`
+  // (binary search; 5.x's LOWER boundary), clamped into [min, max].
+  int64_t GetOffsetInQueueByTime(std::string_view topic, int32_t queue_id, int64_t timestamp) const;
+  // Records stored in [begin, end] with topic and KEYS token or UNIQ_KEY
+  // equal to `key` (hash collisions dropped), at most min(max_num,
+  // maxMsgsNumBatch).
+  QueryMessageResult QueryMessage(std::string_view topic, std::string_view key, int32_t max_num, int64_t begin,
+                                  int64_t end) const;
+  // Long polling: returns true as soon as the queue's max offset passes
+  // `offset`, false at the timeout.
+  bool WaitForMessages(std::string_view topic, int32_t queue_id, int64_t offset,
+                       std::chrono::milliseconds timeout) const;
+
+  // --- Dispatch ---
+  // With dispatchOnOwnThread=false the embedder drives dispatch: records
+  // dispatched by this call (an error names the record that stopped it).
+  Result<uint64_t> DispatchOnce(int64_t max_bytes);
+  // Readable after every dispatch round that added records (an eventfd).
+  int DispatchEventFd() const;
+  int64_t DispatchBehindBytes() const;
+
+  // --- Cleanup (CleanCommitLogService, CleanConsumeQueueService; cleanup_service.h) ---
+  // executeDeleteFilesManually: the next manualDeleteFileSeveralTimes
+  // cleanup rounds delete expired segments whatever the hour and disk.
+  void ExecuteDeleteFilesManually();
+
+  // Commits and fdatasyncs everything appended so far, and the checkpoint.
+  Status Flush();
+  bool read_only() const { return read_only_fs_ != nullptr; }
+  Status Shutdown();
+
+  StoreStats Stats() const;
+  const RecoveryReport& recovery() const { return recovery_; }
+  // Records dispatched at open to bring queues and index up to the log.
+  uint64_t redispatched_at_open() const { return redispatched_at_open_; }
+  const StoreConfig& config() const { return config_; }
+
+  // --- For tests, the bench and the CLI (internal types) ---
+  // The parts themselves; their classes are defined in the internal headers
+  // (storage/message_store.h includes them), which are not installed.
+  CommitLog& commit_log();
+  ConsumeQueueStore& consume_queues();
+  // The cleanup service (its thread runs a round every
+  // cleanResourceInterval; RunOnce runs one now). Not in a read-only store.
+  CleanupService& cleanup();
+
+ private:
+  MessageStore(const StoreConfig& config, FileSystem& fs, bool read_only);
+  Status OpenFiles(const StoreHooks& hooks);
+  Result<Checkpoint> TakeLockAndCheckpoint();
+  Status StartServices(const StoreHooks& hooks, CleanupOptions cleanup_options);
+  Status RecoverQueues(bool abnormal);
+  int64_t ReputStart(bool abnormal, int64_t short_queues_from) const;
+  Status StopServices();
+  PutResult Count(PutResult r);
+  PutResult Append(std::span<const Message> batch);
+  bool MustWait(const Message& first) const;
+
+  StoreConfig config_;
+  std::unique_ptr<FileSystem> read_only_fs_;  // OpenReadOnly: wraps the caller's
+  FileSystem& fs_;
+  std::unique_ptr<const StorePaths> paths_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<StoreCheckpoint> checkpoint_;
+  std::unique_ptr<CommitLog> log_;
+  std::unique_ptr<FlushService> flusher_;
+  std::unique_ptr<Prefaulter> prefaulter_;  // before the queues and index: they use it until they are gone
+  std::unique_ptr<ConsumeQueueStore> queues_;
+  std::unique_ptr<IndexService> index_;  // nullptr with messageIndexEnable=false
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<ConsumeQueueFlushService> queue_flusher_;
+  std::unique_ptr<CleanupService> cleanup_;  // after what it deletes from: stopped and destroyed first
+  std::unique_ptr<ReadLimits> read_limits_;
+  RecoveryReport recovery_;
+  uint64_t redispatched_at_open_ = 0;
+  std::atomic<bool> running_{false};
+  std::atomic<uint64_t> puts_ok_{0}, puts_failed_{0}, messages_{0}, bytes_{0};
+};
+
+}  // namespace mqstore

@@ -1,0 +1,95 @@
+// What MessageStore::Stats() reports: the store's counters and positions
+// (StoreStats) and those of its parts: the flush service (FlushStats), the
+// dispatcher (DispatcherStats), the index (IndexStats) and cleanup
+// (CleanupStats). Plain values, copied out under the parts' own locks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mqstore/latency_histogram.h"
+
+namespace mqstore {
+
+struct FlushStats {
+  std::string io_engine;          // "io_uring" or "sync"
+  uint64_t syncs = 0;             // fdatasyncs of commit-log files
+  uint64_t commits = 0;           // write-backend commits (ring -> file)
+  uint64_t bytes_committed = 0;
+  uint64_t waits_completed = 0;   // puts that waited and were completed by a sync
+  uint64_t wait_timeouts = 0;     // puts answered FLUSH_DISK_TIMEOUT
+  uint64_t group_commits = 0;     // syncs that completed at least one waiting put
+  // Waiting puts completed per group commit.
+  double group_size_avg() const {
+    return group_commits == 0 ? 0.0 : static_cast<double>(waits_completed) / static_cast<double>(group_commits);
+  }
+  LatencyHistogram::Snapshot sync_latency_us;  // one fdatasync round (all files of one flush)
+};
+
+struct DispatcherStats {
+  int64_t reput_offset = 0;
+  int64_t dispatch_end = 0;
+  int64_t lag_bytes = 0;  // dispatchBehindBytes
+  uint64_t records = 0;   // dispatched since open
+  uint64_t rounds = 0;
+  std::string error;      // why dispatch is stopped; empty when it is not
+};
+
+struct IndexStats {
+  uint64_t files = 0;
+  uint64_t entries = 0;  // live entries over all files
+  uint64_t keys_added = 0;  // since open
+  // The newest file's endTimestamp / endPhyOffset ("index last update").
+  int64_t last_update_timestamp = 0;
+  int64_t last_update_phy_offset = 0;
+};
+
+// Why cleanup deleted a segment; each has its own counter in the stats.
+enum class DeleteReason : uint8_t { kExpired, kSpace, kManual, kForced, kSize };
+inline constexpr int kDeleteReasons = 5;
+std::string_view DeleteReasonName(DeleteReason r);  // "expired", "space", ...
+
+struct CleanupStats {
+  uint64_t rounds = 0;
+  uint64_t limit_rounds = 0;              // run at once because the log grew (WakeForLimits)
+  std::array<uint64_t, kDeleteReasons> segments_deleted{};  // by DeleteReason
+  uint64_t bytes_deleted = 0;             // commit-log segment bytes
+  uint64_t queue_files_deleted = 0;
+  uint64_t index_files_deleted = 0;
+  uint64_t files_released_forcibly = 0;
+  uint64_t files_held_by_readers = 0;     // deleted, still mapped by a reader
+  uint64_t errors = 0;
+  bool disk_full = false;
+  double commit_log_disk_used = 0;        // as the last round saw it
+  double queue_disk_used = 0;
+  std::string last_error;
+};
+
+struct StoreStats {
+  int64_t min_offset = 0;
+  int64_t max_offset = 0;       // readable end
+  int64_t wrote_offset = 0;
+  int64_t flushed_offset = 0;
+  int64_t bytes_behind = 0;     // wrote - flushed
+  uint64_t puts_ok = 0;
+  uint64_t puts_failed = 0;
+  uint64_t messages_stored = 0;
+  uint64_t bytes_stored = 0;
+  uint64_t segments = 0;
+  uint64_t segments_created = 0;
+  bool writeable = true;
+  std::string backend;  // "mmap" or "write"
+  FlushStats flush;
+  DispatcherStats dispatch;
+  uint64_t consume_queues = 0;
+  // Records in the log whose topic cannot name a directory (written by
+  // another broker or an older build): no consume-queue unit (docs/engine.md, "Topics").
+  uint64_t bad_topic_records = 0;
+  uint64_t tag_bitmap_bytes = 0;  // memory of the per-queue tag bitmaps
+  IndexStats index;
+  CleanupStats cleanup;
+};
+
+}  // namespace mqstore
