@@ -104,29 +104,26 @@ bool PropertiesSayNoWait(std::string_view properties) {
 
 }  // namespace
 
-MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs, bool read_only)
+MessageStore::MessageStore(const StoreConfig& config, Env env, bool read_only)
     : config_(config),
-      read_only_fs_(read_only ? std::make_unique<ReadOnlyFileSystem>(fs) : nullptr),
-      fs_(read_only ? *read_only_fs_ : fs),
+      read_only_fs_(read_only ? std::make_unique<ReadOnlyFileSystem>(env.fs()) : nullptr),
+      fs_(read_only ? *read_only_fs_ : env.fs()),
+      clock_(env.clock()),
       paths_{config.storePathRootDir} {
   if (read_only) config_.recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kRefuse;  // nothing may be written
 }
 
-Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, FileSystem& fs) {
-  return Open(config, StoreHooks{}, fs);
-}
-
-Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, const StoreHooks& hooks,
-                                                         FileSystem& fs) {
+Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, Env env,
+                                                         const StoreHooks& hooks) {
   MQ_RETURN_IF_ERROR(config.Validate());  // before anything is created or written
-  std::unique_ptr<MessageStore> store(new MessageStore(config, fs, /*read_only=*/false));
+  std::unique_ptr<MessageStore> store(new MessageStore(config, env, /*read_only=*/false));
   MQ_RETURN_IF_ERROR(store->OpenFiles(hooks));
   return store;
 }
 
-Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConfig& config, FileSystem& fs) {
+Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConfig& config, Env env) {
   MQ_RETURN_IF_ERROR(config.Validate());
-  std::unique_ptr<MessageStore> store(new MessageStore(config, fs, /*read_only=*/true));
+  std::unique_ptr<MessageStore> store(new MessageStore(config, env, /*read_only=*/true));
   Status st = store->OpenFiles(StoreHooks{});
   if (!st.ok()) return st.WithContext("opening " + config.storePathRootDir + " read-only");
   return store;
@@ -157,12 +154,12 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
     io.geometry = IndexGeometry{config_.maxHashSlotNum, config_.maxIndexNum};
     io.max_msgs_num_batch = config_.maxMsgsNumBatch;
     io.prefaulter = &prefaulter_;
-    index_ = std::make_unique<IndexService>(fs_, io);
+    index_ = std::make_unique<IndexService>(env(), io);
     MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open->index_msg_timestamp));
     index_builder_ = std::make_unique<IndexBuilder>(*index_);
   }
 
-  log_ = std::make_unique<CommitLog>(fs_, LogOptionsFrom(config_));
+  log_ = std::make_unique<CommitLog>(env(), LogOptionsFrom(config_));
   MQ_RETURN_IF_ERROR(log_->Load());
   const bool index_safe = config_.messageIndexEnable && config_.messageIndexSafe;
   RecoveryOptions recovery;
@@ -178,7 +175,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   DispatcherOptions d;
   d.only_flushed = config_.flushDiskType == FlushDiskType::kSyncFlush;
   d.delay_level_millis = *ParseDelayLevels(config_.messageDelayLevel);
-  dispatcher_ = std::make_unique<Dispatcher>(*log_, std::move(d));
+  dispatcher_ = std::make_unique<Dispatcher>(*log_, clock_, std::move(d));
   dispatcher_->AddSink(*queues_);
   if (index_builder_) dispatcher_->AddSink(*index_builder_);
   for (DispatchSink* sink : hooks.sinks) dispatcher_->AddSink(*sink);
@@ -214,11 +211,11 @@ Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions clean
 
   auto io = NewFlushIoQueue(config_);
   if (!io.ok()) return io.error();
-  flusher_ = std::make_unique<FlushService>(*log_, *checkpoint_, std::move(*io), FlushOptionsFrom(config_));
-  queue_flusher_ = std::make_unique<ConsumeQueueFlushService>(*queues_, index_.get(), *checkpoint_,
+  flusher_ = std::make_unique<FlushService>(*log_, *checkpoint_, std::move(*io), clock_, FlushOptionsFrom(config_));
+  queue_flusher_ = std::make_unique<ConsumeQueueFlushService>(*queues_, index_.get(), *checkpoint_, clock_,
                                                               QueueFlushOptionsFrom(config_));
-  cleanup_ = std::make_unique<CleanupService>(fs_, *log_, *queues_, index_.get(), std::move(cleanup_options),
-                                              hooks.cleanup_env ? *hooks.cleanup_env : CleanupEnv::System(fs_));
+  cleanup_ = std::make_unique<CleanupService>(env(), *log_, *queues_, index_.get(), std::move(cleanup_options),
+                                              hooks.disk_used ? hooks.disk_used : SystemDiskUse(fs_));
   // Retention's hard limits are kept as the log grows, not only each
   // cleanResourceInterval: a new segment, or one made durable (deletable),
   // wakes the cleanup thread.

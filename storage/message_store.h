@@ -36,7 +36,7 @@
 #include "storage/log/flush_service.h"
 #include "storage/queue/get_message.h"
 #include "storage/index/index_service.h"
-#include "storage/io/file_system.h"
+#include "storage/io/env.h"
 #include "storage/log/prefaulter.h"
 #include "storage/log/store_checkpoint.h"
 #include "storage/store_config.h"
@@ -73,12 +73,13 @@ struct StoreStats {
 // after the consume-queue and index builders, in this order, for every
 // record, re-dispatched ones after a crash included) and the arrival
 // listener (long polling: called on the dispatcher's thread, keep it short).
-// Cleanup's clock, local hour and disk-use source can be replaced too
-// (tests; an embedder with its own disk accounting); unset: the system's.
+// Cleanup's disk-use source can be replaced too (tests; an embedder with
+// its own disk accounting); unset: statvfs through the Env's FileSystem.
+// (Time is the Env's Clock.)
 struct StoreHooks {
   std::vector<DispatchSink*> sinks;
   ArrivalListener on_arrival;
-  std::optional<CleanupEnv> cleanup_env;
+  DiskUseProbe disk_used;
 };
 
 // queryMessage: records whose real keys match, ascending by offset.
@@ -90,11 +91,11 @@ struct QueryMessageResult {
 
 class MessageStore {
  public:
-  // `fs` must outlive the store (tests pass a FaultInjectionFileSystem).
-  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config,
-                                                    FileSystem& fs = FileSystem::Default());
-  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, const StoreHooks& hooks,
-                                                    FileSystem& fs = FileSystem::Default());
+  // All file access goes through env.fs() and all time through
+  // env.clock(); both must outlive the store (tests pass a
+  // FaultInjectionFileSystem, a FakeClock).
+  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, Env env = Env::Default(),
+                                                    const StoreHooks& hooks = {});
   // Opens a store that was shut down cleanly without changing a byte of it:
   // no lock or abort file, no recovery writes (damage is refused whatever
   // recoveryCorruptionPolicy says), no dispatch, no threads. Every read
@@ -102,8 +103,7 @@ class MessageStore {
   // ReadOnlyFileSystem, so a step that would write fails the open instead
   // (a store whose last stop was not clean needs a read-write open first).
   // What `mqstore bench --workload read` uses on an existing store.
-  static Result<std::unique_ptr<MessageStore>> OpenReadOnly(const StoreConfig& config,
-                                                            FileSystem& fs = FileSystem::Default());
+  static Result<std::unique_ptr<MessageStore>> OpenReadOnly(const StoreConfig& config, Env env = Env::Default());
   ~MessageStore();  // Shutdown() if not done
 
   // Stores the message and, when it must wait (SYNC_FLUSH, or
@@ -187,7 +187,8 @@ class MessageStore {
   ConsumeQueueStore& consume_queues() { return *queues_; }
 
  private:
-  MessageStore(const StoreConfig& config, FileSystem& fs, bool read_only);
+  MessageStore(const StoreConfig& config, Env env, bool read_only);
+  Env env() const { return Env(fs_, clock_); }  // what the parts get: fs_ may be the read-only wrapper
   Status OpenFiles(const StoreHooks& hooks);
   Result<Checkpoint> TakeLockAndCheckpoint();
   Status StartServices(const StoreHooks& hooks, CleanupOptions cleanup_options);
@@ -202,6 +203,7 @@ class MessageStore {
   StoreConfig config_;
   std::unique_ptr<FileSystem> read_only_fs_;  // OpenReadOnly: wraps the caller's
   FileSystem& fs_;
+  Clock& clock_;
   StorePaths paths_;
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<StoreCheckpoint> checkpoint_;

@@ -31,9 +31,10 @@
 // the allocator's spare), give or take what the writer adds while the
 // woken thread waits for a CPU.
 //
-// Every deletion is logged with its reason and counted. The clock, the
-// local hour, the disk use and the sleep between deletions are injected
-// (CleanupEnv), so tests run every rule with fake time and fake fullness.
+// Every deletion is logged with its reason and counted. Time (the wall
+// clock for file ages, the local hour, the round interval, the pauses
+// between deletions) is the Env's Clock and the disk use a DiskUseProbe,
+// so tests run every rule with a FakeClock and fake fullness.
 #pragma once
 
 #include <array>
@@ -49,18 +50,18 @@
 #include "storage/log/commit_log.h"
 #include "storage/queue/consume_queue_store.h"
 #include "storage/index/index_service.h"
+#include "storage/io/env.h"
 #include "storage/log/retired_files.h"
 
 namespace mqstore {
 
-struct CleanupEnv {
-  std::function<int64_t()> now_ms;                      // wall clock, ms since the epoch
-  std::function<int(int64_t ms)> local_hour;            // 0-23 at that time
-  std::function<double(const std::string& dir)> disk_used;  // fraction of the partition; < 0 unknown
-  std::function<void(int64_t ms)> sleep;                // between deletions; empty: wait, woken by Stop
-  // The real clock, local time and statvfs through `fs`.
-  static CleanupEnv System(FileSystem& fs);
-};
+// How full the partition holding `dir` is, as a fraction; < 0: unknown.
+// Not time, so not the Clock's: a hook of its own (tests; an embedder with
+// its own disk accounting).
+using DiskUseProbe = std::function<double(const std::string& dir)>;
+// statvfs through `fs` (FileSystem::SpaceOf) of the nearest directory of
+// `dir` that exists.
+DiskUseProbe SystemDiskUse(FileSystem& fs);
 
 struct CleanupOptions {
   CleanupPolicy policy;
@@ -94,8 +95,8 @@ struct CleanupStats {
 class CleanupService {
  public:
   // `index` may be null (messageIndexEnable=false).
-  CleanupService(FileSystem& fs, CommitLog& log, ConsumeQueueStore& queues, IndexService* index,
-                 CleanupOptions options, CleanupEnv env);
+  CleanupService(const Env& env, CommitLog& log, ConsumeQueueStore& queues, IndexService* index,
+                 CleanupOptions options, DiskUseProbe disk_used);
   ~CleanupService();
   CleanupService(const CleanupService&) = delete;
   CleanupService& operator=(const CleanupService&) = delete;
@@ -144,8 +145,9 @@ class CleanupService {
   CommitLog& log_;
   ConsumeQueueStore& queues_;
   IndexService* index_;
+  Clock& clock_;
   const CleanupOptions options_;
-  CleanupEnv env_;
+  DiskUseProbe disk_used_;
   RetiredFiles retired_;
 
   std::atomic<int32_t> manual_rounds_left_{0};

@@ -36,10 +36,11 @@
 #include <thread>
 #include <vector>
 
-#include "storage/log/commit_log.h"
-#include "storage/log/commit_log_batch_reader.h"
 #include "storage/dispatch/dispatch_request.h"
 #include "storage/dispatch/dispatch_sink.h"
+#include "storage/io/clock.h"
+#include "storage/log/commit_log.h"
+#include "storage/log/commit_log_batch_reader.h"
 
 namespace mqstore {
 
@@ -72,7 +73,9 @@ struct DispatcherStats {
 
 class Dispatcher {
  public:
-  Dispatcher(const CommitLog& log, DispatcherOptions options);
+  // WaitFor's timeout is `clock`'s time (long polling); the thread's idle
+  // wait is a real-time poll, see Run().
+  Dispatcher(const CommitLog& log, Clock& clock, DispatcherOptions options);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -121,6 +124,7 @@ class Dispatcher {
   void SetError(const Status& st);
 
   const CommitLog& log_;
+  Clock& clock_;
   const DispatcherOptions options_;
   std::vector<DispatchSink*> sinks_;
   ArrivalListener arrival_;

@@ -31,7 +31,7 @@
 
 #include "format/index_file_format.h"
 #include "storage/dispatch/dispatch_request.h"
-#include "storage/io/file_system.h"
+#include "storage/io/env.h"
 #include "storage/log/prefaulter.h"
 
 namespace mqstore {
@@ -41,8 +41,6 @@ struct IndexServiceOptions {
   IndexGeometry geometry;  // maxHashSlotNum, maxIndexNum
   int32_t max_msgs_num_batch = 64;  // cap on offsets per query
   Prefaulter* prefaulter = nullptr;  // faults entries in ahead of the writer; nullptr: the writer does
-  // Milliseconds since the epoch, for new files' names (tests inject it).
-  std::function<int64_t()> now_ms;
 };
 
 struct IndexStats {
@@ -56,7 +54,8 @@ struct IndexStats {
 
 class IndexService {
  public:
-  IndexService(FileSystem& fs, IndexServiceOptions options);
+  // Files through env.fs(); new files are named by env.clock()'s wall time.
+  IndexService(const Env& env, IndexServiceOptions options);
   ~IndexService();
   IndexService(const IndexService&) = delete;
   IndexService& operator=(const IndexService&) = delete;
@@ -140,7 +139,7 @@ class IndexService {
   // after another one. Removed: it would be taken without its seed.
   Status RemoveUnusedSpare();
 
-  // A free name after `last_name`, from now_ms (bumped a millisecond at a time).
+  // A free name after `last_name`, from the wall clock (bumped a millisecond at a time).
   // `own_name` counts as free (a spare being renamed).
   Result<std::string> NewFileName(const std::string& last_name, const std::string& own_name = {}) const;
   Result<std::vector<std::string>> ListFileNames() const;
@@ -163,6 +162,7 @@ class IndexService {
   Status SyncFiles(const std::vector<SyncTarget>& targets, bool mark_synced);
 
   FileSystem& fs_;
+  Clock& clock_;
   IndexServiceOptions options_;
   mutable std::shared_mutex mu_;  // guards files_, their headers and bytes
   // Oldest first. shared_ptr: a sync outside mu_ keeps its file alive.

@@ -9,7 +9,6 @@
 #include "format/topic_name.h"
 #include "storage/store_layout.h"
 #include "storage/store_log.h"
-#include "storage/wall_clock.h"
 
 namespace mqstore {
 namespace {
@@ -29,10 +28,11 @@ std::vector<uint8_t>& EncodeBuffer() {
 
 }  // namespace
 
-CommitLog::CommitLog(FileSystem& fs, CommitLogOptions options)
-    : fs_(fs),
+CommitLog::CommitLog(const Env& env, CommitLogOptions options)
+    : fs_(env.fs()),
+      clock_(env.clock()),
       options_(std::move(options)),
-      allocator_(fs, options_.dir,
+      allocator_(fs_, options_.dir,
                  {options_.segment_size, options_.backend == WriteBackend::kMmap, options_.warm,
                   options_.backend == WriteBackend::kMmap ? options_.prefault_ahead : 0}),
       put_mu_(options_.blocking_put_lock) {
@@ -100,7 +100,7 @@ Status CommitLog::Load() {
 bool CommitLog::IsPageCacheBusy() const {
   const int64_t begin = begin_time_in_lock_.load(std::memory_order_relaxed);
   if (begin == 0) return false;
-  const int64_t held = WallClockMillis() - begin;
+  const int64_t held = clock_.WallMillis() - begin;
   return held > options_.os_page_cache_busy_timeout_ms && held < 10000000;
 }
 
@@ -149,7 +149,7 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
 PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled) {
   const auto total = static_cast<int64_t>(records.size());
   std::lock_guard lock(put_mu_);
-  const int64_t now = WallClockMillis();
+  const int64_t now = clock_.WallMillis();
   begin_time_in_lock_.store(now, std::memory_order_relaxed);
   struct Release {
     std::atomic<int64_t>& t;

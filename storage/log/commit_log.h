@@ -38,6 +38,7 @@
 #include "format/checkpoint_format.h"
 #include "format/message_record.h"
 #include "storage/log/append_buffer.h"
+#include "storage/io/env.h"
 #include "storage/io/io_queue.h"
 #include "storage/log/put_lock.h"
 #include "storage/log/put_message.h"
@@ -117,7 +118,9 @@ struct RecoveryReport {
 
 class CommitLog {
  public:
-  CommitLog(FileSystem& fs, CommitLogOptions options);
+  // Files through env.fs(); STORETIMESTAMP, the put lock's hold time
+  // (OS_PAGE_CACHE_BUSY) and recovery's duration from env.clock().
+  CommitLog(const Env& env, CommitLogOptions options);
   ~CommitLog();
   CommitLog(const CommitLog&) = delete;
   CommitLog& operator=(const CommitLog&) = delete;
@@ -249,6 +252,7 @@ class CommitLog {
   void NoteCommitBacklog();
 
   FileSystem& fs_;
+  Clock& clock_;
   const CommitLogOptions options_;
   SegmentAllocator allocator_;
   std::unique_ptr<AppendBuffer> ring_;  // kWrite only

@@ -46,7 +46,7 @@ TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable)
   o.backend = WriteBackend::kMmap;
   o.prefault_ahead = 0;
   o.limits.max_record_size = 32 * 1024;
-  CommitLog log(FileSystem::Default(), o);
+  CommitLog log(Env::Default(), o);
   ASSERT_TRUE(log.Load().ok());
   ASSERT_TRUE(log.Recover(false, 0).ok());
   int heard = 0;
@@ -279,7 +279,7 @@ class SlowNewSegmentFileSystem final : public test::ForwardingFileSystem {
 TEST_P(CommitLogTest, APutLockHeldTooLongAnswersOsPageCacheBusy) {
   config_.osPageCacheBusyTimeOutMills = 100;
   SlowNewSegmentFileSystem fs(std::chrono::milliseconds(800));
-  auto opened = MessageStore::Open(config_, fs);
+  auto opened = MessageStore::Open(config_, Env(fs));
   ASSERT_TRUE(opened.ok()) << opened.error().ToString();
   MessageStore& store = **opened;
   (*opened)->commit_log().Stop();  // no background allocation: the roll creates the file under the put lock

@@ -67,7 +67,7 @@ class FlushServiceTest : public ::testing::TestWithParam<bool> {
     config_.flushIntervalCommitLog = 3600 * 1000;  // only group commits flush
   }
   std::unique_ptr<MessageStore> Open(FileSystem& fs = FileSystem::Default()) {
-    auto store = MessageStore::Open(config_, fs);
+    auto store = MessageStore::Open(config_, Env(fs));
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }
