@@ -104,6 +104,24 @@ bool PropertiesSayNoWait(std::string_view properties) {
 
 }  // namespace
 
+// The commit log's events (CommitLogEvents) go to the services that act on
+// them. The store wires this once, after both services exist: the log
+// depends only on the interface it declares, and neither service reaches
+// into the log to register itself.
+class MessageStore::LogEvents final : public CommitLogEvents {
+ public:
+  LogEvents(FlushService& flusher, CleanupService& cleanup) : flusher_(flusher), cleanup_(cleanup) {}
+  // The flush thread commits the write backend's ring.
+  void OnCommitBacklog() override { flusher_.CommitSoon(); }
+  // Retention's hard limits are kept as the log grows, not only each
+  // cleanResourceInterval: the cleanup thread runs a limit round.
+  void OnSegmentsGrew() override { cleanup_.WakeForLimits(); }
+
+ private:
+  FlushService& flusher_;
+  CleanupService& cleanup_;
+};
+
 MessageStore::MessageStore(const StoreConfig& config, Env env, bool read_only)
     : config_(config),
       read_only_fs_(read_only ? std::make_unique<ReadOnlyFileSystem>(env.fs()) : nullptr),
@@ -216,10 +234,8 @@ Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions clean
                                                               QueueFlushOptionsFrom(config_));
   cleanup_ = std::make_unique<CleanupService>(env(), *log_, *queues_, index_.get(), std::move(cleanup_options),
                                               hooks.disk_used ? hooks.disk_used : SystemDiskUse(fs_));
-  // Retention's hard limits are kept as the log grows, not only each
-  // cleanResourceInterval: a new segment, or one made durable (deletable),
-  // wakes the cleanup thread.
-  log_->SetSegmentListener([cleanup = cleanup_.get()] { cleanup->WakeForLimits(); });
+  log_events_ = std::make_unique<LogEvents>(*flusher_, *cleanup_);
+  log_->SetEvents(log_events_.get());
   log_->Start();
   flusher_->Start();
   if (config_.dispatchOnOwnThread) dispatcher_->Start();
@@ -292,6 +308,7 @@ MessageStore::~MessageStore() {
     Status st = Shutdown();
     if (!st.ok()) StoreLog(LogLevel::kError, "shutdown: " + st.ToString());
   }
+  if (log_) log_->SetEvents(nullptr);  // log_events_ goes first; nothing puts or syncs by now
 }
 
 PutResult MessageStore::Count(PutResult r) {

@@ -187,6 +187,7 @@ class MessageStore {
   ConsumeQueueStore& consume_queues() { return *queues_; }
 
  private:
+  class LogEvents;
   MessageStore(const StoreConfig& config, Env env, bool read_only);
   Env env() const { return Env(fs_, clock_); }  // what the parts get: fs_ may be the read-only wrapper
   Status OpenFiles(const StoreHooks& hooks);
@@ -216,6 +217,7 @@ class MessageStore {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<ConsumeQueueFlushService> queue_flusher_;
   std::unique_ptr<CleanupService> cleanup_;  // after what it deletes from: stopped and destroyed first
+  std::unique_ptr<LogEvents> log_events_;    // the log's events to flusher_ and cleanup_; gone before both
   ReadLimits read_limits_;
   RecoveryReport recovery_;
   uint64_t redispatched_at_open_ = 0;

@@ -23,8 +23,8 @@
 //
 // A writer fills a small limit in far less than a round, so the hard
 // limits are also kept between rounds: the commit log reports each new
-// segment and each full segment made durable (CommitLog::SetSegmentListener,
-// wired by MessageStore to WakeForLimits) and the thread runs a limit round
+// segment and each full segment made durable (CommitLogEvents, routed by
+// MessageStore to WakeForLimits) and the thread runs a limit round
 // at once (steps 1, 2, 4 unpaced and 5); a pause of step 3 or 4 is cut
 // short for it. So the log stays within maxStoreSizeBytes plus the segments
 // that cannot go yet: the one being written and those not yet flushed (and

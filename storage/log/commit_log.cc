@@ -50,14 +50,14 @@ void CommitLog::Start() { allocator_.Start(); }
 
 void CommitLog::Stop() { allocator_.Stop(); }
 
-// Called after a put, outside the put lock: the listener wakes a thread, so
+// Called after a put, outside the put lock: the event wakes a thread, so
 // only once per backlog (Commit() re-arms it).
 void CommitLog::NoteCommitBacklog() {
-  if (!backlog_listener_) return;
+  if (!events_) return;
   const int64_t backlog = WroteOffset() - ring_->committed();
   if (backlog < static_cast<int64_t>(ring_->capacity() / 4)) return;
   if (backlog_reported_.exchange(true, std::memory_order_acq_rel)) return;
-  backlog_listener_();
+  events_->OnCommitBacklog();
 }
 
 Status CommitLog::Load() {
@@ -142,7 +142,7 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
   bool rolled = false;
   PutResult result = Append(buffer, static_cast<int32_t>(batch.size()), first, rolled);
   if (ring_ && result.ok()) NoteCommitBacklog();
-  if (rolled && segment_listener_) segment_listener_();
+  if (rolled && events_) events_->OnSegmentsGrew();
   return result;
 }
 
@@ -351,7 +351,7 @@ void CommitLog::SyncDone(const SyncPlan& plan) {
     segment_done = segment_done || f.position == f.segment->size();
   }
   if (plan.target > FlushedOffset()) flushed_where_.store(plan.target, std::memory_order_release);
-  if (segment_done && segment_listener_) segment_listener_();
+  if (segment_done && events_) events_->OnSegmentsGrew();
 }
 
 void CommitLog::MarkNotWriteable(const Status& why) {

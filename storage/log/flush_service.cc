@@ -55,9 +55,7 @@ struct FlushService::CallbackWaiter final : Waiter {
 
 FlushService::FlushService(CommitLog& log, StoreCheckpoint& checkpoint, std::unique_ptr<IoQueue> io, Clock& clock,
                            Options options)
-    : log_(log), checkpoint_(checkpoint), io_(std::move(io)), clock_(clock), options_(options) {
-  log_.SetCommitBacklogListener([this] { Wakeup(/*commit=*/true); });
-}
+    : log_(log), checkpoint_(checkpoint), io_(std::move(io)), clock_(clock), options_(options) {}
 
 FlushService::~FlushService() {
   if (Status st = Stop(); !st.ok()) StoreLog(LogLevel::kError, "final commit-log flush failed: " + st.ToString());
@@ -103,6 +101,8 @@ void FlushService::Wakeup(bool commit) {
   }
   cv_.notify_one();
 }
+
+void FlushService::CommitSoon() { Wakeup(/*commit=*/true); }
 
 void FlushService::OnAppend() {
   if (!options_.sync_flush && !options_.timed) Wakeup(false);

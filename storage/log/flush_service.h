@@ -90,6 +90,9 @@ class FlushService {
   // decided (or at once from the caller when the service has stopped).
   void WaitDurableAsync(PutResult put, PutCallback done);
 
+  // kWrite: a quarter of the append ring waits (CommitLogEvents, wired by
+  // MessageStore): commit now instead of at the next commit interval.
+  void CommitSoon();
   // An append happened: in ASYNC_FLUSH with flushCommitLogTimed=false, cut
   // the flush interval short (RocketMQ wakes its flush service per put).
   void OnAppend();

@@ -49,8 +49,13 @@ TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable)
   CommitLog log(Env::Default(), o);
   ASSERT_TRUE(log.Load().ok());
   ASSERT_TRUE(log.Recover(false, 0).ok());
-  int heard = 0;
-  log.SetSegmentListener([&] { ++heard; });
+  struct Counter final : CommitLogEvents {
+    int segments = 0;
+    void OnCommitBacklog() override {}
+    void OnSegmentsGrew() override { ++segments; }
+  } events;
+  log.SetEvents(&events);
+  const int& heard = events.segments;
   test::OwnedMessage m("T", 0, 1000, "k");
   while (log.SegmentCount() < 3) ASSERT_TRUE(log.Put(m.message()).ok());
   EXPECT_EQ(heard, 3) << "the first segment and two rolls";
