@@ -163,14 +163,11 @@ void Dispatcher::Start() {
 
 void Dispatcher::Stop() {
   if (!running_.exchange(false)) return;
-  Wakeup();
+  // Through the mutex: the thread cannot be between its check of running_
+  // and its wait, so the notification is not lost.
+  { std::lock_guard lock(wait_mu_); }
+  stop_cv_.notify_one();
   thread_.join();
-}
-
-void Dispatcher::Wakeup() {
-  std::lock_guard lock(wait_mu_);
-  wake_ = true;
-  wake_cv_.notify_one();
 }
 
 void Dispatcher::Run() {
@@ -178,14 +175,13 @@ void Dispatcher::Run() {
   while (running_.load(std::memory_order_acquire)) {
     auto p = DispatchOnce(options_.max_bytes_per_round);
     if (p.ok() && !p->caught_up) continue;
-    // Caught up: sleep until woken or the idle wait ends. Stopped on an
-    // error: retry a second later (a sink's disk may come back). Real time,
-    // not the Env's clock: this only bounds how late new records are
-    // noticed, and a fake clock standing still must not stop dispatch.
+    // Caught up: poll again after the idle wait. Stopped on an error: retry
+    // a second later (a sink's disk may come back). Real time, not the
+    // Env's clock: this only bounds how late new records are noticed, and a
+    // fake clock standing still must not stop dispatch.
     const auto wait = p.ok() ? options_.idle_wait : std::chrono::milliseconds(1000);
     std::unique_lock lock(wait_mu_);
-    wake_cv_.wait_for(lock, wait, [this] { return wake_ || !running_.load(std::memory_order_acquire); });
-    wake_ = false;
+    stop_cv_.wait_for(lock, wait, [this] { return !running_.load(std::memory_order_acquire); });
   }
 }
 

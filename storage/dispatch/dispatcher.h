@@ -102,8 +102,6 @@ class Dispatcher {
 
   void Start();
   void Stop();
-  // New bytes may be readable: cuts the thread's idle sleep short.
-  void Wakeup();
 
   // Readable (an eventfd counter) after every round that dispatched
   // something; an embedder's event loop polls it and reads it to reset.
@@ -139,11 +137,10 @@ class Dispatcher {
   std::string error_;
 
   int event_fd_ = -1;
-  std::mutex wait_mu_;  // guards the condition of wait_cv_ and wake_
+  std::mutex wait_mu_;  // guards the conditions of wait_cv_ and stop_cv_
   std::condition_variable wait_cv_;  // WaitFor callers
   std::atomic<int> waiters_{0};
-  std::condition_variable wake_cv_;  // the thread's idle sleep
-  bool wake_ = false;
+  std::condition_variable stop_cv_;  // ends the thread's idle wait on Stop
   std::atomic<bool> running_{false};
   std::thread thread_;
 };
