@@ -11,6 +11,7 @@
 #include "fuzz/fuzz_files.h"
 #include "storage/queue/consume_queue.h"
 #include "storage/index/index_service.h"
+#include "storage/io/fake_clock.h"
 #include "storage/queue/message_filter.h"
 #include "storage/store_log.h"
 
@@ -59,8 +60,8 @@ void FuzzIndex(const std::string& dir, const uint8_t* data, size_t size) {
   IndexServiceOptions o;
   o.dir = dir;
   o.geometry = kGeometry;
-  o.now_ms = [] { return int64_t{1767225600000}; };
-  IndexService index(FileSystem::Default(), o);
+  FakeClock clock(1767225600000);  // new files' names do not depend on when the fuzzer runs
+  IndexService index(Env(FileSystem::Default(), clock), o);
   if (!index.Load(/*last_exit_ok=*/true, 0).ok()) return;  // a header out of range is refused
   (void)index.QueryOffsets("T", "k", 64, 0, INT64_MAX);
   const int64_t cut = std::max<int64_t>(0, index.IndexedUpTo() / 2);

@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.append_buffer_bytes = 64 << 10;
   options.limits.max_message_size = 4096;
   options.limits.max_record_size = 4096 + 1024;
-  CommitLog log(fs, options);
+  CommitLog log(Env(fs), options);
   if (!log.Load().ok()) __builtin_trap();
   const std::vector<uint8_t> before = ReadFiles(dir);
   auto report = log.Recover(recovery);

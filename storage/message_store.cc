@@ -91,43 +91,46 @@ bool PropertiesSayNoWait(std::string_view properties) {
 
 }  // namespace
 
-MessageStore::MessageStore(const StoreConfig& config, FileSystem& fs, bool read_only)
+// The commit log's events (CommitLogEvents) go to the services that act on
+// them. The store wires this once, after both services exist: the log
+// depends only on the interface it declares, and neither service reaches
+// into the log to register itself.
+class MessageStore::LogEvents final : public CommitLogEvents {
+ public:
+  LogEvents(FlushService& flusher, CleanupService& cleanup) : flusher_(flusher), cleanup_(cleanup) {}
+  // The flush thread commits the write backend's ring.
+  void OnCommitBacklog() override { flusher_.CommitSoon(); }
+  // Retention's hard limits are kept as the log grows, not only each
+  // cleanResourceInterval: the cleanup thread runs a limit round.
+  void OnSegmentsGrew() override { cleanup_.WakeForLimits(); }
+
+ private:
+  FlushService& flusher_;
+  CleanupService& cleanup_;
+};
+
+MessageStore::MessageStore(const StoreConfig& config, Env env, bool read_only)
     : config_(config),
-      read_only_fs_(read_only ? std::make_unique<ReadOnlyFileSystem>(fs) : nullptr),
-      fs_(read_only ? *read_only_fs_ : fs),
+      read_only_fs_(read_only ? std::make_unique<ReadOnlyFileSystem>(env.fs()) : nullptr),
+      fs_(read_only ? *read_only_fs_ : env.fs()),
+      clock_(env.clock()),
       paths_(std::make_unique<StorePaths>(StorePaths{config.storePathRootDir})),
       prefaulter_(std::make_unique<Prefaulter>()),
       read_limits_(std::make_unique<ReadLimits>()) {
   if (read_only) config_.recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kRefuse;  // nothing may be written
 }
 
-Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config) {
-  return Open(config, StoreHooks{}, FileSystem::Default());
-}
-
-Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, FileSystem& fs) {
-  return Open(config, StoreHooks{}, fs);
-}
-
-Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, const StoreHooks& hooks) {
-  return Open(config, hooks, FileSystem::Default());
-}
-
-Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, const StoreHooks& hooks,
-                                                         FileSystem& fs) {
+Result<std::unique_ptr<MessageStore>> MessageStore::Open(const StoreConfig& config, Env env,
+                                                         const StoreHooks& hooks) {
   MQ_RETURN_IF_ERROR(config.Validate());  // before anything is created or written
-  std::unique_ptr<MessageStore> store(new MessageStore(config, fs, /*read_only=*/false));
+  std::unique_ptr<MessageStore> store(new MessageStore(config, env, /*read_only=*/false));
   MQ_RETURN_IF_ERROR(store->OpenFiles(hooks));
   return store;
 }
 
-Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConfig& config) {
-  return OpenReadOnly(config, FileSystem::Default());
-}
-
-Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConfig& config, FileSystem& fs) {
+Result<std::unique_ptr<MessageStore>> MessageStore::OpenReadOnly(const StoreConfig& config, Env env) {
   MQ_RETURN_IF_ERROR(config.Validate());
-  std::unique_ptr<MessageStore> store(new MessageStore(config, fs, /*read_only=*/true));
+  std::unique_ptr<MessageStore> store(new MessageStore(config, env, /*read_only=*/true));
   Status st = store->OpenFiles(StoreHooks{});
   if (!st.ok()) return st.WithContext("opening " + config.storePathRootDir + " read-only");
   return store;
@@ -156,11 +159,11 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
     io.geometry = IndexGeometry{config_.maxHashSlotNum, config_.maxIndexNum};
     io.max_msgs_num_batch = config_.maxMsgsNumBatch;
     io.prefaulter = prefaulter_.get();
-    index_ = std::make_unique<IndexService>(fs_, io);
+    index_ = std::make_unique<IndexService>(env(), io);
     MQ_RETURN_IF_ERROR(index_->Load(!abnormal, at_open->index_msg_timestamp));
   }
 
-  log_ = std::make_unique<CommitLog>(fs_, LogOptionsFrom(config_));
+  log_ = std::make_unique<CommitLog>(env(), LogOptionsFrom(config_));
   queues_->AttachLog(*log_);  // before any dispatch (ConsumeQueueStore::AttachLog)
   MQ_RETURN_IF_ERROR(log_->Load());
   const bool index_safe = config_.messageIndexEnable && config_.messageIndexSafe;
@@ -177,7 +180,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   DispatcherOptions d;
   d.only_flushed = config_.flushDiskType == FlushDiskType::kSyncFlush;
   d.delay_level_millis = *ParseDelayLevels(config_.messageDelayLevel);
-  dispatcher_ = std::make_unique<Dispatcher>(*log_, std::move(d));
+  dispatcher_ = std::make_unique<Dispatcher>(*log_, clock_, std::move(d));
   dispatcher_->AddSink(*queues_);
   if (index_) dispatcher_->AddSink(*index_);
   for (DispatchSink* sink : hooks.sinks) dispatcher_->AddSink(*sink);
@@ -213,15 +216,13 @@ Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions clean
 
   auto io = NewFlushIoQueue(config_);
   if (!io.ok()) return io.error();
-  flusher_ = std::make_unique<FlushService>(*log_, *checkpoint_, std::move(*io), FlushOptionsFrom(config_));
-  queue_flusher_ = std::make_unique<ConsumeQueueFlushService>(*queues_, index_.get(), *checkpoint_,
+  flusher_ = std::make_unique<FlushService>(*log_, *checkpoint_, std::move(*io), clock_, FlushOptionsFrom(config_));
+  queue_flusher_ = std::make_unique<ConsumeQueueFlushService>(*queues_, index_.get(), *checkpoint_, clock_,
                                                               QueueFlushOptionsFrom(config_));
-  cleanup_ = std::make_unique<CleanupService>(fs_, *log_, *queues_, index_.get(), std::move(cleanup_options),
-                                              hooks.cleanup_env ? *hooks.cleanup_env : CleanupEnv::System(fs_));
-  // Retention's hard limits are kept as the log grows, not only each
-  // cleanResourceInterval: a new segment, or one made durable (deletable),
-  // wakes the cleanup thread.
-  log_->SetSegmentListener([cleanup = cleanup_.get()] { cleanup->WakeForLimits(); });
+  cleanup_ = std::make_unique<CleanupService>(env(), *log_, *queues_, index_.get(), std::move(cleanup_options),
+                                              hooks.disk_used ? hooks.disk_used : SystemDiskUse(fs_));
+  log_events_ = std::make_unique<LogEvents>(*flusher_, *cleanup_);
+  log_->SetEvents(log_events_.get());
   log_->Start();
   flusher_->Start();
   if (config_.dispatchOnOwnThread) dispatcher_->Start();
@@ -294,6 +295,7 @@ MessageStore::~MessageStore() {
     Status st = Shutdown();
     if (!st.ok()) StoreLog(LogLevel::kError, "shutdown: " + st.ToString());
   }
+  if (log_) log_->SetEvents(nullptr);  // log_events_ goes first; nothing puts or syncs by now
 }
 
 PutResult MessageStore::Count(PutResult r) {

@@ -9,6 +9,7 @@
 #include "storage/dispatch/dispatcher.h"
 #include "storage/index/index_service.h"
 #include "storage/index/query_message.h"
+#include "storage/io/env.h"
 #include "storage/io/file_system.h"
 #include "storage/log/commit_log.h"
 #include "storage/log/commit_log_cursor.h"

@@ -22,7 +22,7 @@
 #include <thread>
 
 #include "format/properties.h"
-#include "storage/wall_clock.h"
+#include "storage/io/clock.h"
 
 namespace mqstore::cli::bench {
 namespace {
@@ -82,7 +82,7 @@ class MessageMaker {
     message_.topic = topics_[static_cast<size_t>(index % topics)];
     message_.queue_id = static_cast<int32_t>((index / topics) % queues_);
     message_.properties = props_;
-    message_.born_timestamp = WallClockMillis();
+    message_.born_timestamp = mqstore::Clock::System().WallMillis();
     return message_;
   }
   std::string_view uniq() const { return {uniq_, 32}; }

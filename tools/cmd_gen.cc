@@ -8,7 +8,7 @@
 #include "format/properties.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
-#include "storage/wall_clock.h"
+#include "storage/io/clock.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
@@ -120,7 +120,7 @@ int RunGen(const std::vector<std::string>& argv, Io io) {
     Message m;
     m.topic = topics[static_cast<size_t>(t)];
     m.queue_id = static_cast<int32_t>(q);
-    m.born_timestamp = WallClockMillis();
+    m.born_timestamp = Clock::System().WallMillis();
     m.born_host = SocketAddress::V4(10, 0, 0, static_cast<uint8_t>(1 + i % 250), 50000 + static_cast<int32_t>(i % 1000));
     m.store_host = SocketAddress::V4(127, 0, 0, 1, 10911);
     m.body = body;

@@ -5,7 +5,7 @@
 #include "storage/cleanup/cleanup_policy.h"
 #include "storage/store_config.h"
 #include "storage/offline/store_summary.h"
-#include "storage/wall_clock.h"
+#include "storage/io/clock.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/display_text.h"
@@ -270,7 +270,7 @@ int RunInspect(const std::vector<std::string>& argv, Io io) {
   if (!ParseStoreCommand("inspect", argv, {"set", "now"}, {"json"}, kHelp, io, cmd, code)) return code;
   const std::string& root = cmd.root;
   auto hours = ReservedHours(cmd.args, cmd.config);
-  auto now = cmd.args.GetInt("now", WallClockMillis(), 0, INT64_MAX);
+  auto now = cmd.args.GetInt("now", Clock::System().WallMillis(), 0, INT64_MAX);
   if (!hours.ok() || !now.ok()) {
     io.err << "mqstore inspect: " << (hours.ok() ? now.error() : hours.error()).message() << "\n";
     return kExitUsage;

@@ -31,9 +31,10 @@
 #include <string_view>
 #include <vector>
 
-#include "mqstore/cleanup_env.h"
 #include "mqstore/commit_log_cursor.h"
+#include "mqstore/disk_use_probe.h"
 #include "mqstore/dispatch.h"
+#include "mqstore/env.h"
 #include "mqstore/get_message.h"
 #include "mqstore/message.h"
 #include "mqstore/message_filter.h"
@@ -68,24 +69,22 @@ struct StorePaths;
 // after the consume-queue and index builders, in this order, for every
 // record, re-dispatched ones after a crash included) and the arrival
 // listener (long polling: called on the dispatcher's thread, keep it short).
-// Cleanup's clock, local hour and disk-use source can be replaced too
-// (tests; an embedder with its own disk accounting); unset: the system's.
+// Cleanup's disk-use source can be replaced too (tests; an embedder with
+// its own disk accounting); unset: statvfs through the Env's FileSystem.
+// (Time is the Env's Clock.)
 struct StoreHooks {
   std::vector<DispatchSink*> sinks;
   ArrivalListener on_arrival;
-  std::optional<CleanupEnv> cleanup_env;
+  DiskUseProbe disk_used;
 };
-
 
 class MessageStore {
  public:
-  // Without `fs`: the real file system (FileSystem::Default()). `fs` must
-  // outlive the store (tests pass a FaultInjectionFileSystem).
-  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config);
-  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, FileSystem& fs);
-  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, const StoreHooks& hooks);
-  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, const StoreHooks& hooks,
-                                                    FileSystem& fs);
+  // All file access goes through env.fs() and all time through
+  // env.clock(); both must outlive the store (tests pass a
+  // FaultInjectionFileSystem, a FakeClock).
+  static Result<std::unique_ptr<MessageStore>> Open(const StoreConfig& config, Env env = Env::Default(),
+                                                    const StoreHooks& hooks = {});
   // Opens a store that was shut down cleanly without changing a byte of it:
   // no lock or abort file, no recovery writes (damage is refused whatever
   // recoveryCorruptionPolicy says), no dispatch, no threads. Every read
@@ -93,8 +92,7 @@ class MessageStore {
   // ReadOnlyFileSystem, so a step that would write fails the open instead
   // (a store whose last stop was not clean needs a read-write open first).
   // What `mqstore bench --workload read` uses on an existing store.
-  static Result<std::unique_ptr<MessageStore>> OpenReadOnly(const StoreConfig& config);
-  static Result<std::unique_ptr<MessageStore>> OpenReadOnly(const StoreConfig& config, FileSystem& fs);
+  static Result<std::unique_ptr<MessageStore>> OpenReadOnly(const StoreConfig& config, Env env = Env::Default());
   ~MessageStore();  // Shutdown() if not done
 
   // Stores the message and, when it must wait (SYNC_FLUSH, or
@@ -178,7 +176,9 @@ class MessageStore {
   CleanupService& cleanup();
 
  private:
-  MessageStore(const StoreConfig& config, FileSystem& fs, bool read_only);
+  class LogEvents;
+  MessageStore(const StoreConfig& config, Env env, bool read_only);
+  Env env() const { return Env(fs_, clock_); }  // what the parts get: fs_ may be the read-only wrapper
   Status OpenFiles(const StoreHooks& hooks);
   Result<Checkpoint> TakeLockAndCheckpoint();
   Status StartServices(const StoreHooks& hooks, CleanupOptions cleanup_options);
@@ -192,6 +192,7 @@ class MessageStore {
   StoreConfig config_;
   std::unique_ptr<FileSystem> read_only_fs_;  // OpenReadOnly: wraps the caller's
   FileSystem& fs_;
+  Clock& clock_;
   std::unique_ptr<const StorePaths> paths_;
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<StoreCheckpoint> checkpoint_;
@@ -203,6 +204,7 @@ class MessageStore {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<ConsumeQueueFlushService> queue_flusher_;
   std::unique_ptr<CleanupService> cleanup_;  // after what it deletes from: stopped and destroyed first
+  std::unique_ptr<LogEvents> log_events_;    // the log's events to flusher_ and cleanup_; gone before both
   std::unique_ptr<ReadLimits> read_limits_;
   RecoveryReport recovery_;
   uint64_t redispatched_at_open_ = 0;

@@ -1,10 +1,6 @@
 #include "storage/cleanup/cleanup_service.h"
 
-#include <chrono>
-#include <ctime>
-
 #include "storage/store_log.h"
-#include "storage/wall_clock.h"
 
 namespace mqstore {
 namespace {
@@ -17,18 +13,10 @@ std::string Hours(int64_t ms) {
 
 }  // namespace
 
-CleanupEnv CleanupEnv::System(FileSystem& fs) {
-  CleanupEnv env;
-  env.now_ms = WallClockMillis;
-  env.local_hour = [](int64_t ms) {
-    const std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm local{};
-    localtime_r(&t, &local);
-    return local.tm_hour;
-  };
+DiskUseProbe SystemDiskUse(FileSystem& fs) {
   // A directory not made yet (consumequeue/ before the first queue) is on
   // its parent's partition: weigh the nearest one that exists.
-  env.disk_used = [&fs](const std::string& dir) {
+  return [&fs](const std::string& dir) {
     // Up the path it names, not into the working directory ("a" alone
     // has no parent here). No copy while the directory exists: limit
     // rounds weigh the disk each time the log grows.
@@ -41,7 +29,6 @@ CleanupEnv CleanupEnv::System(FileSystem& fs) {
       if (d->find('/') == std::string::npos) return -1.0;
     }
   };
-  return env;
 }
 
 Result<CleanupOptions> CleanupOptions::From(const StoreConfig& c, const std::string& commit_log_dir,
@@ -60,14 +47,15 @@ Result<CleanupOptions> CleanupOptions::From(const StoreConfig& c, const std::str
   return o;
 }
 
-CleanupService::CleanupService(FileSystem& fs, CommitLog& log, ConsumeQueueStore& queues, IndexService* index,
-                               CleanupOptions options, CleanupEnv env)
-    : fs_(fs),
+CleanupService::CleanupService(const Env& env, CommitLog& log, ConsumeQueueStore& queues, IndexService* index,
+                               CleanupOptions options, DiskUseProbe disk_used)
+    : fs_(env.fs()),
       log_(log),
       queues_(queues),
       index_(index),
+      clock_(env.clock()),
       options_(std::move(options)),
-      env_(std::move(env)),
+      disk_used_(std::move(disk_used)),
       retired_(options_.force_release_ms) {}
 
 CleanupService::~CleanupService() { Stop(); }
@@ -78,7 +66,7 @@ void CleanupService::Start() {
     // A store opened on a full disk refuses puts from the start, not from
     // the first round.
     std::lock_guard round(round_mu_);
-    DecideNow(env_.now_ms());
+    DecideNow(clock_.WallMillis());
   }
   {
     std::lock_guard lock(stop_mu_);
@@ -107,23 +95,22 @@ void CleanupService::WakeForLimits() {
   stop_cv_.notify_all();
 }
 
-// Full rounds on the interval (the fake clock does not pace them: they are
-// real time), limit rounds in between whenever the log grew.
+// Full rounds on the interval (the clock's monotonic time), limit rounds in
+// between whenever the log grew.
 void CleanupService::Loop() {
   NameThisThread("mq-cleanup");
-  using Clock = std::chrono::steady_clock;
-  const auto interval = std::chrono::milliseconds(options_.interval_ms);
-  auto next_round = Clock::now() + interval;
+  const int64_t interval_ns = options_.interval_ms * 1000000;
+  int64_t next_round = clock_.MonotonicNanos() + interval_ns;
   std::unique_lock lock(stop_mu_);
   while (true) {
-    stop_cv_.wait_until(lock, next_round,
-                        [this] { return stopping_ || wake_pending_.load(std::memory_order_acquire); });
+    clock_.WaitUntil(stop_cv_, lock, next_round,
+                     [this] { return stopping_ || wake_pending_.load(std::memory_order_acquire); });
     if (stopping_) return;
-    const bool round_due = Clock::now() >= next_round;
+    const bool round_due = clock_.MonotonicNanos() >= next_round;
     lock.unlock();
     Status st = round_due ? RunOnce() : RunLimitsOnce();
     if (!st.ok()) StoreLog(LogLevel::kError, "cleanup: " + st.ToString());
-    if (round_due) next_round = Clock::now() + interval;
+    if (round_due) next_round = clock_.MonotonicNanos() + interval_ns;
     lock.lock();
   }
 }
@@ -136,16 +123,14 @@ bool CleanupService::StopRequested() {
 void CleanupService::Pause(int64_t ms) {
   // A wake-up is pending: the caller checks the hard limits first.
   if (ms <= 0 || wake_pending_.load(std::memory_order_acquire)) return;
-  if (env_.sleep) return env_.sleep(ms);
   std::unique_lock lock(stop_mu_);
-  stop_cv_.wait_for(lock, std::chrono::milliseconds(ms),
-                    [this] { return stopping_ || wake_pending_.load(std::memory_order_acquire); });
+  clock_.Pause(ms, stop_cv_, lock, [this] { return stopping_ || wake_pending_.load(std::memory_order_acquire); });
 }
 
 Status CleanupService::RunOnce() {
   std::lock_guard round(round_mu_);
   wake_pending_.store(false, std::memory_order_release);  // this round checks the limits first
-  const int64_t now = env_.now_ms();
+  const int64_t now = clock_.WallMillis();
   round_manual_ = TakeManualRound();
   CleanupDecision d = DecideNow(now);
   bool hard = false;
@@ -153,20 +138,20 @@ Status CleanupService::RunOnce() {
   if (st.ok()) st = DeleteExpired(d, now, hard);
   // Queue pauses would hold the next limit round back behind this one.
   if (st.ok()) st = CleanQueuesAndIndex(log_.MinOffset(), now, /*paced=*/!hard);
-  Sweep(env_.now_ms());
+  Sweep(clock_.WallMillis());
   return EndRound(std::move(st), /*limit_round=*/false);
 }
 
 Status CleanupService::RunLimitsOnce() {
   std::lock_guard round(round_mu_);
   wake_pending_.store(false, std::memory_order_release);
-  const int64_t now = env_.now_ms();
+  const int64_t now = clock_.WallMillis();
   round_manual_ = false;
   CleanupDecision d = DecideNow(now);
   bool deleted = false;
   Status st = EnforceLimits(d, now, deleted);
   if (st.ok()) st = CleanQueuesAndIndex(log_.MinOffset(), now, /*paced=*/false);
-  Sweep(env_.now_ms());
+  Sweep(clock_.WallMillis());
   return EndRound(std::move(st), /*limit_round=*/true);
 }
 
@@ -198,9 +183,9 @@ bool CleanupService::TakeManualRound() {
 
 CleanupDecision CleanupService::DecideNow(int64_t now) {
   CleanupInputs in;
-  in.local_hour = env_.local_hour(now);
-  in.commit_log_used = env_.disk_used(options_.commit_log_dir);
-  in.queue_used = env_.disk_used(options_.queue_dir);
+  in.local_hour = clock_.LocalHour(now);
+  in.commit_log_used = disk_used_(options_.commit_log_dir);
+  in.queue_used = disk_used_(options_.queue_dir);
   in.manual = round_manual_;
   in.was_disk_full = disk_full();
   CleanupDecision d = Decide(options_.policy, in);

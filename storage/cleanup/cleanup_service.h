@@ -23,17 +23,18 @@
 //
 // A writer fills a small limit in far less than a round, so the hard
 // limits are also kept between rounds: the commit log reports each new
-// segment and each full segment made durable (CommitLog::SetSegmentListener,
-// wired by MessageStore to WakeForLimits) and the thread runs a limit round
+// segment and each full segment made durable (CommitLogEvents, routed by
+// MessageStore to WakeForLimits) and the thread runs a limit round
 // at once (steps 1, 2, 4 unpaced and 5); a pause of step 3 or 4 is cut
 // short for it. So the log stays within maxStoreSizeBytes plus the segments
 // that cannot go yet: the one being written and those not yet flushed (and
 // the allocator's spare), give or take what the writer adds while the
 // woken thread waits for a CPU.
 //
-// Every deletion is logged with its reason and counted. The clock, the
-// local hour, the disk use and the sleep between deletions are injected
-// (CleanupEnv), so tests run every rule with fake time and fake fullness.
+// Every deletion is logged with its reason and counted. Time (the wall
+// clock for file ages, the local hour, the round interval, the pauses
+// between deletions) is the Env's Clock and the disk use a DiskUseProbe,
+// so tests run every rule with a FakeClock and fake fullness.
 #pragma once
 
 #include <array>
@@ -49,11 +50,16 @@
 #include "storage/log/commit_log.h"
 #include "storage/queue/consume_queue_store.h"
 #include "storage/index/index_service.h"
+#include "storage/io/env.h"
 #include "storage/log/retired_files.h"
-#include "mqstore/cleanup_env.h"
+#include "mqstore/disk_use_probe.h"
 #include "mqstore/stats.h"  // CleanupStats
 
 namespace mqstore {
+
+// statvfs through `fs` (FileSystem::SpaceOf) of the nearest directory of
+// `dir` that exists.
+DiskUseProbe SystemDiskUse(FileSystem& fs);
 
 struct CleanupOptions {
   CleanupPolicy policy;
@@ -71,8 +77,8 @@ struct CleanupOptions {
 class CleanupService {
  public:
   // `index` may be null (messageIndexEnable=false).
-  CleanupService(FileSystem& fs, CommitLog& log, ConsumeQueueStore& queues, IndexService* index,
-                 CleanupOptions options, CleanupEnv env);
+  CleanupService(const Env& env, CommitLog& log, ConsumeQueueStore& queues, IndexService* index,
+                 CleanupOptions options, DiskUseProbe disk_used);
   ~CleanupService();
   CleanupService(const CleanupService&) = delete;
   CleanupService& operator=(const CleanupService&) = delete;
@@ -121,8 +127,9 @@ class CleanupService {
   CommitLog& log_;
   ConsumeQueueStore& queues_;
   IndexService* index_;
+  Clock& clock_;
   const CleanupOptions options_;
-  CleanupEnv env_;
+  DiskUseProbe disk_used_;
   RetiredFiles retired_;
 
   std::atomic<int32_t> manual_rounds_left_{0};

@@ -16,8 +16,8 @@ RecordDecodeOptions ReputDecodeOptions(const CommitLog& log) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(const CommitLog& log, DispatcherOptions options)
-    : log_(log), options_(std::move(options)), reader_(log, 0, ReputDecodeOptions(log)) {
+Dispatcher::Dispatcher(const CommitLog& log, Clock& clock, DispatcherOptions options)
+    : log_(log), clock_(clock), options_(std::move(options)), reader_(log, 0, ReputDecodeOptions(log)) {
   requests_.reserve(CommitLogBatchReader::kDefaultMaxRecords);
   event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) StoreLog(LogLevel::kWarn, "dispatcher: eventfd failed; event_fd() is -1");
@@ -139,14 +139,17 @@ void Dispatcher::Notify() {
 }
 
 bool Dispatcher::WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  constexpr int64_t kRecheckNs = 100 * 1000000;
+  const int64_t deadline =
+      clock_.MonotonicNanos() + std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
   std::unique_lock lock(wait_mu_);
   waiters_.fetch_add(1, std::memory_order_acq_rel);
   // ready() is re-checked at least every 100 ms: a round's notify can fall
-  // between ready() and the wait when the round ran without this lock.
+  // between ready() and the wait when the round ran without this lock. (A
+  // FakeClock's waits return every few real milliseconds anyway.)
   bool ok = ready();
-  while (!ok && std::chrono::steady_clock::now() < deadline) {
-    wait_cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+  while (!ok && clock_.MonotonicNanos() < deadline) {
+    clock_.Wait(wait_cv_, lock, std::min(deadline, clock_.MonotonicNanos() + kRecheckNs));
     ok = ready();
   }
   waiters_.fetch_sub(1, std::memory_order_acq_rel);
@@ -160,14 +163,11 @@ void Dispatcher::Start() {
 
 void Dispatcher::Stop() {
   if (!running_.exchange(false)) return;
-  Wakeup();
+  // Through the mutex: the thread cannot be between its check of running_
+  // and its wait, so the notification is not lost.
+  { std::lock_guard lock(wait_mu_); }
+  stop_cv_.notify_one();
   thread_.join();
-}
-
-void Dispatcher::Wakeup() {
-  std::lock_guard lock(wait_mu_);
-  wake_ = true;
-  wake_cv_.notify_one();
 }
 
 void Dispatcher::Run() {
@@ -175,12 +175,13 @@ void Dispatcher::Run() {
   while (running_.load(std::memory_order_acquire)) {
     auto p = DispatchOnce(options_.max_bytes_per_round);
     if (p.ok() && !p->caught_up) continue;
-    // Caught up: sleep until woken or the idle wait ends. Stopped on an
-    // error: retry a second later (a sink's disk may come back).
+    // Caught up: poll again after the idle wait. Stopped on an error: retry
+    // a second later (a sink's disk may come back). Real time, not the
+    // Env's clock: this only bounds how late new records are noticed, and a
+    // fake clock standing still must not stop dispatch.
     const auto wait = p.ok() ? options_.idle_wait : std::chrono::milliseconds(1000);
     std::unique_lock lock(wait_mu_);
-    wake_cv_.wait_for(lock, wait, [this] { return wake_ || !running_.load(std::memory_order_acquire); });
-    wake_ = false;
+    stop_cv_.wait_for(lock, wait, [this] { return !running_.load(std::memory_order_acquire); });
   }
 }
 

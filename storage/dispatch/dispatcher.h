@@ -36,11 +36,12 @@
 #include <thread>
 #include <vector>
 
-#include "storage/log/commit_log.h"
-#include "storage/log/commit_log_batch_reader.h"
 #include "storage/dispatch/dispatch_request.h"
 #include "storage/dispatch/dispatch_sink.h"
 #include "mqstore/stats.h"  // DispatcherStats
+#include "storage/io/clock.h"
+#include "storage/log/commit_log.h"
+#include "storage/log/commit_log_batch_reader.h"
 
 namespace mqstore {
 
@@ -53,7 +54,9 @@ struct DispatcherOptions {
 
 class Dispatcher {
  public:
-  Dispatcher(const CommitLog& log, DispatcherOptions options);
+  // WaitFor's timeout is `clock`'s time (long polling); the thread's idle
+  // wait is a real-time poll, see Run().
+  Dispatcher(const CommitLog& log, Clock& clock, DispatcherOptions options);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -80,8 +83,6 @@ class Dispatcher {
 
   void Start();
   void Stop();
-  // New bytes may be readable: cuts the thread's idle sleep short.
-  void Wakeup();
 
   // Readable (an eventfd counter) after every round that dispatched
   // something; an embedder's event loop polls it and reads it to reset.
@@ -102,6 +103,7 @@ class Dispatcher {
   void SetError(const Status& st);
 
   const CommitLog& log_;
+  Clock& clock_;
   const DispatcherOptions options_;
   std::vector<DispatchSink*> sinks_;
   ArrivalListener arrival_;
@@ -116,11 +118,10 @@ class Dispatcher {
   std::string error_;
 
   int event_fd_ = -1;
-  std::mutex wait_mu_;  // guards the condition of wait_cv_ and wake_
+  std::mutex wait_mu_;  // guards the conditions of wait_cv_ and stop_cv_
   std::condition_variable wait_cv_;  // WaitFor callers
   std::atomic<int> waiters_{0};
-  std::condition_variable wake_cv_;  // the thread's idle sleep
-  bool wake_ = false;
+  std::condition_variable stop_cv_;  // ends the thread's idle wait on Stop
   std::atomic<bool> running_{false};
   std::thread thread_;
 };

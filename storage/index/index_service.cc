@@ -10,7 +10,6 @@
 #include "format/properties.h"
 #include "storage/offline/index_file_reader.h"
 #include "storage/store_log.h"
-#include "storage/wall_clock.h"
 
 namespace mqstore {
 namespace {
@@ -74,10 +73,8 @@ struct IndexService::Spare {
   std::shared_ptr<IndexFile> file;
 };
 
-IndexService::IndexService(FileSystem& fs, IndexServiceOptions options)
-    : fs_(fs), options_(std::move(options)), spare_(std::make_shared<Spare>()) {
-  if (!options_.now_ms) options_.now_ms = WallClockMillis;
-}
+IndexService::IndexService(const Env& env, IndexServiceOptions options)
+    : fs_(env.fs()), clock_(env.clock()), options_(std::move(options)), spare_(std::make_shared<Spare>()) {}
 
 IndexService::~IndexService() = default;
 
@@ -445,7 +442,7 @@ Result<std::shared_ptr<IndexFile>> IndexService::CreateFile(const std::string& l
 // goes back past the last file's, whatever the clock does, and two files in
 // one millisecond take the next free one.
 Result<std::string> IndexService::NewFileName(const std::string& last_name, const std::string& own_name) const {
-  int64_t ms = options_.now_ms();
+  int64_t ms = clock_.WallMillis();
   if (auto last_ms = ParseIndexFileName(last_name)) ms = std::max(ms, *last_ms + 1);
   for (int tries = 0; tries < kMaxNameTries; ++tries, ++ms) {
     std::string name = IndexFileName(ms);

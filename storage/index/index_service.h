@@ -35,6 +35,7 @@
 #include "storage/dispatch/dispatch_request.h"
 #include "storage/dispatch/dispatch_sink.h"
 #include "storage/index/index_file.h"
+#include "storage/io/env.h"
 #include "storage/io/file_system.h"
 #include "storage/log/prefaulter.h"
 #include "storage/log/segment_list.h"
@@ -47,14 +48,13 @@ struct IndexServiceOptions {
   IndexGeometry geometry;  // maxHashSlotNum, maxIndexNum
   int32_t max_msgs_num_batch = 64;  // cap on offsets per query
   Prefaulter* prefaulter = nullptr;  // faults entries in ahead of the writer; nullptr: the writer does
-  // Milliseconds since the epoch, for new files' names (tests inject it).
-  std::function<int64_t()> now_ms;
 };
 
 // A dispatch sink: the dispatcher hands it every record (the index builder).
 class IndexService final : public DispatchSink {
  public:
-  IndexService(FileSystem& fs, IndexServiceOptions options);
+  // Files through env.fs(); new files are named by env.clock()'s wall time.
+  IndexService(const Env& env, IndexServiceOptions options);
   ~IndexService();
   IndexService(const IndexService&) = delete;
   IndexService& operator=(const IndexService&) = delete;
@@ -143,7 +143,7 @@ class IndexService final : public DispatchSink {
   // after another one. Removed: it would be taken without its seed.
   Status RemoveUnusedSpare();
 
-  // A free name after `last_name`, from now_ms (bumped a millisecond at a time).
+  // A free name after `last_name`, from the wall clock (bumped a millisecond at a time).
   // `own_name` counts as free (a spare being renamed).
   Result<std::string> NewFileName(const std::string& last_name, const std::string& own_name = {}) const;
   Result<std::vector<std::string>> ListFileNames() const;
@@ -167,6 +167,7 @@ class IndexService final : public DispatchSink {
   Status SyncFiles(const std::vector<SyncTarget>& targets, bool mark_synced);
 
   FileSystem& fs_;
+  Clock& clock_;
   IndexServiceOptions options_;
   // Guards the files' headers and bytes, and orders changes to files_ with
   // them: always taken before the list's own lock, never after it. Readers

@@ -9,7 +9,6 @@
 #include "format/topic_name.h"
 #include "storage/store_layout.h"
 #include "storage/store_log.h"
-#include "storage/wall_clock.h"
 
 namespace mqstore {
 namespace {
@@ -29,10 +28,11 @@ std::vector<uint8_t>& EncodeBuffer() {
 
 }  // namespace
 
-CommitLog::CommitLog(FileSystem& fs, CommitLogOptions options)
-    : fs_(fs),
+CommitLog::CommitLog(const Env& env, CommitLogOptions options)
+    : fs_(env.fs()),
+      clock_(env.clock()),
       options_(std::move(options)),
-      allocator_(fs, options_.dir,
+      allocator_(fs_, options_.dir,
                  {options_.segment_size, options_.backend == WriteBackend::kMmap, options_.warm,
                   options_.backend == WriteBackend::kMmap ? options_.prefault_ahead : 0}),
       segments_(options_.segment_size),
@@ -51,14 +51,14 @@ void CommitLog::Start() { allocator_.Start(); }
 
 void CommitLog::Stop() { allocator_.Stop(); }
 
-// Called after a put, outside the put lock: the listener wakes a thread, so
+// Called after a put, outside the put lock: the event wakes a thread, so
 // only once per backlog (Commit() re-arms it).
 void CommitLog::NoteCommitBacklog() {
-  if (!backlog_listener_) return;
+  if (!events_) return;
   const int64_t backlog = WroteOffset() - ring_->committed();
   if (backlog < static_cast<int64_t>(ring_->capacity() / 4)) return;
   if (backlog_reported_.exchange(true, std::memory_order_acq_rel)) return;
-  backlog_listener_();
+  events_->OnCommitBacklog();
 }
 
 Status CommitLog::Load() {
@@ -100,7 +100,7 @@ Status CommitLog::Load() {
 bool CommitLog::IsPageCacheBusy() const {
   const int64_t begin = begin_time_in_lock_.load(std::memory_order_relaxed);
   if (begin == 0) return false;
-  const int64_t held = WallClockMillis() - begin;
+  const int64_t held = clock_.WallMillis() - begin;
   return held > options_.os_page_cache_busy_timeout_ms && held < 10000000;
 }
 
@@ -142,14 +142,14 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
   bool rolled = false;
   PutResult result = Append(buffer, static_cast<int32_t>(batch.size()), first, rolled);
   if (ring_ && result.ok()) NoteCommitBacklog();
-  if (rolled && segment_listener_) segment_listener_();
+  if (rolled && events_) events_->OnSegmentsGrew();
   return result;
 }
 
 PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled) {
   const auto total = static_cast<int64_t>(records.size());
   std::lock_guard lock(put_mu_);
-  const int64_t now = WallClockMillis();
+  const int64_t now = clock_.WallMillis();
   begin_time_in_lock_.store(now, std::memory_order_relaxed);
   struct Release {
     std::atomic<int64_t>& t;
@@ -344,7 +344,7 @@ void CommitLog::SyncDone(const SyncPlan& plan) {
     segment_done = segment_done || f.position == f.segment->size();
   }
   if (plan.target > FlushedOffset()) flushed_where_.store(plan.target, std::memory_order_release);
-  if (segment_done && segment_listener_) segment_listener_();
+  if (segment_done && events_) events_->OnSegmentsGrew();
 }
 
 void CommitLog::MarkNotWriteable(const Status& why) {

@@ -39,6 +39,7 @@
 #include "mqstore/message_view.h"      // MessageView
 #include "mqstore/recovery_report.h"  // RecoveryReport, LogDamage
 #include "storage/log/append_buffer.h"
+#include "storage/io/env.h"
 #include "storage/io/io_queue.h"
 #include "storage/log/put_lock.h"
 #include "storage/log/put_message.h"
@@ -81,9 +82,32 @@ struct RecoveryOptions {
   bool read_only = false;
 };
 
+// What the log reports as it grows to whoever must act on it: the log runs
+// no thread for these and knows nothing above it. MessageStore implements
+// this and routes each event to its service (the flush service, cleanup),
+// so the log's only dependency upward is this interface, and no service
+// registers itself with the log behind the store's back. Both calls run on
+// hot paths: note the event and wake a thread, nothing more.
+class CommitLogEvents {
+ public:
+  // kWrite: a quarter of the ring waits to be committed. On the putting
+  // thread, outside the put lock; once per backlog (a commit re-arms it).
+  virtual void OnCommitBacklog() = 0;
+  // The log may hold a segment more than retention allows: a put started a
+  // new segment (the putting thread, outside the put lock), or a sync made
+  // a full segment durable (the flushing thread; an unflushed segment
+  // cannot be deleted).
+  virtual void OnSegmentsGrew() = 0;
+
+ protected:
+  ~CommitLogEvents() = default;
+};
+
 class CommitLog {
  public:
-  CommitLog(FileSystem& fs, CommitLogOptions options);
+  // Files through env.fs(); STORETIMESTAMP, the put lock's hold time
+  // (OS_PAGE_CACHE_BUSY) and recovery's duration from env.clock().
+  CommitLog(const Env& env, CommitLogOptions options);
   ~CommitLog();
   CommitLog(const CommitLog&) = delete;
   CommitLog& operator=(const CommitLog&) = delete;
@@ -123,17 +147,9 @@ class CommitLog {
   Result<CommitRange> Commit(IoQueue& io);
   // The same through the file interface, from the calling thread.
   Status Commit();
-  // kWrite: called (from a put, outside the put lock) when a quarter of the
-  // ring waits to be committed; set before Start().
-  void SetCommitBacklogListener(std::function<void()> listener) { backlog_listener_ = std::move(listener); }
-  // Called when the log may hold a segment more than retention allows, so
-  // that it can act at once (MessageStore wakes the cleanup service with
-  // it): after a put that started a new segment (on the putting thread,
-  // outside the put lock) and after a sync that made a full segment
-  // durable (on the flushing thread; an unflushed segment cannot be
-  // deleted). It runs on those paths: it must only note the event and wake
-  // a thread. Set before Start().
-  void SetSegmentListener(std::function<void()> listener) { segment_listener_ = std::move(listener); }
+  // Who is told of the log's growth (CommitLogEvents; nullptr: nobody).
+  // Set before Start().
+  void SetEvents(CommitLogEvents* events) { events_ = events; }
 
   // Where the writer is, sampled before a commit: once [0, wrote) is
   // durable, so is the record that carried `store_timestamp`.
@@ -215,6 +231,7 @@ class CommitLog {
   void NoteCommitBacklog();
 
   FileSystem& fs_;
+  Clock& clock_;
   const CommitLogOptions options_;
   SegmentAllocator allocator_;
   std::unique_ptr<AppendBuffer> ring_;  // kWrite only
@@ -234,8 +251,7 @@ class CommitLog {
   };
   std::vector<CommitPiece> commit_pieces_;  // reused by each commit (commit_mu_)
   std::vector<uint64_t> commit_tickets_;
-  std::function<void()> backlog_listener_;
-  std::function<void()> segment_listener_;
+  CommitLogEvents* events_ = nullptr;
   std::atomic<bool> backlog_reported_{false};
   std::atomic<int64_t> wrote_where_{0};
   std::atomic<int64_t> flushed_where_{0};

@@ -38,7 +38,6 @@
 #include "format/sys_flag.h"
 #include "storage/log/commit_log.h"
 #include "storage/store_log.h"
-#include "storage/wall_clock.h"
 
 namespace mqstore {
 namespace {
@@ -395,7 +394,7 @@ Status CommitLog::CutAfter(const std::vector<std::shared_ptr<Segment>>& segments
 }
 
 Result<RecoveryReport> CommitLog::Recover(const RecoveryOptions& options) {
-  const auto began = std::chrono::steady_clock::now();
+  const int64_t began_ns = clock_.MonotonicNanos();
   RecoveryReport report;
   report.abnormal = options.abnormal;
   std::vector<std::shared_ptr<Segment>> segments = Segments();
@@ -460,7 +459,7 @@ Result<RecoveryReport> CommitLog::Recover(const RecoveryOptions& options) {
   wrote_where_.store(report.end_offset, std::memory_order_release);
   flushed_where_.store(report.end_offset, std::memory_order_release);
   if (ring_) ring_->set_committed(report.end_offset);
-  report.took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - began);
+  report.took = std::chrono::microseconds((clock_.MonotonicNanos() - began_ns) / 1000);
   StoreLog(LogLevel::kInfo, "commit log " + report.ToString());
   return report;
 }

@@ -1,12 +1,6 @@
 #include "storage/log/flush_service.h"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
 
 #include "storage/store_log.h"
 
@@ -15,20 +9,7 @@ namespace {
 
 constexpr int kStopFlushRounds = 10;  // as RocketMQ's services on shutdown
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-// A futex wait on `word` while it holds `expected`, for at most `ms`.
-void FutexWait(std::atomic<uint32_t>& word, uint32_t expected, int64_t ms) {
-  timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts, nullptr, 0);
-}
-
-void FutexWake(std::atomic<uint32_t>& word) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-}
+constexpr int64_t kNsPerMs = 1000000;
 
 }  // namespace
 
@@ -48,14 +29,15 @@ struct FlushService::BlockingWaiter final : Waiter {
     result.status = status;
     result.reason = std::move(reason);
     done.store(1, std::memory_order_release);
-    FutexWake(done);  // harmless if the waiter already returned: wakes by address only
+    Clock::WakeWord(done);  // harmless if the waiter already returned: wakes by address only
   }
-  // Waits for Complete() or the deadline; false on timeout.
-  bool WaitUntil(int64_t deadline_ms) {
+  // Waits for Complete() or the deadline (on `clock`'s monotonic scale, in
+  // ms; Clock::kNever: no deadline); false on timeout.
+  bool WaitUntil(Clock& clock, int64_t deadline_ms) {
+    const int64_t deadline_ns = deadline_ms == Clock::kNever ? Clock::kNever : deadline_ms * kNsPerMs;
     while (done.load(std::memory_order_acquire) == 0) {
-      const int64_t left = deadline_ms - SteadyMs();
-      if (left <= 0) return false;
-      FutexWait(done, 0, left);
+      if (clock.MonotonicNanos() >= deadline_ns) return false;
+      clock.WaitOnWord(done, 0, deadline_ns);
     }
     return true;
   }
@@ -71,11 +53,9 @@ struct FlushService::CallbackWaiter final : Waiter {
   }
 };
 
-FlushService::FlushService(CommitLog& log, StoreCheckpoint& checkpoint, std::unique_ptr<IoQueue> io,
+FlushService::FlushService(CommitLog& log, StoreCheckpoint& checkpoint, std::unique_ptr<IoQueue> io, Clock& clock,
                            Options options)
-    : log_(log), checkpoint_(checkpoint), io_(std::move(io)), options_(options) {
-  log_.SetCommitBacklogListener([this] { Wakeup(/*commit=*/true); });
-}
+    : log_(log), checkpoint_(checkpoint), io_(std::move(io)), clock_(clock), options_(options) {}
 
 FlushService::~FlushService() {
   if (Status st = Stop(); !st.ok()) StoreLog(LogLevel::kError, "final commit-log flush failed: " + st.ToString());
@@ -111,7 +91,7 @@ Status FlushService::Stop() {
   return stop_status_;
 }
 
-int64_t FlushService::NowMs() const { return SteadyMs(); }
+int64_t FlushService::NowMs() const { return clock_.MonotonicMillis(); }
 
 void FlushService::Wakeup(bool commit) {
   {
@@ -121,6 +101,8 @@ void FlushService::Wakeup(bool commit) {
   }
   cv_.notify_one();
 }
+
+void FlushService::CommitSoon() { Wakeup(/*commit=*/true); }
 
 void FlushService::OnAppend() {
   if (!options_.sync_flush && !options_.timed) Wakeup(false);
@@ -163,14 +145,14 @@ PutResult FlushService::WaitDurable(PutResult put) {
   BlockingWaiter w;
   w.result = std::move(put);
   if (!Enqueue(&w)) return DecideNow(std::move(w.result));
-  if (!w.WaitUntil(w.deadline_ms) && RemoveIfQueued(&w)) {
+  if (!w.WaitUntil(clock_, w.deadline_ms) && RemoveIfQueued(&w)) {
     wait_timeouts_.fetch_add(1, std::memory_order_relaxed);
     w.result.status = PutStatus::kFlushDiskTimeout;
     w.result.reason = "not flushed within syncFlushTimeout";
     return std::move(w.result);
   }
   // The flush thread took it: it completes it imminently.
-  w.WaitUntil(INT64_MAX);
+  w.WaitUntil(clock_, Clock::kNever);
   return std::move(w.result);
 }
 
@@ -249,7 +231,7 @@ Result<bool> FlushService::BeginSync(int least_pages, InflightSync& sync) {
     log_.SyncDone(sync.plan);  // only whole segments already synced
     return false;
   }
-  sync.began = std::chrono::steady_clock::now();
+  sync.began_ns = clock_.MonotonicNanos();
   for (const auto& f : sync.plan.files) sync.tickets.push_back(io_->DataSync(f.segment->file()));
   return true;
 }
@@ -266,8 +248,7 @@ Status FlushService::FinishSync(InflightSync& sync) {
     return failed;
   }
   syncs_.fetch_add(sync.plan.files.size(), std::memory_order_relaxed);
-  sync_latency_us_.Record(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sync.began).count()));
+  sync_latency_us_.Record(static_cast<uint64_t>(std::max<int64_t>(0, clock_.MonotonicNanos() - sync.began_ns) / 1000));
   log_.SyncDone(sync.plan);
   if (sync.plan.store_timestamp > 0) checkpoint_.set_physic_msg_timestamp(sync.plan.store_timestamp);
   sync.plan.files.clear();  // unpins the segments; keeps the capacity
@@ -356,7 +337,7 @@ void FlushService::Run() {
         return stop_ || !waiters_.empty() || flush_all_requested_ > flush_all_done_ || commit_now_ ||
                (woken_ && !options_.timed);
       };
-      cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(0, wake_at - NowMs())), pending);
+      clock_.WaitUntil(cv_, lock, wake_at * kNsPerMs, pending);
       if (stop_) break;
     }
     const uint64_t flush_all_ticket = flush_all_requested_;

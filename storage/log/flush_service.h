@@ -26,7 +26,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -35,8 +34,9 @@
 #include <thread>
 #include <vector>
 
-#include "storage/log/commit_log.h"
+#include "storage/io/clock.h"
 #include "storage/io/io_queue.h"
+#include "storage/log/commit_log.h"
 #include "storage/log/latency_histogram.h"
 #include "storage/log/store_checkpoint.h"
 #include "mqstore/stats.h"  // FlushStats
@@ -56,7 +56,9 @@ class FlushService {
     bool start_writeback = true;           // ASYNC_FLUSH: sync_file_range after commits
   };
 
-  FlushService(CommitLog& log, StoreCheckpoint& checkpoint, std::unique_ptr<IoQueue> io, Options options);
+  // Deadlines and intervals are `clock`'s monotonic time; waits go through it.
+  FlushService(CommitLog& log, StoreCheckpoint& checkpoint, std::unique_ptr<IoQueue> io, Clock& clock,
+               Options options);
   ~FlushService();
   FlushService(const FlushService&) = delete;
   FlushService& operator=(const FlushService&) = delete;
@@ -74,6 +76,9 @@ class FlushService {
   // decided (or at once from the caller when the service has stopped).
   void WaitDurableAsync(PutResult put, PutCallback done);
 
+  // kWrite: a quarter of the append ring waits (CommitLogEvents, wired by
+  // MessageStore): commit now instead of at the next commit interval.
+  void CommitSoon();
   // An append happened: in ASYNC_FLUSH with flushCommitLogTimed=false, cut
   // the flush interval short (RocketMQ wakes its flush service per put).
   void OnAppend();
@@ -101,7 +106,7 @@ class FlushService {
   struct InflightSync {
     CommitLog::SyncPlan plan;
     std::vector<uint64_t> tickets;
-    std::chrono::steady_clock::time_point began;
+    int64_t began_ns = 0;  // the clock's monotonic time
   };
   Status CommitRing();
   Result<bool> BeginSync(int least_pages, InflightSync& sync);
@@ -119,6 +124,7 @@ class FlushService {
   CommitLog& log_;
   StoreCheckpoint& checkpoint_;
   std::unique_ptr<IoQueue> io_;  // used by the flush thread only (or, before Start / after Stop, under inline_mu_)
+  Clock& clock_;
   const Options options_;
 
   mutable std::mutex mu_;  // guards everything down to thread_

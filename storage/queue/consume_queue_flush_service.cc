@@ -5,8 +5,8 @@
 namespace mqstore {
 
 ConsumeQueueFlushService::ConsumeQueueFlushService(ConsumeQueueStore& queues, IndexService* index,
-                                                   StoreCheckpoint& checkpoint, Options options)
-    : queues_(queues), index_(index), checkpoint_(checkpoint), options_(options) {}
+                                                   StoreCheckpoint& checkpoint, Clock& clock, Options options)
+    : queues_(queues), index_(index), checkpoint_(checkpoint), clock_(clock), options_(options) {}
 
 ConsumeQueueFlushService::~ConsumeQueueFlushService() { (void)Stop(); }
 
@@ -53,14 +53,15 @@ Status ConsumeQueueFlushService::FlushRound(bool thorough) {
 
 void ConsumeQueueFlushService::Run() {
   NameThisThread("mq-flush-cq");
-  auto last_thorough = std::chrono::steady_clock::now();
+  int64_t last_thorough = clock_.MonotonicMillis();
   std::unique_lock lock(mu_);
   while (running_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms), [this] { return !running_; });
+    const int64_t deadline_ns = clock_.MonotonicNanos() + int64_t{options_.interval_ms} * 1000000;
+    clock_.WaitUntil(cv_, lock, deadline_ns, [this] { return !running_; });
     if (!running_) break;
     lock.unlock();
-    const auto now = std::chrono::steady_clock::now();
-    const bool thorough = now - last_thorough >= std::chrono::milliseconds(options_.thorough_interval_ms);
+    const int64_t now = clock_.MonotonicMillis();
+    const bool thorough = now - last_thorough >= options_.thorough_interval_ms;
     if (thorough) last_thorough = now;
     Status st = FlushRound(thorough);
     if (!st.ok()) StoreLog(LogLevel::kError, "consume queue flush: " + st.ToString());

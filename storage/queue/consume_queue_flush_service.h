@@ -10,15 +10,15 @@
 // Abnormal recovery re-dispatches from those timestamps (CommitLog.recoverAbnormally).
 #pragma once
 
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <thread>
 
-#include "storage/queue/consume_queue_store.h"
 #include "storage/index/index_service.h"
+#include "storage/io/clock.h"
 #include "storage/log/store_checkpoint.h"
+#include "storage/queue/consume_queue_store.h"
 
 namespace mqstore {
 
@@ -29,8 +29,9 @@ class ConsumeQueueFlushService {
     int32_t least_pages = 2;                 // flushConsumeQueueLeastPages
     int32_t thorough_interval_ms = 60000;    // flushConsumeQueueThoroughInterval
   };
-  // `index` may be nullptr (messageIndexEnable=false).
-  ConsumeQueueFlushService(ConsumeQueueStore& queues, IndexService* index, StoreCheckpoint& checkpoint,
+  // `index` may be nullptr (messageIndexEnable=false). The intervals are
+  // `clock`'s monotonic time.
+  ConsumeQueueFlushService(ConsumeQueueStore& queues, IndexService* index, StoreCheckpoint& checkpoint, Clock& clock,
                            Options options);
   ~ConsumeQueueFlushService();
 
@@ -46,6 +47,7 @@ class ConsumeQueueFlushService {
   ConsumeQueueStore& queues_;
   IndexService* index_;
   StoreCheckpoint& checkpoint_;
+  Clock& clock_;
   const Options options_;
   std::mutex round_mu_;  // one round at a time
   std::mutex mu_;

@@ -77,7 +77,7 @@ TEST_P(PowerLossTest, NoDurableRecordIsLostAndNoGarbageSurvives) {
   std::vector<Acked> puts;
   int64_t durable_end = 0;
   {
-    auto store = MessageStore::Open(config, fs);
+    auto store = MessageStore::Open(config, Env(fs));
     ASSERT_TRUE(store.ok()) << store.error().ToString();
     const int fault_round = static_cast<int>(rng() % 8);
     for (int round = 0; round < 8; ++round) {
@@ -116,7 +116,7 @@ TEST(PowerLossDirectoryTest, ANewStoreRootSurvivesAPowerLossAfterTheFirstSyncedP
   config.flushDiskType = FlushDiskType::kSyncFlush;
   PutResult put;
   {
-    auto store = MessageStore::Open(config, fs);
+    auto store = MessageStore::Open(config, Env(fs));
     ASSERT_TRUE(store.ok()) << store.error().ToString();
     put = (*store)->Put(test::OwnedMessage("TopicA", 0, 100, "first").message());
     ASSERT_TRUE(put.ok()) << put.reason;
@@ -124,7 +124,7 @@ TEST(PowerLossDirectoryTest, ANewStoreRootSurvivesAPowerLossAfterTheFirstSyncedP
   }
   fs.FailAllMutatingCalls(false);
   ASSERT_TRUE(fs.Crash().ok());
-  auto store = MessageStore::Open(config, fs);
+  auto store = MessageStore::Open(config, Env(fs));
   ASSERT_TRUE(store.ok()) << store.error().ToString();
   auto view = (*store)->LookMessageByOffset(put.wrote_offset);
   ASSERT_TRUE(view.ok()) << view.error().ToString();

@@ -160,7 +160,7 @@ PowerLossRun PutUntilPowerLoss(FaultInjectionFileSystem& fs, const StoreConfig& 
   PowerLossRun run;
   std::mutex mu;
   std::mt19937 rng(static_cast<uint32_t>(seed));
-  auto store = MessageStore::Open(config, fs);
+  auto store = MessageStore::Open(config, Env(fs));
   EXPECT_TRUE(store.ok()) << store.error().ToString();
   if (!store.ok()) return run;
   std::atomic<bool> stop{false};
@@ -285,7 +285,7 @@ TEST_P(UnflushedLossTest, AsyncFlushAcknowledgedButUnflushedPutsAreLost) {
   config.commitIntervalCommitLog = 3600 * 1000;
   std::vector<Ack> flushed, unflushed;
   {
-    auto store = MessageStore::Open(config, fs);
+    auto store = MessageStore::Open(config, Env(fs));
     ASSERT_TRUE(store.ok());
     for (int i = 0; i < 20; ++i) {
       const std::string key = "k" + std::to_string(i);
@@ -300,7 +300,7 @@ TEST_P(UnflushedLossTest, AsyncFlushAcknowledgedButUnflushedPutsAreLost) {
   }
   fs.FailAllMutatingCalls(false);
   ASSERT_TRUE(fs.Crash().ok());
-  auto store = MessageStore::Open(config, fs);
+  auto store = MessageStore::Open(config, Env(fs));
   ASSERT_TRUE(store.ok());
   ExpectAllAcknowledgedPresent(**store, flushed);
   for (const Ack& a : unflushed) EXPECT_FALSE((*store)->LookMessageByOffset(a.offset).ok()) << a.key << " survived";

@@ -175,10 +175,10 @@ inline void ExpectQueuesAndIndexMatchLog(MessageStore& store) {
 // every cut lies at or past `durable_end`.
 inline Result<std::unique_ptr<MessageStore>> OpenAfterPowerLoss(StoreConfig config, FileSystem& fs,
                                                                 int64_t durable_end) {
-  auto store = MessageStore::Open(config, fs);
+  auto store = MessageStore::Open(config, Env(fs));
   if (store.ok() || store.error().code() != StatusCode::kCorruption) return store;
   config.recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kTruncate;
-  auto cut = MessageStore::Open(config, fs);
+  auto cut = MessageStore::Open(config, Env(fs));
   if (!cut.ok()) return cut;
   for (const LogDamage& d : (*cut)->recovery().damage)
     EXPECT_GE(d.offset, durable_end) << "refused over damage inside flushed data: " << store.error().ToString();

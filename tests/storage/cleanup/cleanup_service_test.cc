@@ -1,6 +1,7 @@
-// CleanupService over a real store with small segments: a fake clock, a fake
-// local hour and fake disk use drive every rule; the files are real, so
-// deletion, readers holding deleted files and descriptor leaks are real too.
+// CleanupService over a real store with small segments: a FakeClock (wall
+// time, a pinned local hour, pauses that are recorded instead of waited)
+// and fake disk use drive every rule; the files are real, so deletion,
+// readers holding deleted files and descriptor leaks are real too.
 #include "storage/cleanup/cleanup_service.h"
 
 #include <dirent.h>
@@ -15,7 +16,7 @@
 
 #include "storage/message_store.h"
 #include "storage/store_log.h"
-#include "storage/wall_clock.h"
+#include "storage/io/fake_clock.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/support/golden.h"
 
@@ -41,38 +42,33 @@ size_t CountLines(const char* path) {
 
 // What the service sees: time, hour and disk use are whatever the test says.
 struct FakeWorld {
+  // File mtimes are real: the fake time starts at the real one and moves
+  // only when the test moves it. The hour is pinned apart from it.
+  FakeClock clock{Clock::System().WallMillis()};
   std::mutex mu;
-  std::atomic<int64_t> now{WallClockMillis()};
-  std::atomic<int> hour{10};
   double log_used = 0.5;
   double queue_used = 0.5;
   // When set, the disk use of both partitions (under `mu`).
   std::function<double(const std::string& dir)> disk;
-  std::vector<int64_t> sleeps;
-  // Called on each pause between deletions (the round's thread, `mu` not held).
-  std::function<void(int64_t ms)> on_sleep;
-  bool real_pauses = false;  // pauses really wait (set before Open)
+  // Pauses really wait, on the system clock (set before Open): the tests of
+  // a fast writer racing the cleanup thread.
+  bool real_pauses = false;
 
-  CleanupEnv Env() {
-    CleanupEnv env;
-    env.now_ms = [this] { return now.load(); };
-    env.local_hour = [this](int64_t) { return hour.load(); };
-    env.disk_used = [this](const std::string& dir) {
+  FakeWorld() { clock.PinLocalHour(10); }
+  Env env() { return real_pauses ? Env::Default() : Env(FileSystem::Default(), clock); }
+  DiskUseProbe DiskUse() {
+    return [this](const std::string& dir) {
       std::lock_guard l(mu);
       if (disk) return disk(dir);
       return dir.find("consumequeue") != std::string::npos ? queue_used : log_used;
     };
-    if (!real_pauses)
-      env.sleep = [this](int64_t ms) {
-        std::function<void(int64_t)> hook;
-        {
-          std::lock_guard l(mu);
-          sleeps.push_back(ms);
-          hook = on_sleep;
-        }
-        if (hook) hook(ms);
-      };
-    return env;
+  }
+  int64_t now() const { return clock.WallMillis(); }
+  void SetHour(int hour) { clock.PinLocalHour(hour); }
+  // Pauses of `ms` so far (the round's pacing, recorded by the FakeClock).
+  int64_t Pauses(int64_t ms) const {
+    const std::vector<int64_t> all = clock.pauses();
+    return std::count(all.begin(), all.end(), ms);
   }
 };
 
@@ -105,8 +101,8 @@ class CleanupServiceTest : public ::testing::Test {
 
   std::unique_ptr<MessageStore> Open() {
     StoreHooks hooks;
-    hooks.cleanup_env = world_.Env();
-    auto store = MessageStore::Open(config_, hooks);
+    hooks.disk_used = world_.DiskUse();
+    auto store = MessageStore::Open(config_, world_.env(), hooks);
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -126,7 +122,7 @@ class CleanupServiceTest : public ::testing::Test {
   void AgeSegments(MessageStore& store, const std::vector<int64_t>& age_h) {
     const auto segments = store.commit_log().Segments();
     for (size_t i = 0; i < segments.size() && i < age_h.size(); ++i)
-      ASSERT_TRUE(test::SetFileMtime(segments[i]->path(), world_.now - age_h[i] * kHour)) << segments[i]->path();
+      ASSERT_TRUE(test::SetFileMtime(segments[i]->path(), world_.now() - age_h[i] * kHour)) << segments[i]->path();
   }
   void AgeAll(MessageStore& store, int64_t hours) {
     AgeSegments(store, std::vector<int64_t>(store.commit_log().Segments().size(), hours));
@@ -210,11 +206,11 @@ TEST_F(CleanupServiceTest, ExpiredSegmentsGoOnlyDuringADeleteWhenHourAndNeverThe
   AgeAll(*store, 73);
   const auto before = store->commit_log().Segments();
   for (int hour : {3, 5, 15, 17}) {
-    world_.hour = hour;
+    world_.SetHour(hour);
     ASSERT_TRUE(store->cleanup().RunOnce().ok());
     EXPECT_EQ(store->commit_log().Segments().size(), before.size()) << "hour " << hour;
   }
-  world_.hour = 16;
+  world_.SetHour(16);
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   const auto after = store->commit_log().Segments();
   ASSERT_EQ(after.size(), 1u) << "every expired segment but the newest";
@@ -232,7 +228,7 @@ TEST_F(CleanupServiceTest, DeletionStopsAtTheFirstSegmentNotExpired) {
   Fill(*store, 5);
   AgeSegments(*store, {80, 75, 10, 90, 90});  // the third is young: no holes after it
   const auto before = store->commit_log().Segments();
-  world_.hour = 4;
+  world_.SetHour(4);
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   EXPECT_EQ(store->GetMinPhyOffset(), before[2]->start_offset());
   EXPECT_EQ(store->commit_log().Segments().size(), before.size() - 2);
@@ -245,10 +241,10 @@ TEST_F(CleanupServiceTest, ARoundDeletesAtMostTheBatchWithTheIntervalBetween) {
   ASSERT_TRUE(store);
   Fill(*store, 8);
   AgeAll(*store, 100);
-  world_.hour = 4;
+  world_.SetHour(4);
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   EXPECT_EQ(store->commit_log().Segments().size(), 5u);
-  const auto commit_log_pauses = std::count(world_.sleeps.begin(), world_.sleeps.end(), 77);
+  const auto commit_log_pauses = world_.Pauses(77);
   EXPECT_EQ(commit_log_pauses, 2) << "between deletions, not before the first";
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
@@ -286,7 +282,7 @@ TEST_F(CleanupServiceTest, AboveTheForcingRatioUnexpiredSegmentsGoUnpacedUntilUs
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   EXPECT_EQ(store->GetMinPhyOffset(), 3 * kSegment);
   EXPECT_EQ(Deleted(*store, DeleteReason::kForced), 3u);
-  EXPECT_EQ(std::count(world_.sleeps.begin(), world_.sleeps.end(), 77), 0) << "no pause between forced deletions";
+  EXPECT_EQ(world_.Pauses(77), 0) << "no pause between forced deletions";
   EXPECT_TRUE(Logged("(forced"));
   EXPECT_FALSE(store->cleanup().disk_full()) << "back under the forcing ratio within the round";
   test::OwnedMessage m("TopicC", 0, 100, "after");
@@ -411,7 +407,7 @@ TEST_F(CleanupServiceTest, QueueAndIndexFilesBelowTheLogsNewStartGoAndMinOffsets
   ASSERT_GE(index_files, 3u);
   for (ConsumeQueue* q : store->consume_queues().All()) ASSERT_EQ(q->file_count(), 3u);
   AgeAll(*store, 100);
-  world_.hour = 4;
+  world_.SetHour(4);
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   const int64_t log_min = store->GetMinPhyOffset();
   ASSERT_GT(log_min, 0);
@@ -430,7 +426,7 @@ TEST_F(CleanupServiceTest, QueueAndIndexFilesBelowTheLogsNewStartGoAndMinOffsets
     EXPECT_EQ(got.status, GetMessageStatus::kOffsetTooSmall);
     EXPECT_EQ(store->GetMessage("g", "TopicC", q->queue_id(), min, 4).status, GetMessageStatus::kFound);
   }
-  EXPECT_EQ(std::count(world_.sleeps.begin(), world_.sleeps.end(), 7), 2) << "after each queue that lost files";
+  EXPECT_EQ(world_.Pauses(7), 2) << "after each queue that lost files";
   const CleanupStats stats = store->Stats().cleanup;
   EXPECT_EQ(stats.queue_files_deleted, 4u);
   EXPECT_GE(stats.index_files_deleted, 1u);
@@ -450,17 +446,17 @@ TEST_F(CleanupServiceTest, AReaderKeepsItsViewOfADeletedSegmentUntilForcedReleas
   ASSERT_TRUE(view.ok());
   const std::vector<uint8_t> copy(view->pin.bytes.begin(), view->pin.bytes.end());
   AgeAll(*store, 100);
-  world_.hour = 4;
+  world_.SetHour(4);
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   EXPECT_FALSE(FileSystem::Default().Exists(path)) << "unlinked at once";
   EXPECT_EQ(store->Stats().cleanup.files_held_by_readers, 1u);
   EXPECT_TRUE(std::equal(copy.begin(), copy.end(), view->pin.bytes.begin())) << "the reader's bytes are intact";
   EXPECT_FALSE(store->LookMessageByOffset(0).ok()) << "new readers are told the offset is gone";
 
-  world_.now += 999;  // destroyMapedFileIntervalForcibly is 1000 ms
+  world_.clock.Advance(999);  // destroyMapedFileIntervalForcibly is 1000 ms
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   EXPECT_EQ(store->Stats().cleanup.files_released_forcibly, 0u);
-  world_.now += 1;
+  world_.clock.Advance(1);
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   EXPECT_EQ(store->Stats().cleanup.files_released_forcibly, 1u);
   EXPECT_TRUE(std::all_of(view->pin.bytes.begin(), view->pin.bytes.end(), [](uint8_t b) { return b == 0; }))
@@ -508,7 +504,7 @@ TEST_F(CleanupServiceTest, ADispatcherBehindDeletedSegmentsGoesOnFromTheLogsNewS
   ASSERT_TRUE(store->Flush().ok());
   ASSERT_TRUE(store->cleanup().RunOnce().ok());  // if the thread, woken by the flush, has not already
   ASSERT_EQ(store->commit_log().Segments().size(), 2u);
-  world_.now += 1000;  // past destroyMapedFileIntervalForcibly: the reader's file is emptied
+  world_.clock.Advance(1000);  // past destroyMapedFileIntervalForcibly: the reader's file is emptied
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   EXPECT_EQ(store->Stats().cleanup.files_released_forcibly, 1u);
   while (store->DispatchBehindBytes() > 0) {
@@ -531,7 +527,7 @@ TEST_F(CleanupServiceTest, ADispatcherBehindDeletedSegmentsGoesOnFromTheLogsNewS
 TEST_F(CleanupServiceTest, ManyCleanupCyclesLeakNoDescriptorsOrMappings) {
   auto store = Open();
   ASSERT_TRUE(store);
-  world_.hour = 4;
+  world_.SetHour(4);
   const auto cycle = [&] {
     Fill(*store, 4);
     GetMessageResult pinned = store->GetMessage("g", "TopicC", 0, store->GetMinOffsetInQueue("TopicC", 0), 8);
@@ -556,7 +552,8 @@ TEST_F(CleanupServiceTest, TheServiceThreadRunsRoundsOnItsInterval) {
   ASSERT_TRUE(store);
   Fill(*store, 3);
   AgeAll(*store, 100);
-  world_.hour = 4;
+  world_.SetHour(4);
+  world_.clock.Advance(20);  // the first round is due one interval after the start
   // A round counts once it is over; its deletions show before that.
   for (int i = 0; i < 500 && (store->commit_log().Segments().size() > 1 || store->Stats().cleanup.rounds == 0); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -640,19 +637,16 @@ TEST_F(CleanupServiceTest, AnExpiryPauseIsCutShortToKeepTheSizeLimit) {
   ASSERT_TRUE(store);
   Fill(*store, 4);
   AgeAll(*store, 100);
-  world_.hour = 4;
-  {
-    std::lock_guard l(world_.mu);
-    world_.on_sleep = [&](int64_t ms) {
-      if (ms != 50 || sent_ > 100000) return;
-      // During the first pause between expired deletions a writer adds six segments.
-      const int64_t until = store->commit_log().WroteOffset() + 6 * kSegment;
-      for (test::OwnedMessage m("TopicC", 0, 900, "p"); store->commit_log().WroteOffset() < until;)
-        ASSERT_TRUE(store->Put(m.message()).ok());
-      ASSERT_TRUE(store->Flush().ok());
-      sent_ = 100001;
-    };
-  }
+  world_.SetHour(4);
+  world_.clock.SetPauseHook([&](int64_t ms) {
+    if (ms != 50 || sent_ > 100000) return;
+    // During the first pause between expired deletions a writer adds six segments.
+    const int64_t until = store->commit_log().WroteOffset() + 6 * kSegment;
+    for (test::OwnedMessage m("TopicC", 0, 900, "p"); store->commit_log().WroteOffset() < until;)
+      ASSERT_TRUE(store->Put(m.message()).ok());
+    ASSERT_TRUE(store->Flush().ok());
+    sent_ = 100001;
+  });
   ASSERT_TRUE(store->cleanup().RunOnce().ok());
   EXPECT_LE(store->commit_log().SegmentCount(), 4u) << "the limit is kept within the round, not the next";
   EXPECT_GE(Deleted(*store, DeleteReason::kSize), 3u);
@@ -670,6 +664,9 @@ TEST_F(CleanupServiceTest, QueueAndIndexFilesFreedByAHardLimitGoWithoutThePerQue
     test::OwnedMessage m("TopicC", i % 2, 900, "q" + std::to_string(i));
     ASSERT_TRUE(store->Put(m.message()).ok());
   }
+  // The write backend's ring is committed on the flush thread's interval,
+  // and the fake clock stands still: commit it, so dispatch can finish.
+  ASSERT_TRUE(store->commit_log().Commit().ok());
   test::WaitDispatched(*store);  // the queues hold every record before any is deleted
   ASSERT_TRUE(store->Flush().ok());
   ASSERT_TRUE(store->cleanup().RunOnce().ok());  // if the thread, woken by the flush, has not already
@@ -677,8 +674,7 @@ TEST_F(CleanupServiceTest, QueueAndIndexFilesFreedByAHardLimitGoWithoutThePerQue
   const CleanupStats stats = store->Stats().cleanup;
   EXPECT_GE(stats.queue_files_deleted, 2u);
   EXPECT_GE(stats.index_files_deleted, 1u);
-  std::lock_guard l(world_.mu);
-  EXPECT_EQ(std::count(world_.sleeps.begin(), world_.sleeps.end(), 7), 0);
+  EXPECT_EQ(world_.Pauses(7), 0);
 }
 
 TEST_F(CleanupServiceTest, AStoreReopenedPastItsSizeLimitGetsUnderItWithoutWaitingForARound) {
@@ -698,7 +694,9 @@ TEST_F(CleanupServiceTest, AStoreReopenedPastItsSizeLimitGetsUnderItWithoutWaiti
   EXPECT_EQ(Deleted(*store, DeleteReason::kSize), 6u);
 }
 
-TEST(CleanupEnv, TheSystemHourChangesAtTheLocalHourBoundary) {
+// What a store gets unless told otherwise: the system clock's local hour
+// and statvfs of the nearest existing directory.
+TEST(SystemTimeAndDiskUse, TheSystemHourChangesAtTheLocalHourBoundary) {
   std::tm at4{};
   at4.tm_year = 126;
   at4.tm_mon = 11;
@@ -706,16 +704,17 @@ TEST(CleanupEnv, TheSystemHourChangesAtTheLocalHourBoundary) {
   at4.tm_hour = 4;
   at4.tm_isdst = -1;
   const int64_t ms = int64_t{std::mktime(&at4)} * 1000;
-  const CleanupEnv env = CleanupEnv::System(FileSystem::Default());
-  EXPECT_EQ(env.local_hour(ms), 4);
-  EXPECT_EQ(env.local_hour(ms - 1), 3);
-  EXPECT_EQ(env.local_hour(ms + kHour - 1), 4);
-  EXPECT_EQ(env.local_hour(ms + kHour), 5);
-  const double used = env.disk_used(".");
+  const Clock& clock = Clock::System();
+  EXPECT_EQ(clock.LocalHour(ms), 4);
+  EXPECT_EQ(clock.LocalHour(ms - 1), 3);
+  EXPECT_EQ(clock.LocalHour(ms + kHour - 1), 4);
+  EXPECT_EQ(clock.LocalHour(ms + kHour), 5);
+  const DiskUseProbe disk_used = SystemDiskUse(FileSystem::Default());
+  const double used = disk_used(".");
   EXPECT_GT(used, 0.0);
   EXPECT_LE(used, 1.0);
-  EXPECT_NEAR(env.disk_used("./not-made-yet/consumequeue"), used, 0.011) << "the nearest directory that exists";
-  EXPECT_LT(env.disk_used("not-made-yet"), 0) << "no directory of it exists: unknown";
+  EXPECT_NEAR(disk_used("./not-made-yet/consumequeue"), used, 0.011) << "the nearest directory that exists";
+  EXPECT_LT(disk_used("not-made-yet"), 0) << "no directory of it exists: unknown";
 }
 
 }  // namespace

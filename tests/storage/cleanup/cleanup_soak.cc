@@ -1,7 +1,7 @@
 // Soak (label "slow", its own binary): three simulated days of a store with
 // 64 KiB segments, producers, the dispatcher, readers and the cleanup
-// thread all running. Time is simulated in 10-minute steps: each step the
-// producers put a quota, the segments written are stamped with the
+// thread all running. Time is a FakeClock moved in 10-minute steps: each
+// step the producers put a quota, the segments written are stamped with the
 // simulated time, and the clock moves on. The disk is a simulated 60-segment
 // partition. Checked: disk use stays bounded, nothing is deleted before it
 // expired (no forced deletion happens at this rate), readers never see a
@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "format/properties.h"
+#include "storage/io/fake_clock.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
@@ -43,14 +44,10 @@ class CleanupSoak : public ::testing::Test {
   }
   void TearDown() override { SetLogSink({}); }
 
-  CleanupEnv Env() {
-    CleanupEnv env;
-    env.now_ms = [this] { return now_.load(); };
-    env.local_hour = [this](int64_t ms) { return static_cast<int>((ms - start_) / kHour % 24); };
-    env.disk_used = [this](const std::string&) {
+  DiskUseProbe DiskUse() {
+    return [this](const std::string&) {
       return static_cast<double>(segments_.load()) / static_cast<double>(kCapacitySegments);
     };
-    return env;
   }
 
   // Runs `quota_` puts spread over two producers.
@@ -93,8 +90,9 @@ class CleanupSoak : public ::testing::Test {
 
   test::TempDir tmp_;
   StoreConfig config_;
-  const int64_t start_ = 1'700'000'000'000 / kHour * kHour;  // hour 0 of the simulated days
-  std::atomic<int64_t> now_{start_};
+  // Hour 0 (UTC, the FakeClock's hours) of the simulated days.
+  const int64_t start_ = 1'700'000'000'000 / (24 * kHour) * (24 * kHour);
+  FakeClock clock_{start_};
   std::atomic<int64_t> segments_{0};
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> next_{0}, limit_{0};
@@ -103,8 +101,8 @@ class CleanupSoak : public ::testing::Test {
 
 TEST_F(CleanupSoak, ThreeSimulatedDaysStayInsideTheDiskAndLoseNothingUnexpired) {
   StoreHooks hooks;
-  hooks.cleanup_env = Env();
-  auto opened = MessageStore::Open(config_, hooks);
+  hooks.disk_used = DiskUse();
+  auto opened = MessageStore::Open(config_, Env(FileSystem::Default(), clock_), hooks);
   ASSERT_TRUE(opened.ok()) << opened.error().ToString();
   MessageStore& store = **opened;
   std::map<int64_t, int64_t> stamped;  // segment start -> simulated mtime
@@ -122,20 +120,22 @@ TEST_F(CleanupSoak, ThreeSimulatedDaysStayInsideTheDiskAndLoseNothingUnexpired) 
     const auto segments = store.commit_log().Segments();
     for (const auto& seg : segments) {
       if (seg->end_offset() <= wrote_before) continue;
-      (void)test::SetFileMtime(seg->path(), now_.load());
-      stamped[seg->start_offset()] = now_.load();
+      (void)test::SetFileMtime(seg->path(), clock_.WallMillis());
+      stamped[seg->start_offset()] = clock_.WallMillis();
     }
     wrote_before = store.commit_log().WroteOffset();
     segments_ = static_cast<int64_t>(segments.size());
     most_segments = std::max(most_segments, segments_.load());
-    now_ += kStep;
+    // The round interval is the clock's too: moving it makes exactly one
+    // round due, which then runs at the new time.
     const uint64_t rounds = store.Stats().cleanup.rounds;
-    while (store.Stats().cleanup.rounds < rounds + 2) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    clock_.Advance(kStep);
+    while (store.Stats().cleanup.rounds < rounds + 1) std::this_thread::sleep_for(std::chrono::microseconds(200));
     // Everything deleted so far had expired by now (the clock only moves here).
     const int64_t min = store.GetMinPhyOffset();
     for (const auto& [start, mtime] : stamped)
       if (start < min) {
-        ASSERT_LE(mtime + 2 * kHour, now_.load()) << "segment " << start << " deleted unexpired";
+        ASSERT_LE(mtime + 2 * kHour, clock_.WallMillis()) << "segment " << start << " deleted unexpired";
       }
     segments_ = static_cast<int64_t>(store.commit_log().Segments().size());
   }

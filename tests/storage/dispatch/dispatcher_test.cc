@@ -34,7 +34,7 @@ class DispatcherTest : public ::testing::Test {
     config_ = test::SmallStoreConfig(root_);
   }
   std::unique_ptr<MessageStore> Open(const StoreHooks& hooks = {}) {
-    auto store = MessageStore::Open(config_, hooks);
+    auto store = MessageStore::Open(config_, Env::Default(), hooks);
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }

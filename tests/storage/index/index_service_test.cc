@@ -20,6 +20,7 @@
 #include "format/message_record.h"
 #include "format/sys_flag.h"
 #include "storage/offline/index_file_reader.h"
+#include "storage/io/fake_clock.h"
 #include "storage/io/fault_injection_file_system.h"
 #include "storage/store_layout.h"
 #include "storage/store_log.h"
@@ -82,12 +83,11 @@ class IndexServiceTest : public ::testing::Test {
     o.dir = Dir();
     o.geometry = kTiny;
     o.max_msgs_num_batch = max_batch_;
-    o.now_ms = [this] { return now_.load(); };
     return o;
   }
   std::unique_ptr<IndexService> Open(bool last_exit_ok = true, int64_t index_msg_timestamp = 0,
                                      FileSystem& fs = FileSystem::Default()) {
-    auto service = std::make_unique<IndexService>(fs, Options());
+    auto service = std::make_unique<IndexService>(Env(fs, clock_), Options());
     const Status st = service->Load(last_exit_ok, index_msg_timestamp);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return service;
@@ -115,7 +115,7 @@ class IndexServiceTest : public ::testing::Test {
   }
 
   test::TempDir tmp_;
-  std::atomic<int64_t> now_{kBaseTime};
+  FakeClock clock_{kBaseTime};  // new files' names
   int32_t max_batch_ = 64;
   Keys keys_;
 };
@@ -216,7 +216,7 @@ TEST_F(IndexServiceTest, FileBytesAreWhatPutKeyMakesAndAReaderAgrees) {
 }
 
 TEST_F(IndexServiceTest, AFullFileRollsToANewFileSeededFromItsEnd) {
-  auto s = Open();  // now_ms never moves: names must still differ
+  auto s = Open();  // the clock never moves: names must still differ
   Put(*s, 0, kKeysPerFile - 1);
   // The last record's two keys straddle the files.
   ASSERT_TRUE(s->BuildIndex(Record(3000, kBaseTime + 30000, "U30", "X30")).ok());
@@ -265,7 +265,7 @@ TEST_F(IndexServiceTest, FilesMadeAheadAreNamedAndSeededAsIfMadeWhenNeeded) {
   prefaulter.Start();
   IndexServiceOptions o = Options();
   o.prefaulter = &prefaulter;
-  IndexService s(FileSystem::Default(), o);
+  IndexService s(Env(FileSystem::Default(), clock_), o);
   ASSERT_TRUE(s.Load(true, 0).ok());
   Put(s, 0, kKeysPerFile - 1);
   ASSERT_TRUE(s.BuildIndex(Record(3000, kBaseTime + 30000, "U30", "X30")).ok());
@@ -297,10 +297,10 @@ TEST_F(IndexServiceTest, ASpareTakesTheNameOfTheMomentItIsTaken) {
   Prefaulter prefaulter;  // not started: spares are made inline, at once
   IndexServiceOptions o = Options();
   o.prefaulter = &prefaulter;
-  IndexService s(FileSystem::Default(), o);
+  IndexService s(Env(FileSystem::Default(), clock_), o);
   ASSERT_TRUE(s.Load(true, 0).ok());
   Put(s, 0, kKeysPerFile);  // the spare is made at key 16, named now: kBaseTime + 1
-  now_ = kBaseTime + 5000;
+  clock_.SetWallMillis(kBaseTime + 5000);
   Put(s, 31, 1);
   const auto files = Files();
   ASSERT_EQ(files.size(), 2u);
@@ -314,7 +314,7 @@ TEST_F(IndexServiceTest, ASpareLeftByAnUncleanStopIsRemovedAtLoad) {
     Prefaulter prefaulter;
     IndexServiceOptions o = Options();
     o.prefaulter = &prefaulter;
-    IndexService s(FileSystem::Default(), o);
+    IndexService s(Env(FileSystem::Default(), clock_), o);
     ASSERT_TRUE(s.Load(true, 0).ok());
     Put(s, 0, kKeysPerFile);  // past half: the next file is made; this one is full
     ASSERT_EQ(Files().size(), 2u);
@@ -331,7 +331,7 @@ TEST_F(IndexServiceTest, ASpareLeftByAnUncleanStopIsRemovedAtLoad) {
 TEST_F(IndexServiceTest, ANameTakenOnDiskIsSkipped) {
   ASSERT_TRUE(std::filesystem::create_directories(Dir()));
   std::ofstream(Dir() + "/" + ExpectedName(kBaseTime)).put('x');  // not loaded: 1 byte
-  IndexService s(FileSystem::Default(), Options());  // Load would refuse the 1-byte file
+  IndexService s(Env(FileSystem::Default(), clock_), Options());  // Load would refuse the 1-byte file
   ASSERT_TRUE(s.BuildIndex(Record(0, kBaseTime, "A")).ok());
   EXPECT_TRUE(std::filesystem::exists(Dir() + "/" + ExpectedName(kBaseTime + 1)));
   EXPECT_EQ(std::filesystem::file_size(Dir() + "/" + ExpectedName(kBaseTime)), 1u);
@@ -614,7 +614,7 @@ TEST_F(IndexServiceTest, AFileThatCannotBeSizedLeavesNothingBehind) {
 TEST_F(IndexServiceTest, AGeometryWithoutRoomForAnEntryIsRefused) {
   IndexServiceOptions o = Options();
   o.geometry = IndexGeometry{16, 1};
-  IndexService s(FileSystem::Default(), o);
+  IndexService s(Env(FileSystem::Default(), clock_), o);
   EXPECT_EQ(s.Load(true, 0).code(), StatusCode::kInvalidArgument);
 }
 
@@ -623,7 +623,7 @@ TEST_F(IndexServiceTest, AWronglySizedFileIsACorruptionNamingIt) {
   const std::string bad = Dir() + "/20240101000000000";
   std::ofstream(bad) << std::string(100, '\0');
   std::ofstream(Dir() + "/notes.txt") << "ignored";
-  IndexService s(FileSystem::Default(), Options());
+  IndexService s(Env(FileSystem::Default(), clock_), Options());
   const Status st = s.Load(true, 0);
   EXPECT_EQ(st.code(), StatusCode::kCorruption);
   EXPECT_NE(st.message().find(bad), std::string::npos) << st.message();
@@ -678,7 +678,7 @@ TEST_F(IndexServiceTest, QueriesRunWhileTheWriterRollsFiles) {
     if (i % 50 == 0) {
       EXPECT_TRUE(s->FlushFullFiles({}).ok());
     }
-    now_ += 1;
+    clock_.Advance(1);
     const std::string key = "K" + std::to_string(i % 20);
     EXPECT_TRUE(s->BuildIndex(Record(100 * i, kBaseTime + 1000 * i, key)).ok());
   }
@@ -697,7 +697,7 @@ TEST_F(IndexServiceTest, DispatchingTheGoldenCommitLogRebuildsItsIndexFiles) {
   ASSERT_TRUE(want.ok());
   IndexServiceOptions options = Options();
   options.geometry = IndexGeometry{100, 400};
-  IndexService s(FileSystem::Default(), options);
+  IndexService s(Env(FileSystem::Default(), clock_), options);
   ASSERT_TRUE(s.Load(true, 0).ok());
   for (const SegmentFile& segment : test::ListCommitLog(set)) {
     const auto bytes = test::ReadFileBytes(segment.path);

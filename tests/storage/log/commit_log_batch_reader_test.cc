@@ -26,7 +26,7 @@ class CommitLogBatchReaderTest : public ::testing::Test {
     o.backend = WriteBackend::kMmap;
     o.prefault_ahead = 0;
     o.limits.max_record_size = 32 * 1024;
-    log_ = std::make_unique<CommitLog>(FileSystem::Default(), o);
+    log_ = std::make_unique<CommitLog>(Env::Default(), o);
     ASSERT_TRUE(log_->Load().ok());
     ASSERT_TRUE(log_->Recover(false, 0).ok());
   }

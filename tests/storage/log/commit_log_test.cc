@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "format/message_id.h"
 #include "format/topic_name.h"
+#include "storage/io/fake_clock.h"
 #include "storage/log/commit_log_cursor.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
@@ -46,11 +49,16 @@ TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable)
   o.backend = WriteBackend::kMmap;
   o.prefault_ahead = 0;
   o.limits.max_record_size = 32 * 1024;
-  CommitLog log(FileSystem::Default(), o);
+  CommitLog log(Env::Default(), o);
   ASSERT_TRUE(log.Load().ok());
   ASSERT_TRUE(log.Recover(false, 0).ok());
-  int heard = 0;
-  log.SetSegmentListener([&] { ++heard; });
+  struct Counter final : CommitLogEvents {
+    int segments = 0;
+    void OnCommitBacklog() override {}
+    void OnSegmentsGrew() override { ++segments; }
+  } events;
+  log.SetEvents(&events);
+  const int& heard = events.segments;
   test::OwnedMessage m("T", 0, 1000, "k");
   while (log.SegmentCount() < 3) ASSERT_TRUE(log.Put(m.message()).ok());
   EXPECT_EQ(heard, 3) << "the first segment and two rolls";
@@ -261,33 +269,54 @@ TEST_P(CommitLogTest, LongTopicsUseTheV2Magic) {
   EXPECT_EQ(view->message.topic.size(), 200u);
 }
 
-// Opening commit-log files after the first one takes `delay` (a disk that
-// stalls while the log rolls to a new file under the put lock).
-class SlowNewSegmentFileSystem final : public test::ForwardingFileSystem {
+// Opening commit-log files after the first one blocks until the test lets
+// it go (a disk that stalls while the log rolls to a new file under the put
+// lock).
+class StallingNewSegmentFileSystem final : public test::ForwardingFileSystem {
  public:
-  explicit SlowNewSegmentFileSystem(std::chrono::milliseconds delay) : delay_(delay) {}
   Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
-    if (path.find("/commitlog/") != std::string::npos && path.find("/00000000000000000000") == std::string::npos)
-      std::this_thread::sleep_for(delay_);
+    if (path.find("/commitlog/") != std::string::npos && path.find("/00000000000000000000") == std::string::npos) {
+      std::unique_lock lock(mu_);
+      stalled_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    }
     return base().OpenRandomRW(path, mode);
+  }
+  void WaitUntilStalled() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return stalled_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
   }
 
  private:
-  std::chrono::milliseconds delay_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stalled_ = false;
+  bool released_ = false;
 };
 
+// The put lock's hold time is the Env's clock: a FakeClock moved past
+// osPageCacheBusyTimeOutMills while the roll stalls, not a real wait.
 TEST_P(CommitLogTest, APutLockHeldTooLongAnswersOsPageCacheBusy) {
   config_.osPageCacheBusyTimeOutMills = 100;
-  SlowNewSegmentFileSystem fs(std::chrono::milliseconds(800));
-  auto opened = MessageStore::Open(config_, fs);
+  StallingNewSegmentFileSystem fs;
+  FakeClock clock;
+  auto opened = MessageStore::Open(config_, Env(fs, clock));
   ASSERT_TRUE(opened.ok()) << opened.error().ToString();
   MessageStore& store = **opened;
   (*opened)->commit_log().Stop();  // no background allocation: the roll creates the file under the put lock
   test::OwnedMessage big("T", 0, 15000, "B");  // four fit a 64 KiB file, the fifth rolls
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(store.Put(big.message()).ok());
-  std::thread roller([&] { EXPECT_TRUE(store.Put(big.message()).ok()); });  // rolls: 800 ms inside the lock
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  std::thread roller([&] { EXPECT_TRUE(store.Put(big.message()).ok()); });  // rolls: stalls inside the lock
+  fs.WaitUntilStalled();
+  clock.Advance(400);
   const PutResult busy = store.Put(big.message());
+  fs.Release();
   roller.join();
   EXPECT_EQ(busy.status, PutStatus::kOsPageCacheBusy) << PutStatusName(busy.status) << " " << busy.reason;
   EXPECT_TRUE(store.Put(big.message()).ok()) << "busy only while the lock is held";

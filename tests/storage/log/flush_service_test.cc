@@ -10,8 +10,10 @@
 #include <thread>
 
 #include "format/properties.h"
+#include "storage/io/fake_clock.h"
 #include "storage/io/fault_injection_file_system.h"
 #include "storage/message_store.h"
+#include "storage/store_layout.h"
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/storage/store_test_util.h"
@@ -20,19 +22,20 @@
 namespace mqstore {
 namespace {
 
-// A file whose fdatasync takes `delay` (a slow or stuck disk). It has no
-// descriptor, so even the io_uring queue syncs it through this interface.
+// A file whose fdatasync takes `delay` of `clock`'s time (a slow or stuck
+// disk: the clock moves while it syncs). It has no descriptor, so even the
+// io_uring queue syncs it through this interface.
 class SlowSyncFile final : public RandomRWFile {
  public:
-  SlowSyncFile(std::unique_ptr<RandomRWFile> inner, std::chrono::milliseconds delay)
-      : inner_(std::move(inner)), delay_(delay) {}
+  SlowSyncFile(std::unique_ptr<RandomRWFile> inner, FakeClock& clock, std::chrono::milliseconds delay)
+      : inner_(std::move(inner)), clock_(clock), delay_(delay) {}
   const std::string& path() const override { return inner_->path(); }
   Result<size_t> Read(uint64_t offset, std::span<uint8_t> out) override { return inner_->Read(offset, out); }
   Status Write(uint64_t offset, std::span<const uint8_t> data) override { return inner_->Write(offset, data); }
   Status Preallocate(uint64_t size) override { return inner_->Preallocate(size); }
   Status Truncate(uint64_t size) override { return inner_->Truncate(size); }
   Status Sync() override {
-    std::this_thread::sleep_for(delay_);
+    clock_.Advance(delay_.count());
     return inner_->Sync();
   }
   Result<uint64_t> Size() override { return inner_->Size(); }
@@ -41,19 +44,21 @@ class SlowSyncFile final : public RandomRWFile {
 
  private:
   std::unique_ptr<RandomRWFile> inner_;
+  FakeClock& clock_;
   std::chrono::milliseconds delay_;
 };
 
 class SlowSyncFileSystem final : public test::ForwardingFileSystem {
  public:
-  explicit SlowSyncFileSystem(std::chrono::milliseconds delay) : delay_(delay) {}
+  SlowSyncFileSystem(FakeClock& clock, std::chrono::milliseconds delay) : clock_(clock), delay_(delay) {}
   Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
     auto file = base().OpenRandomRW(path, mode);
     if (!file.ok() || path.find("/commitlog/") == std::string::npos) return file;
-    return std::unique_ptr<RandomRWFile>(new SlowSyncFile(std::move(*file), delay_));
+    return std::unique_ptr<RandomRWFile>(new SlowSyncFile(std::move(*file), clock_, delay_));
   }
 
  private:
+  FakeClock& clock_;
   std::chrono::milliseconds delay_;
 };
 
@@ -66,8 +71,8 @@ class FlushServiceTest : public ::testing::TestWithParam<bool> {
     config_.flushDiskType = FlushDiskType::kSyncFlush;
     config_.flushIntervalCommitLog = 3600 * 1000;  // only group commits flush
   }
-  std::unique_ptr<MessageStore> Open(FileSystem& fs = FileSystem::Default()) {
-    auto store = MessageStore::Open(config_, fs);
+  std::unique_ptr<MessageStore> Open(Env env = Env::Default()) {
+    auto store = MessageStore::Open(config_, env);
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -167,8 +172,9 @@ TEST_P(FlushServiceTest, WaitForFlushFlagMakesAnAsyncFlushPutDurable) {
 
 TEST_P(FlushServiceTest, SlowDiskAnswersFlushDiskTimeoutAndKeepsTheRecord) {
   config_.syncFlushTimeout = 50;
-  SlowSyncFileSystem fs(std::chrono::milliseconds(300));
-  auto store = Open(fs);
+  FakeClock clock;
+  SlowSyncFileSystem fs(clock, std::chrono::milliseconds(300));
+  auto store = Open(Env(fs, clock));
   ASSERT_TRUE(store);
   const PutResult r = store->Put(test::OwnedMessage("T", 0, 100, "slow").message());
   EXPECT_EQ(r.status, PutStatus::kFlushDiskTimeout) << PutStatusName(r.status);
@@ -182,9 +188,56 @@ TEST_P(FlushServiceTest, SlowDiskAnswersFlushDiskTimeoutAndKeepsTheRecord) {
   EXPECT_EQ(view->message.properties().Get("UNIQ_KEY"), "slow");
 }
 
+// After a flush that moved, the checkpoint is written at most once a second
+// of the clock's time (RocketMQ's checkpoint flush), so a FakeClock decides
+// which rounds may write it.
+TEST_P(FlushServiceTest, TheCheckpointIsWrittenAtMostOnceASecond) {
+  config_.flushDiskType = FlushDiskType::kAsyncFlush;
+  config_.flushIntervalCommitLog = 100;
+  config_.flushCommitLogLeastPages = 0;  // every round syncs what is new
+  FakeClock clock;
+  auto store = Open(Env(FileSystem::Default(), clock));
+  ASSERT_TRUE(store);
+  const auto checkpointed = [&] {
+    auto cp = ReadCheckpointFile(FileSystem::Default(), StorePaths{config_.storePathRootDir});
+    return cp.ok() ? cp->physic_msg_timestamp : -1;
+  };
+  const auto put = [&](const std::string& key) {
+    const PutResult r = store->Put(test::OwnedMessage("T", 0, 100, key).message());
+    EXPECT_TRUE(r.ok()) << r.reason;
+    return r;
+  };
+  // Waits (real time) until the flush thread's round made `r` durable.
+  const auto wait_flushed = [&](const PutResult& r) {
+    for (int i = 0; i < 10000 && store->Stats().flushed_offset < r.wrote_offset + r.wrote_bytes; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_GE(store->Stats().flushed_offset, r.wrote_offset + r.wrote_bytes);
+  };
+  const PutResult first = put("first");
+  ASSERT_TRUE(store->Flush().ok());  // writes the checkpoint now: the second starts here
+  ASSERT_EQ(checkpointed(), first.store_timestamp);
+
+  clock.Advance(100);
+  const PutResult second = put("second");
+  clock.Advance(100);  // a flush interval: the round syncs it
+  wait_flushed(second);
+  const PutResult third = put("third");
+  clock.Advance(100);
+  wait_flushed(third);  // the flush thread is done with the round before, checkpoint and all
+  EXPECT_EQ(checkpointed(), first.store_timestamp) << "rounds within a second of the last write leave it";
+
+  const PutResult fourth = put("fourth");
+  ASSERT_GT(fourth.store_timestamp, first.store_timestamp);
+  clock.Advance(700);  // a second after the last write
+  wait_flushed(fourth);
+  for (int i = 0; i < 10000 && checkpointed() != fourth.store_timestamp; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(checkpointed(), fourth.store_timestamp) << "the first round a second later writes it";
+}
+
 TEST_P(FlushServiceTest, FailedSyncAnswersWaitersNotAvailableAndStopsWrites) {
   FaultInjectionFileSystem fs(FileSystem::Default());
-  auto store = Open(fs);
+  auto store = Open(Env(fs));
   ASSERT_TRUE(store);
   ASSERT_TRUE(store->Put(test::OwnedMessage("T", 0, 100, "before").message()).ok());
   fs.FailAllMutatingCalls(true);

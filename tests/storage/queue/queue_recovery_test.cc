@@ -28,7 +28,7 @@ class QueueRecoveryTest : public ::testing::Test {
     config_ = test::SmallStoreConfig(root_);
   }
   std::unique_ptr<MessageStore> Open(FileSystem& fs = FileSystem::Default()) {
-    auto store = MessageStore::Open(config_, fs);
+    auto store = MessageStore::Open(config_, Env(fs));
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }
