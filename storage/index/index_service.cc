@@ -185,7 +185,8 @@ Status IndexService::TruncateDirty(int64_t phy_end) {
     const int64_t begin = last.header().begin_phy_offset;
     if ((last.Entries() > 0 || last.Seeded()) && begin >= phy_end) {
       MQ_RETURN_IF_ERROR(RemoveLastFile("it begins at commit-log offset " + std::to_string(begin) +
-                                        ", at or past the recovered end " + std::to_string(phy_end)));
+                                        ", at or past " + std::to_string(phy_end) +
+                                        ", where the index is rebuilt from the log"));
       continue;
     }
     auto unlinked = last.UnlinkFrom(phy_end);

@@ -69,7 +69,7 @@ class IndexService final : public DispatchSink {
   // gap from re-dispatch (IndexedUpTo looks only at the newest).
   Status Load(bool last_exit_ok, int64_t index_msg_timestamp);
   // Removes what points at or past `phy_end` (the recovered commit-log
-  // end): files whose beginPhyOffset is >= phy_end are deleted, and the
+  // end, or the first range recovery skipped: dispatch rebuilds from it): files whose beginPhyOffset is >= phy_end are deleted, and the
   // newest entries of the last file are unlinked from their chains while
   // their offset is >= phy_end.
   Status TruncateDirty(int64_t phy_end);

@@ -10,6 +10,9 @@
 // holds `mqstore dump cq`, `dump index`, `query` and `verify` to the same
 // answers. `mqstore gen` with a broker.conf giving the same small geometry
 // is checked the same way.
+// One file over ~600 lines on purpose: the store is written once for every
+// test here, and the independent decoding it is checked against must not
+// share code with the project's decoders, so it lives beside its tests.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -2,6 +2,8 @@
 // time, a pinned local hour, pauses that are recorded instead of waited)
 // and fake disk use drive every rule; the files are real, so deletion,
 // readers holding deleted files and descriptor leaks are real too.
+// One file over ~600 lines on purpose: its 24 tests share one store fixture
+// (segments, clock, disk-use probe) and each proves one cleanup rule.
 #include "storage/cleanup/cleanup_service.h"
 
 #include <dirent.h>

@@ -1,5 +1,8 @@
 // IndexService with a tiny geometry (16 slots, 32 entries: a file is full
 // after 31 keys), checked against an independent reading of its files.
+// One file over ~600 lines on purpose: the independent reading of the
+// files (its own big-endian decoder, not format/) serves all 30 tests, and
+// splitting it off would put the oracle a file away from what it checks.
 #include "storage/index/index_service.h"
 
 #include <gtest/gtest.h>
