@@ -78,8 +78,4 @@ class SystemClock final : public Clock {
   void WaitOnWord(std::atomic<uint32_t>& word, uint32_t expected, int64_t deadline_ns) override;
 };
 
-// A futex wait for at most `timeout_ns` of real time (< 0: no limit): what
-// SystemClock::WaitOnWord does, and FakeClock's in short slices.
-void FutexWaitFor(std::atomic<uint32_t>& word, uint32_t expected, int64_t timeout_ns);
-
 }  // namespace mqstore

@@ -26,7 +26,6 @@
 #include <cstdint>
 #include <future>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
