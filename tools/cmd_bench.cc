@@ -373,9 +373,11 @@ std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
   j.Raw("ceiling", ceilings.Done()).Str("ratio_ceiling", r.ratio_ceiling);
   const auto ratio = r.Ratio(bench::kRatioToCeiling);
   j.Raw(bench::kRatioToCeiling, ratio ? Num(*ratio, "%.4f") : "null");
+  // Ten significant digits, not fixed decimals: a ratio like 0.0422 must
+  // still agree with the rates it was computed from.
   for (const auto& extra : r.ratios)
-    if (extra.name != bench::kRatioToCeiling) j.Raw(extra.name, Num(extra.value, "%.4f"));
-  for (const auto& v : r.values) j.Raw(v.name, Num(v.value, "%.4f"));
+    if (extra.name != bench::kRatioToCeiling) j.Raw(extra.name, Num(extra.value, "%.10g"));
+  for (const auto& v : r.values) j.Raw(v.name, Num(v.value, "%.10g"));
   j.Raw("failures_by_status", failures.Done()).Str("first_failure", r.first_failure).Str("store", r.store_dir);
   if (r.recovery) j.Raw("recovery", RecoveryJson(*r.recovery));
   if (r.read) j.Raw("read", ReadJson(*r.read));
