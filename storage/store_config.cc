@@ -257,6 +257,26 @@ const std::vector<Knob>& Table() {
       Flag("tagBitmapEnable", &StoreConfig::tagBitmapEnable),
       // Bitmaps kept per queue: 0 = none; 4096 bounds their memory.
       Integer("tagBitmapMaxTags", &StoreConfig::tagBitmapMaxTags, 0, 4096),
+      Flag("scheduleRewriteInStore", &StoreConfig::scheduleRewriteInStore),
+      Flag("scheduleMessageServiceEnable", &StoreConfig::scheduleMessageServiceEnable),
+      Integer("flushDelayOffsetInterval", &StoreConfig::flushDelayOffsetInterval, 1, kDayMs),
+      Flag("timerWheelEnable", &StoreConfig::timerWheelEnable),
+      // A slot per precision step: 1 ms to an hour (the wheel holds 7 days
+      // of slots at any precision; changing it re-reads an existing wheel
+      // with other slots, as in RocketMQ).
+      Integer("timerPrecisionMs", &StoreConfig::timerPrecisionMs, 1, 3600 * 1000),
+      // Room for a unit and the 16-byte filler; at most 4 GiB per file.
+      Integer("mappedFileSizeTimerLog", &StoreConfig::mappedFileSizeTimerLog, 68, 4 * kGiB),
+      // RocketMQ clamps it into [2, slotsTotal - 60]; out of that is refused here.
+      Integer("timerRollWindowSlot", &StoreConfig::timerRollWindowSlot, 2, 7 * 86400 - 60),
+      // At most the wheel's 7 days of slots at 1 s precision.
+      Integer("timerMaxDelaySec", &StoreConfig::timerMaxDelaySec, 1, 7 * 86400),
+      Integer("timerFlushIntervalMs", &StoreConfig::timerFlushIntervalMs, 1, kDayMs),
+      Integer("timerCongestNumEachSlot", &StoreConfig::timerCongestNumEachSlot, 1, kInt32Max),
+      Flag("timerSkipUnknownError", &StoreConfig::timerSkipUnknownError),
+      Flag("timerStopEnqueue", &StoreConfig::timerStopEnqueue),
+      Flag("timerStopDequeue", &StoreConfig::timerStopDequeue),
+      Flag("timerEnableRetryUntilSuccess", &StoreConfig::timerEnableRetryUntilSuccess),
       Flag("messageIndexEnable", &StoreConfig::messageIndexEnable),
       Flag("messageIndexSafe", &StoreConfig::messageIndexSafe),
       // Results of one query (a vector of offsets), so bounded.

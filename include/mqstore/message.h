@@ -46,7 +46,13 @@ enum class PutStatus : uint8_t {
   kMessageIllegal,
   kPropertiesSizeExceeded,
   kOsPageCacheBusy,
-  kUnknownError,
+  // Timer messages (5.x): the wheel is off, the timer properties are not
+  // valid (unparsable, beyond timerMaxDelaySec, a cancel of a past time), or
+  // the slot is full (timerCongestNumEachSlot).
+  kWheelTimerNotEnable,
+  kWheelTimerMsgIllegal,
+  kWheelTimerFlowControl,
+  kUnknownError,  // last: counts of statuses use it as the size
 };
 
 // RocketMQ's enum name, e.g. "PUT_OK".

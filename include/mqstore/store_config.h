@@ -103,6 +103,31 @@ struct StoreConfig {
   bool tagBitmapEnable = true;
   int32_t tagBitmapMaxTags = 64;
 
+  // Delay levels (ScheduleMessageService; storage/timer/). The store
+  // rewrites a put with DELAY > 0 (and a timer message) itself, as 4.9 does,
+  // unless scheduleRewriteInStore=false (mqstore): then an embedder runs
+  // HandleScheduleMessage in its own put hook, as the 5.x broker does.
+  // scheduleMessageServiceEnable (mqstore) runs the per-level delivery on
+  // the store's thread (a master only); delivery progress is persisted
+  // every flushDelayOffsetInterval.
+  bool scheduleRewriteInStore = true;
+  bool scheduleMessageServiceEnable = true;
+  int64_t flushDelayOffsetInterval = 1000 * 10;
+
+  // Timer messages (5.x TimerMessageStore; storage/timer/). The timer files
+  // are created when the first timer message is enqueued.
+  bool timerWheelEnable = true;
+  int32_t timerPrecisionMs = 1000;
+  int64_t mappedFileSizeTimerLog = 100LL * 1024 * 1024;
+  int32_t timerRollWindowSlot = 3600 * 24 * 2;
+  int32_t timerMaxDelaySec = 3600 * 24 * 3;
+  int32_t timerFlushIntervalMs = 1000;
+  int32_t timerCongestNumEachSlot = 2147483647;
+  bool timerSkipUnknownError = false;
+  bool timerStopEnqueue = false;
+  bool timerStopDequeue = false;
+  bool timerEnableRetryUntilSuccess = false;
+
   // Index.
   bool messageIndexEnable = true;
   bool messageIndexSafe = false;

@@ -30,6 +30,9 @@ std::string_view PutStatusName(PutStatus s) {
     case PutStatus::kMessageIllegal: return "MESSAGE_ILLEGAL";
     case PutStatus::kPropertiesSizeExceeded: return "PROPERTIES_SIZE_EXCEEDED";
     case PutStatus::kOsPageCacheBusy: return "OS_PAGE_CACHE_BUSY";
+    case PutStatus::kWheelTimerNotEnable: return "WHEEL_TIMER_NOT_ENABLE";
+    case PutStatus::kWheelTimerMsgIllegal: return "WHEEL_TIMER_MSG_ILLEGAL";
+    case PutStatus::kWheelTimerFlowControl: return "WHEEL_TIMER_FLOW_CONTROL";
     case PutStatus::kUnknownError: return "UNKNOWN_ERROR";
   }
   return "UNKNOWN_ERROR";
