@@ -16,6 +16,11 @@ std::string At(const SegmentFile& f, int64_t file_offset) {
 
 }  // namespace
 
+int64_t TimerUnitSlotTime(const TimerLogUnit& u) {
+  int64_t t = 0;
+  return __builtin_add_overflow(u.write_time_ms, int64_t{u.delay_ms}, &t) ? INT64_MIN : t;
+}
+
 std::string TimerLogDir(const StorePaths& paths) { return JoinPath(paths.root, "timerlog"); }
 std::string TimerWheelFile(const StorePaths& paths) { return JoinPath(paths.root, "timerwheel"); }
 std::string TimerCheckFile(const StorePaths& paths) { return JoinPath(JoinPath(paths.root, "config"), "timercheck"); }

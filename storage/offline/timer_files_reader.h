@@ -31,6 +31,10 @@ std::string TimerLogDir(const StorePaths& paths);
 std::string TimerWheelFile(const StorePaths& paths);
 std::string TimerCheckFile(const StorePaths& paths);
 
+// A unit's slot time, writeTimeMs + delay, without overflow: a damaged
+// unit may hold any bits (INT64_MIN when the sum overflows).
+int64_t TimerUnitSlotTime(const TimerLogUnit& unit);
+
 enum class TimerLogEventKind : uint8_t {
   kUnit,       // a 52-byte unit
   kBlank,      // the end-of-file filler

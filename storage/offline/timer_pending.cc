@@ -22,12 +22,6 @@ T ParseNumber(std::optional<std::string_view> text, T fallback) {
   return ec == std::errc() && p == text->data() + text->size() ? v : fallback;
 }
 
-// writeTimeMs + delay without overflow: damaged units hold any bits.
-int64_t SlotTime(const TimerLogUnit& u) {
-  int64_t t = 0;
-  return __builtin_add_overflow(u.write_time_ms, int64_t{u.delay_ms}, &t) ? INT64_MIN : t;
-}
-
 // The wheel as recovery leaves it: the file's slots, then each unit from
 // the rescan start made its slot's newest (TimerMessageStore.recoverAndRevise).
 Result<std::map<int64_t, TimerWheelSlot>> RecoveredWheel(TimerFilesReader& reader, int64_t rescan_from) {
@@ -39,7 +33,7 @@ Result<std::map<int64_t, TimerWheelSlot>> RecoveredWheel(TimerFilesReader& reade
     if (ev.kind == TimerLogEventKind::kError) stopped = true;
     if (stopped || ev.kind != TimerLogEventKind::kUnit) return;
     if (ev.file->start_offset + reader.log_file_size() <= rescan_from) return;  // before the rescan's file
-    const int64_t t = SlotTime(ev.unit);
+    const int64_t t = TimerUnitSlotTime(ev.unit);
     TimerWheelSlot& slot = wheel[TimerWheelSlotIndex(t, p)];
     if (!TimerWheelSlotHolds(slot, t, p)) slot = TimerWheelSlot{t / p, ev.offset, ev.offset, 0, 0};
     slot.last_pos = ev.offset;
@@ -93,8 +87,8 @@ std::vector<Record> WalkChain(TimerFilesReader& reader, CommitLogReader& log, co
       problems.push_back(where + ": " + unit.error().message());
       break;
     }
-    if (SlotTime(*unit) != slot_time) {
-      problems.push_back(where + ": the unit belongs to slot " + std::to_string(SlotTime(*unit)));
+    if (TimerUnitSlotTime(*unit) != slot_time) {
+      problems.push_back(where + ": the unit belongs to slot " + std::to_string(TimerUnitSlotTime(*unit)));
       break;
     }
     chain.push_back(ReadRecord(log, decode, pos, *unit, slot_time));
