@@ -183,6 +183,44 @@ TEST(TimerCliDamage, UnitWhoseRecordIsBelowTheCommitLogIsANoteNotAProblem) {
   EXPECT_NE(r.out.find("0 problem(s), 1 note(s)"), std::string::npos) << r.out;
 }
 
+// Due times of the 100 timers that will fire, after lastReadTimeMs: one
+// under a minute, 28 within ten, 5 within the hour, 27 within the day, 39
+// beyond (the golden scenario's groups; the 7 recalled are left out).
+TEST(TimerCliInspect, ShowsPendingTimersAndDelayLevelsByDueTime) {
+  MQ_GOLDEN_TAR_OR_SKIP(store, kClean);
+  const std::string now = "1796508487000";  // the run's base: every delay-level message is due within a minute
+  const CliResult r = Cli({"inspect", store.root(), "--json", "--now", now});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<Json> timers, levels;
+  for (const Json& j : r.Lines()) {
+    if (j["type"].s == "timers") timers.push_back(j);
+    if (j["type"].s == "delayLevelQueue") levels.push_back(j);
+  }
+  ASSERT_EQ(timers.size(), 1u);
+  EXPECT_EQ(timers[0]["pending"].i, 107);
+  EXPECT_EQ(timers[0]["recalled"].i, 7);
+  EXPECT_EQ(timers[0]["slots"].i, 39);
+  const Json& due = timers[0]["due"];
+  EXPECT_EQ(due["overdue"].i, 0);
+  EXPECT_EQ(due["lt1m"].i, 1);
+  EXPECT_EQ(due["lt10m"].i, 28);
+  EXPECT_EQ(due["lt1h"].i, 5);
+  EXPECT_EQ(due["lt1d"].i, 27);
+  EXPECT_EQ(due["ge1d"].i, 39);
+  ASSERT_EQ(levels.size(), 4u);  // SCHEDULE_TOPIC_XXXX queues 0..3: levels 1..4
+  int64_t messages = 0;
+  for (const Json& q : levels) {
+    messages += q["messages"].i;
+    EXPECT_EQ(q["due"]["lt1m"].i, q["messages"].i) << q["queueId"].i;
+  }
+  EXPECT_EQ(messages, 5);
+  const CliResult text = Cli({"inspect", store.root(), "--now", now});
+  ASSERT_EQ(text.code, 0);
+  EXPECT_NE(text.out.find("timers (5.x wheel): 107 pending in 39 slot(s), 7 of them recalled"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("  >=1d        39  ##############################"), std::string::npos) << text.out;
+}
+
 TEST(TimerCliUsage, StoreWithoutTimerFilesIsAUsageError) {
   MQ_GOLDEN_OR_SKIP(golden);
   const CliResult r = Cli({"dump", "timerlog", golden + "/rocketmq-4.9.8-small/store"});
