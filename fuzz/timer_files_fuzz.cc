@@ -16,7 +16,7 @@ namespace {
 
 using namespace mqstore;
 
-void TimerLogEntry(std::span<const uint8_t> in) {
+void FuzzTimerLogEntry(std::span<const uint8_t> in) {
   auto e = DecodeTimerLogEntry(in);
   if (!e.ok()) return;
   if (const auto* unit = std::get_if<TimerLogUnit>(&*e)) {
@@ -39,7 +39,7 @@ void TimerLogEntry(std::span<const uint8_t> in) {
   if (!back.ok() || std::get<TimerLogBlank>(*back) != blank) __builtin_trap();
 }
 
-void WheelSlot(std::span<const uint8_t> in) {
+void FuzzWheelSlot(std::span<const uint8_t> in) {
   auto slot = DecodeTimerWheelSlot(in);
   if (!slot.ok()) {
     if (in.size() >= kTimerWheelSlotSize) __builtin_trap();  // every 32 bytes are a slot
@@ -52,7 +52,7 @@ void WheelSlot(std::span<const uint8_t> in) {
   if (*DecodeTimerWheelSlot(again) != *slot) __builtin_trap();
 }
 
-void Checkpoint(std::span<const uint8_t> in) {
+void FuzzCheckpoint(std::span<const uint8_t> in) {
   auto c = DecodeTimerCheckpoint(in);
   if (!c.ok()) {
     if (in.size() >= static_cast<size_t>(kTimerCheckpointUsedSize)) __builtin_trap();
@@ -70,9 +70,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> in(data + 1, size - 1);
   switch (data[0] % 3) {
-    case 0: TimerLogEntry(in); break;
-    case 1: WheelSlot(in); break;
-    default: Checkpoint(in); break;
+    case 0: FuzzTimerLogEntry(in); break;
+    case 1: FuzzWheelSlot(in); break;
+    default: FuzzCheckpoint(in); break;
   }
   // Any time and precision land in the wheel.
   if (size >= 16) {
