@@ -86,7 +86,9 @@ int RunVerify(const std::vector<std::string>& argv, Io io) {
     io.out << "verified " << r.segments << " segment(s), " << r.records << " records (" << r.record_bytes
            << " bytes), " << r.blanks << " blank(s); " << r.consume_queues << " consume queue(s), " << r.cq_units
            << " units; " << r.index_files << " index file(s), " << r.index_entries << " entries, " << r.index_keys
-           << " record keys checked; " << r.timer_log_units << " timer-log unit(s) in " << rate
+           << " record keys checked";
+    if (r.timer_log_units > 0) io.out << "; " << r.timer_log_units << " timer-log unit(s) checked";
+    io.out << " in " << rate
            << "\n" << r.problems << " problem(s)";
     if (r.notes > 0) io.out << ", " << r.notes << " note(s)";
     io.out << "\n";
