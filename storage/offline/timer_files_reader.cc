@@ -58,8 +58,9 @@ bool TimerFilesReader::FileStartsWithData(size_t index) {
   return !AllZero(data->first(std::min<size_t>(data->size(), kTimerLogUnitSize)));
 }
 
-Status TimerFilesReader::ForEachLogEntry(const std::function<void(const TimerLogEvent&)>& fn) {
+Status TimerFilesReader::ForEachLogEntry(const std::function<void(const TimerLogEvent&)>& fn, int64_t from) {
   for (size_t i = 0; i < files_.size(); ++i) {
+    if (files_[i].start_offset + static_cast<int64_t>(files_[i].size) <= from) continue;
     auto data = FileData(i);
     if (!data.ok()) return data.error();
     WalkFile(i, *data, fn);

@@ -74,8 +74,9 @@ class TimerFilesReader {
   // error event; the walk goes on with the next file). Zeros end the log
   // (kEndOfData); zeros in a file that a file with data follows are an
   // error: RocketMQ's recovery stops there and drops what follows.
-  // Fails only when a file cannot be mapped.
-  Status ForEachLogEntry(const std::function<void(const TimerLogEvent&)>& fn);
+  // Files that end at or before `from` are skipped (recovery's rescan starts
+  // at the file holding it). Fails only when a file cannot be mapped.
+  Status ForEachLogEntry(const std::function<void(const TimerLogEvent&)>& fn, int64_t from = 0);
 
   // The unit at global offset `offset` (a chain step); NotFound outside the
   // files, Corruption when the bytes there are not a unit.

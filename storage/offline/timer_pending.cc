@@ -32,12 +32,11 @@ Result<std::map<int64_t, TimerWheelSlot>> RecoveredWheel(TimerFilesReader& reade
   MQ_RETURN_IF_ERROR(reader.ForEachLogEntry([&](const TimerLogEvent& ev) {
     if (ev.kind == TimerLogEventKind::kError) stopped = true;
     if (stopped || ev.kind != TimerLogEventKind::kUnit) return;
-    if (ev.file->start_offset + reader.log_file_size() <= rescan_from) return;  // before the rescan's file
     const int64_t t = TimerUnitSlotTime(ev.unit);
     TimerWheelSlot& slot = wheel[TimerWheelSlotIndex(t, p)];
     if (!TimerWheelSlotHolds(slot, t, p)) slot = TimerWheelSlot{t / p, ev.offset, ev.offset, 0, 0};
     slot.last_pos = ev.offset;
-  }));
+  }, rescan_from));
   return wheel;
 }
 
