@@ -82,11 +82,12 @@ int DumpTimerLog(TimerFilesReader& reader, const StoreCommand& cmd, Io io) {
   return bad ? kExitDataProblem : kExitOk;
 }
 
-// Whether slot `index` holding `s` is due at or after the checkpoint's read time.
+// Whether slot `index` holding `s` is due at or after the checkpoint's read
+// time (without a checkpoint, as ComputePendingTimers: from time 0).
 bool SlotPending(int64_t index, const TimerWheelSlot& s, int32_t p, const std::optional<TimerCheckpoint>& c) {
   int64_t t = 0;
   if (s.time_units == 0 || __builtin_mul_overflow(s.time_units, int64_t{p}, &t)) return false;
-  return TimerWheelSlotIndex(t, p) == index && c && t >= c->last_read_time_ms;
+  return TimerWheelSlotIndex(t, p) == index && t >= (c ? c->last_read_time_ms : 0);
 }
 
 int DumpTimerWheel(TimerFilesReader& reader, const StoreCommand& cmd, Io io) {
