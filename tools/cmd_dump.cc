@@ -1,4 +1,5 @@
-// mqstore dump commitlog|cq|index|checkpoint: raw contents, record by record.
+// mqstore dump commitlog|cq|index|checkpoint: raw contents, record by record
+// (the timer kinds are in cmd_dump_timer.cc).
 #include <charconv>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/display_text.h"
+#include "tools/dump_timer.h"
 #include "tools/json_writer.h"
 #include "tools/progress.h"
 #include "tools/table.h"
@@ -25,6 +27,7 @@ const std::string kHelp = std::string(
     "       mqstore dump cq ROOT TOPIC QUEUE_ID [--json]\n"
     "       mqstore dump index FILE [--json]\n"
     "       mqstore dump checkpoint ROOT [--json]\n"
+    "       mqstore dump timerlog|timerwheel|timercheck|timers ROOT [--json] [--set KEY=VALUE]\n"
     "\n"
     "commitlog: every record in physical order across segment files; blank\n"
     "  records and records that do not decode are shown too (a bad record ends\n"
@@ -35,13 +38,29 @@ const std::string kHelp = std::string(
     "cq: queueOffset, commitLogOffset, size, tagsCode of every unit.\n"
     "index: the header, then every live entry (1 .. indexCount-1).\n"
     "checkpoint: the three RocketMQ timestamps (and the 5.x offsets).\n"
+    "timerlog: every timer-log unit (timerLogOffset, prevPos, magic, writeTimeMs,\n"
+    "  delayMs, commitLogOffset, sizePy, topicHash) and end-of-file filler; a\n"
+    "  unit that does not decode is shown with file and offset and ends its\n"
+    "  file (exit 1).\n"
+    "timerwheel: the non-empty wheel slots (index, time, firstPos, lastPos, num,\n"
+    "  magic), each pending (time >= timercheck's lastReadTimeMs) or fired.\n"
+    "timercheck: config/timercheck's fields.\n"
+    "timers: the timers the store would still fire, found as RocketMQ's recovery\n"
+    "  finds them (pending slots, their chains, each unit's record): uniqKey,\n"
+    "  realTopic, realQueueId, deliverMs (TIMER_OUT_MS; a rolled timer is due\n"
+    "  then but parked at an earlier slot), commitLogOffset. A timer that a\n"
+    "  recall marker in its slot cancels is listed as recalled; the markers are\n"
+    "  not listed. Exit 1 if a slot's chain breaks.\n"
+    "  --set timerPrecisionMs=MS, --set mappedFileSizeTimerLog=BYTES: the timer\n"
+    "           settings the store was written with (default: --config's, else\n"
+    "           1000 ms and the timer-log files' size)\n"
     "\n"
     "  --json   one JSON object per line (commitlog: the field names of the\n"
     "           golden expected-commitlog.jsonl files, plus msgId)\n\n") + kStoreFlagsHelp;
 
 const std::set<std::string> ValueFlags() {
   std::set<std::string> flags = kStoreValueFlags;
-  flags.insert({"from", "limit"});
+  flags.insert({"from", "limit", "set"});
   return flags;
 }
 
@@ -322,7 +341,7 @@ int RunDump(const std::vector<std::string>& argv, Io io) {
     return kExitUsage;
   }
   const std::string& kind = pos[0];
-  if (kind != "commitlog" && kind != "cq" && kind != "index" && kind != "checkpoint") {
+  if (kind != "commitlog" && kind != "cq" && kind != "index" && kind != "checkpoint" && !IsTimerDumpKind(kind)) {
     io.err << "mqstore dump: unknown kind '" << DisplayText(kind) << "'\n\n" << kHelp;
     return kExitUsage;
   }
@@ -330,6 +349,10 @@ int RunDump(const std::vector<std::string>& argv, Io io) {
   if (pos.size() != (kind == "cq" ? 4u : 2u)) {
     io.err << "mqstore " << name << ": expected " << (kind == "cq" ? "ROOT TOPIC QUEUE_ID" : "one path") << "\n\n"
            << kHelp;
+    return kExitUsage;
+  }
+  if (args.Has("set") && !IsTimerDumpKind(kind)) {
+    io.err << "mqstore " << name << ": --set is read only by the timer kinds\n";
     return kExitUsage;
   }
   if (kind == "index") {
@@ -345,6 +368,7 @@ int RunDump(const std::vector<std::string>& argv, Io io) {
   StoreCommand cmd;
   cmd.args = std::move(args);
   if (!PrepareStoreCommand(name, root, io, cmd)) return kExitUsage;
+  if (IsTimerDumpKind(kind)) return RunDumpTimer(kind, cmd, io);
   if (kind == "commitlog") return DumpCommitLog(cmd, io);
   if (kind == "cq") return DumpConsumeQueue(cmd, io);
   return DumpCheckpoint(cmd, io);

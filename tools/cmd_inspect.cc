@@ -9,6 +9,7 @@
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/display_text.h"
+#include "tools/inspect_timers.h"
 #include "tools/json_writer.h"
 #include "tools/progress.h"
 #include "tools/table.h"
@@ -23,7 +24,10 @@ const std::string kHelp = std::string(
     "Summarises a store root: commit-log segments (first/last record, record\n"
     "count, how each ends, age and expiry), min/max physical offset, per\n"
     "topic/queue message counts and queue-offset ranges, consume-queue and\n"
-    "index files, checkpoint values and whether the abort marker exists. Exit 1\n"
+    "index files, checkpoint values and whether the abort marker exists; with\n"
+    "timer files, the timers still pending by when they come due after\n"
+    "timercheck's lastReadTimeMs, and the delay-level messages of each\n"
+    "SCHEDULE_TOPIC_XXXX queue by their due time (tagsCode) against --now. Exit 1\n"
     "if a segment holds a record that does not decode, a file cannot be read, or\n"
     "a FIFO, socket or device stands where a store file should be (listed as not\n"
     "a regular file, never opened).\n"
@@ -35,9 +39,13 @@ const std::string kHelp = std::string(
     "it shows as \"expired, blocked\").\n"
     "\n"
     "  --json                  one JSON object per line (\"type\": store|segment|\n"
-    "                          queue|consumeQueue|indexFile|checkpoint)\n"
+    "                          queue|consumeQueue|indexFile|checkpoint|timers|\n"
+    "                          delayLevelQueue)\n"
     "  --set fileReservedTime=H\n"
     "                          hours a segment is kept (default 72, or --config's)\n"
+    "  --set timerPrecisionMs=MS, --set mappedFileSizeTimerLog=BYTES\n"
+    "                          the timer settings (default --config's, else 1000\n"
+    "                          ms and the timer-log files' size)\n"
     "  --now MS                the time expiry is judged at, ms since the epoch\n"
     "                          (default: the clock)\n\n") + kStoreFlagsHelp;
 
@@ -255,8 +263,10 @@ void PrintText(const StoreSummary& s, const Retention& r, const std::string& roo
 // keys are refused rather than ignored: the layout has its own flags.
 Result<int32_t> ReservedHours(const Args& args, StoreConfig config) {
   for (const std::string& kv : args.GetAll("set")) {
-    if (kv.find('=') != std::string::npos && kv.rfind("fileReservedTime=", 0) != 0)
-      return Status::InvalidArgument("--set " + kv + ": inspect only reads fileReservedTime");
+    if (kv.find('=') != std::string::npos && kv.rfind("fileReservedTime=", 0) != 0 &&
+        kv.rfind("timerPrecisionMs=", 0) != 0 && kv.rfind("mappedFileSizeTimerLog=", 0) != 0)
+      return Status::InvalidArgument("--set " + kv +
+                                     ": inspect only reads fileReservedTime, timerPrecisionMs, mappedFileSizeTimerLog");
     MQ_RETURN_IF_ERROR(ApplySetFlag(config, kv));
   }
   return config.fileReservedTime;
@@ -275,6 +285,10 @@ int RunInspect(const std::vector<std::string>& argv, Io io) {
     io.err << "mqstore inspect: " << (hours.ok() ? now.error() : hours.error()).message() << "\n";
     return kExitUsage;
   }
+  if (Status st = ApplyTimerSetFlags(cmd.args, cmd.config, cmd.options, {"fileReservedTime"}); !st.ok()) {
+    io.err << "mqstore inspect: " << st.message() << "\n";
+    return kExitUsage;
+  }
   ProgressBar bar(io.err, "inspect");
   auto summary = SummarizeStore(FileSystem::Default(), cmd.paths, cmd.options,
                                 [&](uint64_t done, uint64_t total) { bar.Update(done, total); });
@@ -283,10 +297,20 @@ int RunInspect(const std::vector<std::string>& argv, Io io) {
     return kExitUsage;
   }
   const Retention retention = ComputeRetention(*summary, *hours, *now);
-  if (cmd.args.Has("json")) PrintJson(*summary, retention, root, io.out);
-  else PrintText(*summary, retention, root, io.out);
+  auto timers = OverviewTimers(FileSystem::Default(), cmd.paths, cmd.options, *now);
+  if (!timers.ok()) {
+    io.err << "mqstore inspect: " << timers.error().message() << "\n";
+    return kExitDataProblem;
+  }
+  if (cmd.args.Has("json")) {
+    PrintJson(*summary, retention, root, io.out);
+    PrintTimerOverviewJson(*timers, *now, io.out);
+  } else {
+    PrintText(*summary, retention, root, io.out);
+    PrintTimerOverviewText(*timers, *now, io.out);
+  }
 
-  bool problems = !summary->not_regular.empty() || !summary->checkpoint_error.empty();
+  bool problems = !summary->not_regular.empty() || !summary->checkpoint_error.empty() || !timers->problems.empty();
   for (const auto& seg : summary->segments) problems |= seg.tail == SegmentSummary::Tail::kError;
   for (const auto& cq : summary->consume_queues) problems |= !cq.error.empty();
   for (const auto& ix : summary->index_files) problems |= !ix.error.empty();

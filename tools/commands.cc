@@ -68,6 +68,8 @@ Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args, const StoreConfi
     o.index_geometry = IndexGeometry{config.maxHashSlotNum, config.maxIndexNum};
     o.max_record_size = config.maxMessageSize + 65536;
     o.delay_level_millis = std::move(*levels);
+    o.timer_log_file_size = config.mappedFileSizeTimerLog;
+    o.timer_precision_ms = config.timerPrecisionMs;
   }
   auto cl = args.GetInt("commitlog-size", o.commit_log_file_size, 1, int64_t{1} << 40);
   if (!cl.ok()) return cl.error();
@@ -94,6 +96,27 @@ Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args, const StoreConfi
     o.delay_level_millis = std::move(*levels);
   }
   return o;
+}
+
+Status ApplyTimerSetFlags(const Args& args, StoreConfig config, StoreReadOptions& options,
+                          const std::set<std::string>& also) {
+  bool timer_set = false;
+  for (const std::string& kv : args.GetAll("set")) {
+    const std::string key = kv.substr(0, kv.find('='));
+    const bool timer_key = key == "timerPrecisionMs" || key == "mappedFileSizeTimerLog";
+    if (!timer_key && also.count(key) == 0) {
+      std::string allowed = "timerPrecisionMs, mappedFileSizeTimerLog";
+      for (const std::string& k : also) allowed += ", " + k;
+      return Status::InvalidArgument("--set " + kv + ": this command reads only " + allowed);
+    }
+    MQ_RETURN_IF_ERROR(ApplySetFlag(config, kv));
+    timer_set |= timer_key;
+  }
+  if (timer_set || args.Has("config")) {
+    options.timer_log_file_size = config.mappedFileSizeTimerLog;
+    options.timer_precision_ms = config.timerPrecisionMs;
+  }
+  return Status::Ok();
 }
 
 bool ParseOrUsage(const std::vector<std::string>& argv, std::set<std::string> value_flags,

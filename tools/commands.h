@@ -47,6 +47,12 @@ Result<StoreReadOptions> StoreOptionsFromArgs(const Args& args, const StoreConfi
 // One `--set key=value` applied to `config` (StoreConfig::Set); the error
 // names the flag.
 Status ApplySetFlag(StoreConfig& config, const std::string& key_value);
+// The --set flags of a command reading timer files: timerPrecisionMs and
+// mappedFileSizeTimerLog (and the keys in `also`) applied over `config`,
+// which fills options' timer fields when --config or a timer key was given.
+// Any other key is refused, naming the keys the command reads.
+Status ApplyTimerSetFlags(const Args& args, StoreConfig config, StoreReadOptions& options,
+                          const std::set<std::string>& also = {});
 
 // Parses argv against the flags; prints the error and returns false on a
 // usage problem. `--help` is always accepted: prints `help`, sets *exit_code.

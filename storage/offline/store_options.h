@@ -17,6 +17,8 @@ struct StoreReadOptions {
   std::optional<IndexGeometry> index_geometry;  // maxHashSlotNum / maxIndexNum
   int32_t max_record_size = kDefaultMaxRecordSize;  // maxMessageSize + 64 KiB
   std::vector<int64_t> delay_level_millis;   // messageDelayLevel; empty: the default
+  int64_t timer_log_file_size = 0;           // mappedFileSizeTimerLog
+  int32_t timer_precision_ms = 1000;         // timerPrecisionMs: the wheel's slot width
 };
 
 }  // namespace mqstore

@@ -17,6 +17,7 @@
 #include "storage/offline/consume_queue_reader.h"
 #include "storage/dispatch/dispatch_request.h"
 #include "storage/offline/index_file_reader.h"
+#include "storage/offline/timer_verifier.h"
 
 namespace mqstore {
 namespace {
@@ -52,6 +53,7 @@ class Verifier {
     CommitLogReader reader(fs_, segments_);
     MQ_RETURN_IF_ERROR(CheckConsumeQueues(reader));
     CheckIndexFiles(reader);
+    MQ_RETURN_IF_ERROR(CheckTimerFiles(reader));
     // Never opened: a FIFO would block the reader, and none holds store data.
     for (const std::string& path : not_regular_) Problem(path, 0, "not a regular file");
     return report_;
@@ -61,6 +63,18 @@ class Verifier {
   void Problem(const std::string& file, int64_t offset, std::string what) {
     ++report_.problems;
     if (cb_.on_problem) cb_.on_problem(VerifyProblem{file, offset, std::move(what)});
+  }
+
+  Status CheckTimerFiles(CommitLogReader& reader) {
+    auto counts = VerifyTimerFiles(
+        fs_, paths_, options_, reader, [&](const VerifyProblem& p) { Problem(p.file, p.offset, p.what); },
+        [&](const VerifyProblem& p) {
+          ++report_.notes;
+          if (cb_.on_note) cb_.on_note(p);
+        });
+    if (!counts.ok()) return counts.error();
+    report_.timer_log_units = counts->units;
+    return Status::Ok();
   }
 
   void CheckSegmentList() {

@@ -14,6 +14,9 @@
 //                one (else no query finds it); every key of every record
 //                the files cover (UNIQ_KEY and KEYS tokens, not ROLLBACK)
 //                has its entry. Linear in the files; one bit per entry.
+//   timer files: every timer-log unit points at its rmq_sys_wheel_timer
+//                record (timer_verifier.h); a record cleaned up with its
+//                segment is a note, not a problem.
 //   every file:  a regular file (a FIFO, socket or device where a segment,
 //                the checkpoint, abort or lock should be is reported, never
 //                opened).
@@ -46,11 +49,14 @@ struct VerifyReport {
   uint64_t index_files = 0;
   uint64_t index_entries = 0;
   uint64_t index_keys = 0;  // record keys checked against the index files
+  uint64_t timer_log_units = 0;
   uint64_t problems = 0;
+  uint64_t notes = 0;  // facts worth knowing that are not damage
 };
 
 struct VerifyCallbacks {
   std::function<void(const VerifyProblem&)> on_problem;
+  std::function<void(const VerifyProblem&)> on_note;
   std::function<void(uint64_t done, uint64_t total)> on_progress;  // commit-log bytes
 };
 
