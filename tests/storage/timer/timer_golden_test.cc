@@ -143,9 +143,160 @@ TEST_P(TimerGoldenTest, UnitsAndSlotsWrittenForRocketMqsInputsAreItsBytes) {
   EXPECT_TRUE(ReadFileBytes(fresh.path() + "/timerwheel") == ReadFileBytes(root_ + "/timerwheel"));
 }
 
+// What the delivery tests read back: every real queue's new records.
+class Deliveries {
+ public:
+  explicit Deliveries(MessageStore& store) : store_(store) {
+    for (const auto& [topic, queues] : kRealQueues)
+      for (int32_t q = 0; q < queues; ++q) next_[{topic, q}] = store.GetMaxOffsetInQueue(topic, q);
+  }
+  // Reads what arrived since the last call; each must carry a dequeue time
+  // at or after its TIMER_OUT_MS.
+  void Collect() {
+    for (auto& [queue, next] : next_) {
+      for (DeliveredTimer& d : ReadQueueFrom(store_, queue.first, queue.second, next)) {
+        EXPECT_GE(std::stoll(d.props["TIMER_DEQUEUE_MS"]), std::stoll(d.props["TIMER_OUT_MS"])) << d.uniq_key;
+        EXPECT_EQ(d.props["REAL_TOPIC"], d.topic) << "REAL_TOPIC stays in the bytes";
+        EXPECT_EQ(d.props["REAL_QID"], std::to_string(d.queue_id));
+        EXPECT_TRUE(d.props.count("TIMER_ENQUEUE_MS")) << d.uniq_key;
+        count_[d.uniq_key]++;
+        where_[d.uniq_key] = {d.topic, d.queue_id};
+        ++next;
+      }
+    }
+  }
+  int Count(const std::string& uniq) const {
+    auto it = count_.find(uniq);
+    return it == count_.end() ? 0 : it->second;
+  }
+  std::pair<std::string, int32_t> Where(const std::string& uniq) const { return where_.at(uniq); }
+  size_t total() const {
+    size_t n = 0;
+    for (const auto& [k, c] : count_) n += static_cast<size_t>(c);
+    return n;
+  }
+
+ private:
+  static constexpr std::pair<const char*, int32_t> kRealQueues[] = {{"TopicA", 4}, {"TopicB", 2}, {"TopicC", 1}};
+  MessageStore& store_;
+  std::map<std::pair<std::string, int32_t>, int64_t> next_;
+  std::map<std::string, int> count_;
+  std::map<std::string, std::pair<std::string, int32_t>> where_;
+};
+
+// Fires what is due, then lets each roll's re-put reach the timer topic's
+// queue and be enqueued, until nothing is left to do at this time.
+void Settle(MessageStore& store) {
+  TimerMessageStore& timer = *store.timer_store();
+  for (int round = 0; round < 50; ++round) {
+    ASSERT_TRUE(timer.RunDue().ok());
+    WaitDispatched(store);
+    if (timer.curr_queue_offset() >= store.GetMaxOffsetInQueue(std::string(kTimerTopic), 0)) return;
+  }
+  FAIL() << "the timer store did not settle";
+}
+
+// Steps the fake clock to just before and then to each pending timer's
+// slot end: nothing fires early, everything fires once, cancelled never.
+// The roll set is reopened with the default 2-day window: with its 20 s
+// window each 3-day timer would roll about 20,000 times before firing.
+TEST_P(TimerGoldenTest, FiresEveryPendingTimerOnceNeverEarlyAndNeverACancelledOne) {
+  FakeClock clock(EndWallMs());
+  StoreConfig config = TimerGoldenConfig(root_, GetParam().roll);
+  config.timerRollWindowSlot = StoreConfig{}.timerRollWindowSlot;
+  auto store = OpenStore(clock, config);
+  ASSERT_NE(store, nullptr);
+  Deliveries delivered(*store);
+  struct Pending {
+    std::string topic;
+    int32_t queue_id;
+    bool cancelled;
+  };
+  std::map<int64_t, std::map<std::string, Pending>> by_time;
+  size_t to_fire = 0;
+  for (const Json& p : ReadJsonLines(set_dir_ + "/expected-timer-pending.jsonl")) {
+    const bool cancelled = p["cancellationPending"].b;
+    by_time[p["deliverMs"].i][p["uniqKey"].s] =
+        Pending{p["realTopic"].s, static_cast<int32_t>(p["realQueueId"].i), cancelled};
+    to_fire += cancelled ? 0 : 1;
+  }
+  EXPECT_EQ(to_fire, 100u);
+  for (const auto& [due, timers] : by_time) {
+    clock.SetWallMillis(due + kP - 1);
+    Settle(*store);
+    delivered.Collect();
+    for (const auto& [uniq, p] : timers) EXPECT_EQ(delivered.Count(uniq), 0) << uniq << " fired before " << due + kP;
+    clock.SetWallMillis(due + kP);
+    Settle(*store);
+    delivered.Collect();
+    for (const auto& [uniq, p] : timers) {
+      EXPECT_EQ(delivered.Count(uniq), p.cancelled ? 0 : 1) << uniq << " due " << due;
+      if (!p.cancelled && delivered.Count(uniq) == 1) {
+        EXPECT_EQ(delivered.Where(uniq).first, p.topic);
+        EXPECT_EQ(delivered.Where(uniq).second, p.queue_id);
+      }
+    }
+  }
+  // Well past the last one: nothing more, and the cancelled never.
+  clock.SetWallMillis(by_time.rbegin()->first + 10 * 86400 * kP);
+  Settle(*store);
+  delivered.Collect();
+  EXPECT_EQ(delivered.total(), to_fire);
+  for (const Json& c : ReadJsonLines(set_dir_ + "/expected-timer-cancelled.jsonl"))
+    EXPECT_EQ(delivered.Count(c["uniqKey"].s), 0) << c["uniqKey"].s;
+  const TimerStats stats = store->Stats().timer;
+  EXPECT_EQ(stats.fired, to_fire);
+  EXPECT_EQ(stats.cancelled, 7u);
+  EXPECT_EQ(stats.pending, 0);
+  EXPECT_EQ(stats.lateness_ms.count, to_fire);
+  EXPECT_EQ(stats.lateness_ms.max, static_cast<uint64_t>(kP)) << "each fired once its slot ended";
+}
+
 INSTANTIATE_TEST_SUITE_P(Sets, TimerGoldenTest,
                          ::testing::Values(GoldenSet{"timer-clean", false}, GoldenSet{"timer-roll", true}),
                          [](const auto& info) { return info.param.roll ? std::string("Roll") : std::string("Clean"); });
+
+// timer-roll with its own 20 s window: the 114 units of the pending slot
+// (107 timers and 7 markers, all ROLL) go back into the timer topic with
+// TIMER_ROLL_TIMES one up, the same TIMER_OUT_MS, and the unit's write time
+// as TIMER_ENQUEUE_MS; none reaches a real topic.
+TEST(TimerGoldenRollTest, DueRollUnitsGoBackIntoTheTimerTopic) {
+  MQ_GOLDEN_OR_SKIP(golden);
+  TempDir tmp;
+  const std::string root = UnpackTimerStore(golden, "timer-roll", tmp.path());
+  const int64_t slot = 1796508816000;
+  FakeClock clock(1796508796827);
+  auto opened = MessageStore::Open(TimerGoldenConfig(root, /*roll_set=*/true), Env(FileSystem::Default(), clock));
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  MessageStore& store = **opened;
+  const std::string timer_topic(kTimerTopic);
+  const int64_t before = store.GetMaxOffsetInQueue(timer_topic, 0);
+  Deliveries delivered(store);
+  std::map<std::string, int> previous_rolls;  // by uniq key, from the last timer-topic record
+  for (const DeliveredTimer& d : ReadQueueFrom(store, timer_topic, 0, 0))
+    previous_rolls[d.props.at("REAL_TOPIC") + "+" + d.uniq_key + (d.props.count("TIMER_DEL_UNIQKEY") ? "+del" : "")] =
+        d.props.count("TIMER_ROLL_TIMES") ? std::stoi(d.props.at("TIMER_ROLL_TIMES")) : 0;
+  clock.SetWallMillis(slot + kP - 1);
+  ASSERT_TRUE(store.timer_store()->RunDue().ok());
+  WaitDispatched(store);
+  EXPECT_EQ(store.GetMaxOffsetInQueue(timer_topic, 0), before) << "fired early";
+  clock.SetWallMillis(slot + kP);
+  ASSERT_TRUE(store.timer_store()->RunDue().ok());
+  WaitDispatched(store);
+  const auto rolled = ReadQueueFrom(store, timer_topic, 0, before);
+  EXPECT_EQ(rolled.size(), 114u);
+  for (const DeliveredTimer& d : rolled) {
+    const std::string key = d.props.at("REAL_TOPIC") + "+" + d.uniq_key + (d.props.count("TIMER_DEL_UNIQKEY") ? "+del" : "");
+    ASSERT_TRUE(previous_rolls.count(key)) << key;
+    EXPECT_EQ(d.props.at("TIMER_ROLL_TIMES"), std::to_string(previous_rolls[key] + 1)) << key;
+    EXPECT_EQ(d.props.at("TIMER_ENQUEUE_MS"), "1796508796000") << key;
+    EXPECT_EQ(d.props.at("TIMER_DEQUEUE_MS"), std::to_string(slot + kP)) << key;
+    EXPECT_GT(std::stoll(d.props.at("TIMER_OUT_MS")), slot + kP) << key;
+  }
+  delivered.Collect();
+  EXPECT_EQ(delivered.total(), 0u);
+  EXPECT_EQ(store.Stats().timer.rolled, 114u);
+}
 
 }  // namespace
 }  // namespace mqstore::test
