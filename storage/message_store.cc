@@ -236,6 +236,7 @@ Result<Checkpoint> MessageStore::TakeLockAndCheckpoint() {
 
 // The abort marker, then the threads: the store runs.
 Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions cleanup_options) {
+  InstallPutHooks(hooks);
   // The abort marker says "running": present from here until a clean stop.
   auto abort = fs_.OpenRandomRW(paths_->AbortFile(), OpenMode::kCreateIfMissing);
   if (!abort.ok()) return abort.error();
@@ -337,6 +338,23 @@ PutResult MessageStore::Count(PutResult r) {
   return r;
 }
 
+void MessageStore::InstallPutHooks(const StoreHooks& hooks) {
+  auto rules = ScheduleRules::FromConfig(config_);  // Validate parsed the levels already
+  if (rules.ok()) schedule_rules_ = std::move(*rules);
+  if (config_.scheduleRewriteInStore) {
+    put_hooks_.push_back([this](Message& m, MessageRewrite& rewrite) {
+      return HandleScheduleMessage(schedule_rules_, clock_.WallMillis(), m, rewrite);
+    });
+  }
+  put_hooks_.insert(put_hooks_.end(), hooks.put_hooks.begin(), hooks.put_hooks.end());
+}
+
+std::optional<PutResult> MessageStore::RunPutHooks(Message& message, MessageRewrite& rewrite) {
+  for (const PutHook& hook : put_hooks_)
+    if (auto answer = hook(message, rewrite)) return answer;
+  return std::nullopt;
+}
+
 bool MessageStore::MustWait(const Message& first) const {
   switch (first.flush_wait) {
     case FlushWait::kWait: return true;
@@ -366,7 +384,13 @@ PutResult MessageStore::Append(std::span<const Message> batch) {
   return r;
 }
 
-PutResult MessageStore::Put(const Message& message) { return PutBatch({&message, 1}); }
+PutResult MessageStore::Put(const Message& message) {
+  if (put_hooks_.empty()) return PutBatch({&message, 1});
+  Message m = message;
+  MessageRewrite rewrite;
+  if (auto answer = RunPutHooks(m, rewrite)) return Count(std::move(*answer));
+  return PutBatch({&m, 1});
+}
 
 PutResult MessageStore::PutBatch(std::span<const Message> batch) {
   PutResult r = Append(batch);
@@ -377,7 +401,11 @@ PutResult MessageStore::PutBatch(std::span<const Message> batch) {
 }
 
 void MessageStore::PutAsync(const Message& message, PutCallback done) {
-  PutBatchAsync({&message, 1}, std::move(done));
+  if (put_hooks_.empty()) return PutBatchAsync({&message, 1}, std::move(done));
+  Message m = message;
+  MessageRewrite rewrite;  // the record is copied before PutBatchAsync returns
+  if (auto answer = RunPutHooks(m, rewrite)) return done(Count(std::move(*answer)));
+  PutBatchAsync({&m, 1}, std::move(done));
 }
 
 void MessageStore::PutBatchAsync(std::span<const Message> batch, PutCallback done) {

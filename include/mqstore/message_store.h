@@ -38,8 +38,10 @@
 #include "mqstore/message.h"
 #include "mqstore/message_filter.h"
 #include "mqstore/message_view.h"
+#include "mqstore/put_hook.h"
 #include "mqstore/query_message.h"
 #include "mqstore/recovery_report.h"
+#include "mqstore/schedule_message.h"
 #include "mqstore/stats.h"
 #include "mqstore/status.h"
 #include "mqstore/store_config.h"
@@ -71,9 +73,12 @@ struct StorePaths;
 // listener (long polling: called on the dispatcher's thread, keep it short).
 // Cleanup's disk-use source can be replaced too (tests; an embedder with
 // its own disk accounting); unset: statvfs through the Env's FileSystem.
-// (Time is the Env's Clock.)
+// (Time is the Env's Clock.) Put hooks (put_hook.h) run before every Put
+// and PutAsync, after the store's own schedule rewrite
+// (scheduleRewriteInStore).
 struct StoreHooks {
   std::vector<DispatchSink*> sinks;
+  std::vector<PutHook> put_hooks;
   ArrivalListener on_arrival;
   DiskUseProbe disk_used;
 };
@@ -97,8 +102,11 @@ class MessageStore {
 
   // Stores the message and, when it must wait (SYNC_FLUSH, or
   // message.flush_wait), returns once it is durable: PUT_OK, or
-  // FLUSH_DISK_TIMEOUT after syncFlushTimeout.
+  // FLUSH_DISK_TIMEOUT after syncFlushTimeout. The put hooks run first
+  // (a delayed or timer message is moved to its system topic there).
   PutResult Put(const Message& message);
+  // Stores the messages as they are: no hook runs (RocketMQ's batch put
+  // does no schedule rewrite either).
   PutResult PutBatch(std::span<const Message> batch);
   // The same without blocking on the disk (a broker's network threads): the
   // record is appended before this returns (the message's views may go
@@ -108,6 +116,12 @@ class MessageStore {
   void PutAsync(const Message& message, PutCallback done);
   void PutBatchAsync(std::span<const Message> batch, PutCallback done);
   std::future<PutResult> PutAsync(const Message& message);
+
+  // The schedule rewrite as this store applies it (its delay levels, timer
+  // knobs and timer-slot flow control): what an embedder's own put hook
+  // calls with scheduleRewriteInStore=false, as a 5.x broker's
+  // handleScheduleMessage hook does. The rules live as long as the store.
+  const ScheduleRules& schedule_rules() const { return schedule_rules_; }
 
   Result<MessageView> LookMessageByOffset(int64_t phy_offset) const;
   int64_t GetMinPhyOffset() const;
@@ -195,6 +209,8 @@ class MessageStore {
   Status StopTimerStore();
   PutResult Count(PutResult r);
   PutResult Append(std::span<const Message> batch);
+  void InstallPutHooks(const StoreHooks& hooks);
+  std::optional<PutResult> RunPutHooks(Message& message, MessageRewrite& rewrite);
   bool MustWait(const Message& first) const;
 
   StoreConfig config_;
@@ -215,6 +231,8 @@ class MessageStore {
   std::unique_ptr<LogEvents> log_events_;    // the log's events to flusher_ and cleanup_; gone before both
   std::unique_ptr<TimerMessageStore> timer_;  // after the parts it reads: destroyed (thread joined) before them
   std::unique_ptr<ReadLimits> read_limits_;
+  ScheduleRules schedule_rules_;
+  std::vector<PutHook> put_hooks_;  // the store's schedule rewrite (if on), then the embedder's
   RecoveryReport recovery_;
   uint64_t redispatched_at_open_ = 0;
   std::atomic<bool> running_{false};

@@ -36,6 +36,15 @@ inline constexpr std::string_view kRealTopic = "REAL_TOPIC";
 inline constexpr std::string_view kRealQueueId = "REAL_QID";
 inline constexpr std::string_view kTransactionPrepared = "TRAN_MSG";
 inline constexpr std::string_view kProducerGroup = "PGROUP";
+// Timer messages (5.x) and what the timer store adds when it fires one.
+inline constexpr std::string_view kTimerDeliverMs = "TIMER_DELIVER_MS";
+inline constexpr std::string_view kTimerDelaySec = "TIMER_DELAY_SEC";
+inline constexpr std::string_view kTimerDelayMs = "TIMER_DELAY_MS";
+inline constexpr std::string_view kTimerOutMs = "TIMER_OUT_MS";
+inline constexpr std::string_view kTimerEnqueueMs = "TIMER_ENQUEUE_MS";
+inline constexpr std::string_view kTimerDequeueMs = "TIMER_DEQUEUE_MS";
+inline constexpr std::string_view kTimerRollTimes = "TIMER_ROLL_TIMES";
+inline constexpr std::string_view kTimerDelUniqKey = "TIMER_DEL_UNIQKEY";
 inline constexpr char kKeySeparator = ' ';
 }  // namespace property
 
