@@ -213,8 +213,13 @@ Status MessageStore::OpenTimerStore() {
 
 // A slave enqueues nothing and fires nothing (its timer files come from
 // its own enqueue after a promotion).
+// The schedule rewrite's flow control (timerCongestNumEachSlot) asks the
+// wheel; bound after StartServices installed the rules.
 void MessageStore::StartTimerStore() {
-  if (timer_ && config_.brokerRole != BrokerRole::kSlave) timer_->Start();
+  if (!timer_) return;
+  TimerMessageStore* timer = timer_.get();
+  schedule_rules_.timer_slot_congested = [timer](int64_t deliver_ms) { return timer->IsSlotCongested(deliver_ms); };
+  if (config_.brokerRole != BrokerRole::kSlave) timer_->Start();
 }
 
 Status MessageStore::StopTimerStore() {

@@ -330,7 +330,7 @@ Result<bool> TimerMessageStore::EnqueueOnce() {
     if (!cq) break;
     auto record = commit_log_.LookMessage(cq->commit_log_offset);
     std::optional<int64_t> out_ms;
-    if (record.ok()) out_ms = ParseLong(record->message.properties().Get(timer_property::kOutMs));
+    if (record.ok()) out_ms = ParseLong(record->message.properties().Get(property::kTimerOutMs));
     if (!out_ms) {
       const std::string why = "timer topic unit " + std::to_string(offset) + " (commit-log offset " +
                               std::to_string(cq->commit_log_offset) + "): " +
@@ -357,7 +357,7 @@ Result<bool> TimerMessageStore::EnqueueOnce() {
       Request r{cq->commit_log_offset, cq->size, INT64_MAX, kTimerMagicDefault};
       if (Deliver(r, nullptr) == Outcome::kGaveUp) break;
     } else {
-      const bool is_delete = props.Get(timer_property::kDelUniqKey).has_value();
+      const bool is_delete = props.Get(property::kTimerDelUniqKey).has_value();
       auto pos = EnqueueUnit(cq->commit_log_offset, cq->size, *out_ms, is_delete,
                              props.Get(property::kRealTopic).value_or(std::string_view()));
       if (!pos.ok()) {
@@ -464,7 +464,7 @@ bool TimerMessageStore::FireUnits(int64_t slot_ms, const std::vector<TimerLogUni
     if (!u.deletes() || u.roll()) continue;
     auto record = commit_log_.LookMessage(u.offset_py);
     if (!record.ok()) continue;
-    if (auto key = record->message.properties().Get(timer_property::kDelUniqKey)) deletes.emplace(*key);
+    if (auto key = record->message.properties().Get(property::kTimerDelUniqKey)) deletes.emplace(*key);
   }
   for (const TimerLogUnit& u : units) {
     if (u.deletes() && !u.roll()) continue;  // a marker is never put
@@ -493,7 +493,7 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
   const std::string_view real_topic = props.Get(property::kRealTopic).value_or(std::string_view());
   const std::string_view uniq = props.Get(property::kUniqKey).value_or(std::string_view());
   if (request.enqueue_time_ms != INT64_MAX) metrics_->Add(real_topic, -1, clock_.WallMillis());
-  if (!roll && props.Get(timer_property::kDelUniqKey)) return Outcome::kCancelled;  // a marker is never put
+  if (!roll && props.Get(property::kTimerDelUniqKey)) return Outcome::kCancelled;  // a marker is never put
   if (deletes && !deletes->empty()) {
     std::string key(real_topic);
     key += '+';
@@ -509,15 +509,15 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
   // bytes as RocketMQ leaves them.
   std::vector<Property> list = props.ToList();
   const std::string enqueue_ms = std::to_string(request.enqueue_time_ms);
-  SetProperty(list, timer_property::kEnqueueMs, enqueue_ms);
+  SetProperty(list, property::kTimerEnqueueMs, enqueue_ms);
   std::string roll_times;
   if (roll) {
-    roll_times = std::to_string(ParseLong(props.Get(timer_property::kRollTimes)).value_or(0) + 1);
-    SetProperty(list, timer_property::kRollTimes, roll_times);
+    roll_times = std::to_string(ParseLong(props.Get(property::kTimerRollTimes)).value_or(0) + 1);
+    SetProperty(list, property::kTimerRollTimes, roll_times);
   }
   const int64_t now = clock_.WallMillis();
   const std::string dequeue_ms = std::to_string(now);
-  SetProperty(list, timer_property::kDequeueMs, dequeue_ms);
+  SetProperty(list, property::kTimerDequeueMs, dequeue_ms);
   auto properties = SerializeProperties(list, TrailingSeparator::kAppend);
   const auto real_qid = ParseLong(props.Get(property::kRealQueueId));
   if (!properties.ok() || (!roll && (real_topic.empty() || !real_qid))) {
@@ -554,7 +554,7 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
     return Outcome::kRolled;
   }
   fired_.fetch_add(1, std::memory_order_relaxed);
-  if (auto out_ms = ParseLong(props.Get(timer_property::kOutMs)))
+  if (auto out_ms = ParseLong(props.Get(property::kTimerOutMs)))
     lateness_ms_.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - *out_ms)));
   return Outcome::kDelivered;
 }

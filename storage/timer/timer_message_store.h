@@ -46,6 +46,7 @@
 #include "format/timer_log_unit.h"
 #include "mqstore/clock.h"
 #include "mqstore/message.h"
+#include "mqstore/schedule_message.h"
 #include "mqstore/stats.h"
 #include "mqstore/store_config.h"
 #include "storage/io/file_system.h"
@@ -61,17 +62,8 @@ class CommitLog;
 class ConsumeQueueStore;
 struct MessageView;
 
-// The timer topic (TimerMessageStore.TIMER_TOPIC) and its one queue.
-inline constexpr std::string_view kTimerTopic = "rmq_sys_wheel_timer";
-
-// The properties the timer store reads and writes (MessageConst).
-namespace timer_property {
-inline constexpr std::string_view kOutMs = "TIMER_OUT_MS";
-inline constexpr std::string_view kEnqueueMs = "TIMER_ENQUEUE_MS";
-inline constexpr std::string_view kDequeueMs = "TIMER_DEQUEUE_MS";
-inline constexpr std::string_view kRollTimes = "TIMER_ROLL_TIMES";
-inline constexpr std::string_view kDelUniqKey = "TIMER_DEL_UNIQKEY";
-}  // namespace timer_property
+// The timer topic (TimerMessageStore.TIMER_TOPIC); its one queue is 0.
+inline constexpr std::string_view kTimerTopic = kTimerTopicName;
 
 struct TimerStoreOptions {
   std::string root;  // timerwheel, timerlog/ and config/ live under it
