@@ -143,59 +143,6 @@ TEST_P(TimerGoldenTest, UnitsAndSlotsWrittenForRocketMqsInputsAreItsBytes) {
   EXPECT_TRUE(ReadFileBytes(fresh.path() + "/timerwheel") == ReadFileBytes(root_ + "/timerwheel"));
 }
 
-// What the delivery tests read back: every real queue's new records.
-class Deliveries {
- public:
-  explicit Deliveries(MessageStore& store) : store_(store) {
-    for (const auto& [topic, queues] : kRealQueues)
-      for (int32_t q = 0; q < queues; ++q) next_[{topic, q}] = store.GetMaxOffsetInQueue(topic, q);
-  }
-  // Reads what arrived since the last call; each must carry a dequeue time
-  // at or after its TIMER_OUT_MS.
-  void Collect() {
-    for (auto& [queue, next] : next_) {
-      for (DeliveredTimer& d : ReadQueueFrom(store_, queue.first, queue.second, next)) {
-        EXPECT_GE(std::stoll(d.props["TIMER_DEQUEUE_MS"]), std::stoll(d.props["TIMER_OUT_MS"])) << d.uniq_key;
-        EXPECT_EQ(d.props["REAL_TOPIC"], d.topic) << "REAL_TOPIC stays in the bytes";
-        EXPECT_EQ(d.props["REAL_QID"], std::to_string(d.queue_id));
-        EXPECT_TRUE(d.props.count("TIMER_ENQUEUE_MS")) << d.uniq_key;
-        count_[d.uniq_key]++;
-        where_[d.uniq_key] = {d.topic, d.queue_id};
-        ++next;
-      }
-    }
-  }
-  int Count(const std::string& uniq) const {
-    auto it = count_.find(uniq);
-    return it == count_.end() ? 0 : it->second;
-  }
-  std::pair<std::string, int32_t> Where(const std::string& uniq) const { return where_.at(uniq); }
-  size_t total() const {
-    size_t n = 0;
-    for (const auto& [k, c] : count_) n += static_cast<size_t>(c);
-    return n;
-  }
-
- private:
-  static constexpr std::pair<const char*, int32_t> kRealQueues[] = {{"TopicA", 4}, {"TopicB", 2}, {"TopicC", 1}};
-  MessageStore& store_;
-  std::map<std::pair<std::string, int32_t>, int64_t> next_;
-  std::map<std::string, int> count_;
-  std::map<std::string, std::pair<std::string, int32_t>> where_;
-};
-
-// Fires what is due, then lets each roll's re-put reach the timer topic's
-// queue and be enqueued, until nothing is left to do at this time.
-void Settle(MessageStore& store) {
-  TimerMessageStore& timer = *store.timer_store();
-  for (int round = 0; round < 50; ++round) {
-    ASSERT_TRUE(timer.RunDue().ok());
-    WaitDispatched(store);
-    if (timer.curr_queue_offset() >= store.GetMaxOffsetInQueue(std::string(kTimerTopic), 0)) return;
-  }
-  FAIL() << "the timer store did not settle";
-}
-
 // Steps the fake clock to just before and then to each pending timer's
 // slot end: nothing fires early, everything fires once, cancelled never.
 // The roll set is reopened with the default 2-day window: with its 20 s
