@@ -219,11 +219,18 @@ int64_t TimerMessageStore::ReviseQueueOffset(int64_t last_unit) {
       }
     }
   }
-  // RocketMQ also takes min(offset, masterTimerQueueOffset). On a master
-  // that value is its own commit offset from the last flush, never ahead of
-  // the units, so the min only re-enqueues (and later re-delivers) what the
-  // timer log already holds; a slave keeps it (it must not pass its master).
-  if (!options_.master) offset = std::min(offset, cp.master_timer_queue_offset);
+  // RocketMQ then takes min(offset, masterTimerQueueOffset). On a master
+  // that is its own commit offset at the last checkpoint, written here after
+  // the timer log was synced: everything below it has its unit or was
+  // delivered straight away (already due, no unit). The min would enqueue
+  // and deliver again what the log holds (all of it after a crash before
+  // the first checkpoint); a master takes the max instead, so only records
+  // read after the last checkpoint are read again. A slave keeps the min:
+  // it must not pass its master.
+  if (options_.master)
+    offset = std::max(offset, cp.last_timer_queue_offset);
+  else
+    offset = std::min(offset, cp.master_timer_queue_offset);
   if (q) offset = std::clamp(offset, q->MinOffset(), q->MaxOffset());
   return offset;
 }

@@ -272,9 +272,10 @@ TEST_F(TimerStoreTest, AWheelFileOfAnotherSizeIsRefusedByName) {
 
 // A record already on the timer topic and already due when the enqueue
 // step reads it goes straight to its topic, marked as never in the wheel.
-TEST_F(TimerStoreTest, AnAlreadyDueRecordBypassesTheWheel) {
+TEST_F(TimerStoreTest, AnAlreadyDueRecordBypassesTheWheelAndIsNotDeliveredAgainAfterAReopen) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(PutTimer(*store, "K0", kT0 + 86400 * kP).ok());  // a unit before it
   test::OwnedMessage m = Timer("K1", {{"TIMER_OUT_MS", std::to_string(kT0 - 5000)},
                                       {"REAL_TOPIC", "TopicA"},
                                       {"REAL_QID", "2"}});
@@ -286,7 +287,13 @@ TEST_F(TimerStoreTest, AnAlreadyDueRecordBypassesTheWheel) {
   const auto got = test::ReadQueueFrom(*store, "TopicA", 2, 0);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].props.at("TIMER_ENQUEUE_MS"), "9223372036854775807");
-  EXPECT_EQ(store->timer_store()->timer_log()->MaxOffset(), 0) << "no unit written";
+  EXPECT_EQ(store->timer_store()->timer_log()->MaxOffset(), kTimerLogUnitSize) << "no unit for it";
+  ASSERT_TRUE(store->Shutdown().ok());
+  store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->timer_store()->curr_queue_offset(), 2) << "the checkpoint's, past the last unit's record";
+  test::Settle(*store);
+  EXPECT_EQ(test::ReadQueueFrom(*store, "TopicA", 2, 0).size(), 1u) << "delivered again";
 }
 
 // RocketMQ's recover skips the slots older than now - (7 days - 60 slots):
