@@ -193,7 +193,40 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
     return Status::Ok();
   }
   MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
-  return StartServices(hooks, std::move(*cleanup_options));
+  MQ_RETURN_IF_ERROR(OpenTimerStore());
+  MQ_RETURN_IF_ERROR(StartServices(hooks, std::move(*cleanup_options)));
+  StartTimerStore();
+  return Status::Ok();
+}
+
+// --- Timer messages (storage/timer/) ---
+
+Status MessageStore::OpenTimerStore() {
+  if (!config_.timerWheelEnable) return Status::Ok();
+  TimerStoreParts parts{fs_, clock_, *log_, *queues_,
+                        [this](const Message& m) { return PutBatch({&m, 1}); }};
+  auto timer = TimerMessageStore::Open(std::move(parts), TimerStoreOptions::From(config_));
+  if (!timer.ok()) return timer.error().WithContext("timer store");
+  timer_ = std::move(*timer);
+  return Status::Ok();
+}
+
+// A slave enqueues nothing and fires nothing (its timer files come from
+// its own enqueue after a promotion).
+// The schedule rewrite's flow control (timerCongestNumEachSlot) asks the
+// wheel; bound after StartServices installed the rules.
+void MessageStore::StartTimerStore() {
+  if (!timer_) return;
+  TimerMessageStore* timer = timer_.get();
+  schedule_rules_.timer_slot_congested = [timer](int64_t deliver_ms) { return timer->IsSlotCongested(deliver_ms); };
+  if (config_.brokerRole != BrokerRole::kSlave) timer_->Start();
+}
+
+Status MessageStore::StopTimerStore() {
+  if (!timer_) return Status::Ok();
+  Status st = timer_->Shutdown();
+  if (!st.ok()) StoreLog(LogLevel::kError, "shutdown: timer store: " + st.ToString());
+  return st;
 }
 
 Result<Checkpoint> MessageStore::TakeLockAndCheckpoint() {
@@ -411,9 +444,13 @@ Status MessageStore::Flush() {
 }
 
 Status MessageStore::Shutdown() {
+  if (!running_.load(std::memory_order_acquire)) return Status::Ok();
+  // The timer store re-puts: stopped while puts are still taken.
+  const Status timer = read_only() ? Status::Ok() : StopTimerStore();
   if (!running_.exchange(false)) return Status::Ok();
   if (read_only()) return Status::Ok();  // no thread ran, no marker was made
   Status st = StopServices();
+  if (st.ok()) st = timer;
   const bool clean = st.ok() && log_->writeable() && log_->FlushedOffset() >= log_->WroteOffset() &&
                      dispatcher_->Lag() == 0;
   if (clean) {
@@ -525,6 +562,7 @@ StoreStats MessageStore::Stats() const {
   s.tag_bitmap_bytes = queues_->TagIndexMemoryBytes();
   if (index_) s.index = index_->Stats();
   if (cleanup_) s.cleanup = cleanup_->Stats();
+  if (timer_) s.timer = timer_->Stats();
   return s;
 }
 

@@ -61,6 +61,7 @@ class FlushService;
 class IndexService;
 class Prefaulter;
 class StoreCheckpoint;
+class TimerMessageStore;
 struct Checkpoint;
 struct CleanupOptions;
 struct ReadLimits;
@@ -187,6 +188,9 @@ class MessageStore {
   // The cleanup service (its thread runs a round every
   // cleanResourceInterval; RunOnce runs one now). Not in a read-only store.
   CleanupService& cleanup();
+  // The timer store (RocketMQ 5.x timer messages, storage/timer/);
+  // nullptr with timerWheelEnable=false or in a read-only store.
+  TimerMessageStore* timer_store() { return timer_.get(); }
 
  private:
   class LogEvents;
@@ -198,6 +202,11 @@ class MessageStore {
   Status RecoverQueues(bool abnormal);
   int64_t ReputStart(bool abnormal, int64_t short_queues_from) const;
   Status StopServices();
+  // The timer store, after the queues are recovered and dispatched; its
+  // thread runs on a master only. Stopped before puts are refused: it puts.
+  Status OpenTimerStore();
+  void StartTimerStore();
+  Status StopTimerStore();
   PutResult Count(PutResult r);
   PutResult Append(std::span<const Message> batch);
   void InstallPutHooks(const StoreHooks& hooks);
@@ -220,6 +229,7 @@ class MessageStore {
   std::unique_ptr<ConsumeQueueFlushService> queue_flusher_;
   std::unique_ptr<CleanupService> cleanup_;  // after what it deletes from: stopped and destroyed first
   std::unique_ptr<LogEvents> log_events_;    // the log's events to flusher_ and cleanup_; gone before both
+  std::unique_ptr<TimerMessageStore> timer_;  // after the parts it reads: destroyed (thread joined) before them
   std::unique_ptr<ReadLimits> read_limits_;
   ScheduleRules schedule_rules_;
   std::vector<PutHook> put_hooks_;  // the store's schedule rewrite (if on), then the embedder's

@@ -67,6 +67,25 @@ struct CleanupStats {
   std::string last_error;
 };
 
+// The timer store (storage/timer/, RocketMQ 5.x timer messages).
+struct TimerStats {
+  bool files = false;             // the timer files exist (made by the first timer)
+  int64_t pending = 0;            // timers in the wheel (getAllCongestNum)
+  uint64_t enqueued = 0;          // timer-log units written since open
+  uint64_t fired = 0;             // re-put to their real topic
+  uint64_t cancelled = 0;         // skipped: a delete marker in their slot
+  uint64_t rolled = 0;            // re-put to the timer topic (beyond the roll window)
+  uint64_t dropped = 0;           // record gone (cleanup) or re-put refused for good
+  uint64_t overdue_fired = 0;     // found at open past the wheel's span, delivered late
+  int64_t curr_read_time_ms = 0;  // next slot to fire
+  int64_t curr_write_time_ms = 0;
+  int64_t curr_queue_offset = 0;  // next unit of rmq_sys_wheel_timer/0 to enqueue
+  int64_t timer_log_max_offset = 0;
+  // Delivery lateness: fire time minus TIMER_OUT_MS, in ms (RocketMQ
+  // fires slot T once the clock passes T + precision).
+  LatencyHistogram::Snapshot lateness_ms;
+};
+
 struct StoreStats {
   int64_t min_offset = 0;
   int64_t max_offset = 0;       // readable end
@@ -90,6 +109,7 @@ struct StoreStats {
   uint64_t tag_bitmap_bytes = 0;  // memory of the per-queue tag bitmaps
   IndexStats index;
   CleanupStats cleanup;
+  TimerStats timer;
 };
 
 }  // namespace mqstore
