@@ -15,6 +15,7 @@
 #include "tools/bench_ceilings.h"
 #include "tools/bench_producers.h"
 #include "tools/bench_read.h"
+#include "tools/bench_timer.h"
 
 namespace mqstore::cli::bench {
 namespace {
@@ -235,6 +236,7 @@ Result<BenchResult> RunWorkload(const BenchSpec& spec, std::ostream& err) {
     case Workload::kRead: return ReadWorkload(spec, err);
     case Workload::kRecover: return RecoverWorkload(spec, err);
     case Workload::kDispatch: return DispatchWorkload(spec, err);
+    case Workload::kTimer: return TimerWorkload(spec, err);
     case Workload::kPut:
     case Workload::kPutSync: break;
   }
@@ -250,13 +252,14 @@ std::string_view WorkloadName(Workload w) {
     case Workload::kRead: return "read";
     case Workload::kRecover: return "recover";
     case Workload::kDispatch: return "dispatch";
+    case Workload::kTimer: return "timer";
   }
   return "?";
 }
 
 std::optional<Workload> ParseWorkload(std::string_view name) {
   for (const Workload w :
-       {Workload::kPut, Workload::kPutSync, Workload::kRead, Workload::kRecover, Workload::kDispatch})
+       {Workload::kPut, Workload::kPutSync, Workload::kRead, Workload::kRecover, Workload::kDispatch, Workload::kTimer})
     if (WorkloadName(w) == name) return w;
   return std::nullopt;
 }

@@ -14,6 +14,8 @@
 //             MessageStore::DispatchOnce over the whole log.
 //   recover   writes a store unless one is there, leaves (or creates) the
 //             abort file and opens it: abnormal recovery, timed by the engine.
+//   timer     N timer messages through the timer wheel, against a binary
+//             heap and an ordered set (bench_timer.h).
 //
 // Before the workload the ceilings (bench_ceilings.h) are measured in the
 // store's directory; the group-commit ceiling, which needs the engine's
@@ -35,7 +37,7 @@
 
 namespace mqstore::cli::bench {
 
-enum class Workload : uint8_t { kPut, kPutSync, kRead, kRecover, kDispatch };
+enum class Workload : uint8_t { kPut, kPutSync, kRead, kRecover, kDispatch, kTimer };
 std::string_view WorkloadName(Workload w);
 std::optional<Workload> ParseWorkload(std::string_view name);
 
@@ -154,6 +156,7 @@ struct BenchResult {
   std::optional<ReadCheck> read;
   std::optional<DispatchCheck> dispatch;
   std::vector<NamedValue> values;  // kDispatchToPut, kGetMessageMsgsPerS, ... where they apply
+  std::optional<LatencyHistogram::Snapshot> timer_lateness_ms;  // the timer workload's
 
   double msgs_per_sec() const { return seconds > 0 ? static_cast<double>(ok) / seconds : 0.0; }
   double mb_per_sec() const { return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0; }

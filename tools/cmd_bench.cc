@@ -32,7 +32,7 @@ using bench::BenchResult;
 using bench::BenchSpec;
 
 const char kHelp[] =
-    "usage: mqstore bench --workload put|put-sync|read|recover|dispatch [options]\n"
+    "usage: mqstore bench --workload put|put-sync|read|recover|dispatch|timer [options]\n"
     "\n"
     "Measures the engine on this machine: throughput, latency percentiles, the\n"
     "flush service's group commits, and ceilings (what plain memcpy, write and\n"
@@ -54,6 +54,11 @@ const char kHelp[] =
     "  dispatch   puts with dispatchOnOwnThread=false (put_msgs_per_s), then\n"
     "             dispatches the whole log with DispatchOnce: consume queues and\n"
     "             index (dispatch_msgs_per_s, dispatch_to_put); checks the counts\n"
+    "  timer      puts --timers N timer messages due over N/200000 s, then reopens:\n"
+    "             the wheel's enqueue rate (enqueue_timers_per_sec, pending_max),\n"
+    "             delivery (deliver_timers_per_sec, lateness_ms p50/p99/max), and\n"
+    "             the same pairs into a binary heap and a std::multimap\n"
+    "             (heap_inserts_per_sec, ordered_set_inserts_per_sec); rss_mb\n"
     "\n"
     "options:\n"
     "  --producers N        producer threads (default 1; put-sync: 64)\n"
@@ -78,13 +83,17 @@ const char kHelp[] =
     "                       inflight, backend, flush, msg-size\n"
     "  --plot FILE.svg      with --sweep: msgs/s and p99 latency over the values\n"
     "  --ceiling-seconds S  time budget of each ceiling (default 1; 0 = none)\n"
+    "  --timers N           timer: timers in all (default 1000000; 100-byte bodies\n"
+    "                       unless --msg-size)\n"
+    "  --precision-ms P     timer: timerPrecisionMs (default 1000)\n"
     "\n"
     "Exit codes: 0 success, 1 failed puts, a read or dispatch mismatch or an error,\n"
     "2 usage error.\n";
 
 const std::set<std::string> kValueFlags = {"workload", "producers", "msg-size", "messages", "seconds", "topics",
                                            "queues",   "inflight",  "flush",    "backend",  "config",  "set",
-                                           "dir",      "ack-log",   "sweep",    "plot",     "ceiling-seconds"};
+                                           "dir",      "ack-log",   "sweep",    "plot",     "ceiling-seconds",
+                                           "timers",   "precision-ms"};
 const std::set<std::string> kSweepFlags = {"producers", "inflight", "backend", "flush", "msg-size"};
 
 // The value one point of a sweep gives a knob.
@@ -144,6 +153,7 @@ Result<StoreConfig> ConfigFromArgs(const Args& args, const SweepPoint* point, be
       return Status::InvalidArgument("--backend must be mmap or write, not '" + *backend + "'");
     c.writeWithoutMmap = *backend == "write";
   }
+  if (auto precision = args.Get("precision-ms")) MQ_RETURN_IF_ERROR(c.Set("timerPrecisionMs", *precision));
   c.storePathCommitLog.clear();  // the bench places the store
   return c;
 }
@@ -152,10 +162,11 @@ Status CountsFromArgs(const Args& args, const SweepPoint* point, BenchSpec& s) {
   struct Knob { const char* name; int64_t def, min, max; int64_t* out; };
   int64_t producers = 0, topics = 0, queues = 0, inflight = 0;
   const int64_t default_producers = s.workload == bench::Workload::kPutSync ? 64 : 1;
+  const bool timer = s.workload == bench::Workload::kTimer;
   const Knob knobs[] = {
       {"producers", default_producers, 1, 4096, &producers},
-      {"msg-size", 1024, 0, s.config.maxMessageSize, &s.msg_size},
-      {"messages", 100000, 1, int64_t{1} << 40, &s.messages},
+      {"msg-size", timer ? 100 : 1024, 0, s.config.maxMessageSize, &s.msg_size},
+      {timer ? "timers" : "messages", timer ? 1000000 : 100000, 1, int64_t{1} << 40, &s.messages},
       {"topics", 1, 1, 10000, &topics},
       {"queues", 8, 1, 10000, &queues},
       {"inflight", 0, 1, 1 << 20, &inflight},
@@ -175,10 +186,10 @@ Status CountsFromArgs(const Args& args, const SweepPoint* point, BenchSpec& s) {
 Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point, const StoreConfig& from_file) {
   BenchSpec s;
   const auto name = args.Get("workload");
-  if (!name) return Status::InvalidArgument("--workload is required: put, put-sync, read, recover or dispatch");
+  if (!name) return Status::InvalidArgument("--workload is required: put, put-sync, read, recover, dispatch or timer");
   const auto workload = bench::ParseWorkload(*name);
   if (!workload)
-    return Status::InvalidArgument("unknown workload '" + *name + "' (put, put-sync, read, recover, dispatch)");
+    return Status::InvalidArgument("unknown workload '" + *name + "' (put, put-sync, read, recover, dispatch, timer)");
   s.workload = *workload;
   auto config = ConfigFromArgs(args, point, s.workload, from_file);
   if (!config.ok()) return config.error();
@@ -186,6 +197,11 @@ Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point, const 
   MQ_RETURN_IF_ERROR(CountsFromArgs(args, point, s));
   if (args.Has("messages") && args.Has("seconds"))
     return Status::InvalidArgument("--messages and --seconds exclude each other");
+  const bool timer = s.workload == bench::Workload::kTimer;
+  for (const char* flag : {"timers", "precision-ms"})
+    if (!timer && args.Has(flag)) return Status::InvalidArgument(std::string("--") + flag + " is for --workload timer");
+  if (timer && (args.Has("messages") || args.Has("seconds")))
+    return Status::InvalidArgument("--workload timer counts --timers, not --messages or --seconds");
   auto seconds = SecondsFlag(args, "seconds", 0);
   auto ceiling = SecondsFlag(args, "ceiling-seconds", 1);
   if (!seconds.ok() || !ceiling.ok()) return seconds.ok() ? ceiling.error() : seconds.error();
@@ -382,6 +398,9 @@ std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
   if (r.recovery) j.Raw("recovery", RecoveryJson(*r.recovery));
   if (r.read) j.Raw("read", ReadJson(*r.read));
   if (r.dispatch) j.Raw("dispatch", DispatchJson(*r.dispatch));
+  if (const auto& late = r.timer_lateness_ms)
+    j.Raw("lateness_ms", JsonLine().UInt("p50", late->Percentile(0.50)).UInt("p99", late->Percentile(0.99))
+                             .UInt("max", late->max).Done());
   return j.Done();
 }
 

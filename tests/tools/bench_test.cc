@@ -320,6 +320,27 @@ TEST(Bench, UsageErrorsNameTheProblem) {
   expect({"--workload", "put", "--inflight", "0"}, "--inflight");
   expect({"--workload", "put", "--sweep", "producers="}, "--sweep");
   expect({"--workload", "put", "--bogus"}, "unknown option --bogus");
+  expect({"--workload", "put", "--timers", "5"}, "--timers is for --workload timer");
+  expect({"--workload", "timer", "--messages", "5"}, "counts --timers");
+  expect({"--workload", "timer", "--precision-ms", "0"}, "timerPrecisionMs");
+}
+
+// Timers through the store's wheel, and the same pairs through a heap and a
+// multimap: every timer is delivered, and every figure is there.
+TEST(Bench, TimerDeliversEveryTimerAndComparesTheWheelWithAHeapAndASet) {
+  const J j = BenchJson("timer", SmallIndex({"--timers", "3000", "--precision-ms", "100"}));
+  EXPECT_EQ(j["workload"].s, "timer");
+  EXPECT_EQ(j["messages"].d, 3000);
+  EXPECT_EQ(j["failures"].d, 0) << j["first_failure"].s;
+  for (const char* key : {"put_timers_per_sec", "enqueue_timers_per_sec", "deliver_timers_per_sec",
+                          "heap_inserts_per_sec", "ordered_set_inserts_per_sec", "rss_mb"})
+    EXPECT_GT(j[key].d, 0) << key;
+  EXPECT_EQ(j["timerPrecisionMs"].d, 100);
+  EXPECT_EQ(j["pending_max"].d, 3000) << "all enqueued before the first came due";
+  const J& late = j["lateness_ms"];
+  EXPECT_GE(late["p50"].d, 100) << "a slot fires once its precision step has passed";
+  EXPECT_LE(late["p50"].d, late["p99"].d);
+  EXPECT_LE(late["p99"].d, late["max"].d);
 }
 
 }  // namespace
