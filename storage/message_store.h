@@ -21,3 +21,4 @@
 #include "storage/queue/get_message.h"
 #include "storage/store_config.h"
 #include "storage/store_layout.h"
+#include "storage/timer/schedule_message_service.h"

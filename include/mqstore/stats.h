@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mqstore/latency_histogram.h"
 
@@ -67,6 +68,24 @@ struct CleanupStats {
   std::string last_error;
 };
 
+// Delay levels (ScheduleMessageService; storage/timer/schedule_message_service.h).
+// One level's delivery, levels[0] being level 1.
+struct DelayLevelProgress {
+  int64_t offset = 0;            // next queue offset to deliver (delayOffset.json)
+  int64_t pending = 0;           // units from there to the queue's end: the lag
+  int64_t lateness_last_ms = 0;  // now - deliver time, of the last unit delivered
+  int64_t lateness_max_ms = 0;   // the most since open
+};
+
+struct DelayLevelStats {
+  bool delivering = false;    // the store's delivery thread runs (a master, scheduleMessageServiceEnable)
+  std::string error;          // why nothing is delivered (a damaged delayOffset.json); empty when fine
+  uint64_t delivered = 0;     // re-put to their real topics since open
+  uint64_t skipped = 0;       // units whose record is gone or names no real topic
+  uint64_t put_failures = 0;  // re-puts answered other than PUT_OK (the unit is retried)
+  std::vector<DelayLevelProgress> levels;
+};
+
 struct StoreStats {
   int64_t min_offset = 0;
   int64_t max_offset = 0;       // readable end
@@ -90,6 +109,8 @@ struct StoreStats {
   uint64_t tag_bitmap_bytes = 0;  // memory of the per-queue tag bitmaps
   IndexStats index;
   CleanupStats cleanup;
+  // delay levels
+  DelayLevelStats delay;
 };
 
 }  // namespace mqstore

@@ -125,6 +125,11 @@ bool DelayOffsetTable::Clamp(int32_t level, int64_t min, int64_t max) {
   return true;
 }
 
+bool DelayOffsetTable::dirty() const {
+  std::lock_guard lock(mu_);
+  return dirty_ || !file_written_;
+}
+
 DelayOffsetFile DelayOffsetTable::Snapshot() const {
   std::lock_guard lock(mu_);
   return table_;

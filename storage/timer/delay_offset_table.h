@@ -62,6 +62,8 @@ class DelayOffsetTable {
   // nothing changed since the last persist that succeeded (or the load).
   Status Persist();
   DelayOffsetFile Snapshot() const;
+  // Whether the next Persist writes.
+  bool dirty() const;
 
  private:
   Status WriteFile(const std::string& path, const std::string& text);
