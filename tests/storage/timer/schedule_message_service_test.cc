@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -337,6 +339,67 @@ TEST_F(ScheduleMessageServiceTest, TheThreadDeliversAndPersistsOnTheStoresClock)
   }
   EXPECT_NE(ReadText(TablePath()).find("{2:1\n"), std::string::npos) << "persisted every flushDelayOffsetInterval";
   ASSERT_TRUE(store->Shutdown().ok());
+}
+
+// The 5.3.3 timer store holds five SCHEDULE_TOPIC_XXXX records (DELAY 1-4,
+// queues 0-3) that no service delivered (the service belongs to the
+// broker). Opened at the run's end, every one is overdue: each comes out
+// once, to its REAL_TOPIC/REAL_QID, and the table is written in fastjson's
+// form.
+TEST_F(ScheduleMessageServiceTest, TheGoldenStoresDelayedMessagesAreDeliveredOnceEach) {
+  MQ_GOLDEN_OR_SKIP(golden);
+  const std::string set = golden + "/rocketmq-5.3.3-timer/timer-clean";
+  ASSERT_EQ(std::system(("tar -xzf '" + set + "/store.tar.gz' -C '" + tmp_.path() + "'").c_str()), 0);
+  const test::Json run = test::ParseJson(ReadText(set + "/expected-run.json"));
+  const int64_t end_ms = run["endOfRun"]["timerState"]["wallMs"].i;
+  struct Delayed {
+    std::string key, topic;
+    int32_t queue;
+    int level;
+    int64_t deliver_ms;
+  };
+  std::vector<Delayed> delayed;
+  const std::vector<int64_t>& levels = DefaultDelayLevels();
+  for (const test::Json& r : test::ReadJsonLines(set + "/expected-commitlog.jsonl")) {
+    if (r.Has("blank") || r["topic"].s != "SCHEDULE_TOPIC_XXXX") continue;
+    const test::Json& p = r["properties"];
+    const int level = std::stoi(p["DELAY"].s);
+    ASSERT_EQ(r["queueId"].i, level - 1);
+    delayed.push_back({p["UNIQ_KEY"].s, p["REAL_TOPIC"].s, std::stoi(p["REAL_QID"].s), level,
+                       r["storeTimestamp"].i + levels[static_cast<size_t>(level - 1)]});
+  }
+  ASSERT_EQ(delayed.size(), 5u);
+
+  FakeClock clock(end_ms);
+  StoreConfig c;
+  c.storePathRootDir = tmp_.path() + "/store";
+  c.mappedFileSizeCommitLog = 1048576;
+  c.mappedFileSizeConsumeQueue = 6000;
+  c.maxHashSlotNum = 1000;
+  c.maxIndexNum = 4000;
+  c.scheduleMessageServiceEnable = false;
+  auto opened = MessageStore::Open(c, Env(FileSystem::Default(), clock));
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  MessageStore& store = **opened;
+  auto count = [&](const Delayed& d) {
+    const std::vector<std::string> keys = KeysIn(store, d.topic, d.queue);
+    return std::count(keys.begin(), keys.end(), d.key);
+  };
+  for (const Delayed& d : delayed) EXPECT_EQ(count(d), 0) << d.key;
+
+  EXPECT_EQ(Deliver(store), 5u);
+  EXPECT_EQ(Deliver(store), 0u);
+  const DelayLevelStats stats = store.Stats().delay;
+  for (const Delayed& d : delayed) {
+    EXPECT_EQ(count(d), 1) << d.key << " to " << d.topic << "/" << d.queue;
+    EXPECT_LT(d.deliver_ms, end_ms);
+    EXPECT_GE(stats.levels[static_cast<size_t>(d.level - 1)].lateness_max_ms, end_ms - d.deliver_ms - 1)
+        << "the unit's tagsCode is its deliver time";
+  }
+  ASSERT_TRUE(store.Shutdown().ok());
+  EXPECT_EQ(ReadText(c.storePathRootDir + "/config/delayOffset.json"),
+            "{\n\t\"dataVersion\":{\n\t\t\"counter\":0,\n\t\t\"stateVersion\":0,\n\t\t\"timestamp\":" +
+                std::to_string(end_ms) + "\n\t},\n\t\"offsetTable\":{1:1,2:1,3:2,4:1\n\t}\n}");
 }
 
 }  // namespace
