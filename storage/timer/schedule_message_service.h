@@ -89,7 +89,8 @@ class ScheduleMessageService {
   // The thread: DeliverDue every 100 ms and Persist every persist interval,
   // both on the clock (a FakeClock's Advance drives it). Not on a slave.
   void Start();
-  // Stops the thread and persists.
+  // Stops the thread and, if it ran, persists (the store persists after
+  // this anyway: DeliverDue may have run without the thread).
   Status Stop();
 
   DelayLevelStats Stats() const;
