@@ -211,6 +211,39 @@ TEST_F(ScheduleMessageServiceTest, AFailedRePutRetriesTheSameUnit) {
   EXPECT_EQ(service.Stats().put_failures, 2u);
 }
 
+// Cleanup deleted the oldest segments before their delayed messages came
+// due: those messages are gone (RocketMQ skips them too), the level moves
+// past them, and every one still in the log is delivered.
+TEST_F(ScheduleMessageServiceTest, UnitsWhoseRecordsCleanupDeletedAreSkipped) {
+  config_.maxStoreSizeBytes = 2 * config_.mappedFileSizeCommitLog;
+  std::vector<std::pair<std::string, int64_t>> puts;  // key, commit-log offset
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    for (int i = 0; store->commit_log().Segments().size() < 5; ++i) {
+      const std::string key = "K" + std::to_string(i);
+      puts.emplace_back(key, store->Put(Delayed(key, 1).message()).wrote_offset);
+    }
+    test::WaitDispatched(*store);
+    ASSERT_TRUE(store->Flush().ok());
+    ASSERT_TRUE(store->cleanup().RunOnce().ok());
+    ASSERT_TRUE(store->Shutdown().ok());
+  }
+  config_.maxStoreSizeBytes = 0;  // the deliveries must not push more out
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const int64_t min = store->GetMinPhyOffset();
+  ASSERT_GE(min, 2 * config_.mappedFileSizeCommitLog) << "cleanup took the oldest segments";
+  std::vector<std::string> survivors;
+  for (const auto& [key, offset] : puts)
+    if (offset >= min) survivors.push_back(key);
+  ASSERT_FALSE(survivors.empty());
+  clock_.Advance(1000);
+  EXPECT_EQ(Deliver(*store), survivors.size());
+  EXPECT_EQ(KeysIn(*store, "TopicA", 1), survivors);
+  EXPECT_EQ(store->Stats().delay.levels[0].pending, 0);
+}
+
 TEST_F(ScheduleMessageServiceTest, ARestartResumesFromDelayOffsetJson) {
   {
     auto store = Open();
