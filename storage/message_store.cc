@@ -194,6 +194,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   }
   MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
   MQ_RETURN_IF_ERROR(OpenTimerStore());
+  OpenDelayDelivery();
   MQ_RETURN_IF_ERROR(StartServices(hooks, std::move(*cleanup_options)));
   StartTimerStore();
   return Status::Ok();
@@ -263,6 +264,7 @@ Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions clean
   queue_flusher_->Start();
   cleanup_->Start();
   running_ = true;
+  StartDelayDelivery();
   return Status::Ok();
 }
 
@@ -467,6 +469,7 @@ Status MessageStore::Shutdown() {
 // SYNC_FLUSH the dispatcher may take everything; then queues and index catch
 // up and are synced.
 Status MessageStore::StopServices() {
+  StopDelayDelivery();
   cleanup_->Stop();
   Status st = flusher_->Stop();
   log_->Stop();
@@ -563,6 +566,7 @@ StoreStats MessageStore::Stats() const {
   if (index_) s.index = index_->Stats();
   if (cleanup_) s.cleanup = cleanup_->Stats();
   if (timer_) s.timer = timer_->Stats();
+  if (schedule_) s.delay = schedule_->Stats();
   return s;
 }
 
@@ -582,5 +586,34 @@ void MessageStore::ExecuteDeleteFilesManually() {
 CommitLog& MessageStore::commit_log() { return *log_; }
 ConsumeQueueStore& MessageStore::consume_queues() { return *queues_; }
 CleanupService& MessageStore::cleanup() { return *cleanup_; }
+ScheduleMessageService& MessageStore::schedule_messages() { return *schedule_; }
+
+// Delay levels (ScheduleMessageService): made once the queues are recovered,
+// so that the loaded offsets are checked against them. A damaged
+// delayOffset.json does not fail the open: the store serves everything
+// else, and Stats().delay.error says why no delayed message is delivered.
+void MessageStore::OpenDelayDelivery() {
+  ScheduleMessageService::Options o;
+  o.delay_level_millis = *ParseDelayLevels(config_.messageDelayLevel);  // Validate parsed it
+  o.persist_interval_ms = config_.flushDelayOffsetInterval;
+  o.master = config_.brokerRole != BrokerRole::kSlave;
+  o.table_path = JoinPath(JoinPath(paths_->root, "config"), "delayOffset.json");
+  schedule_ = std::make_unique<ScheduleMessageService>(
+      *log_, *queues_, fs_, clock_, std::move(o), [this](const Message& m) { return PutBatch({&m, 1}); },
+      [this] { return flusher_->FlushAll(); });
+  (void)schedule_->Load();  // logged and kept in the stats when it fails
+}
+
+void MessageStore::StartDelayDelivery() {
+  if (config_.scheduleMessageServiceEnable) schedule_->Start();  // a slave's does not start
+}
+
+// Before the log stops taking puts: the last round's re-puts are flushed and
+// the table persisted.
+void MessageStore::StopDelayDelivery() {
+  Status st = schedule_->Stop();
+  if (st.ok()) st = schedule_->Persist();  // a store that delivered by DeliverDue only
+  if (!st.ok()) StoreLog(LogLevel::kError, "shutdown: " + st.ToString());
+}
 
 }  // namespace mqstore

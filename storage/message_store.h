@@ -22,3 +22,4 @@
 #include "storage/store_config.h"
 #include "storage/store_layout.h"
 #include "storage/timer/timer_message_store.h"
+#include "storage/timer/schedule_message_service.h"

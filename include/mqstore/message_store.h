@@ -60,6 +60,7 @@ class FileSystem;
 class FlushService;
 class IndexService;
 class Prefaulter;
+class ScheduleMessageService;
 class StoreCheckpoint;
 class TimerMessageStore;
 struct Checkpoint;
@@ -191,6 +192,10 @@ class MessageStore {
   // The timer store (RocketMQ 5.x timer messages, storage/timer/);
   // nullptr with timerWheelEnable=false or in a read-only store.
   TimerMessageStore* timer_store() { return timer_.get(); }
+  // The delivery of delay levels (DeliverDue runs a round now; its thread
+  // runs with scheduleMessageServiceEnable on a master). Not in a
+  // read-only store.
+  ScheduleMessageService& schedule_messages();
 
  private:
   class LogEvents;
@@ -212,6 +217,9 @@ class MessageStore {
   void InstallPutHooks(const StoreHooks& hooks);
   std::optional<PutResult> RunPutHooks(Message& message, MessageRewrite& rewrite);
   bool MustWait(const Message& first) const;
+  void OpenDelayDelivery();
+  void StartDelayDelivery();
+  void StopDelayDelivery();
 
   StoreConfig config_;
   std::unique_ptr<FileSystem> read_only_fs_;  // OpenReadOnly: wraps the caller's
@@ -230,6 +238,7 @@ class MessageStore {
   std::unique_ptr<CleanupService> cleanup_;  // after what it deletes from: stopped and destroyed first
   std::unique_ptr<LogEvents> log_events_;    // the log's events to flusher_ and cleanup_; gone before both
   std::unique_ptr<TimerMessageStore> timer_;  // after the parts it reads: destroyed (thread joined) before them
+  std::unique_ptr<ScheduleMessageService> schedule_;  // re-puts into the log: stopped first, gone before it
   std::unique_ptr<ReadLimits> read_limits_;
   ScheduleRules schedule_rules_;
   std::vector<PutHook> put_hooks_;  // the store's schedule rewrite (if on), then the embedder's

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mqstore/latency_histogram.h"
 
@@ -84,6 +85,22 @@ struct TimerStats {
   // Delivery lateness: fire time minus TIMER_OUT_MS, in ms (RocketMQ
   // fires slot T once the clock passes T + precision).
   LatencyHistogram::Snapshot lateness_ms;
+// Delay levels (ScheduleMessageService; storage/timer/schedule_message_service.h).
+// One level's delivery, levels[0] being level 1.
+struct DelayLevelProgress {
+  int64_t offset = 0;            // next queue offset to deliver (delayOffset.json)
+  int64_t pending = 0;           // units from there to the queue's end: the lag
+  int64_t lateness_last_ms = 0;  // now - deliver time, of the last unit delivered
+  int64_t lateness_max_ms = 0;   // the most since open
+};
+
+struct DelayLevelStats {
+  bool delivering = false;    // the store's delivery thread runs (a master, scheduleMessageServiceEnable)
+  std::string error;          // why nothing is delivered (a damaged delayOffset.json); empty when fine
+  uint64_t delivered = 0;     // re-put to their real topics since open
+  uint64_t skipped = 0;       // units whose record is gone or names no real topic
+  uint64_t put_failures = 0;  // re-puts answered other than PUT_OK (the unit is retried)
+  std::vector<DelayLevelProgress> levels;
 };
 
 struct StoreStats {
@@ -110,6 +127,8 @@ struct StoreStats {
   IndexStats index;
   CleanupStats cleanup;
   TimerStats timer;
+  // delay levels
+  DelayLevelStats delay;
 };
 
 }  // namespace mqstore

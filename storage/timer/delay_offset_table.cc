@@ -1,0 +1,180 @@
+#include "storage/timer/delay_offset_table.h"
+
+#include <optional>
+#include <vector>
+
+#include "storage/store_log.h"
+
+namespace mqstore {
+namespace {
+
+// The file is a few hundred bytes; anything past this is not the file.
+constexpr uint64_t kMaxFileBytes = 1 << 20;
+
+// The whole file; nullopt when it does not exist.
+Result<std::optional<std::string>> ReadSmallFile(FileSystem& fs, const std::string& path) {
+  if (!fs.Exists(path)) return std::optional<std::string>();
+  auto file = fs.OpenRandomRW(path, OpenMode::kReadOnly);
+  if (!file.ok()) return file.error();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.error();
+  if (*size > kMaxFileBytes)
+    return Status::Corruption(path + ": " + std::to_string(*size) + " bytes, more than a delay offset table holds");
+  std::string text(static_cast<size_t>(*size), '\0');
+  auto got = (*file)->Read(0, {reinterpret_cast<uint8_t*>(text.data()), text.size()});
+  if (!got.ok()) return got.error();
+  text.resize(*got);
+  return std::optional<std::string>(std::move(text));
+}
+
+// The parsed file, or why it cannot stand: "missing", "empty", or the
+// parser's error. An I/O error is returned as itself (not damage).
+struct Candidate {
+  std::optional<DelayOffsetFile> table;
+  bool missing = false;
+  std::string problem;
+};
+
+Result<Candidate> ReadCandidate(FileSystem& fs, const std::string& path) {
+  Candidate c;
+  auto text = ReadSmallFile(fs, path);
+  if (!text.ok()) {
+    if (text.error().code() != StatusCode::kCorruption) return text.error();
+    c.problem = text.error().message();
+    return c;
+  }
+  if (!text->has_value()) {
+    c.missing = true;
+    c.problem = "missing";
+  } else if ((*text)->empty()) {
+    c.problem = "empty";
+  } else if (auto parsed = ParseDelayOffsetJson(**text); parsed.ok()) {
+    c.table = std::move(*parsed);
+  } else {
+    c.problem = parsed.error().message();
+  }
+  return c;
+}
+
+}  // namespace
+
+DelayOffsetTable::DelayOffsetTable(FileSystem& fs, Clock& clock, std::string path, int64_t version_step)
+    : fs_(fs), clock_(clock), path_(std::move(path)), version_step_(version_step > 0 ? version_step : 1) {
+  table_.data_version = DelayOffsetDataVersion{0, 0, clock_.WallMillis()};
+}
+
+Status DelayOffsetTable::Load() {
+  auto main = ReadCandidate(fs_, path_);
+  if (!main.ok()) return main.error().WithContext("reading " + path_);
+  auto bak = ReadCandidate(fs_, backup_path());
+  if (!bak.ok()) return bak.error().WithContext("reading " + backup_path());
+
+  DelayOffsetFile loaded;
+  if (main->table) {
+    loaded = std::move(*main->table);
+    loaded_from_ = path_;
+  } else if (bak->table) {
+    loaded = std::move(*bak->table);
+    loaded_from_ = backup_path();
+    StoreLog(LogLevel::kWarn, path_ + ": " + main->problem + "; delay level progress loaded from " + backup_path());
+  } else if (main->missing && bak->missing) {
+    loaded_from_.clear();  // a new store: every level from its queue's start
+  } else {
+    return Status::Corruption(path_ + ": " + main->problem + "; " + backup_path() + ": " + bak->problem +
+                              ": the delay levels' progress is lost, so their delivery does not start (remove both "
+                              "files to deliver every message still in " + "SCHEDULE_TOPIC_XXXX again, from each "
+                              "queue's start)");
+  }
+  std::lock_guard lock(mu_);
+  table_.offset_table = std::move(loaded.offset_table);
+  if (loaded.data_version) table_.data_version = loaded.data_version;
+  file_written_ = loaded_from_ == path_;
+  dirty_ = !file_written_;  // a .bak or nothing: the file is written at the first persist
+  return Status::Ok();
+}
+
+int64_t DelayOffsetTable::Get(int32_t level) const {
+  std::lock_guard lock(mu_);
+  auto it = table_.offset_table.find(level);
+  return it == table_.offset_table.end() ? 0 : it->second;
+}
+
+void DelayOffsetTable::Set(int32_t level, int64_t offset) {
+  std::lock_guard lock(mu_);
+  auto [it, added] = table_.offset_table.try_emplace(level, offset);
+  if (!added) {
+    if (it->second == offset) return;
+    it->second = offset;
+  }
+  dirty_ = true;
+  if (++updates_ % version_step_ == 0) {
+    DelayOffsetDataVersion& v = *table_.data_version;
+    ++v.counter;
+    v.timestamp = clock_.WallMillis();
+  }
+}
+
+bool DelayOffsetTable::Clamp(int32_t level, int64_t min, int64_t max) {
+  const int64_t offset = Get(level);
+  if (offset >= min && offset <= max) return false;
+  const int64_t corrected = offset < min ? min : max;
+  StoreLog(LogLevel::kWarn, path_ + ": level " + std::to_string(level) + " offset " + std::to_string(offset) +
+                                " is outside its queue's [" + std::to_string(min) + ", " + std::to_string(max) +
+                                "]; corrected to " + std::to_string(corrected));
+  Set(level, corrected);
+  return true;
+}
+
+bool DelayOffsetTable::dirty() const {
+  std::lock_guard lock(mu_);
+  return dirty_ || !file_written_;
+}
+
+DelayOffsetFile DelayOffsetTable::Snapshot() const {
+  std::lock_guard lock(mu_);
+  return table_;
+}
+
+Status DelayOffsetTable::Persist() {
+  std::lock_guard persist(persist_mu_);
+  DelayOffsetFile snapshot;
+  {
+    std::lock_guard lock(mu_);
+    if (!dirty_ && file_written_) return Status::Ok();
+    snapshot = table_;
+    dirty_ = false;
+  }
+  const std::string dir = ParentPath(path_);
+  const std::string tmp = path_ + ".tmp";
+  Status st = CreateDirectoriesDurably(fs_, dir);
+  if (st.ok()) st = WriteFile(tmp, WriteDelayOffsetJson(snapshot));
+  if (st.ok() && CurrentFileParses()) {
+    auto current = ReadSmallFile(fs_, path_);
+    st = current.ok() ? WriteFile(backup_path(), current->value_or("")) : current.error();
+  }
+  if (st.ok()) st = fs_.Rename(tmp, path_);
+  if (st.ok()) st = fs_.SyncDirectory(dir);
+  std::lock_guard lock(mu_);
+  if (!st.ok()) {
+    dirty_ = true;  // the next persist tries again
+    return st.WithContext("persisting " + path_);
+  }
+  file_written_ = true;
+  return Status::Ok();
+}
+
+Status DelayOffsetTable::WriteFile(const std::string& path, const std::string& text) {
+  auto file = fs_.NewSequentialFile(path);
+  if (!file.ok()) return file.error();
+  MQ_RETURN_IF_ERROR((*file)->Append({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
+  MQ_RETURN_IF_ERROR((*file)->Sync());
+  return (*file)->Close();
+}
+
+// Whether <f> holds a table worth keeping as the .bak.
+bool DelayOffsetTable::CurrentFileParses() {
+  auto c = ReadCandidate(fs_, path_);
+  return c.ok() && c->table.has_value();
+}
+
+}  // namespace mqstore
