@@ -111,7 +111,9 @@ TEST_P(TimerKillTest, EveryAcknowledgedTimerIsDeliveredAfterAKillNoneEarly) {
   for (int i = 0; i < acked; ++i) EXPECT_GE(count["K" + std::to_string(i)], 1) << "K" << i << " lost";
   int duplicated = 0;
   for (const auto& [key, n] : count) duplicated += n > 1 ? 1 : 0;
-  if (!during_delivery) EXPECT_EQ(duplicated, 0) << "nothing had fired before the kill";
+  if (!during_delivery) {
+    EXPECT_EQ(duplicated, 0) << "nothing had fired before the kill";
+  }
   ASSERT_TRUE(store.Shutdown().ok());
 }
 
