@@ -85,6 +85,8 @@ struct TimerStats {
   // Delivery lateness: fire time minus TIMER_OUT_MS, in ms (RocketMQ
   // fires slot T once the clock passes T + precision).
   LatencyHistogram::Snapshot lateness_ms;
+};
+
 // Delay levels (ScheduleMessageService; storage/timer/schedule_message_service.h).
 // One level's delivery, levels[0] being level 1.
 struct DelayLevelProgress {
@@ -127,7 +129,6 @@ struct StoreStats {
   IndexStats index;
   CleanupStats cleanup;
   TimerStats timer;
-  // delay levels
   DelayLevelStats delay;
 };
 
