@@ -56,6 +56,71 @@ void SetProperty(std::vector<Property>& props, std::string_view name, std::strin
   props.push_back(Property{name, value});
 }
 
+
+// What firing a timer reads from its record's properties, in one pass
+// (the last pair of a name wins, as in the map).
+struct FiredTimerProperties {
+  std::string_view real_topic, uniq;
+  std::optional<std::string_view> real_qid, del_key, roll_times, out_ms;
+  bool stamped = false;  // TIMER_ENQUEUE_MS / TIMER_DEQUEUE_MS already there (a rolled timer)
+
+  static FiredTimerProperties Of(const PropertiesView& props) {
+    FiredTimerProperties f;
+    props.ForEach([&](const Property& p) {
+      if (p.name == property::kRealTopic) f.real_topic = p.value;
+      else if (p.name == property::kUniqKey) f.uniq = p.value;
+      else if (p.name == property::kRealQueueId) f.real_qid = p.value;
+      else if (p.name == property::kTimerDelUniqKey) f.del_key = p.value;
+      else if (p.name == property::kTimerRollTimes) f.roll_times = p.value;
+      else if (p.name == property::kTimerOutMs) f.out_ms = p.value;
+      else if (p.name == property::kTimerEnqueueMs || p.name == property::kTimerDequeueMs) f.stamped = true;
+    });
+    return f;
+  }
+};
+
+void AppendPair(std::string& out, std::string_view name, int64_t value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out += name;
+  out += kNameValueSeparator;
+  out.append(digits, end);
+  out += kPropertySeparator;
+}
+
+// convert + convertMessage (A2.6): the record's properties with
+// TIMER_ENQUEUE_MS, TIMER_DEQUEUE_MS (and for a roll TIMER_ROLL_TIMES)
+// added and nothing removed, so REAL_TOPIC, REAL_QID and TIMER_OUT_MS stay
+// in the bytes as RocketMQ leaves them. A first firing appends to the
+// record's string as it is (into `out`, reused: this runs for every timer);
+// a rolled one, or one with empty values (which the map drops), goes
+// through the list.
+bool BuildFiredProperties(const PropertiesView& props, const FiredTimerProperties& f, int64_t enqueue_ms,
+                          int64_t now_ms, bool roll, std::string& out) {
+  const std::string_view raw = props.raw();
+  const bool empty_value = raw.find("\x01\x02") != std::string_view::npos ||
+                           (!raw.empty() && raw.back() == kNameValueSeparator);
+  out.clear();
+  if (!roll && !f.stamped && !f.roll_times && !empty_value) {
+    out.assign(raw);
+    if (!out.empty() && out.back() != kPropertySeparator) out += kPropertySeparator;
+    AppendPair(out, property::kTimerEnqueueMs, enqueue_ms);
+    AppendPair(out, property::kTimerDequeueMs, now_ms);
+    return true;
+  }
+  std::vector<Property> list = props.ToList();
+  const std::string enqueue = std::to_string(enqueue_ms);
+  SetProperty(list, property::kTimerEnqueueMs, enqueue);
+  std::string roll_times;
+  if (roll) {
+    roll_times = std::to_string(ParseLong(f.roll_times).value_or(0) + 1);
+    SetProperty(list, property::kTimerRollTimes, roll_times);
+  }
+  const std::string dequeue = std::to_string(now_ms);
+  SetProperty(list, property::kTimerDequeueMs, dequeue);
+  return AppendProperties(out, list, TrailingSeparator::kAppend).ok();
+}
+
 }  // namespace
 
 TimerStoreOptions TimerStoreOptions::From(const StoreConfig& c) {
@@ -262,7 +327,10 @@ void TimerMessageStore::FindOverdue(int64_t from_ms, int64_t to_ms) {
 void TimerMessageStore::Start() {
   if (thread_.joinable()) return;
   stop_.store(false, std::memory_order_release);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("mq-timer");
+    Run();
+  });
 }
 
 Status TimerMessageStore::Shutdown() {
@@ -495,42 +563,27 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
     return Outcome::kDropped;
   }
   const MessageRecordView& m = record->message;
-  const PropertiesView props = m.properties();
+  const FiredTimerProperties props = FiredTimerProperties::Of(m.properties());
   const bool roll = (request.magic & kTimerMagicRoll) != 0;
-  const std::string_view real_topic = props.Get(property::kRealTopic).value_or(std::string_view());
-  const std::string_view uniq = props.Get(property::kUniqKey).value_or(std::string_view());
+  const std::string_view real_topic = props.real_topic;
   if (request.enqueue_time_ms != INT64_MAX) metrics_->Add(real_topic, -1, clock_.WallMillis());
-  if (!roll && props.Get(property::kTimerDelUniqKey)) return Outcome::kCancelled;  // a marker is never put
+  if (!roll && props.del_key) return Outcome::kCancelled;  // a marker is never put
   if (deletes && !deletes->empty()) {
     std::string key(real_topic);
     key += '+';
-    key += uniq;
+    key += props.uniq;
     if (deletes->count(key) != 0) {
       cancelled_.fetch_add(1, std::memory_order_relaxed);
       return Outcome::kCancelled;
     }
   }
-  // convert + convertMessage (A2.6): the properties string is built with
-  // TIMER_ENQUEUE_MS, TIMER_DEQUEUE_MS (and TIMER_ROLL_TIMES) added and
-  // nothing removed, so REAL_TOPIC, REAL_QID and TIMER_OUT_MS stay in the
-  // bytes as RocketMQ leaves them.
-  std::vector<Property> list = props.ToList();
-  const std::string enqueue_ms = std::to_string(request.enqueue_time_ms);
-  SetProperty(list, property::kTimerEnqueueMs, enqueue_ms);
-  std::string roll_times;
-  if (roll) {
-    roll_times = std::to_string(ParseLong(props.Get(property::kTimerRollTimes)).value_or(0) + 1);
-    SetProperty(list, property::kTimerRollTimes, roll_times);
-  }
   const int64_t now = clock_.WallMillis();
-  const std::string dequeue_ms = std::to_string(now);
-  SetProperty(list, property::kTimerDequeueMs, dequeue_ms);
-  auto properties = SerializeProperties(list, TrailingSeparator::kAppend);
-  const auto real_qid = ParseLong(props.Get(property::kRealQueueId));
-  if (!properties.ok() || (!roll && (real_topic.empty() || !real_qid))) {
+  const auto real_qid = ParseLong(props.real_qid);
+  const bool built = BuildFiredProperties(m.properties(), props, request.enqueue_time_ms, now, roll, reput_properties_);
+  if (!built || (!roll && (real_topic.empty() || !real_qid))) {
     StoreLog(LogLevel::kWarn, "timer store: dropping the timer at commit-log offset " +
                                   std::to_string(request.offset_py) + ": " +
-                                  (properties.ok() ? "no REAL_TOPIC/REAL_QID" : properties.error().ToString()));
+                                  (built ? "no REAL_TOPIC/REAL_QID" : "its properties cannot be written again"));
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return Outcome::kDropped;
   }
@@ -539,7 +592,7 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
   out.queue_id = roll ? m.queue_id : static_cast<int32_t>(*real_qid);
   out.flag = m.flag;
   out.body = m.body;
-  out.properties = *properties;
+  out.properties = reput_properties_;
   out.sys_flag = m.sys_flag & ~(sysflag::kBornHostV6 | sysflag::kStoreHostV6);
   out.born_timestamp = m.born_timestamp;
   out.born_host = m.born_host;
@@ -561,7 +614,7 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
     return Outcome::kRolled;
   }
   fired_.fetch_add(1, std::memory_order_relaxed);
-  if (auto out_ms = ParseLong(props.Get(property::kTimerOutMs)))
+  if (auto out_ms = ParseLong(props.out_ms))
     lateness_ms_.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - *out_ms)));
   return Outcome::kDelivered;
 }

@@ -216,6 +216,7 @@ class TimerMessageStore {
   std::atomic<uint64_t> enqueued_{0}, fired_{0}, cancelled_{0}, rolled_{0}, dropped_{0}, overdue_fired_{0};
   std::atomic<uint64_t> flushes_{0};
   LatencyHistogram lateness_ms_;
+  std::string reput_properties_;  // Deliver's, reused (under mu_)
   bool logged_stuck_ = false;  // the enqueue step's "cannot read the record" is logged once per unit
 
   std::atomic<bool> stop_{false};
