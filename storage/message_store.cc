@@ -349,7 +349,8 @@ void MessageStore::InstallPutHooks(const StoreHooks& hooks) {
   auto rules = ScheduleRules::FromConfig(config_);  // Validate parsed the levels already
   if (rules.ok()) schedule_rules_ = std::move(*rules);
   if (config_.scheduleRewriteInStore) {
-    put_hooks_.push_back([this](Message& m, MessageRewrite& rewrite) {
+    put_hooks_.push_back([this](Message& m, MessageRewrite& rewrite) -> std::optional<PutResult> {
+      if (!MayNeedScheduleRewrite(m)) return std::nullopt;  // most puts: no clock read
       return HandleScheduleMessage(schedule_rules_, clock_.WallMillis(), m, rewrite);
     });
   }

@@ -56,6 +56,11 @@ struct ScheduleRules {
   static Result<ScheduleRules> FromConfig(const StoreConfig& config);
 };
 
+// False when the rewrite surely leaves `message` alone (no DELAY or TIMER_
+// property, or a PREPARED/ROLLBACK transaction type): a put hook checks it
+// before reading the clock.
+bool MayNeedScheduleRewrite(const Message& message);
+
 // Rewrites `message` (pointing its topic and properties into `rewrite`) as
 // described above, with `now_ms` as the time; returns the put's answer when
 // the message must not be stored, nullopt to go on with the put.

@@ -110,12 +110,14 @@ std::optional<PutResult> RewriteTimer(const ScheduleRules& rules, int64_t now_ms
   return Apply(props, kTimerTopicName, 0, m, rewrite);
 }
 
+}  // namespace
+
 // A quick look before any parsing: most puts carry neither property.
-bool MayBeScheduled(std::string_view raw) {
+bool MayNeedScheduleRewrite(const Message& m) {
+  if (!sysflag::TakesQueueOffset(m.sys_flag)) return false;  // the same NOT or COMMIT rule
+  const std::string_view raw = m.properties;
   return raw.find(property::kDelay) != std::string_view::npos || raw.find("TIMER_") != std::string_view::npos;
 }
-
-}  // namespace
 
 Result<ScheduleRules> ScheduleRules::FromConfig(const StoreConfig& config) {
   auto levels = ParseDelayLevels(config.messageDelayLevel);
@@ -130,8 +132,7 @@ Result<ScheduleRules> ScheduleRules::FromConfig(const StoreConfig& config) {
 
 std::optional<PutResult> HandleScheduleMessage(const ScheduleRules& rules, int64_t now_ms, Message& m,
                                                MessageRewrite& rewrite) {
-  if (!sysflag::TakesQueueOffset(m.sys_flag)) return std::nullopt;  // the same NOT or COMMIT rule
-  if (!MayBeScheduled(m.properties)) return std::nullopt;
+  if (!MayNeedScheduleRewrite(m)) return std::nullopt;
   PropertyMap props = PropertyMap::Parse(m.properties);
   int32_t level = 0;
   if (auto delay = props.Get(property::kDelay)) {

@@ -171,6 +171,20 @@ TEST_F(ScheduleMessageTest, OtherPropertiesKeepTheirBytesEmptyValuesIncluded) {
   EXPECT_EQ(Prop("TRACE_CONTEXT"), std::optional<std::string_view>(""));
 }
 
+TEST_F(ScheduleMessageTest, TheQuickLookPassesOnlyWhatTheRewriteMayChange) {
+  Message m;
+  const std::string plain("KEYS\x01" "k\x02" "TAGS\x01" "t\x02"), delayed("DELAY\x01" "2\x02"),
+      timed("TIMER_DELAY_MS\x01" "5\x02");
+  m.properties = plain;
+  EXPECT_FALSE(MayNeedScheduleRewrite(m));
+  m.properties = delayed;
+  EXPECT_TRUE(MayNeedScheduleRewrite(m));
+  m.properties = timed;
+  EXPECT_TRUE(MayNeedScheduleRewrite(m));
+  m.sys_flag = sysflag::kTransactionPreparedType;
+  EXPECT_FALSE(MayNeedScheduleRewrite(m));
+}
+
 TEST_F(ScheduleMessageTest, RulesComeFromTheConfig) {
   StoreConfig c;
   c.messageDelayLevel = "2s 4s";
