@@ -1,14 +1,18 @@
 #include "storage/timer/timer_metrics.h"
 
 #include <initializer_list>
-#include <span>
+#include <limits>
 #include <utility>
 
 #include "format/fastjson_reader.h"
+#include "storage/io/config_file.h"
 #include "storage/store_log.h"
 
 namespace mqstore {
 namespace {
+
+// One entry per topic, so the file grows with the store: no bound on its size.
+constexpr uint64_t kNoSizeBound = std::numeric_limits<uint64_t>::max();
 
 // The file nests three objects deep (the file, timingCount, a topic's entry).
 constexpr int kMaxDepth = 3;
@@ -22,21 +26,6 @@ Status IntegerMember(FastjsonReader& in, const std::string& key,
   for (const auto& [name, field] : fields)
     if (key == name) *field = *v;
   return Status::Ok();
-}
-
-Result<std::string> ReadWhole(FileSystem& fs, const std::string& path) {
-  auto mapping = fs.MapReadOnly(path);
-  if (!mapping.ok()) return mapping.error();
-  auto bytes = (*mapping)->data();
-  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-}
-
-Status WriteWhole(FileSystem& fs, const std::string& path, std::string_view text) {
-  auto file = fs.NewSequentialFile(path);
-  if (!file.ok()) return file.error();
-  MQ_RETURN_IF_ERROR((*file)->Append(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
-  MQ_RETURN_IF_ERROR((*file)->Sync());
-  return (*file)->Close();
 }
 
 }  // namespace
@@ -78,10 +67,10 @@ bool TimerMetrics::FromJson(std::string_view text) {
 }
 
 Status TimerMetrics::Load() {
-  for (const std::string& path : {path_, path_ + ".bak"}) {
-    if (!fs_.Exists(path)) continue;
-    auto text = ReadWhole(fs_, path);
-    if (text.ok() && FromJson(*text)) return Status::Ok();
+  for (const std::string& path : {path_, ConfigBackupPath(path_)}) {
+    auto text = ReadConfigFile(fs_, path, kNoSizeBound);
+    if (text.ok() && !text->has_value()) continue;
+    if (text.ok() && FromJson(**text)) return Status::Ok();
     StoreLog(LogLevel::kWarn, "timer metrics: " + path + " does not parse; " +
                                   (path == path_ ? "trying the .bak copy" : "starting from empty counts"));
   }
@@ -121,15 +110,7 @@ Status TimerMetrics::Persist(int64_t now_ms) {
   if (!dirty_) return Status::Ok();
   ++counter_;
   timestamp_ = now_ms;
-  MQ_RETURN_IF_ERROR(CreateDirectoriesDurably(fs_, ParentPath(path_)));
-  const std::string tmp = path_ + ".tmp", bak = path_ + ".bak";
-  MQ_RETURN_IF_ERROR(WriteWhole(fs_, tmp, ToJson()));
-  if (fs_.Exists(path_)) {
-    auto old = ReadWhole(fs_, path_);
-    if (old.ok()) MQ_RETURN_IF_ERROR(WriteWhole(fs_, bak, *old));
-  }
-  MQ_RETURN_IF_ERROR(fs_.Rename(tmp, path_));
-  MQ_RETURN_IF_ERROR(fs_.SyncDirectory(ParentPath(path_)));
+  MQ_RETURN_IF_ERROR(PersistConfigFile(fs_, path_, ToJson(), {}, kNoSizeBound));
   dirty_ = false;
   return Status::Ok();
 }
