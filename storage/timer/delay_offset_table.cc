@@ -3,29 +3,11 @@
 #include <optional>
 #include <vector>
 
+#include "storage/io/config_file.h"
 #include "storage/store_log.h"
 
 namespace mqstore {
 namespace {
-
-// The file is a few hundred bytes; anything past this is not the file.
-constexpr uint64_t kMaxFileBytes = 1 << 20;
-
-// The whole file; nullopt when it does not exist.
-Result<std::optional<std::string>> ReadSmallFile(FileSystem& fs, const std::string& path) {
-  if (!fs.Exists(path)) return std::optional<std::string>();
-  auto file = fs.OpenRandomRW(path, OpenMode::kReadOnly);
-  if (!file.ok()) return file.error();
-  auto size = (*file)->Size();
-  if (!size.ok()) return size.error();
-  if (*size > kMaxFileBytes)
-    return Status::Corruption(path + ": " + std::to_string(*size) + " bytes, more than a delay offset table holds");
-  std::string text(static_cast<size_t>(*size), '\0');
-  auto got = (*file)->Read(0, {reinterpret_cast<uint8_t*>(text.data()), text.size()});
-  if (!got.ok()) return got.error();
-  text.resize(*got);
-  return std::optional<std::string>(std::move(text));
-}
 
 // The parsed file, or why it cannot stand: "missing", "empty", or the
 // parser's error. An I/O error is returned as itself (not damage).
@@ -37,7 +19,7 @@ struct Candidate {
 
 Result<Candidate> ReadCandidate(FileSystem& fs, const std::string& path) {
   Candidate c;
-  auto text = ReadSmallFile(fs, path);
+  auto text = ReadConfigFile(fs, path, kMaxConfigFileBytes, "a delay offset table");
   if (!text.ok()) {
     if (text.error().code() != StatusCode::kCorruption) return text.error();
     c.problem = text.error().message();
@@ -144,16 +126,10 @@ Status DelayOffsetTable::Persist() {
     snapshot = table_;
     dirty_ = false;
   }
-  const std::string dir = ParentPath(path_);
-  const std::string tmp = path_ + ".tmp";
-  Status st = CreateDirectoriesDurably(fs_, dir);
-  if (st.ok()) st = WriteFile(tmp, WriteDelayOffsetJson(snapshot));
-  if (st.ok() && CurrentFileParses()) {
-    auto current = ReadSmallFile(fs_, path_);
-    st = current.ok() ? WriteFile(backup_path(), current->value_or("")) : current.error();
-  }
-  if (st.ok()) st = fs_.Rename(tmp, path_);
-  if (st.ok()) st = fs_.SyncDirectory(dir);
+  // Only a <f> that parses becomes the .bak: a damaged one never replaces a good .bak.
+  Status st = PersistConfigFile(fs_, path_, WriteDelayOffsetJson(snapshot), [](std::string_view current) {
+    return !current.empty() && ParseDelayOffsetJson(current).ok();
+  });
   std::lock_guard lock(mu_);
   if (!st.ok()) {
     dirty_ = true;  // the next persist tries again
@@ -161,20 +137,6 @@ Status DelayOffsetTable::Persist() {
   }
   file_written_ = true;
   return Status::Ok();
-}
-
-Status DelayOffsetTable::WriteFile(const std::string& path, const std::string& text) {
-  auto file = fs_.NewSequentialFile(path);
-  if (!file.ok()) return file.error();
-  MQ_RETURN_IF_ERROR((*file)->Append({reinterpret_cast<const uint8_t*>(text.data()), text.size()}));
-  MQ_RETURN_IF_ERROR((*file)->Sync());
-  return (*file)->Close();
-}
-
-// Whether <f> holds a table worth keeping as the .bak.
-bool DelayOffsetTable::CurrentFileParses() {
-  auto c = ReadCandidate(fs_, path_);
-  return c.ok() && c->table.has_value();
 }
 
 }  // namespace mqstore

@@ -66,9 +66,6 @@ class DelayOffsetTable {
   bool dirty() const;
 
  private:
-  Status WriteFile(const std::string& path, const std::string& text);
-  bool CurrentFileParses();
-
   FileSystem& fs_;
   Clock& clock_;
   const std::string path_;

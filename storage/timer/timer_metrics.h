@@ -6,9 +6,10 @@
 //
 // Advisory, as in RocketMQ (its counts drift: a cancel counts -1 on the
 // marker's topic, a timer that never entered the wheel counts nothing).
-// Persisted at each timer flush with RocketMQ's protocol: write `.tmp`,
-// copy the current file to `.bak`, rename `.tmp` over the file. At load a
-// file that does not parse is logged and `.bak` is tried.
+// Persisted at each timer flush with RocketMQ's config-file protocol
+// (storage/io/config_file.h): write `.tmp`, copy the current file to `.bak`,
+// rename `.tmp` over the file. At load a file that does not parse is logged
+// and `.bak` is tried.
 #pragma once
 
 #include <cstdint>

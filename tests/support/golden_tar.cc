@@ -15,19 +15,27 @@ std::string Quoted(const std::string& s) {
 
 }  // namespace
 
-UnpackedStore::UnpackedStore(const std::string& set_dir) {
+std::string UnpackStoreTarball(const std::string& set_dir, const std::string& into, std::string* why) {
   const std::string archive = set_dir + "/store.tar.gz";
   if (!std::filesystem::is_regular_file(archive)) {
+    *why = "no store.tar.gz";
+    return "";
+  }
+  const std::string cmd = "tar -xzf " + Quoted(archive) + " -C " + Quoted(into) + " 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    *why = "tar failed: " + cmd;
+    return "";
+  }
+  return into + "/store";
+}
+
+UnpackedStore::UnpackedStore(const std::string& set_dir) {
+  if (!std::filesystem::is_regular_file(set_dir + "/store.tar.gz")) {
     why_ = "no store.tar.gz";
     return;
   }
   dir_ = std::make_unique<TempDir>();
-  const std::string cmd = "tar -xzf " + Quoted(archive) + " -C " + Quoted(dir_->path()) + " 2>&1";
-  if (std::system(cmd.c_str()) != 0) {
-    why_ = "tar failed: " + cmd;
-    return;
-  }
-  root_ = dir_->path() + "/store";
+  root_ = UnpackStoreTarball(set_dir, dir_->path(), &why_);
 }
 
 }  // namespace mqstore::test

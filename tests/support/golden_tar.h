@@ -10,6 +10,11 @@
 
 namespace mqstore::test {
 
+// Unpacks `<set_dir>/store.tar.gz` into the existing folder `into`; returns
+// the store root (`into`/store), or "" with *why saying what went wrong
+// (no archive, or tar failed).
+std::string UnpackStoreTarball(const std::string& set_dir, const std::string& into, std::string* why);
+
 // `<set_dir>/store.tar.gz` unpacked into a temp dir that lives as long as
 // the returned object; root() is the unpacked `store/`, "" when the archive
 // is absent or tar failed (why() says which).

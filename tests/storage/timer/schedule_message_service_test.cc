@@ -22,6 +22,7 @@
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/support/golden.h"
+#include "tests/support/golden_tar.h"
 
 namespace mqstore {
 namespace {
@@ -386,7 +387,8 @@ TEST_F(ScheduleMessageServiceTest, TheThreadDeliversAndPersistsOnTheStoresClock)
 TEST_F(ScheduleMessageServiceTest, TheGoldenStoresDelayedMessagesAreDeliveredOnceEach) {
   MQ_GOLDEN_OR_SKIP(golden);
   const std::string set = golden + "/rocketmq-5.3.3-timer/timer-clean";
-  ASSERT_EQ(std::system(("tar -xzf '" + set + "/store.tar.gz' -C '" + tmp_.path() + "'").c_str()), 0);
+  std::string why;
+  ASSERT_FALSE(test::UnpackStoreTarball(set, tmp_.path(), &why).empty()) << why;
   const test::Json run = test::ParseJson(ReadText(set + "/expected-run.json"));
   const int64_t end_ms = run["endOfRun"]["timerState"]["wallMs"].i;
   struct Delayed {

@@ -16,6 +16,7 @@
 #include "storage/message_store.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/support/golden.h"
+#include "tests/support/golden_tar.h"
 
 namespace mqstore::test {
 
@@ -24,10 +25,10 @@ inline constexpr const char* kTimerGoldenSet = "/rocketmq-5.3.3-timer";
 // Unpacks <golden>/rocketmq-5.3.3-timer/<set>/store.tar.gz into `into`;
 // returns the store root (`into`/store).
 inline std::string UnpackTimerStore(const std::string& golden, const std::string& set, const std::string& into) {
-  const std::string tarball = golden + kTimerGoldenSet + "/" + set + "/store.tar.gz";
-  const std::string cmd = "tar -xzf '" + tarball + "' -C '" + into + "'";
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  return into + "/store";
+  std::string why;
+  const std::string root = UnpackStoreTarball(golden + kTimerGoldenSet + "/" + set, into, &why);
+  EXPECT_FALSE(root.empty()) << why;
+  return root.empty() ? into + "/store" : root;
 }
 
 // HOW.md's configuration of the timer sets.
