@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
+#include "format/delay_offset_json.h"
+#include "storage/io/config_file.h"
 #include "storage/offline/consume_queue_reader.h"
 #include "storage/offline/timer_files_reader.h"
 #include "storage/offline/timer_pending.h"
@@ -17,8 +20,31 @@ namespace {
 constexpr char kScheduleTopic[] = "SCHEDULE_TOPIC_XXXX";
 const char* const kDueJsonKeys[kDueBuckets] = {"overdue", "lt1m", "lt10m", "lt1h", "lt1d", "ge1d"};
 
+// The delay levels' progress as the store would load it: delayOffset.json,
+// else its .bak; a file that does not parse is a problem, never an error.
+std::map<int32_t, int64_t> ReadDelayProgress(FileSystem& fs, const StorePaths& paths, TimerOverview& t) {
+  const std::string path = JoinPath(JoinPath(paths.root, "config"), "delayOffset.json");
+  for (const std::string& candidate : {path, ConfigBackupPath(path)}) {
+    auto text = ReadConfigFile(fs, candidate, kMaxConfigFileBytes, "a delay offset table");
+    if (!text.ok()) {
+      t.problems.push_back(text.error().ToString());
+      continue;
+    }
+    if (!*text || (*text)->empty()) continue;
+    auto table = ParseDelayOffsetJson(**text);
+    if (!table.ok()) {
+      t.problems.push_back(candidate + ": " + table.error().message());
+      continue;
+    }
+    t.delay_progress_source = candidate == path ? "config/delayOffset.json" : "config/delayOffset.json.bak";
+    return table->offset_table;
+  }
+  return {};
+}
+
 Status AddDelayLevels(FileSystem& fs, const StorePaths& paths, const StoreReadOptions& options, int64_t now_ms,
                       TimerOverview& t) {
+  const std::map<int32_t, int64_t> progress = ReadDelayProgress(fs, paths, t);
   auto queues = ListConsumeQueues(fs, paths);
   if (!queues.ok()) return queues.error();
   for (const ConsumeQueueLocation& loc : *queues) {
@@ -30,8 +56,11 @@ Status AddDelayLevels(FileSystem& fs, const StorePaths& paths, const StoreReadOp
     }
     DelayLevelQueue q;
     q.queue_id = loc.queue_id;
-    Status st = reader->ForEachUnit([&](int64_t, const ConsumeQueueUnit& u) {
+    if (auto it = progress.find(loc.queue_id + 1); it != progress.end()) q.delivered_to = it->second;
+    Status st = reader->ForEachUnit([&](int64_t queue_offset, const ConsumeQueueUnit& u) {
       ++q.messages;
+      if (queue_offset < q.delivered_to) return;
+      ++q.pending;
       AddDue(q.due, u.tags_code, now_ms);
     });
     if (!st.ok()) t.problems.push_back(st.message());
@@ -102,11 +131,13 @@ void PrintTimerOverviewText(const TimerOverview& t, int64_t now_ms, std::ostream
     }
   }
   if (!t.delay_levels.empty()) {
-    out << "\ndelay levels (" << kScheduleTopic << "), due by tagsCode against now " << FormatMillis(now_ms) << ":\n";
-    Table table({"QUEUE", "LEVEL", "MESSAGES", "DUE"});
+    out << "\ndelay levels (" << kScheduleTopic << "), delivered up to "
+        << (t.delay_progress_source.empty() ? "nothing yet (no config/delayOffset.json)" : t.delay_progress_source)
+        << "; pending due by tagsCode against now " << FormatMillis(now_ms) << ":\n";
+    Table table({"QUEUE", "LEVEL", "MESSAGES", "DELIVERED", "PENDING", "DUE"});
     for (const DelayLevelQueue& q : t.delay_levels)
       table.AddRow({std::to_string(q.queue_id), std::to_string(q.queue_id + 1), std::to_string(q.messages),
-                    Histogram(q.due)});
+                    std::to_string(q.delivered_to), std::to_string(q.pending), Histogram(q.due)});
     table.Print(out);
   }
   for (const std::string& p : t.problems) out << "  timer problem: " << DisplayText(p) << "\n";
@@ -121,7 +152,9 @@ void PrintTimerOverviewJson(const TimerOverview& t, int64_t now_ms, std::ostream
   }
   for (const DelayLevelQueue& q : t.delay_levels)
     out << JsonLine().Str("type", "delayLevelQueue").Int("queueId", q.queue_id).Int("level", q.queue_id + 1)
-               .UInt("messages", q.messages).Int("now", now_ms).Raw("due", HistogramJson(q.due)).Done() << '\n';
+               .UInt("messages", q.messages).Int("deliveredTo", q.delivered_to).UInt("pending", q.pending)
+               .Str("progress", t.delay_progress_source).Int("now", now_ms).Raw("due", HistogramJson(q.due)).Done()
+        << '\n';
   for (const std::string& p : t.problems) out << JsonLine().Str("type", "timerProblem").Str("error", p).Done() << '\n';
 }
 

@@ -25,7 +25,9 @@ void AddDue(DueHistogram& h, int64_t due_ms, int64_t reference_ms);
 struct DelayLevelQueue {
   int32_t queue_id = 0;  // level - 1
   uint64_t messages = 0;
-  DueHistogram due{};    // by the units' tagsCode (the delivery time) against --now
+  int64_t delivered_to = 0;  // delayOffset.json: the next queue offset to deliver (0: none yet)
+  uint64_t pending = 0;      // units from there on
+  DueHistogram due{};        // the pending units by tagsCode (the delivery time) against --now
 };
 
 struct TimerOverview {
@@ -36,6 +38,9 @@ struct TimerOverview {
   uint64_t slots = 0;
   DueHistogram due{};             // by TIMER_OUT_MS, recalled ones left out
   std::vector<DelayLevelQueue> delay_levels;
+  // Where the delay levels' progress came from: "config/delayOffset.json",
+  // its ".bak", or "" (no file: nothing delivered yet).
+  std::string delay_progress_source;
   std::vector<std::string> problems;
 };
 

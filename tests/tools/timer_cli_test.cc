@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -219,6 +223,41 @@ TEST(TimerCliInspect, ShowsPendingTimersAndDelayLevelsByDueTime) {
   EXPECT_NE(text.out.find("timers (5.x wheel): 107 pending in 39 slot(s), 7 of them recalled"), std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("  >=1d        39  ##############################"), std::string::npos) << text.out;
+}
+
+// Delivery progress: delayOffset.json's next offsets (its .bak when the
+// file does not parse); only the units from there on are pending.
+TEST(TimerCliInspect, DelayLevelsShowTheirDeliveryProgress) {
+  MQ_GOLDEN_TAR_OR_SKIP(store, kClean);
+  const std::string config = store.root() + "/config";
+  std::filesystem::create_directories(config);
+  // Level 3 (queue 2) holds 2 units: one delivered.
+  std::ofstream(config + "/delayOffset.json") << "{\n\t\"offsetTable\":{1:0,3:1\n\t}\n}";
+  const auto levels_of = [&](int code) {
+    const CliResult r = Cli({"inspect", store.root(), "--json", "--now", "1796508487000"});
+    EXPECT_EQ(r.code, code) << r.err;
+    std::map<int64_t, Json> levels;
+    for (const Json& j : r.Lines())
+      if (j["type"].s == "delayLevelQueue") levels[j["level"].i] = j;
+    return levels;
+  };
+  auto levels = levels_of(0);
+  ASSERT_EQ(levels.count(3), 1u);
+  EXPECT_EQ(levels[3]["messages"].i, 2);
+  EXPECT_EQ(levels[3]["deliveredTo"].i, 1);
+  EXPECT_EQ(levels[3]["pending"].i, 1);
+  EXPECT_EQ(levels[3]["due"]["lt1m"].i, 1) << "only the pending unit is counted by due time";
+  EXPECT_EQ(levels[3]["progress"].s, "config/delayOffset.json");
+  EXPECT_EQ(levels[1]["pending"].i, levels[1]["messages"].i);
+  // A damaged file: the .bak's progress, and the damage is a problem (exit 1).
+  std::filesystem::rename(config + "/delayOffset.json", config + "/delayOffset.json.bak");
+  std::ofstream(config + "/delayOffset.json") << "{\"offsetTable\":{3:";
+  levels = levels_of(1);
+  EXPECT_EQ(levels[3]["deliveredTo"].i, 1);
+  EXPECT_EQ(levels[3]["progress"].s, "config/delayOffset.json.bak");
+  const CliResult text = Cli({"inspect", store.root(), "--now", "1796508487000"});
+  EXPECT_NE(text.out.find("delivered up to config/delayOffset.json.bak"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("timer problem: "), std::string::npos) << text.out;
 }
 
 TEST(TimerCliUsage, StoreWithoutTimerFilesIsAUsageError) {
