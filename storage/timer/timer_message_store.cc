@@ -228,12 +228,40 @@ Status TimerMessageStore::Recover() {
   }
   curr_read_time_ms_ = read;
   commit_read_time_ms_ = read;
+  ReviseSlotsPointingPast(read, process);
   pending_ = wheel_->AllNum(read);
   checkpoint_->mutable_value().last_timer_log_flush_pos = process;
   StoreLog(LogLevel::kInfo, "timer store: recovered; read time " + std::to_string(read) + ", queue offset " +
                                 std::to_string(queue_offset) + ", timer log end " + std::to_string(process) + ", " +
                                 std::to_string(pending_.load()) + " timers pending");
   return Status::Ok();
+}
+
+// A2.9 step 5 (checkPhyPos): a slot whose lastPos the log does not hold
+// (after a power loss the wheel's page may reach the disk before the log's)
+// would hide its earlier units, which lie before where the first scan
+// began: scan again from the earliest such slot's firstPos. A slot that
+// still points past the end held no unit the log kept; it is emptied, so
+// no chain links to a position a new unit will take.
+void TimerMessageStore::ReviseSlotsPointingPast(int64_t read_ms, int64_t log_end) {
+  int64_t min_first = INT64_MAX;
+  {
+    std::lock_guard lock(wheel_mu_);
+    min_first = wheel_->MinFirstPosPointingPast(read_ms, log_end);
+  }
+  if (min_first == INT64_MAX) return;
+  StoreLog(LogLevel::kWarn, "timer store: wheel slots point past the timer log's end " + std::to_string(log_end) +
+                                "; scanning again from " + std::to_string(std::max<int64_t>(min_first, 0)));
+  int64_t ignored = -1;
+  if (min_first < log_end) RecoverAndRevise(std::max<int64_t>(min_first, 0), ignored);
+  int64_t lost = 0;
+  {
+    std::lock_guard lock(wheel_mu_);
+    lost = wheel_->EmptySlotsPointingPast(read_ms, log_end);
+  }
+  if (lost > 0)
+    StoreLog(LogLevel::kError, "timer store: wheel slots claiming " + std::to_string(lost) +
+                                   " timers hold no unit the timer log kept; emptied");
 }
 
 // Steps through the units from the start of `begin`'s file to the first

@@ -176,6 +176,7 @@ class TimerMessageStore {
   Status OpenFiles(bool create);
   Status Recover();
   int64_t RecoverAndRevise(int64_t begin, int64_t& last_unit);
+  void ReviseSlotsPointingPast(int64_t read_ms, int64_t log_end);
   int64_t ReviseQueueOffset(int64_t last_unit);
   void FindOverdue(int64_t from_ms, int64_t to_ms);
   void AdvanceWriteTime();

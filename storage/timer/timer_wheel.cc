@@ -1,5 +1,7 @@
 #include "storage/timer/timer_wheel.h"
 
+#include <algorithm>
+
 #include "format/big_endian.h"
 
 namespace mqstore {
@@ -53,15 +55,38 @@ void TimerWheel::ReviseLastPos(int64_t time_ms, int64_t last_pos) {
   StoreI64(At(time_ms) + 16, last_pos);
 }
 
-int64_t TimerWheel::AllNum(int64_t from_ms) const {
-  int64_t sum = 0;
+template <typename Fn>
+void TimerWheel::ForEachOwnSlot(int64_t from_ms, Fn&& fn) const {
   const int64_t first = from_ms / precision_ms_;
   for (int64_t i = 0; i < kTimerWheelSlots; ++i) {
     const int64_t t = (first + i) * precision_ms_;
     const uint8_t* p = At(t);
-    if (LoadI64(p) == first + i) sum += LoadI32(p + 24);
+    if (LoadI64(p) == first + i) fn(t, *DecodeTimerWheelSlot(std::span<const uint8_t>(p, kTimerWheelSlotSize)));
   }
+}
+
+int64_t TimerWheel::AllNum(int64_t from_ms) const {
+  int64_t sum = 0;
+  ForEachOwnSlot(from_ms, [&](int64_t, const TimerWheelSlot& slot) { sum += slot.num; });
   return sum;
+}
+
+int64_t TimerWheel::MinFirstPosPointingPast(int64_t from_ms, int64_t log_end) const {
+  int64_t min_first = INT64_MAX;
+  ForEachOwnSlot(from_ms, [&](int64_t, const TimerWheelSlot& slot) {
+    if (slot.last_pos >= log_end) min_first = std::min(min_first, slot.first_pos);
+  });
+  return min_first;
+}
+
+int64_t TimerWheel::EmptySlotsPointingPast(int64_t from_ms, int64_t log_end) {
+  int64_t claimed = 0;
+  ForEachOwnSlot(from_ms, [&](int64_t t, const TimerWheelSlot& slot) {
+    if (slot.last_pos < log_end) return;
+    claimed += slot.num;
+    PutSlot(t, -1, -1, 0, slot.magic);
+  });
+  return claimed;
 }
 
 Status TimerWheel::Flush() { return file_->Sync(); }

@@ -45,6 +45,18 @@ class TimerWheel {
   // Sum of `num` over the slots of [from, from + 2 x 7 days) that hold
   // their own time (getAllNum, RocketMQ's getAllCongestNum).
   int64_t AllNum(int64_t from_ms) const;
+  // Recovery (TimerWheel.checkPhyPos): the smallest firstPos among the
+  // slots of [from, from + span) that hold their own time and whose lastPos
+  // is at or past `log_end` (a unit the timer log does not hold: the wheel's
+  // page reached the disk, the log's did not); INT64_MAX when there is none.
+  // RocketMQ asks lastPos > end; a lastPos equal to the end names no unit
+  // either, and the next unit appended there would link to itself.
+  int64_t MinFirstPosPointingPast(int64_t from_ms, int64_t log_end) const;
+  // After the rescan from that position: the slots still pointing at or past
+  // `log_end` lost every unit the log held for them; they are emptied
+  // ({T, -1, -1, 0}) so the next unit starts a new chain instead of linking
+  // to a position another unit will take. Returns the `num` they claimed.
+  int64_t EmptySlotsPointingPast(int64_t from_ms, int64_t log_end);
   Status Flush();
 
   int64_t precision_ms() const { return precision_ms_; }
@@ -54,6 +66,9 @@ class TimerWheel {
   TimerWheel(std::unique_ptr<RandomRWFile> file, std::unique_ptr<FileMapping> mapping, int64_t precision_ms)
       : file_(std::move(file)), mapping_(std::move(mapping)), precision_ms_(precision_ms), path_(file_->path()) {}
   uint8_t* At(int64_t time_ms) const;
+  // fn(T, slot) for each slot of [from, from + span) that holds its own time.
+  template <typename Fn>
+  void ForEachOwnSlot(int64_t from_ms, Fn&& fn) const;
 
   std::unique_ptr<RandomRWFile> file_;
   std::unique_ptr<FileMapping> mapping_;

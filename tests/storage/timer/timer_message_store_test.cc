@@ -4,12 +4,14 @@
 // lazy files, and a store down longer than the wheel's span.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "format/property_map.h"
 #include "storage/io/fake_clock.h"
 #include "storage/io/fault_injection_file_system.h"
 #include "storage/store_log.h"
+#include "storage/timer/timer_checkpoint.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/storage/timer/timer_test_util.h"
 #include "tests/support/golden.h"
@@ -319,6 +321,99 @@ TEST_F(TimerStoreTest, AStoreDownLongerThanTheWheelsSpanDeliversItsTimersLate) {
   EXPECT_EQ(got[0].uniq_key, "K1");
   EXPECT_EQ(store->Stats().timer.overdue_fired, 3u);
   EXPECT_EQ(store->Stats().timer.cancelled, 1u) << "the marker still cancels in its slot";
+}
+
+// After a power loss the wheel's page may reach the disk and the timer log's
+// not: slots then name units the log no longer holds. The helpers below
+// leave a cleanly stopped store in that state: the log ends at `end` (the
+// bytes after it zeroed, as a file whose tail never reached the disk), and
+// the checkpoint says the log was flushed to `end` and the timer topic's
+// queue enqueued to `queue_offset`; the wheel keeps what it had.
+class TimerWheelAheadOfLogTest : public TimerStoreTest {
+ protected:
+  static int64_t UnitPos(int64_t i) { return i / 78 * 4096 + i % 78 * kTimerLogUnitSize; }
+  void LoseTimerLogFrom(int64_t end, int64_t queue_offset) {
+    const std::string dir = config_.storePathRootDir + "/timerlog/";
+    char name[32];
+    std::snprintf(name, sizeof(name), "%020lld", static_cast<long long>(end / 4096 * 4096));
+    {
+      std::fstream f(dir + name, std::ios::in | std::ios::out | std::ios::binary);
+      ASSERT_TRUE(f.is_open()) << dir + name;
+      f.seekp(end % 4096);
+      const std::string zeros(static_cast<size_t>(4096 - end % 4096), '\0');
+      f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+    }
+    TimerCheckpointFile cp(FileSystem::Default(), config_.storePathRootDir + "/config/timercheck");
+    ASSERT_TRUE(cp.Load().ok());
+    cp.mutable_value().last_timer_log_flush_pos = end;
+    cp.mutable_value().last_timer_queue_offset = queue_offset;
+    cp.mutable_value().master_timer_queue_offset = queue_offset;
+    ASSERT_TRUE(cp.Flush().ok());
+  }
+};
+
+// RocketMQ's checkPhyPos: slot S's last unit is lost, its ten earlier units
+// lie before where recovery's scan begins (one file before the flushed
+// position). Without a second scan from S's first unit, the record
+// enqueued again would link to the lost position and the ten would never
+// fire.
+TEST_F(TimerWheelAheadOfLogTest, ASlotWhoseLastUnitIsLostFiresItsEarlierUnits) {
+  const int64_t s_ms = kT0 + 100 * kP, t_ms = kT0 + 200 * kP;
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(PutTimer(*store, "S" + std::to_string(i), s_ms).ok());
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(PutTimer(*store, "T" + std::to_string(i), t_ms).ok());
+    ASSERT_TRUE(PutTimer(*store, "S10", s_ms).ok());  // unit 210, in the third file
+    test::Settle(*store);
+    ASSERT_TRUE(store->Shutdown().ok());
+  }
+  LoseTimerLogFrom(UnitPos(210), 210);
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->timer_store()->recovery().process_offset, UnitPos(210));
+  test::Deliveries delivered(*store, {{"TopicA", 4}});
+  test::Settle(*store);  // S10's record is enqueued again
+  clock_.SetWallMillis(s_ms + kP);
+  test::Settle(*store);
+  delivered.Collect();
+  for (int i = 0; i <= 10; ++i) EXPECT_EQ(delivered.Count("S" + std::to_string(i)), 1) << "S" << i;
+  EXPECT_EQ(delivered.Count("T0"), 0) << "fired early";
+  clock_.SetWallMillis(t_ms + kP);
+  test::Settle(*store);
+  delivered.Collect();
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(delivered.Count("T" + std::to_string(i)), 1) << "T" << i;
+}
+
+// A slot whose only unit is lost (its record the checkpoint says was
+// enqueued) still names the lost position; the unit enqueued again there
+// belongs to a later slot. The slot is emptied at recovery, so its firing
+// never takes that later timer early.
+TEST_F(TimerWheelAheadOfLogTest, ASlotThatLostEveryUnitIsEmptiedAndFiresNothingEarly) {
+  const int64_t u_ms = kT0 + 50 * kP, t_ms = kT0 + 200 * kP;
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(PutTimer(*store, "T" + std::to_string(i), t_ms).ok());
+    ASSERT_TRUE(PutTimer(*store, "U", u_ms).ok());       // unit 200, lost
+    ASSERT_TRUE(PutTimer(*store, "T200", t_ms).ok());    // unit 201, lost, enqueued again at 200's place
+    test::Settle(*store);
+    ASSERT_TRUE(store->Shutdown().ok());
+  }
+  LoseTimerLogFrom(UnitPos(200), 201);
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  test::Deliveries delivered(*store, {{"TopicA", 4}});
+  test::Settle(*store);
+  clock_.SetWallMillis(u_ms + kP);
+  test::Settle(*store);
+  delivered.Collect();
+  EXPECT_EQ(delivered.Count("T200"), 0) << "fired in U's slot, 150 s early";
+  EXPECT_EQ(store->timer_store()->wheel()->GetSlot(u_ms).num, 0);
+  clock_.SetWallMillis(t_ms + kP);
+  test::Settle(*store);
+  delivered.Collect();
+  for (int i = 0; i <= 200; ++i) EXPECT_EQ(delivered.Count("T" + std::to_string(i)), 1) << "T" << i;
 }
 
 // A2.10: a timer-log file goes once the commit log no longer holds the
