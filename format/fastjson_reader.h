@@ -89,4 +89,8 @@ class FastjsonReader {
 // and non-ASCII characters as \uXXXX (UTF-8 decoded to UTF-16 units).
 void AppendFastjsonString(std::string& out, std::string_view s);
 
+// A code point (at most U+10FFFF) as its UTF-8 bytes: what a decoded
+// \uXXXX escape (or surrogate pair) becomes.
+void AppendUtf8(std::string& out, uint32_t code_point);
+
 }  // namespace mqstore

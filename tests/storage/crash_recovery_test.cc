@@ -14,6 +14,7 @@
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/support/golden.h"
+#include "tests/support/reporting_child.h"
 
 namespace mqstore {
 namespace {
@@ -140,12 +141,7 @@ TEST_P(KillTest, WriterKilledWithSigkillReopensAndVerifies) {
   test::TempDir tmp;
   StoreConfig config = test::SmallStoreConfig(tmp.path() + "/store", /*write_backend=*/GetParam());
   for (int round = 0; round < 3; ++round) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(fds[0]);
+    test::ReportingChild child([&](int report) {
       auto store = MessageStore::Open(config);
       if (!store.ok()) _exit(3);
       for (int i = 0;; ++i) {
@@ -156,19 +152,15 @@ TEST_P(KillTest, WriterKilledWithSigkillReopensAndVerifies) {
         if (i % 20 == 19) {
           if (!(*store)->Flush().ok()) _exit(5);
           const int64_t flushed = (*store)->Stats().flushed_offset;
-          if (write(fds[1], &flushed, sizeof flushed) != sizeof flushed) _exit(6);
+          if (write(report, &flushed, sizeof flushed) != sizeof flushed) _exit(6);
         }
       }
-    }
-    close(fds[1]);
+    });
+    ASSERT_TRUE(child.started());
     int64_t durable = 0, v = 0;
     const int acks = 5 + round * 7;
-    for (int a = 0; a < acks && read(fds[0], &v, sizeof v) == sizeof v; ++a) durable = v;
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    close(fds[0]);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself: " << status;
+    for (int a = 0; a < acks && child.Read(v); ++a) durable = v;
+    ASSERT_TRUE(child.KillAndReap()) << "the writer stopped by itself: " << child.why();
     auto store = MessageStore::Open(config);
     ASSERT_TRUE(store.ok()) << store.error().ToString();
     EXPECT_TRUE((*store)->recovery().abnormal) << "a killed store leaves its abort file";

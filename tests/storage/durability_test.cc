@@ -23,6 +23,7 @@
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/support/golden.h"
+#include "tests/support/reporting_child.h"
 
 namespace mqstore {
 namespace {
@@ -100,28 +101,18 @@ TEST_P(SyncFlushKillTest, EveryAcknowledgedPutSurvivesSigkill) {
   std::mt19937 rng(GetParam() ? 7u : 11u);
   size_t total_acks = 0;
   for (int round = 0; round < 6; ++round) {
-    int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(fds[0]);
-      RunAckingWriter(config, round, fds[1]);
-    }
-    close(fds[1]);
+    test::ReportingChild child([&](int report) { RunAckingWriter(config, round, report); });
+    ASSERT_TRUE(child.started());
     // Kill at a random moment while acks stream: 0 to 250 ms after the first.
     std::thread killer;
-    std::vector<Ack> acks = ReadAcks(fds[0], [&, delay = rng() % 250] {
-      killer = std::thread([pid, delay] {
+    std::vector<Ack> acks = ReadAcks(child.report_fd(), [&, delay = rng() % 250] {
+      killer = std::thread([pid = child.pid(), delay] {
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
         kill(pid, SIGKILL);
       });
     });
     if (killer.joinable()) killer.join();
-    int status = 0;
-    waitpid(pid, &status, 0);
-    close(fds[0]);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself: " << status;
+    ASSERT_TRUE(child.Reap()) << "the writer stopped by itself: " << child.why();
     ASSERT_FALSE(acks.empty());
     total_acks += acks.size();
     auto store = MessageStore::Open(config);

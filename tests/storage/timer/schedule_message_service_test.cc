@@ -23,6 +23,7 @@
 #include "tests/storage/engine_test_util.h"
 #include "tests/support/golden.h"
 #include "tests/support/golden_tar.h"
+#include "tests/support/reporting_child.h"
 
 namespace mqstore {
 namespace {
@@ -451,12 +452,7 @@ TEST_F(ScheduleMessageKillTest, KilledWhileDeliveringLosesNothingAndRepeatsOnlyP
   test::TempDir tmp;
   StoreConfig config = test::SmallStoreConfig(tmp.path() + "/store", /*write_backend=*/false);
   config.flushDelayOffsetInterval = 50;
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
+  test::ReportingChild child([&](int report) {
     auto store = MessageStore::Open(config);  // the real clock; the delivery thread runs
     if (!store.ok()) _exit(3);
     for (int i = 0;; ++i) {
@@ -466,19 +462,15 @@ TEST_F(ScheduleMessageKillTest, KilledWhileDeliveringLosesNothingAndRepeatsOnlyP
       m.properties = *props.Serialize();
       if (!(*store)->Put(m.message()).ok()) _exit(4);
       const uint64_t delivered = (*store)->Stats().delay.delivered;
-      if (i % 10 == 9 && write(fds[1], &delivered, sizeof delivered) != sizeof delivered) _exit(5);
+      if (i % 10 == 9 && write(report, &delivered, sizeof delivered) != sizeof delivered) _exit(5);
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-  }
-  close(fds[1]);
+  });
+  ASSERT_TRUE(child.started());
   uint64_t delivered = 0;
-  while (delivered < 300 && read(fds[0], &delivered, sizeof delivered) == sizeof delivered) {
+  while (delivered < 300 && child.Read(delivered)) {
   }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  close(fds[0]);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the broker stopped by itself: " << status;
+  ASSERT_TRUE(child.KillAndReap()) << "the broker stopped by itself: " << child.why();
   ASSERT_GE(delivered, 300u);
 
   config.scheduleMessageServiceEnable = false;

@@ -19,6 +19,7 @@
 #include "tests/storage/engine_test_util.h"
 #include "tests/storage/timer/timer_test_util.h"
 #include "tests/support/golden.h"
+#include "tests/support/reporting_child.h"
 
 namespace mqstore {
 namespace {
@@ -66,28 +67,17 @@ TEST_P(TimerKillTest, EveryAcknowledgedTimerIsDeliveredAfterAKillNoneEarly) {
   const bool during_delivery = GetParam();
   test::TempDir tmp;
   const StoreConfig config = KillConfig(tmp.path() + "/store");
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    RunChild(config, fds[1], during_delivery);
-  }
-  close(fds[1]);
+  test::ReportingChild child([&](int ack) { RunChild(config, ack, during_delivery); });
+  ASSERT_TRUE(child.started());
   // During enqueue: kill after a third of the puts. During delivery: once a
   // timer of the one slot has fired.
   int acked = 0, v = 0;
-  while (read(fds[0], &v, sizeof v) == sizeof v) {
+  while (child.Read(v)) {
     if (v >= 0) acked = v + 1;
     if (!during_delivery && acked >= kTimers / 3) break;
     if (during_delivery && v < 0) break;
   }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  close(fds[0]);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself: " << status;
+  ASSERT_TRUE(child.KillAndReap()) << "the child stopped by itself: " << child.why();
 
   auto opened = MessageStore::Open(config);
   ASSERT_TRUE(opened.ok()) << opened.error().ToString();
