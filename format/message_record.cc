@@ -1,10 +1,10 @@
 #include "format/message_record.h"
 
-#include <charconv>
 #include <cstring>
 
 #include "format/big_endian.h"
 #include "format/crc32.h"
+#include "format/java_number.h"
 #include "format/java_string_hash.h"
 #include "format/sys_flag.h"
 
@@ -242,17 +242,6 @@ void EncodeBlankRecord(uint8_t* out8, int32_t bytes_left) {
 }
 
 // Java Integer.parseInt for the DELAY value; nullopt where Java would throw.
-static std::optional<int32_t> ParseJavaInt(std::string_view s) {
-  if (!s.empty() && s.front() == '+') {
-    s.remove_prefix(1);
-    if (!s.empty() && (s.front() == '-' || s.front() == '+')) return std::nullopt;
-  }
-  int32_t v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
 int64_t RecordTagsCode(const MessageRecordView& m, std::span<const int64_t> delay_level_millis) {
   const PropertiesView props = m.properties();
   std::optional<std::string_view> tags, delay;
@@ -262,7 +251,7 @@ int64_t RecordTagsCode(const MessageRecordView& m, std::span<const int64_t> dela
   });
   int64_t code = tags ? TagsCode(*tags) : 0;
   if (delay && m.topic == kScheduleTopic) {
-    std::optional<int32_t> level = ParseJavaInt(*delay);
+    std::optional<int32_t> level = ParseJavaInteger<int32_t>(*delay);
     if (level) {
       const int32_t max_level = static_cast<int32_t>(delay_level_millis.size());
       if (*level > max_level) level = max_level;

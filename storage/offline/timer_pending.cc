@@ -1,12 +1,12 @@
 #include "storage/offline/timer_pending.h"
 
 #include <algorithm>
-#include <charconv>
 #include <climits>
 #include <map>
 #include <set>
 #include <unordered_set>
 
+#include "format/java_number.h"
 #include "format/timer_wheel_slot.h"
 #include "storage/offline/commit_log_reader.h"
 #include "storage/offline/timer_files_reader.h"
@@ -16,10 +16,7 @@ namespace {
 
 template <typename T>
 T ParseNumber(std::optional<std::string_view> text, T fallback) {
-  if (!text) return fallback;
-  T v = fallback;
-  const auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  return ec == std::errc() && p == text->data() + text->size() ? v : fallback;
+  return ParseJavaInteger<T>(text.value_or("")).value_or(fallback);
 }
 
 // The wheel as recovery leaves it: the file's slots, then each unit from

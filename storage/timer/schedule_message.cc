@@ -1,28 +1,15 @@
 // The schedule rewrite (include/mqstore/schedule_message.h).
 #include "mqstore/schedule_message.h"
 
-#include <charconv>
 #include <string>
 
 #include "format/delay_levels.h"
+#include "format/java_number.h"
 #include "format/property_map.h"
 #include "mqstore/sys_flag.h"
 
 namespace mqstore {
 namespace {
-
-// Java's Long.parseLong / Integer.parseInt: an optional sign, then decimal
-// digits only, within the type's range.
-template <typename Int>
-std::optional<Int> ParseJavaInteger(std::string_view text) {
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty() || text.front() == '+') return std::nullopt;
-  Int value{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
 
 PutResult Refuse(PutStatus status, std::string reason) {
   PutResult r;

@@ -1,8 +1,8 @@
 #include "storage/timer/schedule_message_service.h"
 
 #include <algorithm>
-#include <charconv>
 
+#include "format/java_number.h"
 #include "mqstore/schedule_message.h"
 #include "storage/store_log.h"
 
@@ -28,10 +28,11 @@ Destination RealDestination(const PropertiesView& props) {
   Destination d;
   d.topic = props.Get(kRealTopic).value_or("");
   const std::string_view qid = props.Get(kRealQueueId).value_or("");
-  auto [end, ec] = std::from_chars(qid.data(), qid.data() + qid.size(), d.queue_id);
+  const std::optional<int32_t> queue_id = ParseJavaInteger<int32_t>(qid);
+  d.queue_id = queue_id.value_or(-1);
   if (d.topic.empty()) {
     d.problem = "no REAL_TOPIC";
-  } else if (ec != std::errc() || end != qid.data() + qid.size() || d.queue_id < 0) {
+  } else if (d.queue_id < 0) {
     d.problem = "REAL_QID '" + std::string(qid) + "' is not a queue id";
   } else if (d.topic == kTransactionHalfTopic) {
     d.problem = "[BUG] its real topic is RMQ_SYS_TRANS_HALF_TOPIC";  // never deliver a half message (RocketMQ #1626)
