@@ -76,6 +76,7 @@ TimerMessageStore::~TimerMessageStore() {
     wait_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (flush_thread_.joinable()) flush_thread_.join();
 }
 
 Result<std::unique_ptr<TimerMessageStore>> TimerMessageStore::Open(TimerStoreParts parts, TimerStoreOptions options) {
@@ -249,6 +250,10 @@ void TimerMessageStore::Start() {
     NameThisThread("mq-timer");
     Run();
   });
+  flush_thread_ = std::thread([this] {
+    NameThisThread("mq-timer-flush");
+    RunFlush();
+  });
 }
 
 Status TimerMessageStore::Shutdown() {
@@ -258,12 +263,12 @@ Status TimerMessageStore::Shutdown() {
     wait_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (flush_thread_.joinable()) flush_thread_.join();
   return FlushOnce();
 }
 
 void TimerMessageStore::Run() {
   const int64_t idle_ms = std::max<int64_t>(1, 100 * options_.precision_ms / 1000);
-  int64_t next_flush = clock_.MonotonicMillis() + options_.flush_interval_ms;
   int64_t next_cleanup = clock_.MonotonicMillis() + options_.cleanup_interval_ms;
   std::string last_error;
   while (!Stopping()) {
@@ -285,10 +290,6 @@ void TimerMessageStore::Run() {
     // Nothing due: build the next slot's records, a share at a time.
     if (!busy && !Stopping()) busy = StageOnce();
     const int64_t now = clock_.MonotonicMillis();
-    if (now >= next_flush) {
-      if (Status st = FlushOnce(); !st.ok()) StoreLog(LogLevel::kError, "timer store: flush: " + st.ToString());
-      next_flush = now + options_.flush_interval_ms;
-    }
     if (now >= next_cleanup) {
       auto removed = Cleanup(commit_log_.MinOffset());
       if (!removed.ok()) StoreLog(LogLevel::kError, "timer store: cleanup: " + removed.error().ToString());
@@ -302,6 +303,23 @@ void TimerMessageStore::Run() {
     std::unique_lock lock(wait_mu_);
     if (Stopping()) break;
     clock_.Wait(wait_cv_, lock, clock_.MonotonicNanos() + wait_ms * 1000000);
+  }
+}
+
+// Every flush_interval_ms, on a thread of its own (FlushOnce).
+void TimerMessageStore::RunFlush() {
+  const int64_t interval_ns = options_.flush_interval_ms * 1000000;
+  int64_t next = clock_.MonotonicNanos() + interval_ns;
+  while (!Stopping()) {
+    {
+      std::unique_lock lock(wait_mu_);
+      if (Stopping()) break;
+      clock_.Wait(wait_cv_, lock, next);
+    }
+    if (Stopping()) break;
+    if (clock_.MonotonicNanos() < next) continue;  // woken early
+    if (Status st = FlushOnce(); !st.ok()) StoreLog(LogLevel::kError, "timer store: flush: " + st.ToString());
+    next = clock_.MonotonicNanos() + interval_ns;
   }
 }
 
@@ -559,30 +577,49 @@ PutResult TimerMessageStore::PutWithRetries(const Message& message, bool& gave_u
   }
 }
 
+// The checkpoint's values are taken first, then the timer log and the
+// wheel are synced, then the checkpoint written: it never claims more than
+// is on disk (RocketMQ prepares it first and relies on the rescan). Only
+// the taking holds the steps' lock: the syncs (tens of ms, more while the
+// commit log is being written) run beside the enqueue and firing, so a
+// slot never waits for them.
 Status TimerMessageStore::FlushOnce() {
-  std::lock_guard lock(mu_);
-  if (!has_files()) return Status::Ok();
-  MQ_RETURN_IF_ERROR(log_->Flush());
+  std::lock_guard flush_lock(flush_mu_);
+  int64_t read_time = 0, queue_offset = 0;
+  std::optional<std::string> metrics;
+  TimerWheel* wheel = nullptr;
   {
+    std::lock_guard lock(mu_);
+    if (!has_files()) return Status::Ok();
+    read_time = commit_read_time_ms_.load(std::memory_order_acquire);
+    queue_offset = commit_queue_offset_.load(std::memory_order_acquire);
+    metrics = metrics_->TakeChange(clock_.WallMillis());
     std::lock_guard wheel_lock(wheel_mu_);
-    MQ_RETURN_IF_ERROR(wheel_->Flush());
+    wheel = wheel_.get();  // set once, never replaced
   }
-  // After the log and the wheel, so the checkpoint never claims more than
-  // is on disk (RocketMQ prepares it first and relies on the rescan).
+  // Units below the taken queue offset were appended before it was taken:
+  // the sync covers them.
+  MQ_RETURN_IF_ERROR(log_->Flush());
+  MQ_RETURN_IF_ERROR(wheel->Flush());
   TimerCheckpoint& cp = checkpoint_->mutable_value();
   cp.last_timer_log_flush_pos = log_->FlushedWhere();
-  cp.last_read_time_ms = commit_read_time_ms_.load(std::memory_order_acquire);
+  cp.last_read_time_ms = read_time;
   if (options_.master) {
-    const int64_t commit = commit_queue_offset_.load(std::memory_order_acquire);
-    if (cp.master_timer_queue_offset != commit) {
-      cp.master_timer_queue_offset = commit;
+    if (cp.master_timer_queue_offset != queue_offset) {
+      cp.master_timer_queue_offset = queue_offset;
       cp.data_version_counter++;
       cp.data_version_timestamp = clock_.WallMillis();
     }
   }
-  cp.last_timer_queue_offset = std::min(commit_queue_offset_.load(std::memory_order_acquire), cp.master_timer_queue_offset);
+  cp.last_timer_queue_offset = std::min(queue_offset, cp.master_timer_queue_offset);
   MQ_RETURN_IF_ERROR(checkpoint_->Flush());
-  MQ_RETURN_IF_ERROR(metrics_->Persist(clock_.WallMillis()));
+  if (metrics) {
+    if (Status st = metrics_->Write(*metrics); !st.ok()) {
+      std::lock_guard lock(mu_);
+      metrics_->MarkDirty();
+      return st;
+    }
+  }
   flushes_.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
@@ -612,7 +649,7 @@ bool TimerMessageStore::IsSlotCongested(int64_t deliver_ms) const {
 int64_t TimerMessageStore::PendingCount() const { return pending_.load(std::memory_order_acquire); }
 
 TimerCheckpoint TimerMessageStore::checkpoint() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(flush_mu_);
   return checkpoint_->value();
 }
 

@@ -19,9 +19,10 @@
 //
 // RocketMQ runs enqueue and dequeue on seven threads joined by queues; here
 // one thread runs the same steps in turn (EnqueueOnce, StageOnce,
-// DequeueOnce, FlushOnce), which tests also call directly on a FakeClock.
-// The steps take one lock, so a test's call and the thread's never
-// interleave.
+// DequeueOnce), which tests also call directly on a FakeClock. The steps
+// take one lock, so a test's call and the thread's never interleave. A
+// second thread flushes (FlushOnce): it takes that lock only to read what
+// the checkpoint may claim, so a slot never waits for a sync.
 //
 // Firing in bulk: the outgoing records of the next slot are built ahead of
 // its end, while the thread is otherwise idle (StageOnce: the chain read,
@@ -121,11 +122,12 @@ class TimerMessageStore {
   TimerMessageStore(const TimerMessageStore&) = delete;
   TimerMessageStore& operator=(const TimerMessageStore&) = delete;
 
-  // The service thread: enqueue, fire due slots, flush every
-  // flush_interval_ms, clean up every cleanup_interval_ms; it sleeps
-  // 100 x p / 1000 ms through the clock when there is nothing to do.
+  // The service thread: enqueue, fire due slots, stage the next, clean up
+  // every cleanup_interval_ms; with nothing to do it sleeps 100 x p / 1000
+  // ms through the clock, or less, up to the next slot's end. And the
+  // flush thread: FlushOnce every flush_interval_ms.
   void Start();
-  // Stops the thread (a slot being fired is finished first unless its
+  // Stops the threads (a slot being fired is finished first unless its
   // re-puts are waiting to be retried) and flushes.
   Status Shutdown();
 
@@ -224,6 +226,7 @@ class TimerMessageStore {
   Outcome DeliverStaged(size_t i);
   PutResult PutWithRetries(const Message& message, bool& gave_up);
   void Run();
+  void RunFlush();
   bool Stopping() const { return stop_.load(std::memory_order_acquire); }
 
   FileSystem& fs_;
@@ -238,6 +241,7 @@ class TimerMessageStore {
   std::unique_ptr<TimerLog> log_;
   mutable std::mutex wheel_mu_;  // wheel_ itself and its slots against put threads (IsSlotCongested)
   std::unique_ptr<TimerWheel> wheel_;
+  mutable std::mutex flush_mu_;  // one FlushOnce at a time; checkpoint_ after Open
   std::unique_ptr<TimerCheckpointFile> checkpoint_;
   std::unique_ptr<TimerMetrics> metrics_;
   struct OverdueSlot {
@@ -284,6 +288,7 @@ class TimerMessageStore {
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
   std::thread thread_;
+  std::thread flush_thread_;  // FlushOnce every flush_interval_ms
 };
 
 }  // namespace mqstore
