@@ -205,7 +205,22 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
 Status MessageStore::OpenTimerStore() {
   if (!config_.timerWheelEnable) return Status::Ok();
   TimerStoreParts parts{fs_, clock_, *log_, *queues_,
-                        [this](const Message& m) { return PutBatch({&m, 1}); }};
+                        [this](const Message& m) { return PutBatch({&m, 1}); }, {}};
+  // The bulk re-put: each record as a put of its own that waits for no
+  // flush (the timer store's re-puts are FlushWait::kNoWait).
+  parts.append_records = [this](EncodedRecords& batch, size_t from, size_t count) {
+    CommitLog::AppendRecordsResult r;
+    r.put = CheckWriteable();
+    if (!r.put.ok()) return r;
+    r = log_->AppendRecords(batch, from, count);
+    if (r.appended > 0) {
+      puts_ok_.fetch_add(r.appended, std::memory_order_relaxed);
+      messages_.fetch_add(r.appended, std::memory_order_relaxed);
+      bytes_.fetch_add(static_cast<uint64_t>(r.put.wrote_bytes), std::memory_order_relaxed);
+      flusher_->OnAppend();
+    }
+    return r;
+  };
   auto timer = TimerMessageStore::Open(std::move(parts), TimerStoreOptions::From(config_));
   if (!timer.ok()) return timer.error().WithContext("timer store");
   timer_ = std::move(*timer);
@@ -373,6 +388,11 @@ bool MessageStore::MustWait(const Message& first) const {
 }
 
 PutResult MessageStore::Append(std::span<const Message> batch) {
+  PutResult r = CheckWriteable();
+  return r.ok() ? log_->PutBatch(batch) : r;
+}
+
+PutResult MessageStore::CheckWriteable() const {
   PutResult r;
   if (!running_.load(std::memory_order_acquire)) {
     r.status = PutStatus::kServiceNotAvailable;
@@ -387,7 +407,7 @@ PutResult MessageStore::Append(std::span<const Message> batch) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = cleanup_->disk_full_reason();
   } else {
-    r = log_->PutBatch(batch);
+    r.status = PutStatus::kPutOk;
   }
   return r;
 }

@@ -214,6 +214,9 @@ class MessageStore {
   Status StopTimerStore();
   PutResult Count(PutResult r);
   PutResult Append(std::span<const Message> batch);
+  // Why a put is refused before the log is asked (stopped, read-only,
+  // slave, disk full); kPutOk when it is not.
+  PutResult CheckWriteable() const;
   void InstallPutHooks(const StoreHooks& hooks);
   std::optional<PutResult> RunPutHooks(Message& message, MessageRewrite& rewrite);
   bool MustWait(const Message& first) const;

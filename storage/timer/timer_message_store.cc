@@ -6,6 +6,7 @@
 
 #include "format/java_string_hash.h"
 #include "format/properties.h"
+#include "storage/timer/fired_timer.h"
 #include "mqstore/sys_flag.h"
 #include "storage/log/commit_log.h"
 #include "storage/queue/consume_queue_store.h"
@@ -17,14 +18,6 @@ namespace {
 constexpr size_t kEnqueueBatch = 1024;         // RocketMQ's enqueue queue capacity
 constexpr int kReputTries = 3;                 // before a retryable status gives up (timerEnableRetryUntilSuccess=false)
 constexpr int64_t kQueueOffsetCheckUnits = 20000;  // reviseQueueOffset's walk back
-
-std::optional<int64_t> ParseLong(std::optional<std::string_view> s) {
-  if (!s || s->empty()) return std::nullopt;
-  int64_t v = 0;
-  auto r = std::from_chars(s->data(), s->data() + s->size(), v);
-  if (r.ec != std::errc() || r.ptr != s->data() + s->size()) return std::nullopt;
-  return v;
-}
 
 // What a re-put's status means (A2.5): done, drop it, or try again.
 enum class PutVerdict { kDone, kDrop, kRetry, kUnknown };
@@ -43,82 +36,6 @@ PutVerdict Classify(PutStatus s) {
     case PutStatus::kSlaveNotAvailable: return PutVerdict::kRetry;
     default: return PutVerdict::kUnknown;
   }
-}
-
-// Replaces `name`'s value in place (a HashMap put keeps its entry) or
-// appends it.
-void SetProperty(std::vector<Property>& props, std::string_view name, std::string_view value) {
-  for (Property& p : props)
-    if (p.name == name) {
-      p.value = value;
-      return;
-    }
-  props.push_back(Property{name, value});
-}
-
-
-// What firing a timer reads from its record's properties, in one pass
-// (the last pair of a name wins, as in the map).
-struct FiredTimerProperties {
-  std::string_view real_topic, uniq;
-  std::optional<std::string_view> real_qid, del_key, roll_times, out_ms;
-  bool stamped = false;  // TIMER_ENQUEUE_MS / TIMER_DEQUEUE_MS already there (a rolled timer)
-
-  static FiredTimerProperties Of(const PropertiesView& props) {
-    FiredTimerProperties f;
-    props.ForEach([&](const Property& p) {
-      if (p.name == property::kRealTopic) f.real_topic = p.value;
-      else if (p.name == property::kUniqKey) f.uniq = p.value;
-      else if (p.name == property::kRealQueueId) f.real_qid = p.value;
-      else if (p.name == property::kTimerDelUniqKey) f.del_key = p.value;
-      else if (p.name == property::kTimerRollTimes) f.roll_times = p.value;
-      else if (p.name == property::kTimerOutMs) f.out_ms = p.value;
-      else if (p.name == property::kTimerEnqueueMs || p.name == property::kTimerDequeueMs) f.stamped = true;
-    });
-    return f;
-  }
-};
-
-void AppendPair(std::string& out, std::string_view name, int64_t value) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  out += name;
-  out += kNameValueSeparator;
-  out.append(digits, end);
-  out += kPropertySeparator;
-}
-
-// convert + convertMessage (A2.6): the record's properties with
-// TIMER_ENQUEUE_MS, TIMER_DEQUEUE_MS (and for a roll TIMER_ROLL_TIMES)
-// added and nothing removed, so REAL_TOPIC, REAL_QID and TIMER_OUT_MS stay
-// in the bytes as RocketMQ leaves them. A first firing appends to the
-// record's string as it is (into `out`, reused: this runs for every timer);
-// a rolled one, or one with empty values (which the map drops), goes
-// through the list.
-bool BuildFiredProperties(const PropertiesView& props, const FiredTimerProperties& f, int64_t enqueue_ms,
-                          int64_t now_ms, bool roll, std::string& out) {
-  const std::string_view raw = props.raw();
-  const bool empty_value = raw.find("\x01\x02") != std::string_view::npos ||
-                           (!raw.empty() && raw.back() == kNameValueSeparator);
-  out.clear();
-  if (!roll && !f.stamped && !f.roll_times && !empty_value) {
-    out.assign(raw);
-    if (!out.empty() && out.back() != kPropertySeparator) out += kPropertySeparator;
-    AppendPair(out, property::kTimerEnqueueMs, enqueue_ms);
-    AppendPair(out, property::kTimerDequeueMs, now_ms);
-    return true;
-  }
-  std::vector<Property> list = props.ToList();
-  const std::string enqueue = std::to_string(enqueue_ms);
-  SetProperty(list, property::kTimerEnqueueMs, enqueue);
-  std::string roll_times;
-  if (roll) {
-    roll_times = std::to_string(ParseLong(f.roll_times).value_or(0) + 1);
-    SetProperty(list, property::kTimerRollTimes, roll_times);
-  }
-  const std::string dequeue = std::to_string(now_ms);
-  SetProperty(list, property::kTimerDequeueMs, dequeue);
-  return AppendProperties(out, list, TrailingSeparator::kAppend).ok();
 }
 
 }  // namespace
@@ -145,6 +62,7 @@ TimerMessageStore::TimerMessageStore(TimerStoreParts parts, TimerStoreOptions op
       commit_log_(parts.log),
       queues_(parts.queues),
       reput_(std::move(parts.reput)),
+      append_records_(std::move(parts.append_records)),
       options_([&] {
         options.roll_window_slots =
             std::clamp<int64_t>(options.roll_window_slots, 2, kTimerWheelSlotsTotal - kTimerBlankSlots);
@@ -158,6 +76,7 @@ TimerMessageStore::~TimerMessageStore() {
     wait_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (flush_thread_.joinable()) flush_thread_.join();
 }
 
 Result<std::unique_ptr<TimerMessageStore>> TimerMessageStore::Open(TimerStoreParts parts, TimerStoreOptions options) {
@@ -359,6 +278,10 @@ void TimerMessageStore::Start() {
     NameThisThread("mq-timer");
     Run();
   });
+  flush_thread_ = std::thread([this] {
+    NameThisThread("mq-timer-flush");
+    RunFlush();
+  });
 }
 
 Status TimerMessageStore::Shutdown() {
@@ -368,12 +291,12 @@ Status TimerMessageStore::Shutdown() {
     wait_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (flush_thread_.joinable()) flush_thread_.join();
   return FlushOnce();
 }
 
 void TimerMessageStore::Run() {
   const int64_t idle_ms = std::max<int64_t>(1, 100 * options_.precision_ms / 1000);
-  int64_t next_flush = clock_.MonotonicMillis() + options_.flush_interval_ms;
   int64_t next_cleanup = clock_.MonotonicMillis() + options_.cleanup_interval_ms;
   std::string last_error;
   while (!Stopping()) {
@@ -392,20 +315,39 @@ void TimerMessageStore::Run() {
       if (r < 0) break;
       busy = true;
     }
+    // Nothing due: build the next slot's records, a share at a time.
+    if (!busy && !Stopping()) busy = StageOnce();
     const int64_t now = clock_.MonotonicMillis();
-    if (now >= next_flush) {
-      if (Status st = FlushOnce(); !st.ok()) StoreLog(LogLevel::kError, "timer store: flush: " + st.ToString());
-      next_flush = now + options_.flush_interval_ms;
-    }
     if (now >= next_cleanup) {
       auto removed = Cleanup(commit_log_.MinOffset());
       if (!removed.ok()) StoreLog(LogLevel::kError, "timer store: cleanup: " + removed.error().ToString());
       next_cleanup = now + options_.cleanup_interval_ms;
     }
     if (busy) continue;
+    // Up to the end of the next slot, not past it: that is when it fires.
+    int64_t wait_ms = idle_ms;
+    const int64_t slot_end = curr_read_time_ms() + options_.precision_ms;
+    if (const int64_t wall = clock_.WallMillis(); slot_end > wall) wait_ms = std::min(wait_ms, slot_end - wall);
     std::unique_lock lock(wait_mu_);
     if (Stopping()) break;
-    clock_.Wait(wait_cv_, lock, clock_.MonotonicNanos() + idle_ms * 1000000);
+    clock_.Wait(wait_cv_, lock, clock_.MonotonicNanos() + wait_ms * 1000000);
+  }
+}
+
+// Every flush_interval_ms, on a thread of its own (FlushOnce).
+void TimerMessageStore::RunFlush() {
+  const int64_t interval_ns = options_.flush_interval_ms * 1000000;
+  int64_t next = clock_.MonotonicNanos() + interval_ns;
+  while (!Stopping()) {
+    {
+      std::unique_lock lock(wait_mu_);
+      if (Stopping()) break;
+      clock_.Wait(wait_cv_, lock, next);
+    }
+    if (Stopping()) break;
+    if (clock_.MonotonicNanos() < next) continue;  // woken early
+    if (Status st = FlushOnce(); !st.ok()) StoreLog(LogLevel::kError, "timer store: flush: " + st.ToString());
+    next = clock_.MonotonicNanos() + interval_ns;
   }
 }
 
@@ -433,7 +375,7 @@ Result<bool> TimerMessageStore::EnqueueOnce() {
     if (!cq) break;
     auto record = commit_log_.LookMessage(cq->commit_log_offset);
     std::optional<int64_t> out_ms;
-    if (record.ok()) out_ms = ParseLong(record->message.properties().Get(property::kTimerOutMs));
+    if (record.ok()) out_ms = ParseTimerLong(record->message.properties().Get(property::kTimerOutMs));
     if (!out_ms) {
       const std::string why = "timer topic unit " + std::to_string(offset) + " (commit-log offset " +
                               std::to_string(cq->commit_log_offset) + "): " +
@@ -527,7 +469,12 @@ int TimerMessageStore::DequeueOnce() {
   if (read >= curr_write_time_ms_.load(std::memory_order_relaxed)) return -1;
   const TimerWheelSlot slot = wheel_->GetSlot(read);
   int result = 0;
-  if (slot.time_units != 0 && slot.last_pos >= 0) {
+  if (slot.time_units != 0 && slot.last_pos >= 0 && CanStage(clock_.WallMillis())) {
+    if (staging_.slot_ms != read) ResetStaging(read);
+    if (!FireStaged()) return -1;
+    pending_ -= slot.num;
+    result = 1;
+  } else if (slot.time_units != 0 && slot.last_pos >= 0) {
     // The chain runs back from the newest unit; units are appended in
     // order, so a prevPos that does not go back is damage and ends it.
     std::vector<TimerLogUnit> units;
@@ -606,7 +553,7 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
     }
   }
   const int64_t now = clock_.WallMillis();
-  const auto real_qid = ParseLong(props.real_qid);
+  const auto real_qid = ParseTimerLong(props.real_qid);
   const bool built = BuildFiredProperties(m.properties(), props, request.enqueue_time_ms, now, roll, reput_properties_);
   if (!built || (!roll && (real_topic.empty() || !real_qid))) {
     StoreLog(LogLevel::kWarn, "timer store: dropping the timer at commit-log offset " +
@@ -615,18 +562,8 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return Outcome::kDropped;
   }
-  Message out;
-  out.topic = roll ? m.topic : real_topic;
-  out.queue_id = roll ? m.queue_id : static_cast<int32_t>(*real_qid);
-  out.flag = m.flag;
-  out.body = m.body;
-  out.properties = reput_properties_;
-  out.sys_flag = m.sys_flag & ~(sysflag::kBornHostV6 | sysflag::kStoreHostV6);
-  out.born_timestamp = m.born_timestamp;
-  out.born_host = m.born_host;
-  out.store_host = m.store_host;
-  out.reconsume_times = m.reconsume_times;
-  out.flush_wait = FlushWait::kNoWait;  // waitStoreMsgOK = false
+  const Message out =
+      FiredMessage(m, props, roll, roll ? 0 : static_cast<int32_t>(*real_qid), reput_properties_);
   bool gave_up = false;
   const PutResult r = PutWithRetries(out, gave_up);
   if (gave_up) return Outcome::kGaveUp;
@@ -642,7 +579,7 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
     return Outcome::kRolled;
   }
   fired_.fetch_add(1, std::memory_order_relaxed);
-  if (auto out_ms = ParseLong(props.out_ms))
+  if (auto out_ms = ParseTimerLong(props.out_ms))
     lateness_ms_.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - *out_ms)));
   return Outcome::kDelivered;
 }
@@ -668,30 +605,49 @@ PutResult TimerMessageStore::PutWithRetries(const Message& message, bool& gave_u
   }
 }
 
+// The checkpoint's values are taken first, then the timer log and the
+// wheel are synced, then the checkpoint written: it never claims more than
+// is on disk (RocketMQ prepares it first and relies on the rescan). Only
+// the taking holds the steps' lock: the syncs (tens of ms, more while the
+// commit log is being written) run beside the enqueue and firing, so a
+// slot never waits for them.
 Status TimerMessageStore::FlushOnce() {
-  std::lock_guard lock(mu_);
-  if (!has_files()) return Status::Ok();
-  MQ_RETURN_IF_ERROR(log_->Flush());
+  std::lock_guard flush_lock(flush_mu_);
+  int64_t read_time = 0, queue_offset = 0;
+  std::optional<std::string> metrics;
+  TimerWheel* wheel = nullptr;
   {
+    std::lock_guard lock(mu_);
+    if (!has_files()) return Status::Ok();
+    read_time = commit_read_time_ms_.load(std::memory_order_acquire);
+    queue_offset = commit_queue_offset_.load(std::memory_order_acquire);
+    metrics = metrics_->TakeChange(clock_.WallMillis());
     std::lock_guard wheel_lock(wheel_mu_);
-    MQ_RETURN_IF_ERROR(wheel_->Flush());
+    wheel = wheel_.get();  // set once, never replaced
   }
-  // After the log and the wheel, so the checkpoint never claims more than
-  // is on disk (RocketMQ prepares it first and relies on the rescan).
+  // Units below the taken queue offset were appended before it was taken:
+  // the sync covers them.
+  MQ_RETURN_IF_ERROR(log_->Flush());
+  MQ_RETURN_IF_ERROR(wheel->Flush());
   TimerCheckpoint& cp = checkpoint_->mutable_value();
   cp.last_timer_log_flush_pos = log_->FlushedWhere();
-  cp.last_read_time_ms = commit_read_time_ms_.load(std::memory_order_acquire);
+  cp.last_read_time_ms = read_time;
   if (options_.master) {
-    const int64_t commit = commit_queue_offset_.load(std::memory_order_acquire);
-    if (cp.master_timer_queue_offset != commit) {
-      cp.master_timer_queue_offset = commit;
+    if (cp.master_timer_queue_offset != queue_offset) {
+      cp.master_timer_queue_offset = queue_offset;
       cp.data_version_counter++;
       cp.data_version_timestamp = clock_.WallMillis();
     }
   }
-  cp.last_timer_queue_offset = std::min(commit_queue_offset_.load(std::memory_order_acquire), cp.master_timer_queue_offset);
+  cp.last_timer_queue_offset = std::min(queue_offset, cp.master_timer_queue_offset);
   MQ_RETURN_IF_ERROR(checkpoint_->Flush());
-  MQ_RETURN_IF_ERROR(metrics_->Persist(clock_.WallMillis()));
+  if (metrics) {
+    if (Status st = metrics_->Write(*metrics); !st.ok()) {
+      std::lock_guard lock(mu_);
+      metrics_->MarkDirty();
+      return st;
+    }
+  }
   flushes_.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
@@ -721,7 +677,7 @@ bool TimerMessageStore::IsSlotCongested(int64_t deliver_ms) const {
 int64_t TimerMessageStore::PendingCount() const { return pending_.load(std::memory_order_acquire); }
 
 TimerCheckpoint TimerMessageStore::checkpoint() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(flush_mu_);
   return checkpoint_->value();
 }
 
