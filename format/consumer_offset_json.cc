@@ -22,6 +22,28 @@ std::optional<int32_t> ParseQueueId(const std::string& key) {
   return static_cast<int32_t>(v);
 }
 
+// A JSON string as fastjson writes it without BrowserCompatible (RocketMQ's
+// ConsumerOffsetManager): '"', '\\' and control characters escaped, every
+// other byte as it is, so any key read comes back byte for byte.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
 class Reader {
  public:
   explicit Reader(std::string_view text) : text_(text), in_(text, kMaxConsumerOffsetJsonDepth) {}
@@ -87,7 +109,7 @@ std::string WriteConsumerOffsetJson(const ConsumerOffsetFile& file) {
   for (const auto& [key, queues] : file.offset_table) {
     if (table.size() > 1) table += ',';
     table += "\n\t\t";
-    AppendFastjsonString(table, key);
+    AppendJsonString(table, key);
     table += ":{";
     bool first = true;
     for (const auto& [qid, offset] : queues) {
@@ -107,7 +129,7 @@ std::string WriteConsumerOffsetJson(const ConsumerOffsetFile& file) {
     if (!first) out += ',';
     first = false;
     out += "\n\t";
-    AppendFastjsonString(out, name);
+    AppendJsonString(out, name);
     out += ':';
     out += value;
   }

@@ -40,6 +40,19 @@ TEST(ConsumerOffsetJson, PlainJsonAndNullsAreRead) {
   EXPECT_EQ(WriteConsumerOffsetJson(ConsumerOffsetFile{}), "{\n\t\"offsetTable\":{}\n}");
 }
 
+// Found by the fuzzer: keys are written back byte for byte (fastjson
+// without BrowserCompatible writes non-ASCII as it is), not re-encoded.
+TEST(ConsumerOffsetJson, KeysWithAnyBytesComeBackTheSame) {
+  const std::string file = "{\n\t\"offse\xa6Table\":{\n\t\t\"T\xa6g\":{0:0\n\t\t}\n\t},"
+                           "\n\t\"offsetTable\":{\n\t\t\"T\xc3\xa9@g\\u0001\":{0:1\n\t\t}\n\t}\n}";
+  auto parsed = ParseConsumerOffsetJson(file);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->offset_table.count("T\xc3\xa9@g\x01"), 1u);
+  auto again = ParseConsumerOffsetJson(WriteConsumerOffsetJson(*parsed));
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(*again, *parsed);
+}
+
 TEST(ConsumerOffsetJson, DamageIsRefusedNamingTheByte) {
   for (const char* bad : {"", "{", "{\"offsetTable\":{\"T@g\":{x:1}}}", "{\"offsetTable\":{\"T@g\":{0:1.5}}}",
                           "{\"offsetTable\":{\"T@g\":{99999999999:1}}}", "{} x"}) {
