@@ -195,8 +195,10 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
   MQ_RETURN_IF_ERROR(OpenTimerStore());
   OpenDelayDelivery();
+  OpenTransactions();
   MQ_RETURN_IF_ERROR(StartServices(hooks, std::move(*cleanup_options)));
   StartTimerStore();
+  transactions_->Start();
   return Status::Ok();
 }
 
@@ -468,12 +470,15 @@ Status MessageStore::Flush() {
 
 Status MessageStore::Shutdown() {
   if (!running_.load(std::memory_order_acquire)) return Status::Ok();
-  // The timer store re-puts: stopped while puts are still taken.
+  // The timer store and the transaction check re-put: stopped while puts
+  // are still taken.
+  const Status tx = read_only() ? Status::Ok() : StopTransactions();
   const Status timer = read_only() ? Status::Ok() : StopTimerStore();
   if (!running_.exchange(false)) return Status::Ok();
   if (read_only()) return Status::Ok();  // no thread ran, no marker was made
   Status st = StopServices();
   if (st.ok()) st = timer;
+  if (st.ok()) st = tx;
   const bool clean = st.ok() && log_->writeable() && log_->FlushedOffset() >= log_->WroteOffset() &&
                      dispatcher_->Lag() == 0;
   if (clean) {
@@ -588,6 +593,7 @@ StoreStats MessageStore::Stats() const {
   if (cleanup_) s.cleanup = cleanup_->Stats();
   if (timer_) s.timer = timer_->Stats();
   if (schedule_) s.delay = schedule_->Stats();
+  if (transactions_) s.transaction = transactions_->Stats();
   return s;
 }
 
@@ -608,6 +614,7 @@ CommitLog& MessageStore::commit_log() { return *log_; }
 ConsumeQueueStore& MessageStore::consume_queues() { return *queues_; }
 CleanupService& MessageStore::cleanup() { return *cleanup_; }
 ScheduleMessageService& MessageStore::schedule_messages() { return *schedule_; }
+TransactionService& MessageStore::transactions() { return *transactions_; }
 
 // Delay levels (ScheduleMessageService): made once the queues are recovered,
 // so that the loaded offsets are checked against them. A damaged
@@ -635,6 +642,53 @@ void MessageStore::StopDelayDelivery() {
   Status st = schedule_->Stop();
   if (st.ok()) st = schedule_->Persist();  // a store that delivered by DeliverDue only
   if (!st.ok()) StoreLog(LogLevel::kError, "shutdown: " + st.ToString());
+}
+
+}  // namespace mqstore
+
+namespace mqstore {
+
+// --- Transactions (storage/transaction/) ---
+
+// After the queues are recovered (the check reads the half and op queues).
+// A damaged consumerOffset.json does not fail the open: halves and
+// decisions work, no check round runs, and Stats().transaction.error says why.
+void MessageStore::OpenTransactions() {
+  auto options =
+      TransactionOptions::From(config_, JoinPath(JoinPath(paths_->root, "config"), "consumerOffset.json"));
+  auto put = [this](const Message& m) { return PutBatch({&m, 1}); };
+  transactions_ = std::make_unique<TransactionService>(
+      *log_, *queues_, fs_, clock_, std::move(options), put, [this](const Message& m) { return Put(m); },
+      [this] { return flusher_->FlushAll(); });
+  (void)transactions_->Load();
+}
+
+Status MessageStore::StopTransactions() {
+  if (!transactions_) return Status::Ok();
+  Status st = transactions_->Stop();
+  if (!st.ok()) StoreLog(LogLevel::kError, "shutdown: " + st.ToString());
+  return st;
+}
+
+PutResult MessageStore::PutHalf(const Message& message) {
+  if (!transactions_) {
+    PutResult r;
+    r.status = PutStatus::kServiceNotAvailable;
+    r.reason = "the store was opened read-only";
+    return r;
+  }
+  return transactions_->PutHalf(message);
+}
+
+Result<EndTransactionResult> MessageStore::EndTransaction(int64_t half_offset, TransactionDecision decision,
+                                                          const EndTransactionOptions& options) {
+  if (!transactions_) return ReadOnlyRefusal("end a transaction in", paths_->root);
+  if (!running_.load(std::memory_order_acquire)) return Status::Unsupported("the store is shut down");
+  return transactions_->EndTransaction(half_offset, decision, options);
+}
+
+void MessageStore::SetTransactionCheckListener(TransactionCheckListener listener) {
+  if (transactions_) transactions_->SetCheckListener(std::move(listener));
 }
 
 }  // namespace mqstore

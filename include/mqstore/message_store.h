@@ -45,6 +45,7 @@
 #include "mqstore/stats.h"
 #include "mqstore/status.h"
 #include "mqstore/store_config.h"
+#include "mqstore/transaction.h"
 
 namespace mqstore {
 
@@ -63,6 +64,7 @@ class Prefaulter;
 class ScheduleMessageService;
 class StoreCheckpoint;
 class TimerMessageStore;
+class TransactionService;
 struct Checkpoint;
 struct CleanupOptions;
 struct ReadLimits;
@@ -123,6 +125,23 @@ class MessageStore {
   // calls with scheduleRewriteInStore=false, as a 5.x broker's
   // handleScheduleMessage hook does. The rules live as long as the store.
   const ScheduleRules& schedule_rules() const { return schedule_rules_; }
+
+  // --- Transactions (RocketMQ's half and op topics; docs/engine.md, "Transactions") ---
+  // Stores the message as a half message (RMQ_SYS_TRANS_HALF_TOPIC queue 0,
+  // REAL_TOPIC / REAL_QID kept, sysFlag type NOT): consumers of its topic
+  // do not see it. No put hook runs. wrote_offset is the halfOffset to end
+  // the transaction with; queue_offset its tranStateTableOffset.
+  PutResult PutHalf(const Message& message);
+  // Commit: puts the real message rebuilt from the half (put hooks run),
+  // then the op record; rollback: only the op record; unknown: nothing.
+  // Errors: no half at `half_offset`, a mismatch with `options`, a slave,
+  // or the real message not stored (no op is written: the check asks
+  // again). Any thread; an answer to a check-back sets from_check.
+  Result<EndTransactionResult> EndTransaction(int64_t half_offset, TransactionDecision decision,
+                                              const EndTransactionOptions& options = {});
+  // Who is asked about halves left undecided (transaction.h). Unset: the
+  // check still re-puts and counts them, and asks no one.
+  void SetTransactionCheckListener(TransactionCheckListener listener);
 
   Result<MessageView> LookMessageByOffset(int64_t phy_offset) const;
   int64_t GetMinPhyOffset() const;
@@ -196,6 +215,9 @@ class MessageStore {
   // runs with scheduleMessageServiceEnable on a master). Not in a
   // read-only store.
   ScheduleMessageService& schedule_messages();
+  // Halves, decisions and the check-back (Check runs a round now). Not in a
+  // read-only store.
+  TransactionService& transactions();
 
  private:
   class LogEvents;
@@ -223,6 +245,8 @@ class MessageStore {
   void OpenDelayDelivery();
   void StartDelayDelivery();
   void StopDelayDelivery();
+  void OpenTransactions();
+  Status StopTransactions();
 
   StoreConfig config_;
   std::unique_ptr<FileSystem> read_only_fs_;  // OpenReadOnly: wraps the caller's
@@ -242,6 +266,7 @@ class MessageStore {
   std::unique_ptr<LogEvents> log_events_;    // the log's events to flusher_ and cleanup_; gone before both
   std::unique_ptr<TimerMessageStore> timer_;  // after the parts it reads: destroyed (thread joined) before them
   std::unique_ptr<ScheduleMessageService> schedule_;  // re-puts into the log: stopped first, gone before it
+  std::unique_ptr<TransactionService> transactions_;  // puts into the log: stopped first, gone before it
   std::unique_ptr<ReadLimits> read_limits_;
   ScheduleRules schedule_rules_;
   std::vector<PutHook> put_hooks_;  // the store's schedule rewrite (if on), then the embedder's
