@@ -1,16 +1,14 @@
 #include "storage/timer/timer_message_store.h"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 
 #include "format/java_string_hash.h"
 #include "format/properties.h"
-#include "storage/timer/fired_timer.h"
-#include "mqstore/sys_flag.h"
 #include "storage/log/commit_log.h"
 #include "storage/queue/consume_queue_store.h"
 #include "storage/store_log.h"
+#include "storage/timer/fired_timer.h"
 
 namespace mqstore {
 namespace {
