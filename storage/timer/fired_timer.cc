@@ -52,7 +52,7 @@ FiredTimerProperties FiredTimerProperties::Of(const PropertiesView& props) {
   return f;
 }
 
-// convert + convertMessage (A2.6): the record's properties with
+// convert + convertMessage: the record's properties with
 // TIMER_ENQUEUE_MS, TIMER_DEQUEUE_MS (and for a roll TIMER_ROLL_TIMES)
 // added and nothing removed, so REAL_TOPIC, REAL_QID and TIMER_OUT_MS stay
 // in the bytes as RocketMQ leaves them. A first firing appends to the

@@ -1,4 +1,4 @@
-// What firing a timer makes of its record (A2.6 of the spec): the
+// What firing a timer makes of its record (TimerMessageStore.convert and convertMessage): the
 // properties it reads, the fired properties (TIMER_ENQUEUE_MS,
 // TIMER_DEQUEUE_MS and for a roll TIMER_ROLL_TIMES added, nothing removed),
 // and the message re-put to the real topic. Shared by the one-by-one path

@@ -11,7 +11,7 @@
 //   flush       -> every timerFlushIntervalMs: timer log, wheel,
 //                  config/timercheck, config/timermetrics
 //
-// Cursors (A2.3 of the spec): curr_queue_offset (next unit of the timer
+// Cursors (RocketMQ's TimerMessageStore fields): curr_queue_offset (next unit of the timer
 // topic's queue to enqueue), curr_write_time_ms (floor(now / p) x p, moved
 // by the enqueue step: slots before it are past), curr_read_time_ms (the
 // next slot to fire). A slot T fires once curr_write_time_ms > T, so never
@@ -114,7 +114,7 @@ struct TimerStoreParts {
 
 class TimerMessageStore {
  public:
-  // Opens the timer files under options.root and recovers them (A2.9) when
+  // Opens the timer files under options.root and recovers them (TimerMessageStore.recover) when
   // there are any; otherwise creates nothing until the first timer is
   // enqueued. Call after the consume queues are recovered and dispatched.
   static Result<std::unique_ptr<TimerMessageStore>> Open(TimerStoreParts parts, TimerStoreOptions options);
@@ -147,17 +147,17 @@ class TimerMessageStore {
   // Enqueue, then fire every slot that is due (what the thread does between
   // two sleeps, before it stages the next slot).
   Status RunDue();
-  // Timer log, wheel, checkpoint, metrics (A2.8).
+  // Timer log, wheel, checkpoint, metrics (TimerFlushService).
   Status FlushOnce();
-  // A2.10: drops timer-log files (oldest first, never the newest) whose
-  // last unit points below the commit log's `commit_log_min_offset`.
+  // The timer log's share of cleanup: drops timer-log files (oldest first,
+  // never the newest) whose last unit points below the commit log's `commit_log_min_offset`.
   Result<size_t> Cleanup(int64_t commit_log_min_offset);
 
   // Admission's flow control (timerCongestNumEachSlot): whether the slot of
   // `deliver_ms` already holds that many timers. Any thread.
   bool IsSlotCongested(int64_t deliver_ms) const;
 
-  // Writes one unit as doEnqueue (A2.4: ROLL and DELETE magic, the roll
+  // Writes one unit as doEnqueue (ROLL and DELETE magic, the roll
   // window's clamps) at the current write time; returns its offset. The
   // enqueue step's core, public so a test can replay RocketMQ's inputs.
   Result<int64_t> EnqueueUnit(int64_t offset_py, int32_t size_py, int64_t delayed_ms, bool is_delete,

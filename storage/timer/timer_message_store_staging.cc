@@ -88,7 +88,7 @@ size_t TimerMessageStore::WalkNewUnits() {
   if (slot.time_units == 0 || slot.last_pos < 0 || slot.last_pos <= staging_.walked_to) return 0;
   const size_t first = staging_.walked.size();
   for (int64_t pos = slot.last_pos; pos > staging_.walked_to;) {
-    if (pos < log_->MinOffset()) break;  // cleanup took the file (A2.10)
+    if (pos < log_->MinOffset()) break;  // cleanup took the file (see Cleanup)
     auto unit = log_->ReadUnit(pos);
     if (!unit.ok()) {
       StoreLog(LogLevel::kError,

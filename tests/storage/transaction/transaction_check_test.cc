@@ -1,4 +1,4 @@
-// The check-back on a fake clock (spec B6): when a half is checked, what the
+// The check-back on a fake clock (TransactionalMessageServiceImpl.check): when a half is checked, what the
 // check writes, the listener's answers, the bound of transactionCheckMax,
 // immunity, and the progress in config/consumerOffset.json.
 #include "storage/transaction/transaction_service.h"

@@ -1,5 +1,5 @@
 // The records of a transaction field by field, as RocketMQ's broker writes
-// them (spec B2-B5): the half, the committed message, the op record in both
+// them (TransactionalMessageBridge and EndTransactionProcessor): the half, the committed message, the op record in both
 // body forms, and the decisions the store refuses.
 #include "storage/transaction/transaction_records.h"
 
