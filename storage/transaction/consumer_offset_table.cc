@@ -4,52 +4,16 @@
 #include "storage/store_log.h"
 
 namespace mqstore {
+
 namespace {
-
-struct Candidate {
-  std::optional<ConsumerOffsetFile> file;
-  bool missing = false;
-  std::string problem;
-};
-
-Result<Candidate> ReadCandidate(FileSystem& fs, const std::string& path) {
-  Candidate c;
-  auto text = ReadConfigFile(fs, path, kMaxConsumerOffsetFileBytes, "a consumer offset table");
-  if (!text.ok()) {
-    if (text.error().code() != StatusCode::kCorruption) return text.error();
-    c.problem = text.error().message();
-    return c;
-  }
-  if (!text->has_value()) {
-    c.missing = true;
-    c.problem = "missing";
-  } else if ((*text)->empty()) {
-    c.problem = "empty";
-  } else if (auto parsed = ParseConsumerOffsetJson(**text); parsed.ok()) {
-    c.file = std::move(*parsed);
-  } else {
-    c.problem = parsed.error().message();
-  }
-  return c;
-}
 
 // The file, else its .bak, else nothing (both missing); an error when
 // neither parses and one exists.
-Result<std::pair<ConsumerOffsetFile, std::string>> ReadFileOrBackup(FileSystem& fs, const std::string& path) {
-  auto main = ReadCandidate(fs, path);
-  if (!main.ok()) return main.error().WithContext("reading " + path);
-  if (main->file) return std::make_pair(std::move(*main->file), path);
-  const std::string bak_path = ConfigBackupPath(path);
-  auto bak = ReadCandidate(fs, bak_path);
-  if (!bak.ok()) return bak.error().WithContext("reading " + bak_path);
-  if (bak->file) {
-    StoreLog(LogLevel::kWarn, path + ": " + main->problem + "; consumer offsets read from " + bak_path);
-    return std::make_pair(std::move(*bak->file), bak_path);
-  }
-  if (main->missing && bak->missing) return std::make_pair(ConsumerOffsetFile{}, std::string());
-  return Status::Corruption(path + ": " + main->problem + "; " + bak_path + ": " + bak->problem +
-                            ": the consumer offsets (and the transaction check's progress) are lost; repair one "
-                            "file, or remove both to check every half message again from the queue's start");
+Result<LoadedConfig<ConsumerOffsetFile>> ReadFileOrBackup(FileSystem& fs, const std::string& path) {
+  return LoadConfigFileOrBackup<ConsumerOffsetFile>(
+      fs, path, kMaxConsumerOffsetFileBytes, "a consumer offset table", ParseConsumerOffsetJson,
+      "the consumer offsets (and the transaction check's progress) are lost; repair one file, or remove both to "
+      "check every half message again from the queue's start");
 }
 
 }  // namespace
@@ -59,9 +23,11 @@ ConsumerOffsetTable::ConsumerOffsetTable(FileSystem& fs, std::string path) : fs_
 Status ConsumerOffsetTable::Load() {
   auto read = ReadFileOrBackup(fs_, path_);
   if (!read.ok()) return read.error();
+  if (!read->problem.empty())
+    StoreLog(LogLevel::kWarn, path_ + ": " + read->problem + "; consumer offsets read from " + read->from);
   std::lock_guard lock(mu_);
-  table_ = std::move(read->first.offset_table);
-  loaded_from_ = read->second;
+  table_ = std::move(read->value.offset_table);
+  loaded_from_ = read->from;
   return Status::Ok();
 }
 
@@ -103,7 +69,7 @@ Status ConsumerOffsetTable::Persist() {
   auto current = ReadFileOrBackup(fs_, path_);
   Status st = current.ok() ? Status::Ok() : current.error();
   if (st.ok()) {
-    ConsumerOffsetFile file = std::move(current->first);
+    ConsumerOffsetFile file = std::move(current->value);
     for (const auto& [key, queues] : owned)
       for (const auto& [qid, offset] : queues) file.offset_table[key][qid] = offset;
     st = PersistConfigFile(
