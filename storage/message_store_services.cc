@@ -17,7 +17,7 @@ namespace mqstore {
 Status MessageStore::OpenTimerStore() {
   if (!config_.timerWheelEnable) return Status::Ok();
   TimerStoreParts parts{fs_, clock_, *log_, *queues_,
-                        [this](const Message& m) { return PutBatch({&m, 1}); }, {}};
+                        [this](const Message& m) { return PutBatch({&m, 1}); }, {}, {}};
   // The bulk re-put: each record as a put of its own that waits for no
   // flush (the timer store's re-puts are FlushWait::kNoWait).
   parts.append_records = [this](EncodedRecords& batch, size_t from, size_t count) {
@@ -33,6 +33,7 @@ Status MessageStore::OpenTimerStore() {
     }
     return r;
   };
+  parts.expect_append = [this](int64_t bytes) { log_->ExpectAppend(bytes); };
   auto timer = TimerMessageStore::Open(std::move(parts), TimerStoreOptions::From(config_));
   if (!timer.ok()) return timer.error().WithContext("timer store");
   timer_ = std::move(*timer);

@@ -370,6 +370,7 @@ void CommitLog::SyncDone(const SyncPlan& plan) {
   bool segment_done = false;
   for (const SyncPlan::File& f : plan.files) {
     f.segment->set_flushed(f.position);
+    allocator_.Synced(f.segment, f.position);
     segment_done = segment_done || f.position == f.segment->size();
   }
   if (plan.target > FlushedOffset()) flushed_where_.store(plan.target, std::memory_order_release);

@@ -159,6 +159,10 @@ class CommitLog {
     size_t appended = 0;
   };
   AppendRecordsResult AppendRecords(EncodedRecords& batch, size_t from, size_t count);
+  // About `bytes` will be appended soon in one burst (AppendRecords of a
+  // staged timer slot): kMmap faults that much of the current segment in
+  // ahead of the writer, in the background. A hint; no-op for kWrite.
+  void ExpectAppend(int64_t bytes);
 
   // kWrite: writes the ring's bytes to their files through `io` and moves
   // `committed`; returns the committed range. No-op for kMmap. A failure

@@ -44,6 +44,18 @@ CommitLog::AppendRecordsResult CommitLog::AppendRecords(EncodedRecords& batch, s
   return out;
 }
 
+void CommitLog::ExpectAppend(int64_t bytes) {
+  std::shared_ptr<Segment> segment;
+  int64_t pos = 0;
+  {
+    std::lock_guard lock(put_mu_);
+    if (!current_ || current_->IsFull()) return;  // a new segment starts with its first window faulted
+    segment = current_;
+    pos = current_->wrote();
+  }
+  allocator_.ExpectBurst(segment, pos, bytes);
+}
+
 // The locked part of AppendRecords: records [from, end).
 void CommitLog::AppendHold(EncodedRecords& batch, size_t from, size_t end, AppendRecordsResult& out, bool& rolled) {
   std::lock_guard lock(put_mu_);

@@ -39,6 +39,11 @@ uint64_t SegmentAllocator::segments_created() const {
   return created_;
 }
 
+uint64_t SegmentAllocator::bytes_faulted() const {
+  std::lock_guard lock(mu_);
+  return faulted_;
+}
+
 Result<std::shared_ptr<Segment>> SegmentAllocator::CreateSegment(int64_t start) {
   auto segment = Segment::Create(fs_, dir_, start, options_.segment_size, options_.writable_mapping);
   if (segment.ok() && options_.warm)
@@ -87,14 +92,39 @@ void SegmentAllocator::WriterAt(const std::shared_ptr<Segment>& segment, int64_t
   if (segment->start_offset() + pos < rearm_at_.load(std::memory_order_relaxed)) return;
   {
     std::lock_guard lock(mu_);
-    if (prefault_segment_ != segment) {
-      prefault_segment_ = segment;
-      prefaulted_ = pos;
-    }
-    prefault_target_ = std::min(pos + options_.prefault_ahead, segment->size());
+    FollowWriter(segment, pos);
+    prefault_target_ = std::min(std::max(pos + options_.prefault_ahead, burst_until_), segment->size());
     rearm_at_.store(segment->start_offset() + pos + options_.prefault_ahead / 4, std::memory_order_relaxed);
   }
   cv_.notify_one();
+}
+
+void SegmentAllocator::ExpectBurst(const std::shared_ptr<Segment>& segment, int64_t pos, int64_t bytes) {
+  if (options_.prefault_ahead <= 0 || bytes <= 0) return;
+  {
+    std::lock_guard lock(mu_);
+    FollowWriter(segment, pos);
+    burst_until_ = std::min(pos + bytes + options_.prefault_ahead, segment->size());
+    prefault_target_ = std::max(prefault_target_, burst_until_);
+  }
+  cv_.notify_one();
+}
+
+void SegmentAllocator::Synced(const std::shared_ptr<Segment>& segment, int64_t flushed) {
+  {
+    std::lock_guard lock(mu_);
+    if (segment != prefault_segment_ || burst_until_ <= flushed || prefaulted_ <= flushed) return;
+    prefaulted_ = flushed;
+  }
+  cv_.notify_one();
+}
+
+// Under mu_: the window follows the writer into a new segment.
+void SegmentAllocator::FollowWriter(const std::shared_ptr<Segment>& segment, int64_t pos) {
+  if (prefault_segment_ == segment) return;
+  prefault_segment_ = segment;
+  prefaulted_ = pos;
+  burst_until_ = 0;
 }
 
 bool SegmentAllocator::HasWork() const {
@@ -127,6 +157,7 @@ void SegmentAllocator::Run() {
       lock.unlock();
       segment->mapping().Populate(static_cast<uint64_t>(from), static_cast<uint64_t>(len), options_.writable_mapping);
       lock.lock();
+      faulted_ += static_cast<uint64_t>(len);
       if (prefault_segment_ == segment) prefaulted_ = std::max(prefaulted_, from + len);
     }
   }

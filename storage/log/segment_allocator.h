@@ -43,13 +43,26 @@ class SegmentAllocator {
   // The writer reached `pos` (relative) in `segment`: keep the window ahead
   // of it faulted in. Cheap enough to call on every put.
   void WriterAt(const std::shared_ptr<Segment>& segment, int64_t pos);
+  // `bytes` are about to be appended at `pos` in one burst (a timer slot
+  // fired in bulk): fault in that much ahead as well, up to the segment's
+  // end, so the burst does not take its page faults inside the put lock.
+  void ExpectBurst(const std::shared_ptr<Segment>& segment, int64_t pos, int64_t bytes);
+  // `segment` was synced up to `flushed`: fdatasync wrote back the dirty
+  // pages past it too, the faulted-in ones included, and a clean page faults
+  // again on the next store. While a burst is expected, its pages are
+  // faulted in again.
+  void Synced(const std::shared_ptr<Segment>& segment, int64_t flushed);
 
   uint64_t segments_created() const;
+  // Bytes of the writer's segment faulted in ahead of it so far (the
+  // window, bursts, and again after syncs).
+  uint64_t bytes_faulted() const;
 
  private:
   void Run();
   bool HasWork() const;
   Result<std::shared_ptr<Segment>> CreateSegment(int64_t start);
+  void FollowWriter(const std::shared_ptr<Segment>& segment, int64_t pos);
 
   FileSystem& fs_;
   const std::string dir_;
@@ -66,7 +79,9 @@ class SegmentAllocator {
   std::shared_ptr<Segment> prefault_segment_;
   int64_t prefault_target_ = 0;  // fault in up to here (relative to prefault_segment_)
   int64_t prefaulted_ = 0;       // done up to here
+  int64_t burst_until_ = 0;      // ExpectBurst's target, kept until the writer passes it
   uint64_t created_ = 0;
+  uint64_t faulted_ = 0;
   std::atomic<int64_t> rearm_at_{0};  // global offset at which WriterAt wakes the thread again
   std::thread thread_;
 };

@@ -60,6 +60,7 @@ TimerMessageStore::TimerMessageStore(TimerStoreParts parts, TimerStoreOptions op
       queues_(parts.queues),
       reput_(std::move(parts.reput)),
       append_records_(std::move(parts.append_records)),
+      expect_append_(std::move(parts.expect_append)),
       options_([&] {
         options.roll_window_slots =
             std::clamp<int64_t>(options.roll_window_slots, 2, kTimerWheelSlotsTotal - kTimerBlankSlots);

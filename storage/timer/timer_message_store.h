@@ -31,10 +31,11 @@
 // too, delete markers among them cancel staged timers, TIMER_DEQUEUE_MS is
 // written with the firing time (13 digits, in place), and the records go
 // to the commit log a few thousand per hold of its put lock
-// (CommitLog::AppendRecords), in append order. What cannot be staged (roll
-// units, records that cannot be read or re-put as they are, units beyond
-// the staging cap, a refused chunk) takes the one-by-one path with its
-// retries, in its place in that order. The checkpoint's read time moves only
+// (CommitLog::AppendRecords), in append order, into pages faulted in ahead
+// once the log was told the slot's size (ExpectAppend). What cannot be
+// staged (roll units, records that cannot be read or re-put as they are,
+// units beyond the staging cap, a refused chunk) takes the one-by-one path
+// with its retries, in its place in that order. The checkpoint's read time moves only
 // once the whole slot is in the log, as before.
 //
 // Duplicates, as in RocketMQ (docs/engine.md, "Timer messages"): the slots
@@ -110,6 +111,9 @@ struct TimerStoreParts {
   // The bulk re-put (CommitLog::AppendRecords behind the store's checks);
   // empty: every timer goes through `reput`.
   std::function<CommitLog::AppendRecordsResult(EncodedRecords&, size_t from, size_t count)> append_records;
+  // A staged slot of this many bytes will be appended when it fires
+  // (CommitLog::ExpectAppend); may be empty.
+  std::function<void(int64_t bytes)> expect_append;
 };
 
 class TimerMessageStore {
@@ -215,6 +219,7 @@ class TimerMessageStore {
   size_t WalkNewUnits();
   // Builds up to `max` of the walked units (0: all of them).
   size_t BuildStaged(size_t max);
+  void AnnounceStaged();
   void StageUnit(const TimerLogUnit& unit, int64_t now_ms);
   // Fires the staged slot: the units walked and built so far and any since;
   // false when a re-put gave up (the slot fires whole again).
@@ -236,6 +241,7 @@ class TimerMessageStore {
   const ConsumeQueueStore& queues_;
   const std::function<PutResult(const Message&)> reput_;
   const std::function<CommitLog::AppendRecordsResult(EncodedRecords&, size_t, size_t)> append_records_;
+  const std::function<void(int64_t)> expect_append_;
   const TimerStoreOptions options_;
 
   mutable std::mutex mu_;  // the steps
@@ -281,6 +287,7 @@ class TimerMessageStore {
     std::vector<StagedTimer> timers;
     std::unordered_set<std::string> deletes;  // keys of the markers read
     EncodedRecords records;
+    size_t announced_bytes = 0;          // of records.bytes, told to expect_append_
     std::vector<uint32_t> topic_counts;  // per records.queues entry: metrics
   } staging_;
   bool logged_stuck_ = false;  // the enqueue step's "cannot read the record" is logged once per unit

@@ -36,6 +36,10 @@ constexpr size_t kKeepStagingBytes = size_t{16} << 20;
 constexpr size_t kDequeueDigits = 13;
 bool ThirteenDigits(int64_t ms) { return ms >= 1000000000000 && ms < 10000000000000; }
 
+// Records ahead whose lines the stamping pass asks for (a staged record is
+// a few hundred bytes, so each is a miss of its own).
+constexpr size_t kPrefetchAhead = 8;
+
 constexpr int32_t kCancelledTimer = -2;  // StagedTimer::record of a cancelled one
 
 // Where TIMER_DEQUEUE_MS's value starts in a record whose fired properties
@@ -58,6 +62,7 @@ void TimerMessageStore::ResetStaging(int64_t slot_ms) {
   s.timers.clear();
   s.deletes.clear();
   s.records.Clear();
+  s.announced_bytes = 0;
 }
 
 bool TimerMessageStore::StageOnce() {
@@ -78,7 +83,24 @@ bool TimerMessageStore::StageOnce() {
   if (next < 0) return false;
   if (staging_.slot_ms != next) ResetStaging(next);
   const size_t walked = WalkNewUnits();
-  return walked + BuildStaged(kStageUnitsPerStep) > 0;
+  const size_t built = BuildStaged(kStageUnitsPerStep);
+  AnnounceStaged();
+  return walked + built > 0;
+}
+
+// The slot's bytes (projected from the part built so far) are announced to
+// the commit log, which faults that much in ahead of its writer: the slot's
+// append then copies into pages already there (at 200 k timers a slot,
+// 80 MB of page faults inside the put lock were most of the firing time).
+// Announced again only when the projection grew by a quarter.
+void TimerMessageStore::AnnounceStaged() {
+  const Staging& s = staging_;
+  if (!expect_append_ || s.built == 0) return;
+  const double per_unit = static_cast<double>(s.records.bytes.size()) / static_cast<double>(s.built);
+  const auto bytes = static_cast<size_t>(per_unit * static_cast<double>(s.walked.size()));
+  if (bytes <= s.announced_bytes + s.announced_bytes / 4) return;
+  expect_append_(static_cast<int64_t>(bytes));
+  staging_.announced_bytes = bytes;
 }
 
 // The chain from the slot's newest unit back to the newest one read before
@@ -232,8 +254,17 @@ bool TimerMessageStore::AppendStagedRun(size_t first, size_t last) {
     char digits[kDequeueDigits];
     std::to_chars(digits, digits + kDequeueDigits, now);
     const size_t n = std::min(to - from, CommitLog::kMaxRecordsPerHold);
-    for (size_t k = from; k < from + n; ++k)
-      std::memcpy(records.bytes.data() + DequeueDigitsAt(records.records[k]), digits, kDequeueDigits);
+    // One pass over the chunk's records: each one's stamp, and its header
+    // (which the append patches next) fetched along into the cache.
+    uint8_t* const bytes = records.bytes.data();
+    for (size_t k = from; k < from + n; ++k) {
+      if (k + kPrefetchAhead < from + n) {
+        const EncodedRecords::Record& ahead = records.records[k + kPrefetchAhead];
+        __builtin_prefetch(bytes + ahead.at, 1);
+        __builtin_prefetch(bytes + DequeueDigitsAt(ahead), 1);
+      }
+      std::memcpy(bytes + DequeueDigitsAt(records.records[k]), digits, kDequeueDigits);
+    }
     const CommitLog::AppendRecordsResult r = append_records_(records, from, n);
     const int64_t stored = clock_.WallMillis();
     per_queue.assign(records.queues.size(), 0);

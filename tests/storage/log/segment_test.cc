@@ -76,6 +76,64 @@ TEST(SegmentAllocator, PreparesTheNextFileInTheBackgroundAndHandsItOver) {
   EXPECT_EQ((*after_stop)->start_offset(), 131072);
 }
 
+// Waits up to 10 s for the allocator to have faulted in `bytes` in all.
+bool FaultedAtLeast(const SegmentAllocator& allocator, uint64_t bytes) {
+  for (int i = 0; i < 5000 && allocator.bytes_faulted() < bytes; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return allocator.bytes_faulted() >= bytes;
+}
+
+constexpr int64_t kMiB = 1 << 20;
+
+// A burst announced ahead (a timer slot fired in bulk) is faulted in beyond
+// the usual window, so its stores find their pages there.
+TEST(SegmentAllocator, AnExpectedBurstIsFaultedInBeyondTheWindow) {
+  test::TempDir tmp;
+  SegmentAllocator allocator(FileSystem::Default(), tmp.path(), {64 * kMiB, true, false, 1 * kMiB});
+  auto segment = allocator.Take(0);  // created with its first window faulted
+  ASSERT_TRUE(segment.ok());
+  allocator.Start();
+  allocator.WriterAt(*segment, 0);
+  ASSERT_TRUE(FaultedAtLeast(allocator, 1 * kMiB));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(allocator.bytes_faulted(), static_cast<uint64_t>(1 * kMiB)) << "one window";
+  allocator.ExpectBurst(*segment, 0, 8 * kMiB);
+  ASSERT_TRUE(FaultedAtLeast(allocator, 9 * kMiB)) << allocator.bytes_faulted();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(allocator.bytes_faulted(), static_cast<uint64_t>(9 * kMiB))
+      << "the burst and one window past it, nothing more";
+  // Stores that follow keep the burst's extent: the window does not shrink
+  // back to one MiB ahead of the writer.
+  allocator.WriterAt(*segment, 2 * kMiB);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(allocator.bytes_faulted(), static_cast<uint64_t>(9 * kMiB));
+  allocator.Stop();
+}
+
+// fdatasync writes the faulted-in pages back and leaves them clean, so a
+// store to each faults again: while the burst has not been written, a sync
+// has its pages faulted in again; once the writer passed it, not.
+TEST(SegmentAllocator, ASyncBeforeTheBurstFaultsItsPagesInAgain) {
+  test::TempDir tmp;
+  SegmentAllocator allocator(FileSystem::Default(), tmp.path(), {64 * kMiB, true, false, 1 * kMiB});
+  auto segment = allocator.Take(0);
+  ASSERT_TRUE(segment.ok());
+  allocator.Start();
+  allocator.ExpectBurst(*segment, 0, 8 * kMiB);
+  ASSERT_TRUE(FaultedAtLeast(allocator, 9 * kMiB));
+  allocator.Synced(*segment, 2 * kMiB);  // the writer had reached 2 MiB
+  ASSERT_TRUE(FaultedAtLeast(allocator, 16 * kMiB)) << allocator.bytes_faulted();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(allocator.bytes_faulted(), static_cast<uint64_t>(16 * kMiB)) << "[2, 9) MiB again";
+  allocator.WriterAt(*segment, 9 * kMiB);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const uint64_t before = allocator.bytes_faulted();
+  allocator.Synced(*segment, 9 * kMiB);  // the burst is written and synced
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(allocator.bytes_faulted(), before);
+  allocator.Stop();
+}
+
 // The POSIX file system, counting opens per path and running a hook on each.
 class CountingFileSystem final : public FileSystem {
  public:

@@ -47,7 +47,7 @@ class TimerStagingTest : public ::testing::TestWithParam<bool> {
     options.root = timer_root_.path();
     options.stop_enqueue = options.stop_dequeue = false;
     auto timer = TimerMessageStore::Open(TimerStoreParts{FileSystem::Default(), clock_, store.commit_log(),
-                                                         store.consume_queues(), std::move(reput), std::move(append)},
+                                                         store.consume_queues(), std::move(reput), std::move(append), {}},
                                          options);
     EXPECT_TRUE(timer.ok()) << timer.error().ToString();
     return timer.ok() ? std::move(*timer) : nullptr;
