@@ -1,26 +1,12 @@
 #include "format/consumer_offset_json.h"
 
-#include <limits>
 #include <optional>
 
 #include "format/fastjson_reader.h"
+#include "format/java_number.h"
 
 namespace mqstore {
 namespace {
-
-std::optional<int32_t> ParseQueueId(const std::string& key) {
-  if (key.empty() || key.size() > 11) return std::nullopt;
-  size_t i = key[0] == '-' ? 1 : 0;
-  if (i == key.size()) return std::nullopt;
-  int64_t v = 0;
-  for (; i < key.size(); ++i) {
-    if (key[i] < '0' || key[i] > '9') return std::nullopt;
-    v = v * 10 + (key[i] - '0');
-  }
-  if (key[0] == '-') v = -v;
-  if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) return std::nullopt;
-  return static_cast<int32_t>(v);
-}
 
 // A JSON string as fastjson writes it without BrowserCompatible (RocketMQ's
 // ConsumerOffsetManager): '"', '\\' and control characters escaped, every
@@ -78,7 +64,7 @@ class Reader {
       std::map<int32_t, int64_t>& queues = file.offset_table[key];
       queues.clear();  // a repeated key: the last wins, as a map put
       return in_.Members(3, [&](const std::string& qid) -> Status {
-        auto queue_id = ParseQueueId(qid);
+        auto queue_id = ParseJavaInteger<int32_t>(qid);  // as Integer.parseInt reads it
         if (!queue_id) return in_.ErrorAt(in_.key_at(), "a queue id that is a 32-bit integer");
         if (in_.ConsumeWord("null")) {
           queues.erase(*queue_id);

@@ -1,8 +1,7 @@
 #include "format/delay_offset_json.h"
 
-#include <limits>
-
 #include "format/fastjson_reader.h"
+#include "format/java_number.h"
 
 namespace mqstore {
 namespace {
@@ -33,7 +32,7 @@ class Reader {
     if (in_.ConsumeWord("null")) return Status::Ok();
     MQ_RETURN_IF_ERROR(in_.Expect('{', "'{' opening offsetTable"));
     return in_.Members(2, [&](const std::string& key) -> Status {
-      auto level = ParseKeyInt32(key);
+      auto level = ParseJavaInteger<int32_t>(key);  // the key as Integer.parseInt reads it
       if (!level) return in_.ErrorAt(in_.key_at(), "an offsetTable key that is a 32-bit integer level");
       if (in_.ConsumeWord("null")) {  // a null Long: no progress for the level
         file.offset_table.erase(*level);
@@ -64,20 +63,6 @@ class Reader {
     if (!st.ok()) return st;
     file.data_version = v;
     return Status::Ok();
-  }
-
-  static std::optional<int32_t> ParseKeyInt32(const std::string& key) {
-    if (key.empty() || key.size() > 11) return std::nullopt;
-    size_t i = key[0] == '-' ? 1 : 0;
-    if (i == key.size()) return std::nullopt;
-    int64_t v = 0;
-    for (; i < key.size(); ++i) {
-      if (key[i] < '0' || key[i] > '9') return std::nullopt;
-      v = v * 10 + (key[i] - '0');
-    }
-    if (key[0] == '-') v = -v;
-    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) return std::nullopt;
-    return static_cast<int32_t>(v);
   }
 
   FastjsonReader in_;
