@@ -176,11 +176,7 @@ PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Mes
   const auto total = static_cast<int64_t>(records.size());
   std::lock_guard lock(put_mu_);
   const int64_t now = clock_.WallMillis();
-  begin_time_in_lock_.store(now, std::memory_order_relaxed);
-  struct Release {
-    std::atomic<int64_t>& t;
-    ~Release() { t.store(0, std::memory_order_relaxed); }
-  } release{begin_time_in_lock_};
+  const LockHeldSince held(begin_time_in_lock_, now);
   if (!writeable()) return Refuse(PutStatus::kServiceNotAvailable, "the commit log is not writeable after an I/O error");
 
   if (!current_ || current_->IsFull()) {

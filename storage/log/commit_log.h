@@ -273,7 +273,21 @@ class CommitLog {
   mutable PutLock put_mu_;  // the put lock: guards current_, queue_offsets_
   std::shared_ptr<Segment> current_;
   QueueOffsetTable queue_offsets_;
-  std::atomic<int64_t> begin_time_in_lock_{0};
+  std::atomic<int64_t> begin_time_in_lock_{0};  // 0: not held (IsPageCacheBusy)
+  // Marks the put lock held since `now` for as long as it lives (taken
+  // right after the lock, so it lets go first).
+  class LockHeldSince {
+   public:
+    LockHeldSince(std::atomic<int64_t>& begin, int64_t now) : begin_(begin) {
+      begin_.store(now, std::memory_order_relaxed);
+    }
+    ~LockHeldSince() { begin_.store(0, std::memory_order_relaxed); }
+    LockHeldSince(const LockHeldSince&) = delete;
+    LockHeldSince& operator=(const LockHeldSince&) = delete;
+
+   private:
+    std::atomic<int64_t>& begin_;
+  };
 
   std::mutex commit_mu_;  // one committer at a time (kWrite)
   std::unique_ptr<IoQueue> inline_io_;  // Commit() from a put or a test

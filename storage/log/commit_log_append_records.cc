@@ -60,11 +60,7 @@ void CommitLog::ExpectAppend(int64_t bytes) {
 void CommitLog::AppendHold(EncodedRecords& batch, size_t from, size_t end, AppendRecordsResult& out, bool& rolled) {
   std::lock_guard lock(put_mu_);
   const int64_t now = clock_.WallMillis();
-  begin_time_in_lock_.store(now, std::memory_order_relaxed);
-  struct Release {
-    std::atomic<int64_t>& t;
-    ~Release() { t.store(0, std::memory_order_relaxed); }
-  } release{begin_time_in_lock_};
+  const LockHeldSince held(begin_time_in_lock_, now);
   auto stop = [&](size_t at, PutStatus status, const std::string& why) {
     out.put = Refuse(status, why);
     out.appended = at - from;
