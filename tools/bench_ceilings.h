@@ -7,6 +7,15 @@
 //                               preallocated and mapped (writable) 256 MiB file,
 //                               its pages faulted in before timing (as the
 //                               engine's allocator does ahead of the writer)
+//   fresh_page_memcpy_msgs_per_sec
+//                               the same into files whose pages are touched
+//                               first by the copy (the first-touch faults
+//                               timed): what an async put must at least pay
+//   first_touch_mb_per_sec      anonymous pages written first, one byte a page:
+//                               how fast this machine gives out memory now
+//                               (a VM whose host backs idle memory lazily is
+//                               "cold" and several times slower)
+//   seq_write_mb_per_sec        write + fdatasync of 1 MiB blocks, in MB/s
 //   buffered_write_mb_per_sec   pwrite of 1 MiB blocks, no sync
 //   fdatasync_p99_us            p99 of one record's write + fdatasync (the whole budget, >= 200 rounds)
 //   group_commit_msgs_per_sec   write + fdatasync of batches of B records
@@ -29,6 +38,13 @@ inline constexpr char kBufferedWrite[] = "buffered_write_mb_per_sec";
 inline constexpr char kFdatasyncP99[] = "fdatasync_p99_us";
 inline constexpr char kGroupCommit[] = "group_commit_msgs_per_sec";
 inline constexpr char kRaw1MiBSync[] = "raw_1mib_sync_msgs_per_sec";
+inline constexpr char kFreshPageMemcpy[] = "fresh_page_memcpy_msgs_per_sec";
+inline constexpr char kFirstTouch[] = "first_touch_mb_per_sec";
+inline constexpr char kSeqWrite[] = "seq_write_mb_per_sec";
+
+// Below this first-touch rate memory is reported "cold": this project's
+// 2-core VM gives out 4-5 GB/s warm and about 0.5 GB/s cold.
+inline constexpr double kColdFirstTouchMbPerSec = 1500;
 
 struct CeilingSetup {
   FileSystem* fs = &FileSystem::Default();
@@ -43,5 +59,8 @@ Result<double> MeasureFdatasyncP99(const CeilingSetup& setup);
 // `batch` records per write + fdatasync (at least 1).
 Result<double> MeasureGroupCommit(const CeilingSetup& setup, int64_t batch);
 Result<double> MeasureRaw1MiBSync(const CeilingSetup& setup);
+Result<double> MeasureFreshPageMemcpy(const CeilingSetup& setup);
+double MeasureFirstTouch();
+Result<double> MeasureSeqWrite(const CeilingSetup& setup);
 
 }  // namespace mqstore::cli::bench

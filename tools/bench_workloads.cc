@@ -76,9 +76,14 @@ Result<BenchResult> RunPut(const BenchSpec& spec, std::ostream& err, const std::
   auto ack = OpenAckLog(spec);
   if (!ack.ok()) return ack.error();
   CommitLogBytesSampler sampler(spec.config);
+  const int64_t flushed_before = (*store)->Stats().flushed_offset;
   auto r = RunProducers(spec, **store, ack->get(), err, label);
   const int64_t most_bytes = sampler.Stop();
   if (r.ok() && most_bytes > 0) r->values.push_back({kMaxCommitLogMiB, static_cast<double>(most_bytes) / (1 << 20)});
+  if (r.ok() && r->seconds > 0) {
+    const auto durable = static_cast<double>((*store)->Stats().flushed_offset - flushed_before);
+    r->values.push_back({kDurableMbPerSec, durable / 1e6 / r->seconds});
+  }
   if (r.ok()) FillStoreFacts((*store)->Stats(), spec.config, *r);
   Status st = (*store)->Shutdown();
   if (r.ok() && !st.ok()) return st.WithContext("shutdown");
@@ -208,6 +213,11 @@ Status LaterCeilings(const BenchSpec& spec, const CeilingSetup& setup, CeilingCa
     if (!v.ok()) return v.error().WithContext(std::string("ceiling ") + kGroupCommit);
     r.ceilings.push_back({kGroupCommit, *v});
   }
+  if (spec.seconds >= kSustainedSeconds) {
+    auto v = MeasureSeqWrite(setup);
+    if (!v.ok()) return v.error().WithContext(std::string("ceiling ") + kSeqWrite);
+    r.ceilings.push_back({kSeqWrite, *v});
+  }
   if (spec.inflight > 0) {
     if (!cache.raw_1mib_sync.count(setup.record_size)) {
       auto v = MeasureRaw1MiBSync(setup);
@@ -221,14 +231,38 @@ Status LaterCeilings(const BenchSpec& spec, const CeilingSetup& setup, CeilingCa
 
 void AddRatios(const BenchSpec& spec, BenchResult& r) {
   if (!IsPut(spec)) return;
-  const char* name = !IsSyncFlush(spec) ? kMemcpyMapped : spec.inflight > 0 ? kRaw1MiBSync : kGroupCommit;
+  const char* name = !IsSyncFlush(spec) ? kFreshPageMemcpy : spec.inflight > 0 ? kRaw1MiBSync : kGroupCommit;
   if (auto c = r.Ceiling(name); c && *c > 0) {
     r.ratio_ceiling = name;
     r.ratios.push_back({kRatioToCeiling, r.msgs_per_sec() / *c});
   }
+  if (auto seq = r.Ceiling(kSeqWrite), durable = r.Value(kDurableMbPerSec); seq && durable && *seq > 0)
+    r.ratios.push_back({kDurableToSeqWrite, *durable / *seq});
   if (IsSyncFlush(spec) && spec.producers == 1)
     if (auto c = r.Ceiling(kFdatasyncP99); c && *c > 0)
       r.ratios.push_back({kP99ToFdatasyncP99, static_cast<double>(r.latency_us.Percentile(0.99)) / *c});
+}
+
+// The state of memory around a put run, which swings an async put's rate
+// several times over on a VM: fresh-page memcpy and the first-touch rate.
+struct MemoryState {
+  double fresh_page_memcpy = 0;
+  double first_touch = 0;
+};
+
+Result<MemoryState> MeasureMemoryState(const CeilingSetup& setup) {
+  auto fresh = MeasureFreshPageMemcpy(setup);
+  if (!fresh.ok()) return fresh.error().WithContext(std::string("ceiling ") + kFreshPageMemcpy);
+  return MemoryState{*fresh, MeasureFirstTouch()};
+}
+
+void AddMemoryState(const MemoryState& before, const MemoryState& after, BenchResult& r) {
+  r.ceilings.push_back({kFreshPageMemcpy, (before.fresh_page_memcpy + after.fresh_page_memcpy) / 2});
+  r.ceilings.push_back({kFreshPageMemcpyBefore, before.fresh_page_memcpy});
+  r.ceilings.push_back({kFreshPageMemcpyAfter, after.fresh_page_memcpy});
+  r.ceilings.push_back({kFirstTouchBefore, before.first_touch});
+  r.ceilings.push_back({kFirstTouchAfter, after.first_touch});
+  r.memory_state = std::min(before.first_touch, after.first_touch) < kColdFirstTouchMbPerSec ? "cold" : "warm";
 }
 
 Result<BenchResult> RunWorkload(const BenchSpec& spec, std::ostream& err) {
@@ -290,10 +324,18 @@ Result<BenchResult> RunBenchPoint(const BenchSpec& spec, CeilingCache& cache, st
     if (!basic.ok()) return basic.error();
     ceilings = *basic;
   }
+  const bool memory_state = spec.ceiling_seconds > 0 && IsPut(spec);
+  Result<MemoryState> before = memory_state ? MeasureMemoryState(setup) : MemoryState{};
+  if (!before.ok()) return before.error();
   auto result = RunWorkload(spec, err);
   if (!result.ok()) return result.error();
   BenchResult& r = *result;
   r.ceilings = std::move(ceilings);
+  if (memory_state) {
+    auto after = MeasureMemoryState(setup);
+    if (!after.ok()) return after.error();
+    AddMemoryState(*before, *after, r);
+  }
   if (spec.ceiling_seconds > 0) MQ_RETURN_IF_ERROR(LaterCeilings(spec, setup, cache, r));
   AddRatios(spec, r);
   r.workload = std::string(WorkloadName(spec.workload));

@@ -61,6 +61,18 @@ struct BenchSpec {
 // producer under SYNC_FLUSH the put p99 over the fdatasync p99.
 inline constexpr char kRatioToCeiling[] = "ratio_to_ceiling";
 inline constexpr char kP99ToFdatasyncP99[] = "p99_to_fdatasync_p99";
+// A put run of at least kSustainedSeconds: the bytes made durable per
+// second over the disk's sequential write ceiling (bench_ceilings.h).
+inline constexpr char kDurableToSeqWrite[] = "durable_to_seq_write";
+inline constexpr double kSustainedSeconds = 60;
+// Put runs: bytes the flush made durable during the run, per second.
+inline constexpr char kDurableMbPerSec[] = "durable_mb_per_sec";
+// Put runs: the memory-state ceilings, measured just before and just after
+// the workload (their mean is kFreshPageMemcpy, the async put's ceiling).
+inline constexpr char kFreshPageMemcpyBefore[] = "fresh_page_memcpy_before_msgs_per_sec";
+inline constexpr char kFreshPageMemcpyAfter[] = "fresh_page_memcpy_after_msgs_per_sec";
+inline constexpr char kFirstTouchBefore[] = "first_touch_before_mb_per_sec";
+inline constexpr char kFirstTouchAfter[] = "first_touch_after_mb_per_sec";
 
 // Names of the values the dispatch and read workloads report
 // (BenchResult::values): rates in messages per second, ratios, and
@@ -151,6 +163,7 @@ struct BenchResult {
   std::string first_failure;
   std::vector<NamedValue> ceilings;
   std::string ratio_ceiling;       // the ceiling msgs/s is compared with; "" = none
+  std::string memory_state;        // put runs: "warm" or "cold" (first-touch rate); "" = not measured
   std::vector<NamedValue> ratios;  // kRatioToCeiling, kP99ToFdatasyncP99 where they apply
   std::optional<RecoveryReport> recovery;
   std::optional<ReadCheck> read;

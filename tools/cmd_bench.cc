@@ -82,7 +82,11 @@ const char kHelp[] =
     "  --sweep key=v1,v2    one run per value; key: a store knob or producers,\n"
     "                       inflight, backend, flush, msg-size\n"
     "  --plot FILE.svg      with --sweep: msgs/s and p99 latency over the values\n"
-    "  --ceiling-seconds S  time budget of each ceiling (default 1; 0 = none)\n"
+    "  --ceiling-seconds S  time budget of each ceiling (default 1; 0 = none). Put\n"
+    "                       runs measure fresh-page memcpy (the async ceiling) and\n"
+    "                       the first-touch rate just before and after the run:\n"
+    "                       memory_state warm or cold; with --seconds >= 60 also\n"
+    "                       the disk's sequential write (durable_to_seq_write)\n"
     "  --timers N           timer: timers in all (default 1000000; 100-byte bodies\n"
     "                       unless --msg-size)\n"
     "  --precision-ms P     timer: timerPrecisionMs (default 1000)\n"
@@ -387,6 +391,7 @@ std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
   for (const auto& c : r.ceilings) ceilings.Raw(c.name, Num(c.value, "%.1f"));
   for (const auto& [name, n] : r.failures_by_status) failures.UInt(name, n);
   j.Raw("ceiling", ceilings.Done()).Str("ratio_ceiling", r.ratio_ceiling);
+  if (!r.memory_state.empty()) j.Str("memory_state", r.memory_state);
   const auto ratio = r.Ratio(bench::kRatioToCeiling);
   j.Raw(bench::kRatioToCeiling, ratio ? Num(*ratio, "%.4f") : "null");
   // Ten significant digits, not fixed decimals: a ratio like 0.0422 must
@@ -493,6 +498,11 @@ void PrintTable(const Plan& plan, const std::vector<BenchResult>& results, std::
   for (const auto& r : results)
     if (!r.ratio_ceiling.empty() && ratios.insert(r.ratio_ceiling).second)
       out << "ratio = msgs/s / " << r.ratio_ceiling << "\n";
+  for (size_t i = 0; i < results.size(); ++i)
+    if (!results[i].memory_state.empty())
+      out << "run " << i + 1 << ": memory " << results[i].memory_state << " (first touch "
+          << Num(results[i].Ceiling(bench::kFirstTouchBefore).value_or(0), "%.0f") << " MB/s before, "
+          << Num(results[i].Ceiling(bench::kFirstTouchAfter).value_or(0), "%.0f") << " after)\n";
 }
 
 void PrintJson(const Plan& plan, const std::vector<BenchResult>& results, std::ostream& out) {
