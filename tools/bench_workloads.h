@@ -67,10 +67,11 @@ inline constexpr char kDurableToSeqWrite[] = "durable_to_seq_write";
 inline constexpr double kSustainedSeconds = 60;
 // Put runs: bytes the flush made durable during the run, per second.
 inline constexpr char kDurableMbPerSec[] = "durable_mb_per_sec";
-// Put runs: the memory-state ceilings, measured just before and just after
-// the workload (their mean is kFreshPageMemcpy, the async put's ceiling).
-inline constexpr char kFreshPageMemcpyBefore[] = "fresh_page_memcpy_before_msgs_per_sec";
-inline constexpr char kFreshPageMemcpyAfter[] = "fresh_page_memcpy_after_msgs_per_sec";
+// Put runs measure fresh-page memcpy, prefaulted memcpy, sequential write
+// and the first-touch rate just before and just after the workload, each
+// reported as <name>_before_<unit> and <name>_after_<unit>; the mean of
+// fresh-page memcpy is kFreshPageMemcpy (the async ceiling), of sequential
+// write kSeqWrite. The first-touch pair decides memory_state.
 inline constexpr char kFirstTouchBefore[] = "first_touch_before_mb_per_sec";
 inline constexpr char kFirstTouchAfter[] = "first_touch_after_mb_per_sec";
 

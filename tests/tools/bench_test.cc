@@ -100,13 +100,17 @@ TEST(Bench, AsyncPutsAreComparedWithFreshPageMemcpyMeasuredAroundTheRun) {
   const J& c = j["ceiling"];
   for (const char* name : {"fresh_page_memcpy_msgs_per_sec", "fresh_page_memcpy_before_msgs_per_sec",
                            "fresh_page_memcpy_after_msgs_per_sec", "first_touch_before_mb_per_sec",
-                           "first_touch_after_mb_per_sec", "memcpy_mapped_msgs_per_sec"}) {
+                           "first_touch_after_mb_per_sec", "memcpy_mapped_msgs_per_sec",
+                           "memcpy_mapped_before_msgs_per_sec", "memcpy_mapped_after_msgs_per_sec",
+                           "seq_write_mb_per_sec", "seq_write_before_mb_per_sec", "seq_write_after_mb_per_sec"}) {
     ASSERT_TRUE(c.Has(name)) << name;
     EXPECT_GT(c[name].d, 0) << name;
   }
   const double before = c["fresh_page_memcpy_before_msgs_per_sec"].d;
   const double after = c["fresh_page_memcpy_after_msgs_per_sec"].d;
   EXPECT_NEAR(c["fresh_page_memcpy_msgs_per_sec"].d, (before + after) / 2, 0.1) << "the mean of both";
+  EXPECT_NEAR(c["seq_write_mb_per_sec"].d,
+              (c["seq_write_before_mb_per_sec"].d + c["seq_write_after_mb_per_sec"].d) / 2, 0.1);
   EXPECT_NEAR(j["ratio_to_ceiling"].d, j["msgs_per_sec"].d / c["fresh_page_memcpy_msgs_per_sec"].d, 1e-3);
   const double touch = std::min(c["first_touch_before_mb_per_sec"].d, c["first_touch_after_mb_per_sec"].d);
   EXPECT_EQ(j["memory_state"].s, touch < 1500 ? "cold" : "warm") << touch;
