@@ -43,6 +43,17 @@ class IoQueue {
   virtual uint64_t Write(RandomRWFile& file, uint64_t offset, std::span<const uint8_t> data) = 0;
   // fdatasync.
   virtual uint64_t DataSync(RandomRWFile& file) = 0;
+  // fdatasync of [offset, offset+len) (len < 4 GiB): only that range's
+  // dirty pages are written back, then the metadata and the disk's cache
+  // as fdatasync does (io_uring's ranged fsync: vfs_fsync_range). Pages
+  // outside it stay dirty: a mapped file's pages faulted in ahead of its
+  // writer are not written out as zeros and left to fault again. Where a
+  // ranged sync is not available, the whole file (DataSync).
+  virtual uint64_t DataSyncRange(RandomRWFile& file, uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+    return DataSync(file);
+  }
   // Starts write-back of [offset, offset+len) without waiting for it
   // (sync_file_range SYNC_FILE_RANGE_WRITE), so a later DataSync has less
   // left to do. Durability is claimed only by DataSync.

@@ -88,8 +88,12 @@ class UringIoQueue final : public IoQueue {
     return ops_[slot].ticket;
   }
 
-  uint64_t DataSync(RandomRWFile& file) override {
-    const uint32_t slot = NewOp(OpKind::kDataSync, file, 0, 0);
+  uint64_t DataSync(RandomRWFile& file) override { return DataSyncRange(file, 0, 0); }
+
+  // len 0: the whole file.
+  uint64_t DataSyncRange(RandomRWFile& file, uint64_t offset, uint64_t len) override {
+    if (len > UINT32_MAX) offset = len = 0;  // an entry's length is 32 bits
+    const uint32_t slot = NewOp(OpKind::kDataSync, file, offset, len);
     if (file.NativeHandle() < 0) {
       Finish(ops_[slot], file.Sync());
     } else {
@@ -220,6 +224,8 @@ class UringIoQueue final : public IoQueue {
         break;
       case OpKind::kDataSync:
         io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+        sqe->off = op.offset;  // with len 0: from offset to the end of the file
+        sqe->len = static_cast<uint32_t>(op.len);
         break;
       case OpKind::kWriteback:
         // An entry's length is 32 bits; a longer range starts write-back to

@@ -232,7 +232,13 @@ Result<bool> FlushService::BeginSync(int least_pages, InflightSync& sync) {
     return false;
   }
   sync.began_ns = clock_.MonotonicNanos();
-  for (const auto& f : sync.plan.files) sync.tickets.push_back(io_->DataSync(f.segment->file()));
+  // Each file from what an earlier sync covered to the plan's position: not
+  // the pages the allocator faulted in past the writer (DataSyncRange).
+  for (const auto& f : sync.plan.files) {
+    const int64_t from = std::min(f.segment->flushed(), f.position);
+    sync.tickets.push_back(io_->DataSyncRange(f.segment->file(), static_cast<uint64_t>(from),
+                                              static_cast<uint64_t>(f.position - from)));
+  }
   return true;
 }
 
