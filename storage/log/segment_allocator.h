@@ -47,10 +47,11 @@ class SegmentAllocator {
   // fired in bulk): fault in that much ahead as well, up to the segment's
   // end, so the burst does not take its page faults inside the put lock.
   void ExpectBurst(const std::shared_ptr<Segment>& segment, int64_t pos, int64_t bytes);
-  // `segment` was synced up to `flushed`: fdatasync wrote back the dirty
-  // pages past it too, the faulted-in ones included, and a clean page faults
-  // again on the next store. While a burst is expected, its pages are
-  // faulted in again.
+  // `segment` was synced up to `flushed`. A whole-file fdatasync (the sync
+  // I/O queue's; io_uring's is ranged) wrote back the dirty pages past it
+  // too, the faulted-in ones included, and a clean page faults again on the
+  // next store: while a burst is expected, its pages are faulted in again
+  // (cheap where they are still there).
   void Synced(const std::shared_ptr<Segment>& segment, int64_t flushed);
 
   uint64_t segments_created() const;
