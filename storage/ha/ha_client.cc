@@ -51,6 +51,7 @@ void HaClient::Pause(int64_t ms) {
 }
 
 void HaClient::Run() {
+  NameThisThread("mq-ha-client");
   while (!stop_.load(std::memory_order_acquire) && !diverged()) {
     auto fd = ConnectTcp(options_.master_address, kConnectTimeoutMs);
     if (!fd.ok()) {

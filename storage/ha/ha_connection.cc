@@ -40,6 +40,7 @@ std::string HaConnection::error() const {
 }
 
 void HaConnection::Run() {
+  NameThisThread("mq-ha-conn");
   Status st = Loop();
   if (!st.ok() && !stop_.load(std::memory_order_acquire))
     StoreLog(LogLevel::kWarn, "HA: dropping slave " + peer_ + ": " + st.ToString());

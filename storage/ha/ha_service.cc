@@ -39,6 +39,7 @@ void HaService::Stop() {
 }
 
 void HaService::AcceptLoop() {
+  NameThisThread("mq-ha-accept");
   while (!stop_.load(std::memory_order_acquire)) {
     auto polled = PollFd(listener_, false, wake_.get(), 100);
     Reap(/*all=*/false);

@@ -4,6 +4,8 @@
 #include <future>
 #include <vector>
 
+#include "storage/store_log.h"
+
 namespace mqstore {
 
 ReplicaWaiter::ReplicaWaiter(std::function<int64_t()> acked) : acked_(std::move(acked)) {}
@@ -56,6 +58,7 @@ void ReplicaWaiter::OnAck() {
 }
 
 void ReplicaWaiter::Run() {
+  NameThisThread("mq-ha-wait");
   std::vector<Request> ready;
   std::vector<PutStatus> statuses;
   std::unique_lock lock(mu_);
