@@ -78,6 +78,7 @@ TEST(ReplicaCli, BadUsageExits2) {
   EXPECT_EQ(test::Cli({"follow", "127.0.0.1:10912", tmp.path() + "/r", "--seconds", "-1"}).code, 2);
   EXPECT_EQ(test::Cli({"serve", tmp.path()}).code, 2);
   EXPECT_EQ(test::Cli({"serve", tmp.path(), "--ha-port", "70000"}).code, 2);
+  EXPECT_EQ(test::Cli({"bench", "--workload", "put", "--replica"}).code, 2);
 }
 
 }  // namespace

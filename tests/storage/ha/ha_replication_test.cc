@@ -135,5 +135,28 @@ TEST_F(HaReplicationTest, DivergedSlaveIsDetectedAndRefused) {
   EXPECT_EQ(other->Stats().replication.slaves, 0u);
 }
 
+// A slave that reports once and then neither reads nor reports: the
+// master's writer stops at a full socket (one frame buffered) and the
+// connection is dropped after haHousekeepingInterval.
+TEST_F(HaReplicationTest, SlaveThatNeverReadsNorReportsIsDropped) {
+  StoreConfig mc = test::MasterConfig(master_root());
+  mc.haTransferWholeHistory = true;
+  mc.haHousekeepingInterval = 500;
+  auto master = test::OpenStore(mc);
+  ASSERT_TRUE(master);
+  for (const PutResult& r : test::PutSome(*master, 300)) ASSERT_TRUE(r.ok());
+  auto fd = ConnectTcp("127.0.0.1:" + std::to_string(master->ha_port()), 1000);
+  ASSERT_TRUE(fd.ok());
+  uint8_t report[kHaReportSize];
+  EncodeHaReport(0, report);
+  ASSERT_EQ(*WriteSome(*fd, report, "master"), kHaReportSize);
+  ASSERT_TRUE(test::WaitUntil([&] { return master->Stats().replication.slaves == 1; }));
+  ASSERT_TRUE(test::WaitUntil([&] { return master->Stats().replication.slaves_dropped == 1; }, 5000));
+  EXPECT_EQ(master->Stats().replication.slaves, 0u);
+  EXPECT_NE(master->Stats().replication.error.find("haHousekeepingInterval"), std::string::npos)
+      << master->Stats().replication.error;
+  for (const PutResult& r : test::PutSome(*master, 5)) EXPECT_TRUE(r.ok()) << "the master goes on";
+}
+
 }  // namespace
 }  // namespace mqstore
