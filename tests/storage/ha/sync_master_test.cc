@@ -21,7 +21,6 @@ class SyncMasterTest : public ::testing::Test {
     config_.haServiceEnable = false;  // SYNC_MASTER serves slaves by itself
     config_.brokerRole = BrokerRole::kSyncMaster;
     config_.flushDiskType = FlushDiskType::kSyncFlush;
-    config_.slaveTimeout = 300;
   }
   test::TempDir tmp_;
   StoreConfig config_;
@@ -61,6 +60,7 @@ TEST_F(SyncMasterTest, SlaveAckMeansPutOkForSyncAndAsyncPuts) {
 
 // A slave that connects and reports but never acknowledges anything new.
 TEST_F(SyncMasterTest, SlaveThatNeverAcksMeansFlushSlaveTimeout) {
+  config_.slaveTimeout = 300;
   auto master = test::OpenStore(config_);
   ASSERT_TRUE(master);
   auto fd = ConnectTcp("127.0.0.1:" + std::to_string(master->ha_port()), 1000);
