@@ -77,6 +77,9 @@ Result<std::unique_ptr<IoQueue>> NewFlushIoQueue(const StoreConfig& c) {
   return NewSyncIoQueue();
 }
 
+
+}  // namespace
+
 // WAIT=false among the properties (RocketMQ's MessageConst.PROPERTY_WAIT_STORE_MSG_OK).
 bool PropertiesSayNoWait(std::string_view properties) {
   constexpr std::string_view kNoWait = "WAIT\x01" "false";
@@ -88,8 +91,6 @@ bool PropertiesSayNoWait(std::string_view properties) {
   }
   return false;
 }
-
-}  // namespace
 
 // The commit log's events (CommitLogEvents) go to the services that act on
 // them. The store wires this once, after both services exist: the log
@@ -235,6 +236,7 @@ Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions clean
   if (config_.dispatchOnOwnThread) dispatcher_->Start();
   queue_flusher_->Start();
   cleanup_->Start();
+  MQ_RETURN_IF_ERROR(StartReplication());
   running_ = true;
   StartDelayDelivery();
   return Status::Ok();
@@ -380,8 +382,9 @@ PutResult MessageStore::Put(const Message& message) {
 PutResult MessageStore::PutBatch(std::span<const Message> batch) {
   PutResult r = Append(batch);
   if (!r.ok()) return Count(std::move(r));
-  if (MustWait(batch.front())) return Count(flusher_->WaitDurable(std::move(r)));
-  flusher_->OnAppend();
+  if (MustWait(batch.front())) r = flusher_->WaitDurable(std::move(r));
+  else flusher_->OnAppend();
+  if (MustWaitReplica(batch.front())) r = WaitReplica(std::move(r));
   return Count(std::move(r));
 }
 
@@ -395,13 +398,19 @@ void MessageStore::PutAsync(const Message& message, PutCallback done) {
 
 void MessageStore::PutBatchAsync(std::span<const Message> batch, PutCallback done) {
   PutResult r = Append(batch);
+  const bool replica = r.ok() && !batch.empty() && MustWaitReplica(batch.front());
   if (!r.ok() || batch.empty() || !MustWait(batch.front())) {
     if (r.ok()) flusher_->OnAppend();
+    if (replica) return WaitReplicaAsync(std::move(r), [this, done = std::move(done)](PutResult result) {
+      done(Count(std::move(result)));
+    });
     done(Count(std::move(r)));
     return;
   }
-  flusher_->WaitDurableAsync(std::move(r), [this, done = std::move(done)](PutResult result) {
-    done(Count(std::move(result)));
+  // Flush first, then the slave: the HA writers send only committed bytes.
+  flusher_->WaitDurableAsync(std::move(r), [this, replica, done = std::move(done)](PutResult result) {
+    if (!replica) return done(Count(std::move(result)));
+    WaitReplicaAsync(std::move(result), [this, done](PutResult both) { done(Count(std::move(both))); });
   });
 }
 
@@ -451,6 +460,7 @@ Status MessageStore::Shutdown() {
 // up and are synced.
 Status MessageStore::StopServices() {
   StopDelayDelivery();
+  StopReplication();  // the slave's appends end before the last flush
   cleanup_->Stop();
   Status st = flusher_->Stop();
   log_->Stop();
@@ -549,6 +559,8 @@ StoreStats MessageStore::Stats() const {
   if (timer_) s.timer = timer_->Stats();
   if (schedule_) s.delay = schedule_->Stats();
   if (transactions_) s.transaction = transactions_->Stats();
+  if (ha_master_) s.replication = ha_master_->Stats();
+  if (ha_client_) s.replication = ha_client_->Stats();
   return s;
 }
 

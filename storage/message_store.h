@@ -7,6 +7,9 @@
 #include "mqstore/message_store.h"
 #include "storage/cleanup/cleanup_service.h"
 #include "storage/dispatch/dispatcher.h"
+#include "storage/ha/ha_client.h"
+#include "storage/ha/ha_service.h"
+#include "storage/ha/replica_waiter.h"
 #include "storage/index/index_service.h"
 #include "storage/index/query_message.h"
 #include "storage/io/env.h"
@@ -24,3 +27,9 @@
 #include "storage/timer/timer_message_store.h"
 #include "storage/timer/schedule_message_service.h"
 #include "storage/transaction/transaction_service.h"
+
+namespace mqstore {
+// WAIT=false among a message's properties (PROPERTY_WAIT_STORE_MSG_OK):
+// the producer does not wait for the flush nor the slave.
+bool PropertiesSayNoWait(std::string_view properties);
+}  // namespace mqstore

@@ -169,6 +169,19 @@ Status CheckPath(std::string_view p) {
   return Status::Ok();
 }
 
+// haMasterAddress: empty (no master), or host:port with a port in [1, 65535].
+Status CheckHostPort(std::string_view v) {
+  if (v.empty()) return Status::Ok();
+  const size_t colon = v.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return Status::InvalidArgument("no host before ':'");
+  int64_t port = 0;
+  const std::string_view digits = v.substr(colon + 1);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || port < 1 || port > 65535)
+    return Status::InvalidArgument("the port is not in [1, 65535]");
+  return Status::Ok();
+}
+
 // Ranges that are mqstore's own choice (RocketMQ checks none of these but
 // diskMaxUsedSpaceRatio, which it clamps, as CleanupPolicy still does):
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
@@ -253,6 +266,18 @@ const std::vector<Knob>& Table() {
              std::vector<std::pair<std::string_view, BrokerRole>>{{"ASYNC_MASTER", BrokerRole::kAsyncMaster},
                                                                   {"SYNC_MASTER", BrokerRole::kSyncMaster},
                                                                   {"SLAVE", BrokerRole::kSlave}}),
+      Integer("haListenPort", &StoreConfig::haListenPort, 0, 65535),
+      Text("haMasterAddress", &StoreConfig::haMasterAddress, "empty or host:port",
+           [](std::string_view v) { return CheckHostPort(v); }, {"host", ":10912", "host:99999"}),
+      // A RocketMQ slave reads into a 4 MiB buffer: a bigger frame would
+      // never fit it.
+      Integer("haTransferBatchSize", &StoreConfig::haTransferBatchSize, 1, 4 << 20),
+      Integer("haSendHeartbeatInterval", &StoreConfig::haSendHeartbeatInterval, 1, kDayMs),
+      Integer("haHousekeepingInterval", &StoreConfig::haHousekeepingInterval, 1, kDayMs),
+      Integer("haSlaveFallbehindMax", &StoreConfig::haSlaveFallbehindMax, 1, kInt32Max),
+      Integer("slaveTimeout", &StoreConfig::slaveTimeout, 1, kDayMs),
+      Flag("haServiceEnable", &StoreConfig::haServiceEnable),
+      Flag("haTransferWholeHistory", &StoreConfig::haTransferWholeHistory),
       Flag("dispatchOnOwnThread", &StoreConfig::dispatchOnOwnThread),
       Flag("tagBitmapEnable", &StoreConfig::tagBitmapEnable),
       // Bitmaps kept per queue: 0 = none; 4096 bounds their memory.

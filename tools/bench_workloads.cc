@@ -90,6 +90,62 @@ Result<BenchResult> RunPut(const BenchSpec& spec, std::ostream& err, const std::
   return r;
 }
 
+// put-sync --replica: the workload first without a replica, then with
+// brokerRole=SYNC_MASTER and a slave store over loopback, each in its own
+// directory under the run's root; every put waits for its group commit and
+// for the slave's ack.
+Result<BenchResult> RunPutReplicated(const BenchSpec& spec, std::ostream& err) {
+  const std::string root = spec.config.storePathRootDir;
+  BenchSpec plain = spec;
+  plain.config.storePathRootDir = JoinPath(root, "unreplicated");
+  auto base = RunPut(plain, err, "put-sync unreplicated");
+  if (!base.ok()) return base.error();
+
+  BenchSpec master_spec = spec;
+  master_spec.config.storePathRootDir = JoinPath(root, "master");
+  master_spec.config.brokerRole = BrokerRole::kSyncMaster;
+  master_spec.config.haListenPort = 0;
+  auto master = OpenStore(master_spec.config);
+  if (!master.ok()) return master.error();
+  StoreConfig slave_config = spec.config;
+  slave_config.storePathRootDir = JoinPath(root, "slave");
+  slave_config.brokerRole = BrokerRole::kSlave;
+  slave_config.haMasterAddress = "127.0.0.1:" + std::to_string((*master)->ha_port());
+  auto slave = OpenStore(slave_config);
+  if (!slave.ok()) return slave.error();
+  for (int i = 0; i < 1000 && (*master)->Stats().replication.slaves == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if ((*master)->Stats().replication.slaves == 0) return Status::IOError("the in-process slave did not connect in 10 s");
+  auto ack = OpenAckLog(master_spec);
+  if (!ack.ok()) return ack.error();
+  std::atomic<bool> stop{false};
+  int64_t lag_max = 0;
+  std::thread lag([&] {
+    while (!stop.load()) {
+      lag_max = std::max(lag_max, (*master)->Stats().replication.lag_bytes);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  auto r = RunProducers(master_spec, **master, ack->get(), err, "put-sync replicated");
+  stop = true;
+  lag.join();
+  if (r.ok()) {
+    FillStoreFacts((*master)->Stats(), master_spec.config, *r);
+    const double base_rate = base->msgs_per_sec();
+    const auto base_p99 = static_cast<double>(base->latency_us.Percentile(0.99));
+    r->values.push_back({kUnreplicatedMsgsPerS, base_rate});
+    if (base_rate > 0) r->values.push_back({kRatioToUnreplicated, r->msgs_per_sec() / base_rate});
+    r->values.push_back({kUnreplicatedP99Us, base_p99});
+    if (base_p99 > 0)
+      r->values.push_back({kP99ToUnreplicatedP99, static_cast<double>(r->latency_us.Percentile(0.99)) / base_p99});
+    r->values.push_back({kReplicationLagMaxBytes, static_cast<double>(lag_max)});
+  }
+  Status st = (*master)->Shutdown();
+  if (st.ok()) st = (*slave)->Shutdown();
+  if (r.ok() && !st.ok()) return st.WithContext("shutdown");
+  return r;
+}
+
 // ---------------------------------------------------------------------------
 // read
 
@@ -287,6 +343,7 @@ Result<BenchResult> RunWorkload(const BenchSpec& spec, std::ostream& err) {
     case Workload::kPut:
     case Workload::kPutSync: break;
   }
+  if (spec.replica) return RunPutReplicated(spec, err);
   return RunPut(spec, err, std::string(WorkloadName(spec.workload)));
 }
 

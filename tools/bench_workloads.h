@@ -54,12 +54,20 @@ struct BenchSpec {
   std::string ack_log;           // "offset uniqKey" per PUT_OK; "" = none
   double ceiling_seconds = 1.0;  // budget per ceiling; 0 = measure none
   bool live_progress = false;    // redraw a progress line on the error stream
+  bool replica = false;          // put-sync --replica: SYNC_MASTER with an in-process slave
   StoreConfig config;            // storePathRootDir is the store
 };
 
 // Names of the ratios: msgs/s over the workload's ceiling, and for one
 // producer under SYNC_FLUSH the put p99 over the fdatasync p99.
 inline constexpr char kRatioToCeiling[] = "ratio_to_ceiling";
+// put-sync --replica: the unreplicated run of the same workload, and the
+// replicated run's rate and p99 over it; the most bytes the slave was behind.
+inline constexpr char kUnreplicatedMsgsPerS[] = "unreplicated_msgs_per_s";
+inline constexpr char kRatioToUnreplicated[] = "ratio_to_unreplicated";
+inline constexpr char kUnreplicatedP99Us[] = "unreplicated_p99_us";
+inline constexpr char kP99ToUnreplicatedP99[] = "p99_to_unreplicated_p99";
+inline constexpr char kReplicationLagMaxBytes[] = "replication_lag_max_bytes";
 inline constexpr char kP99ToFdatasyncP99[] = "p99_to_fdatasync_p99";
 // A put run of at least kSustainedSeconds: the bytes made durable per
 // second over the disk's sequential write ceiling (bench_ceilings.h).

@@ -23,6 +23,8 @@ static const char kUsage[] =
     "  repair ROOT --policy P           cut (truncate) or skip damage a normal open refuses\n"
     "  gen ROOT                         write a sample commit log\n"
     "  bench --workload W               measure the engine: put, put-sync, read, recover, dispatch\n"
+    "  follow MASTER_HOST:PORT ROOT     keep ROOT a replica of a live master (HA protocol)\n"
+    "  serve ROOT --ha-port P           serve a store's commit log to slaves, read-only\n"
     "\n"
     "Run 'mqstore <command> --help' for a command's options.\n"
     "ROOT is a store root: the directory holding commitlog/ (or, with --config,\n"
@@ -46,6 +48,8 @@ int Run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   if (command == "gen") return RunGen(args, io);
   if (command == "repair") return RunRepair(args, io);
   if (command == "bench") return RunBench(args, io);
+  if (command == "follow") return RunFollow(args, io);
+  if (command == "serve") return RunServe(args, io);
   if (command == "--help" || command == "-h" || command == "help") {
     out << kUsage;
     return kExitOk;

@@ -87,6 +87,10 @@ const char kHelp[] =
     "                       the first-touch rate just before and after the run:\n"
     "                       memory_state warm or cold; with --seconds >= 60 also\n"
     "                       the disk's sequential write (durable_to_seq_write)\n"
+    "  --replica            put-sync: brokerRole=SYNC_MASTER with an in-process slave\n"
+    "                       over loopback, after the same run without it\n"
+    "                       (ratio_to_unreplicated, p99_to_unreplicated_p99,\n"
+    "                       replication_lag_max_bytes)\n"
     "  --timers N           timer: timers in all (default 1000000; 100-byte bodies\n"
     "                       unless --msg-size)\n"
     "  --precision-ms P     timer: timerPrecisionMs (default 1000)\n"
@@ -213,6 +217,9 @@ Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point, const 
   s.seconds = *seconds;
   s.ceiling_seconds = *ceiling;
   s.ack_log = args.Get("ack-log").value_or("");
+  s.replica = args.Has("replica");
+  if (s.replica && s.workload != bench::Workload::kPutSync)
+    return Status::InvalidArgument("--replica is for --workload put-sync");
   return s;
 }
 
@@ -538,7 +545,7 @@ Status WritePlot(const Plan& plan, const std::vector<BenchResult>& results) {
 int RunBench(const std::vector<std::string>& argv, Io io) {
   Args args;
   int code = 0;
-  if (!ParseOrUsage(argv, kValueFlags, {"keep", "json"}, kHelp, io, args, code)) return code;
+  if (!ParseOrUsage(argv, kValueFlags, {"keep", "json", "replica"}, kHelp, io, args, code)) return code;
   auto plan = PlanFromArgs(args, io);
   if (!plan.ok()) {
     io.err << "mqstore bench: " << plan.error().message() << "\n\n" << kHelp;

@@ -28,6 +28,8 @@ int RunQuery(const std::vector<std::string>& argv, Io io);
 int RunGen(const std::vector<std::string>& argv, Io io);
 int RunRepair(const std::vector<std::string>& argv, Io io);
 int RunBench(const std::vector<std::string>& argv, Io io);
+int RunFollow(const std::vector<std::string>& argv, Io io);
+int RunServe(const std::vector<std::string>& argv, Io io);
 
 // Flags every store reader accepts: what the writer's broker.conf said.
 //   --config, --commitlog-size, --cq-file-size, --index-slots,

@@ -59,8 +59,11 @@ class Dispatcher;
 class FileLock;
 class FileSystem;
 class FlushService;
+class HaClient;
+class HaService;
 class IndexService;
 class Prefaulter;
+class ReplicaWaiter;
 class ScheduleMessageService;
 class StoreCheckpoint;
 class TimerMessageStore;
@@ -195,6 +198,10 @@ class MessageStore {
   Status Shutdown();
 
   StoreStats Stats() const;
+  // Replication (docs/engine.md, "Replication"): the port this master
+  // serves slaves on (haListenPort, or the OS's pick for 0); 0 when it
+  // serves none (a slave, or an ASYNC_MASTER without haServiceEnable).
+  int ha_port() const;
   const RecoveryReport& recovery() const { return recovery_; }
   // Records dispatched at open to bring queues and index up to the log.
   uint64_t redispatched_at_open() const { return redispatched_at_open_; }
@@ -247,6 +254,14 @@ class MessageStore {
   void StopDelayDelivery();
   void OpenTransactions();
   Status StopTransactions();
+  // Replication (message_store_ha.cc): the master's HA service and the
+  // SYNC_MASTER waiter, or the slave's client.
+  Status StartReplication();
+  void StopReplication();
+  bool MustWaitReplica(const Message& first) const;
+  // SYNC_MASTER: `r` (stored, flushed as asked) with the replica outcome.
+  PutResult WaitReplica(PutResult r);
+  void WaitReplicaAsync(PutResult r, PutCallback done);
 
   StoreConfig config_;
   std::unique_ptr<FileSystem> read_only_fs_;  // OpenReadOnly: wraps the caller's
@@ -267,6 +282,9 @@ class MessageStore {
   std::unique_ptr<TimerMessageStore> timer_;  // after the parts it reads: destroyed (thread joined) before them
   std::unique_ptr<ScheduleMessageService> schedule_;  // re-puts into the log: stopped first, gone before it
   std::unique_ptr<TransactionService> transactions_;  // puts into the log: stopped first, gone before it
+  std::unique_ptr<ReplicaWaiter> replica_waiter_;  // SYNC_MASTER
+  std::unique_ptr<HaService> ha_master_;           // reads the log: stopped before it
+  std::unique_ptr<HaClient> ha_client_;            // appends to the log: stopped before the flush
   std::unique_ptr<ReadLimits> read_limits_;
   ScheduleRules schedule_rules_;
   std::vector<PutHook> put_hooks_;  // the store's schedule rewrite (if on), then the embedder's

@@ -126,6 +126,24 @@ struct TransactionStats {
   uint64_t check_rounds = 0;
 };
 
+// Replication (storage/ha/; RocketMQ's classic master/slave HA). A master
+// fills the master fields, a slave the slave fields.
+struct ReplicationStats {
+  std::string role;               // "master", "slave" or "" (no HA service runs)
+  int32_t listen_port = 0;        // master: the port slaves connect to
+  uint64_t slaves = 0;            // master: connected slaves now
+  int64_t slave_ack_offset = 0;   // master: the furthest offset any slave acknowledged (push2SlaveMaxOffset)
+  int64_t lag_bytes = 0;          // master: its max offset - slave_ack_offset; slave: the master's known end - its own
+  int64_t lag_millis = 0;         // how long the slaves (slave: this store) have not been caught up; 0 when caught up
+  uint64_t slaves_dropped = 0;    // master: connections closed (silence, bad report, divergence, I/O)
+  bool connected = false;         // slave: a connection to the master is up
+  int64_t applied_offset = 0;     // slave: the end of what it appended from the master
+  uint64_t frames_applied = 0;    // slave: frames with a body appended
+  uint64_t reconnects = 0;        // slave: connections after the first
+  std::string error;              // the last reason a connection was dropped; "" if none
+  bool diverged = false;          // this replica holds bytes past its master's end (refused)
+};
+
 struct StoreStats {
   int64_t min_offset = 0;
   int64_t max_offset = 0;       // readable end
@@ -152,6 +170,7 @@ struct StoreStats {
   TimerStats timer;
   DelayLevelStats delay;
   TransactionStats transaction;
+  ReplicationStats replication;
 };
 
 }  // namespace mqstore

@@ -94,6 +94,23 @@ struct StoreConfig {
   RecoveryCorruptionPolicy recoveryCorruptionPolicy = RecoveryCorruptionPolicy::kRefuse;
   BrokerRole brokerRole = BrokerRole::kAsyncMaster;
 
+  // Replication (storage/ha/; RocketMQ's classic HA protocol). A master
+  // serves slaves on haListenPort when brokerRole=SYNC_MASTER or
+  // haServiceEnable (mqstore: an embedded store does not open a port
+  // unasked; RocketMQ's broker always does). A SLAVE with haMasterAddress
+  // ("host:port") replicates from it. 0 = the OS picks a port (5.x).
+  int32_t haListenPort = 10912;
+  std::string haMasterAddress;
+  int32_t haTransferBatchSize = 1024 * 32;
+  int32_t haSendHeartbeatInterval = 1000 * 5;
+  int32_t haHousekeepingInterval = 1000 * 20;
+  int32_t haSlaveFallbehindMax = 1024 * 1024 * 256;
+  int64_t slaveTimeout = 3000;
+  bool haServiceEnable = false;
+  // mqstore: a fresh slave (reporting 0) gets the master's whole log, not
+  // only the file holding its end (RocketMQ's rule, apache/rocketmq #3661).
+  bool haTransferWholeHistory = false;
+
   // Dispatch (mqstore): false = the embedder calls MessageStore::DispatchOnce
   // from its own thread instead of the store's mq-dispatch thread.
   bool dispatchOnOwnThread = true;

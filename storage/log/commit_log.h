@@ -164,6 +164,16 @@ class CommitLog {
   // ahead of the writer, in the background. A hint; no-op for kWrite.
   void ExpectAppend(int64_t bytes);
 
+  // A replica's append (HA slave; commit_log_replica.cc): `bytes` are
+  // whole records (or a segment's blank end) copied from a master's log,
+  // stored exactly at `offset`, which must be WroteOffset() (in an empty
+  // log: a segment boundary, where the log then begins). They must not run
+  // past the segment holding `offset`. Nothing is parsed or patched: the
+  // caller has checked the records; `store_timestamp` is the last one's, for
+  // the checkpoint. InvalidArgument when the offset or the size does not
+  // fit, and nothing is written.
+  Status AppendReplica(int64_t offset, std::span<const uint8_t> bytes, int64_t store_timestamp);
+
   // kWrite: writes the ring's bytes to their files through `io` and moves
   // `committed`; returns the committed range. No-op for kMmap. A failure
   // makes the log not writeable.

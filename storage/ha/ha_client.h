@@ -1,0 +1,96 @@
+// HaClient: the slave side of replication (RocketMQ's HAClient). One
+// connection to haMasterAddress at a time, on its own thread:
+//   - on connect it reports its log's end at once (4.9.8 waits up to
+//     haSendHeartbeatInterval first; the report is what starts the
+//     transfer, so mqstore does not wait), then after every frame that
+//     grew the log and every haSendHeartbeatInterval;
+//   - every frame must start exactly where the replica's bytes end (a
+//     brand-new, empty replica takes the first frame's offset, which must
+//     be a file start); otherwise the connection is dropped and made again;
+//   - the bytes are checked record by record (TOTALSIZE, magic, lengths,
+//     PHYSICALOFFSET = position, a blank record exactly filling its file)
+//     and appended with CommitLog::AppendReplica. A record split between
+//     frames waits in memory (at most one record) until its tail comes, so
+//     the log, and so the dispatcher and recovery, only ever see whole
+//     records; the reported offset (the ack) is therefore a record end.
+//   - anything wrong (a bad header, bad record bytes, a master silent for
+//     haHousekeepingInterval, an I/O error) drops the connection with
+//     nothing of the bad frame appended, and it reconnects after a pause.
+//   - a heartbeat naming an offset below this replica's end means the
+//     master's log ends before the replica's (diverged): the client stops
+//     and says so (Stats().error, diverged); nothing is cut.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "format/ha_frame.h"
+#include "mqstore/stats.h"
+#include "storage/ha/ha_socket.h"
+#include "storage/log/commit_log.h"
+
+namespace mqstore {
+
+struct HaSlaveOptions {
+  std::string master_address;                 // haMasterAddress, host:port
+  int64_t heartbeat_interval_ms = 5000;       // haSendHeartbeatInterval
+  int64_t housekeeping_interval_ms = 20000;   // haHousekeepingInterval (5.x: since the last read)
+  int64_t reconnect_wait_ms = 1000;           // between connection attempts
+  int32_t max_frame_body = 4 << 20;           // HAClient's 4 MiB read buffer
+};
+
+class HaClient {
+ public:
+  // `on_append` runs on the client's thread after bytes went into the log
+  // (the store wakes its flush service).
+  HaClient(CommitLog& log, HaSlaveOptions options, std::function<void()> on_append = {});
+  ~HaClient();
+  HaClient(const HaClient&) = delete;
+  HaClient& operator=(const HaClient&) = delete;
+
+  void Start();
+  void Stop();  // closes the connection, joins the thread
+
+  ReplicationStats Stats() const;
+  bool diverged() const { return diverged_.load(std::memory_order_acquire); }
+
+ private:
+  void Run();
+  Status Session(Fd& fd);
+  Status Report(const Fd& fd, int64_t offset);
+  Status TakeFrames(const Fd& fd);
+  Status Apply(const HaFrameHeader& header, std::span<const uint8_t> body);
+  // Appends the whole records at the front of pending_ (per file).
+  Status AppendWhole();
+  void SetError(const std::string& why);
+  void Pause(int64_t ms);
+
+  CommitLog& log_;
+  const HaSlaveOptions options_;
+  const std::function<void()> on_append_;
+  std::string peer_;
+
+  std::vector<uint8_t> in_;       // received, not yet a whole frame
+  std::vector<uint8_t> pending_;  // frame bytes not yet appended (a record's head)
+  int64_t pending_at_ = 0;        // log offset of pending_[0]
+  int64_t blank_left_ = 0;        // bytes of a blank record still to come
+  int64_t last_report_ms_ = 0, last_read_ms_ = 0, reported_ = -1;
+
+  std::atomic<bool> stop_{false}, connected_{false}, diverged_{false};
+  std::atomic<int64_t> master_end_{0};  // the furthest end a frame showed
+  std::atomic<int64_t> caught_up_ms_{0};
+  std::atomic<uint64_t> frames_{0}, connects_{0};
+  mutable std::mutex mu_;  // guards error_; with cv_, the pause between attempts
+  std::condition_variable cv_;
+  std::string error_;
+  WakeFd wake_;
+  std::thread thread_;
+};
+
+}  // namespace mqstore
