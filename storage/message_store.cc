@@ -193,6 +193,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
     return Status::Ok();
   }
   MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
+  OpenDuplicateFilter(hooks);
   MQ_RETURN_IF_ERROR(OpenTimerStore());
   OpenDelayDelivery();
   MQ_RETURN_IF_ERROR(StartServices(hooks, std::move(*cleanup_options)));
@@ -200,12 +201,30 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   return Status::Ok();
 }
 
+// --- Duplicate suppression (storage/dedup/) ---
+
+// Its table is read back from the log's tail: after the log's recovery,
+// before the first put (the timer store's re-puts included).
+void MessageStore::OpenDuplicateFilter(const StoreHooks& hooks) {
+  if (config_.dedupWindowSeconds <= 0) return;
+  DedupOptions o;
+  o.window_ms = int64_t{config_.dedupWindowSeconds} * 1000;
+  o.max_entries = static_cast<size_t>(config_.dedupMaxEntries);
+  o.key_property = config_.dedupKeyProperty;
+  o.hash = hooks.dedup_hash;
+  dedup_ = std::make_unique<DuplicateFilter>(*log_, clock_, std::move(o));
+  dedup_->Rebuild();
+  const DedupStats s = dedup_->Stats();
+  StoreLog(LogLevel::kInfo, "duplicate suppression: " + std::to_string(s.rebuilt) + " keys of the last " +
+                                std::to_string(config_.dedupWindowSeconds) + " s read back from the log");
+}
+
 // --- Timer messages (storage/timer/) ---
 
 Status MessageStore::OpenTimerStore() {
   if (!config_.timerWheelEnable) return Status::Ok();
   TimerStoreParts parts{fs_, clock_, *log_, *queues_,
-                        [this](const Message& m) { return PutBatch({&m, 1}); }};
+                        [this](const Message& m) { return Store({&m, 1}, /*check_duplicates=*/false); }};
   auto timer = TimerMessageStore::Open(std::move(parts), TimerStoreOptions::From(config_));
   if (!timer.ok()) return timer.error().WithContext("timer store");
   timer_ = std::move(*timer);
@@ -338,7 +357,7 @@ PutResult MessageStore::Count(PutResult r) {
   if (r.ok()) {
     puts_ok_.fetch_add(1, std::memory_order_relaxed);
     messages_.fetch_add(static_cast<uint64_t>(r.msg_count), std::memory_order_relaxed);
-    bytes_.fetch_add(static_cast<uint64_t>(r.wrote_bytes), std::memory_order_relaxed);
+    if (!r.duplicate) bytes_.fetch_add(static_cast<uint64_t>(r.wrote_bytes), std::memory_order_relaxed);
   } else {
     puts_failed_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -372,7 +391,7 @@ bool MessageStore::MustWait(const Message& first) const {
   return config_.flushDiskType == FlushDiskType::kSyncFlush && !PropertiesSayNoWait(first.properties);
 }
 
-PutResult MessageStore::Append(std::span<const Message> batch) {
+PutResult MessageStore::Append(std::span<const Message> batch, bool check_duplicates) {
   PutResult r;
   if (!running_.load(std::memory_order_acquire)) {
     r.status = PutStatus::kServiceNotAvailable;
@@ -386,6 +405,8 @@ PutResult MessageStore::Append(std::span<const Message> batch) {
   } else if (cleanup_->disk_full()) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = cleanup_->disk_full_reason();
+  } else if (check_duplicates && dedup_) {
+    r = dedup_->Put(batch, [this](std::span<const Message> b) { return log_->PutBatch(b); });
   } else {
     r = log_->PutBatch(batch);
   }
@@ -400,8 +421,10 @@ PutResult MessageStore::Put(const Message& message) {
   return PutBatch({&m, 1});
 }
 
-PutResult MessageStore::PutBatch(std::span<const Message> batch) {
-  PutResult r = Append(batch);
+PutResult MessageStore::PutBatch(std::span<const Message> batch) { return Store(batch, /*check_duplicates=*/true); }
+
+PutResult MessageStore::Store(std::span<const Message> batch, bool check_duplicates) {
+  PutResult r = Append(batch, check_duplicates);
   if (!r.ok()) return Count(std::move(r));
   if (MustWait(batch.front())) return Count(flusher_->WaitDurable(std::move(r)));
   flusher_->OnAppend();
@@ -417,7 +440,7 @@ void MessageStore::PutAsync(const Message& message, PutCallback done) {
 }
 
 void MessageStore::PutBatchAsync(std::span<const Message> batch, PutCallback done) {
-  PutResult r = Append(batch);
+  PutResult r = Append(batch, /*check_duplicates=*/true);
   if (!r.ok() || batch.empty() || !MustWait(batch.front())) {
     if (r.ok()) flusher_->OnAppend();
     done(Count(std::move(r)));
@@ -568,6 +591,7 @@ StoreStats MessageStore::Stats() const {
   if (cleanup_) s.cleanup = cleanup_->Stats();
   if (timer_) s.timer = timer_->Stats();
   if (schedule_) s.delay = schedule_->Stats();
+  if (dedup_) s.dedup = dedup_->Stats();
   return s;
 }
 
@@ -600,7 +624,8 @@ void MessageStore::OpenDelayDelivery() {
   o.master = config_.brokerRole != BrokerRole::kSlave;
   o.table_path = JoinPath(JoinPath(paths_->root, "config"), "delayOffset.json");
   schedule_ = std::make_unique<ScheduleMessageService>(
-      *log_, *queues_, fs_, clock_, std::move(o), [this](const Message& m) { return PutBatch({&m, 1}); },
+      *log_, *queues_, fs_, clock_, std::move(o),
+      [this](const Message& m) { return Store({&m, 1}, /*check_duplicates=*/false); },
       [this] { return flusher_->FlushAll(); });
   (void)schedule_->Load();  // logged and kept in the stats when it fails
 }

@@ -6,6 +6,7 @@
 
 #include "mqstore/message_store.h"
 #include "storage/cleanup/cleanup_service.h"
+#include "storage/dedup/duplicate_filter.h"
 #include "storage/dispatch/dispatcher.h"
 #include "storage/index/index_service.h"
 #include "storage/index/query_message.h"

@@ -55,6 +55,7 @@ class CommitLog;
 class ConsumeQueueFlushService;
 class ConsumeQueueStore;
 class Dispatcher;
+class DuplicateFilter;
 class FileLock;
 class FileSystem;
 class FlushService;
@@ -76,12 +77,15 @@ struct StorePaths;
 // its own disk accounting); unset: statvfs through the Env's FileSystem.
 // (Time is the Env's Clock.) Put hooks (put_hook.h) run before every Put
 // and PutAsync, after the store's own schedule rewrite
-// (scheduleRewriteInStore).
+// (scheduleRewriteInStore). `dedup_hash` replaces the XXH3-64 of topic and
+// key that duplicate suppression remembers keys by (tests force collisions
+// with it); unset in production.
 struct StoreHooks {
   std::vector<DispatchSink*> sinks;
   std::vector<PutHook> put_hooks;
   ArrivalListener on_arrival;
   DiskUseProbe disk_used;
+  uint64_t (*dedup_hash)(std::string_view topic, std::string_view key) = nullptr;
 };
 
 class MessageStore {
@@ -105,9 +109,15 @@ class MessageStore {
   // message.flush_wait), returns once it is durable: PUT_OK, or
   // FLUSH_DISK_TIMEOUT after syncFlushTimeout. The put hooks run first
   // (a delayed or timer message is moved to its system topic there).
+  // With dedupWindowSeconds > 0 a message whose key was stored within the
+  // window is answered PUT_OK with `duplicate` and the first record's
+  // offsets, and not stored (after the hooks; a duplicate waits as long
+  // as its original would).
   PutResult Put(const Message& message);
   // Stores the messages as they are: no hook runs (RocketMQ's batch put
-  // does no schedule rewrite either).
+  // does no schedule rewrite either). With duplicate suppression each
+  // message is checked: duplicates are left out and the rest stored as one
+  // batch (PutResult::duplicates counts those left out).
   PutResult PutBatch(std::span<const Message> batch);
   // The same without blocking on the disk (a broker's network threads): the
   // record is appended before this returns (the message's views may go
@@ -213,7 +223,11 @@ class MessageStore {
   void StartTimerStore();
   Status StopTimerStore();
   PutResult Count(PutResult r);
-  PutResult Append(std::span<const Message> batch);
+  // The puts of producers check for duplicates; the store's own re-puts
+  // (delay levels, timers) do not.
+  PutResult Append(std::span<const Message> batch, bool check_duplicates);
+  PutResult Store(std::span<const Message> batch, bool check_duplicates);
+  void OpenDuplicateFilter(const StoreHooks& hooks);
   void InstallPutHooks(const StoreHooks& hooks);
   std::optional<PutResult> RunPutHooks(Message& message, MessageRewrite& rewrite);
   bool MustWait(const Message& first) const;
@@ -239,6 +253,7 @@ class MessageStore {
   std::unique_ptr<LogEvents> log_events_;    // the log's events to flusher_ and cleanup_; gone before both
   std::unique_ptr<TimerMessageStore> timer_;  // after the parts it reads: destroyed (thread joined) before them
   std::unique_ptr<ScheduleMessageService> schedule_;  // re-puts into the log: stopped first, gone before it
+  std::unique_ptr<DuplicateFilter> dedup_;  // dedupWindowSeconds > 0 only; reads the log: gone before it
   std::unique_ptr<ReadLimits> read_limits_;
   ScheduleRules schedule_rules_;
   std::vector<PutHook> put_hooks_;  // the store's schedule rewrite (if on), then the embedder's

@@ -105,6 +105,17 @@ struct DelayLevelStats {
   std::vector<DelayLevelProgress> levels;
 };
 
+// Duplicate suppression (dedupWindowSeconds; storage/dedup/). All zero and
+// `enabled` false when it is off: there is no table then.
+struct DedupStats {
+  bool enabled = false;
+  uint64_t duplicates = 0;     // messages answered as duplicates (not stored) since open
+  uint64_t entries = 0;        // keys remembered now (at most dedupMaxEntries)
+  uint64_t evictions = 0;      // keys dropped inside their window because the table was full
+  uint64_t false_matches = 0;  // 64-bit matches whose record held another key (a collision): stored
+  uint64_t rebuilt = 0;        // keys read back from the log's tail at open
+};
+
 struct StoreStats {
   int64_t min_offset = 0;
   int64_t max_offset = 0;       // readable end
@@ -130,6 +141,7 @@ struct StoreStats {
   CleanupStats cleanup;
   TimerStats timer;
   DelayLevelStats delay;
+  DedupStats dedup;
 };
 
 }  // namespace mqstore

@@ -1,0 +1,269 @@
+#include "storage/dedup/duplicate_filter.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "mqstore/commit_log_cursor.h"
+#include "storage/log/put_message.h"
+#include "storage/store_log.h"
+
+namespace mqstore {
+
+// A message of a batch that carries the key property.
+struct DuplicateFilter::Keyed {
+  size_t index = 0;  // in the batch
+  uint64_t hash = 0;
+  std::string_view key;
+  bool duplicate = false;
+};
+
+// The stripes of a batch's keys, locked in ascending order (so two batches
+// never wait on each other crosswise) and released together.
+class DuplicateFilter::StripeLocks {
+ public:
+  StripeLocks(std::array<std::mutex, kStripes>& stripes, std::span<const Keyed> keyed) : stripes_(stripes) {
+    ids_.reserve(keyed.size());
+    for (const Keyed& k : keyed) ids_.push_back(k.hash % kStripes);
+    std::sort(ids_.begin(), ids_.end());
+    ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+    for (size_t id : ids_) stripes_[id].lock();
+  }
+  ~StripeLocks() {
+    for (auto it = ids_.rbegin(); it != ids_.rend(); ++it) stripes_[*it].unlock();
+  }
+  StripeLocks(const StripeLocks&) = delete;
+  StripeLocks& operator=(const StripeLocks&) = delete;
+
+ private:
+  std::array<std::mutex, kStripes>& stripes_;
+  std::vector<size_t> ids_;
+};
+
+DuplicateFilter::DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options)
+    : log_(log),
+      clock_(clock),
+      options_(std::move(options)),
+      table_(options_.window_ms, options_.max_entries),
+      stripes_(std::make_unique<std::array<std::mutex, kStripes>>()) {}
+
+std::optional<std::string_view> DuplicateFilter::KeyOf(const Message& m) const {
+  const auto key = PropertiesView(m.properties).Get(options_.key_property);
+  if (!key || key->empty()) return std::nullopt;
+  return key;
+}
+
+uint64_t DuplicateFilter::Hash(std::string_view topic, std::string_view key) const {
+  return options_.hash != nullptr ? options_.hash(topic, key) : DedupKeyHash(topic, key);
+}
+
+bool DuplicateFilter::Carries(const MessageRecordView& r, std::string_view topic, std::string_view key) const {
+  return r.topic == topic && r.properties().Get(options_.key_property) == key;
+}
+
+Result<MessageView> DuplicateFilter::ReadRecord(int64_t offset) {
+  if (offset >= log_.MaxOffset() && offset < log_.WroteOffset()) MQ_RETURN_IF_ERROR(log_.Commit());
+  return log_.LookMessage(offset);
+}
+
+std::optional<PutResult> DuplicateFilter::FindOriginal(uint64_t hash, std::string_view topic, std::string_view key,
+                                                       int64_t now) {
+  const auto entry = table_.Find(hash, now);
+  if (!entry) return std::nullopt;
+  auto view = ReadRecord(entry->offset);
+  if (!view.ok()) return std::nullopt;  // gone (cleanup deleted its segment): store the message
+  const MessageRecordView& first = view->message;
+  if (!Carries(first, topic, key)) {
+    false_matches_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  PutResult r;
+  r.status = PutStatus::kPutOk;
+  r.wrote_offset = entry->offset;
+  r.wrote_bytes = first.total_size;  // a wait for durability waits for the original's end
+  r.queue_offset = first.queue_offset;
+  r.msg_count = 0;
+  r.store_timestamp = first.store_timestamp;
+  r.store_host = first.store_host;
+  r.duplicate = true;
+  r.duplicates = 1;
+  return r;
+}
+
+PutResult DuplicateFilter::Put(std::span<const Message> batch, const AppendFn& append) {
+  // A failed log refuses the put: no "duplicate" is answered for a record
+  // whose sync may have failed.
+  if (!log_.writeable()) return append(batch);
+  if (batch.size() == 1) {
+    const auto key = KeyOf(batch.front());
+    return key ? PutOne(batch.front(), *key, append) : append(batch);
+  }
+  std::vector<Keyed> keyed;
+  for (size_t i = 0; i < batch.size(); ++i)
+    if (const auto key = KeyOf(batch[i])) keyed.push_back({i, Hash(batch[i].topic, *key), *key});
+  if (keyed.empty()) return append(batch);
+  return PutMany(batch, keyed, append);
+}
+
+PutResult DuplicateFilter::PutOne(const Message& m, std::string_view key, const AppendFn& append) {
+  const uint64_t hash = Hash(m.topic, key);
+  std::lock_guard stripe((*stripes_)[hash % kStripes]);
+  if (auto original = FindOriginal(hash, m.topic, key, clock_.WallMillis())) {
+    duplicates_.fetch_add(1, std::memory_order_relaxed);
+    return std::move(*original);
+  }
+  PutResult r = append({&m, 1});
+  if (r.ok()) table_.Remember(hash, {r.wrote_offset, r.store_timestamp}, clock_.WallMillis());
+  return r;
+}
+
+PutResult DuplicateFilter::PutMany(std::span<const Message> batch, std::span<Keyed> keyed, const AppendFn& append) {
+  StripeLocks locks(*stripes_, keyed);
+  MarkRepeatsWithinBatch(batch, keyed);
+  const int64_t now = clock_.WallMillis();
+  int32_t duplicates = 0;
+  std::optional<PutResult> first_original;
+  for (Keyed& k : keyed) {
+    if (!k.duplicate) {
+      auto original = FindOriginal(k.hash, batch[k.index].topic, k.key, now);
+      if (!original) continue;
+      if (k.index == 0) first_original = std::move(original);
+      k.duplicate = true;
+    }
+    ++duplicates;
+  }
+  if (duplicates == 0) {
+    PutResult r = append(batch);
+    if (r.ok()) RememberStored(batch, keyed, r);
+    return r;
+  }
+  // Every message a duplicate: the first is not a repeat within the batch,
+  // so it was found in the table.
+  if (static_cast<size_t>(duplicates) == batch.size() && first_original) {
+    duplicates_.fetch_add(static_cast<uint64_t>(duplicates), std::memory_order_relaxed);
+    first_original->duplicates = duplicates;
+    return std::move(*first_original);
+  }
+  std::vector<Message> kept;
+  std::vector<Keyed> kept_keyed;
+  size_t next = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const bool is_keyed = next < keyed.size() && keyed[next].index == i;
+    if (is_keyed && keyed[next].duplicate) {
+      ++next;
+      continue;
+    }
+    if (is_keyed) {
+      kept_keyed.push_back(keyed[next++]);
+      kept_keyed.back().index = kept.size();
+    }
+    kept.push_back(batch[i]);
+  }
+  PutResult r = append(kept);
+  r.duplicates = duplicates;
+  if (r.ok()) {
+    duplicates_.fetch_add(static_cast<uint64_t>(duplicates), std::memory_order_relaxed);
+    RememberStored(kept, kept_keyed, r);
+  }
+  return r;
+}
+
+// Sorted by hash, so only equal hashes are compared.
+void DuplicateFilter::MarkRepeatsWithinBatch(std::span<const Message> batch, std::span<Keyed> keyed) {
+  std::vector<size_t> by_hash(keyed.size());
+  for (size_t i = 0; i < by_hash.size(); ++i) by_hash[i] = i;
+  std::sort(by_hash.begin(), by_hash.end(), [&](size_t a, size_t b) {
+    return keyed[a].hash != keyed[b].hash ? keyed[a].hash < keyed[b].hash : a < b;
+  });
+  for (size_t run = 0; run < by_hash.size();) {
+    size_t end = run + 1;
+    while (end < by_hash.size() && keyed[by_hash[end]].hash == keyed[by_hash[run]].hash) ++end;
+    for (size_t i = run + 1; i < end; ++i) {
+      Keyed& later = keyed[by_hash[i]];
+      for (size_t j = run; j < i && !later.duplicate; ++j) {
+        const Keyed& earlier = keyed[by_hash[j]];
+        later.duplicate = earlier.key == later.key && batch[earlier.index].topic == batch[later.index].topic;
+      }
+    }
+    run = end;
+  }
+}
+
+// Records of one batch are consecutive from wrote_offset, each as long as
+// its encoding (what the log wrote).
+void DuplicateFilter::RememberStored(std::span<const Message> stored, std::span<const Keyed> keyed,
+                                     const PutResult& r) {
+  const int64_t now = clock_.WallMillis();
+  int64_t at = r.wrote_offset;
+  size_t next = 0;
+  for (size_t i = 0; i < stored.size() && next < keyed.size(); ++i) {
+    if (keyed[next].index == i) table_.Remember(keyed[next++].hash, {at, r.store_timestamp}, now);
+    if (next == keyed.size()) break;
+    const CommitLogOptions& o = log_.options();
+    const auto size = EncodedRecordSize(RecordFieldsOf(stored[i], o.auto_message_version), o.limits);
+    if (!size.ok()) return;  // cannot happen: the log has just encoded it
+    at += *size;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Rebuild at open
+
+namespace {
+
+// Where the window's records begin, to a segment: the start of the newest
+// segment whose first record was stored before the window (store times
+// never decrease in log order), else the log's start.
+int64_t WindowStart(const CommitLog& log, int64_t since) {
+  const auto segments = log.Segments();
+  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+    const auto first = log.LookMessage((*it)->start_offset());
+    if (first.ok() && first->message.store_timestamp <= since) return (*it)->start_offset();
+  }
+  return log.MinOffset();
+}
+
+}  // namespace
+
+void DuplicateFilter::Rebuild() {
+  const int64_t now = clock_.WallMillis();
+  RecordDecodeOptions decode;
+  decode.max_record_size = log_.options().limits.max_record_size;
+  CommitLogCursor cursor(log_, WindowStart(log_, now - options_.window_ms), decode);
+  for (;;) {
+    const CommitLogCursor::Entry e = cursor.Next();
+    if (e.kind == CommitLogCursor::Kind::kCaughtUp) break;
+    if (e.kind == CommitLogCursor::Kind::kError) {
+      // Recovery let it stand (recoveryCorruptionPolicy=skip): the rest of
+      // its segment is not read, and its keys are not remembered.
+      const std::shared_ptr<Segment> segment = log_.SegmentFor(e.offset);
+      StoreLog(LogLevel::kWarn, "duplicate suppression: the rest of a segment is not read at open: " + e.error.ToString());
+      if (!segment || segment->end_offset() >= log_.MaxOffset()) break;
+      cursor.Seek(segment->end_offset());
+      continue;
+    }
+    const MessageRecordView& m = e.message;
+    if (now - m.store_timestamp >= options_.window_ms) continue;
+    const auto key = m.properties().Get(options_.key_property);
+    if (!key || key->empty()) continue;
+    const uint64_t hash = Hash(m.topic, *key);
+    if (const auto kept = table_.Find(hash, now)) {
+      const auto first = log_.LookMessage(kept->offset);
+      if (first.ok() && Carries(first->message, m.topic, *key)) continue;  // the first record stays the answer
+    }
+    table_.Remember(hash, {e.offset, m.store_timestamp}, now);
+    rebuilt_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+DedupStats DuplicateFilter::Stats() const {
+  DedupStats s;
+  s.enabled = true;
+  s.duplicates = duplicates_.load(std::memory_order_relaxed);
+  s.entries = table_.size();
+  s.evictions = table_.evictions();
+  s.false_matches = false_matches_.load(std::memory_order_relaxed);
+  s.rebuilt = rebuilt_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace mqstore
