@@ -106,13 +106,14 @@ PutResult DuplicateFilter::Put(std::span<const Message> batch, const AppendFn& a
 
 PutResult DuplicateFilter::PutOne(const Message& m, std::string_view key, const AppendFn& append) {
   const uint64_t hash = Hash(m.topic, key);
+  table_.Prefetch(hash);
   std::lock_guard stripe((*stripes_)[hash % kStripes]);
   if (auto original = FindOriginal(hash, m.topic, key, clock_.WallMillis())) {
     duplicates_.fetch_add(1, std::memory_order_relaxed);
     return std::move(*original);
   }
   PutResult r = append({&m, 1});
-  if (r.ok()) table_.Remember(hash, {r.wrote_offset, r.store_timestamp}, clock_.WallMillis());
+  if (r.ok()) table_.Remember(hash, {r.wrote_offset, r.store_timestamp}, r.store_timestamp);
   return r;
 }
 
@@ -192,7 +193,7 @@ void DuplicateFilter::MarkRepeatsWithinBatch(std::span<const Message> batch, std
 // its encoding (what the log wrote).
 void DuplicateFilter::RememberStored(std::span<const Message> stored, std::span<const Keyed> keyed,
                                      const PutResult& r) {
-  const int64_t now = clock_.WallMillis();
+  const int64_t now = r.store_timestamp;  // the time of the append: no clock read
   int64_t at = r.wrote_offset;
   size_t next = 0;
   for (size_t i = 0; i < stored.size() && next < keyed.size(); ++i) {

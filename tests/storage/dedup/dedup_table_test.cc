@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <map>
+#include <random>
+
 namespace mqstore {
 namespace {
 
@@ -52,6 +56,49 @@ TEST(DedupTable, ARememberUnderAKnownHashReplacesItsEntry) {
   EXPECT_EQ(t.evictions(), 1u);
   EXPECT_FALSE(t.Find(2, kT0 + 2).has_value()) << "2 was the oldest live entry";
   EXPECT_TRUE(t.Find(1, kT0 + 2).has_value());
+}
+
+// The open-addressing table against a std::map doing the same: random
+// hashes from a small range (so probe runs overlap and wrap), replacements,
+// expiry and evictions; after every step each hash finds what the model has.
+TEST(DedupTable, AgreesWithAMapThroughInsertsReplacementsExpiryAndEvictions) {
+  constexpr size_t kMax = 300;
+  DedupTable t(kWindowMs, kMax);
+  std::map<uint64_t, DedupTable::Entry> model;
+  std::deque<std::pair<uint64_t, DedupTable::Entry>> order;
+  uint64_t evictions = 0;
+  std::mt19937_64 rng(16);
+  int64_t now = kT0, offset = 0;
+  for (int step = 0; step < 20000; ++step) {
+    now += static_cast<int64_t>(rng() % 3);
+    // Mostly hashes that share their low and high bits: long probe runs.
+    const uint64_t hash = rng() % 4 == 0 ? rng() : (rng() % 600) << 32;
+    const DedupTable::Entry e{offset += 100, now};
+    t.Remember(hash, e, now);
+    model[hash] = e;
+    order.emplace_back(hash, e);
+    while (!order.empty()) {
+      const auto& [h, oldest] = order.front();
+      const auto it = model.find(h);
+      if (it != model.end() && it->second.offset == oldest.offset) {
+        const bool expired = now - oldest.store_timestamp >= kWindowMs;
+        if (!expired && model.size() <= kMax) break;
+        if (!expired) ++evictions;
+        model.erase(it);
+      }
+      order.pop_front();
+    }
+    ASSERT_EQ(t.size(), model.size()) << step;
+    if (step % 97 != 0) continue;
+    for (uint64_t h = 0; h < 600; ++h) {
+      const auto found = t.Find(h << 32, now);
+      const auto it = model.find(h << 32);
+      ASSERT_EQ(found.has_value(), it != model.end()) << step << " " << h;
+      if (found) ASSERT_EQ(found->offset, it->second.offset) << step << " " << h;
+    }
+  }
+  EXPECT_EQ(t.evictions(), evictions);
+  EXPECT_GT(evictions, 0u);
 }
 
 }  // namespace
