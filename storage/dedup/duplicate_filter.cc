@@ -4,10 +4,27 @@
 #include <vector>
 
 #include "mqstore/commit_log_cursor.h"
+#include "mqstore/sys_flag.h"
 #include "storage/log/put_message.h"
 #include "storage/store_log.h"
 
 namespace mqstore {
+namespace {
+
+// Records that share a topic and key without being copies of one message: a
+// PREPARED record and the COMMIT or ROLLBACK that decides it (store-level
+// transactions, as brokers before 4.3 wrote them, carry the producer's
+// UNIQ_KEY in all three). Each kind is deduplicated on its own; a plain
+// message and a COMMIT are one kind, what consumers see.
+int Kind(int32_t sys_flag) {
+  switch (sysflag::TransactionType(sys_flag)) {
+    case sysflag::kTransactionPreparedType: return 1;
+    case sysflag::kTransactionRollbackType: return 2;
+    default: return 0;
+  }
+}
+
+}  // namespace
 
 // A message of a batch that carries the key property.
 struct DuplicateFilter::Keyed {
@@ -52,12 +69,14 @@ std::optional<std::string_view> DuplicateFilter::KeyOf(const Message& m) const {
   return key;
 }
 
-uint64_t DuplicateFilter::Hash(std::string_view topic, std::string_view key) const {
-  return options_.hash != nullptr ? options_.hash(topic, key) : DedupKeyHash(topic, key);
+uint64_t DuplicateFilter::Hash(std::string_view topic, std::string_view key, int32_t sys_flag) const {
+  const uint64_t h = options_.hash != nullptr ? options_.hash(topic, key) : DedupKeyHash(topic, key);
+  return h ^ static_cast<uint64_t>(Kind(sys_flag)) * 0x9E3779B97F4A7C15ull;  // a plain message's hash unchanged
 }
 
-bool DuplicateFilter::Carries(const MessageRecordView& r, std::string_view topic, std::string_view key) const {
-  return r.topic == topic && r.properties().Get(options_.key_property) == key;
+bool DuplicateFilter::Carries(const MessageRecordView& r, std::string_view topic, std::string_view key,
+                              int32_t sys_flag) const {
+  return r.topic == topic && Kind(r.sys_flag) == Kind(sys_flag) && r.properties().Get(options_.key_property) == key;
 }
 
 Result<MessageView> DuplicateFilter::ReadRecord(int64_t offset) {
@@ -65,14 +84,14 @@ Result<MessageView> DuplicateFilter::ReadRecord(int64_t offset) {
   return log_.LookMessage(offset);
 }
 
-std::optional<PutResult> DuplicateFilter::FindOriginal(uint64_t hash, std::string_view topic, std::string_view key,
+std::optional<PutResult> DuplicateFilter::FindOriginal(uint64_t hash, const Message& m, std::string_view key,
                                                        int64_t now) {
   const auto entry = table_.Find(hash, now);
   if (!entry) return std::nullopt;
   auto view = ReadRecord(entry->offset);
   if (!view.ok()) return std::nullopt;  // gone (cleanup deleted its segment): store the message
   const MessageRecordView& first = view->message;
-  if (!Carries(first, topic, key)) {
+  if (!Carries(first, m.topic, key, m.sys_flag)) {
     false_matches_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
@@ -99,16 +118,16 @@ PutResult DuplicateFilter::Put(std::span<const Message> batch, const AppendFn& a
   }
   std::vector<Keyed> keyed;
   for (size_t i = 0; i < batch.size(); ++i)
-    if (const auto key = KeyOf(batch[i])) keyed.push_back({i, Hash(batch[i].topic, *key), *key});
+    if (const auto key = KeyOf(batch[i])) keyed.push_back({i, Hash(batch[i].topic, *key, batch[i].sys_flag), *key});
   if (keyed.empty()) return append(batch);
   return PutMany(batch, keyed, append);
 }
 
 PutResult DuplicateFilter::PutOne(const Message& m, std::string_view key, const AppendFn& append) {
-  const uint64_t hash = Hash(m.topic, key);
+  const uint64_t hash = Hash(m.topic, key, m.sys_flag);
   table_.Prefetch(hash);
   std::lock_guard stripe((*stripes_)[hash % kStripes]);
-  if (auto original = FindOriginal(hash, m.topic, key, clock_.WallMillis())) {
+  if (auto original = FindOriginal(hash, m, key, clock_.WallMillis())) {
     duplicates_.fetch_add(1, std::memory_order_relaxed);
     return std::move(*original);
   }
@@ -125,7 +144,7 @@ PutResult DuplicateFilter::PutMany(std::span<const Message> batch, std::span<Key
   std::optional<PutResult> first_original;
   for (Keyed& k : keyed) {
     if (!k.duplicate) {
-      auto original = FindOriginal(k.hash, batch[k.index].topic, k.key, now);
+      auto original = FindOriginal(k.hash, batch[k.index], k.key, now);
       if (!original) continue;
       if (k.index == 0) first_original = std::move(original);
       k.duplicate = true;
@@ -182,6 +201,7 @@ void DuplicateFilter::MarkRepeatsWithinBatch(std::span<const Message> batch, std
       Keyed& later = keyed[by_hash[i]];
       for (size_t j = run; j < i && !later.duplicate; ++j) {
         const Keyed& earlier = keyed[by_hash[j]];
+        // Equal hashes of one kind (a batch holds no transaction types).
         later.duplicate = earlier.key == later.key && batch[earlier.index].topic == batch[later.index].topic;
       }
     }
@@ -246,10 +266,10 @@ void DuplicateFilter::Rebuild() {
     if (now - m.store_timestamp >= options_.window_ms) continue;
     const auto key = m.properties().Get(options_.key_property);
     if (!key || key->empty()) continue;
-    const uint64_t hash = Hash(m.topic, *key);
+    const uint64_t hash = Hash(m.topic, *key, m.sys_flag);
     if (const auto kept = table_.Find(hash, now)) {
       const auto first = log_.LookMessage(kept->offset);
-      if (first.ok() && Carries(first->message, m.topic, *key)) continue;  // the first record stays the answer
+      if (first.ok() && Carries(first->message, m.topic, *key, m.sys_flag)) continue;  // the first stays the answer
     }
     table_.Remember(hash, {e.offset, m.store_timestamp}, now);
     rebuilt_.fetch_add(1, std::memory_order_relaxed);

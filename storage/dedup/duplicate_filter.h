@@ -78,19 +78,22 @@ class DuplicateFilter {
   class StripeLocks;
 
   std::optional<std::string_view> KeyOf(const Message& m) const;
-  uint64_t Hash(std::string_view topic, std::string_view key) const;
+  // The table's key: the hash of topic and key, apart for each transaction
+  // kind (a PREPARED record and its COMMIT share topic and key).
+  uint64_t Hash(std::string_view topic, std::string_view key, int32_t sys_flag) const;
   PutResult PutOne(const Message& m, std::string_view key, const AppendFn& append);
   PutResult PutMany(std::span<const Message> batch, std::span<Keyed> keyed, const AppendFn& append);
   // Marks the keyed messages that repeat the topic and key of an earlier
   // one of the same batch.
   static void MarkRepeatsWithinBatch(std::span<const Message> batch, std::span<Keyed> keyed);
-  // The first record of `topic` and `key` if the table remembers one within
-  // the window and that record really carries them; counts a collision.
-  std::optional<PutResult> FindOriginal(uint64_t hash, std::string_view topic, std::string_view key, int64_t now);
+  // The first record of m's topic, kind and `key` if the table remembers
+  // one within the window and that record really carries them; counts a
+  // collision.
+  std::optional<PutResult> FindOriginal(uint64_t hash, const Message& m, std::string_view key, int64_t now);
   // The record at `offset`, committed first if it is still in the write
   // backend's ring (a duplicate put right after its original).
   Result<MessageView> ReadRecord(int64_t offset);
-  bool Carries(const MessageRecordView& r, std::string_view topic, std::string_view key) const;
+  bool Carries(const MessageRecordView& r, std::string_view topic, std::string_view key, int32_t sys_flag) const;
   // Remembers the keyed messages of a stored batch at their offsets.
   void RememberStored(std::span<const Message> stored, std::span<const Keyed> keyed, const PutResult& r);
 

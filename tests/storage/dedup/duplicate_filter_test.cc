@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "format/property_map.h"
+#include "format/sys_flag.h"
 #include "storage/io/fake_clock.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
@@ -334,6 +335,29 @@ TEST_F(DuplicateFilterTest, ABatchStoresOnlyItsNewMessagesAndARepeatWithinItOnce
   EXPECT_EQ(n2.queue_offset, r.queue_offset + 2);
   EXPECT_EQ(n2.wrote_offset + n2.wrote_bytes, r.wrote_offset + r.wrote_bytes);
   EXPECT_EQ(CountRecords(*store), 5);
+}
+
+// Store-level transactions (as brokers before 4.3 wrote them): the
+// PREPARED record and the COMMIT that decides it share topic and UNIQ_KEY,
+// and both are stored; a repeat of either is a duplicate of its own kind.
+TEST_F(DuplicateFilterTest, APreparedRecordAndItsCommitAreBothStored) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  auto typed = [](int32_t type) {
+    test::OwnedMessage m = Msg("K1");
+    m.sys_flag = type;
+    return m;
+  };
+  const PutResult prepared = store->Put(typed(sysflag::kTransactionPreparedType).message());
+  const PutResult commit = store->Put(typed(sysflag::kTransactionCommitType).message());
+  ASSERT_TRUE(prepared.ok() && commit.ok());
+  EXPECT_FALSE(commit.duplicate) << "the decision is not a copy of the prepared record";
+  EXPECT_NE(commit.wrote_offset, prepared.wrote_offset);
+  ExpectDuplicateOf(store->Put(typed(sysflag::kTransactionPreparedType).message()), prepared);
+  ExpectDuplicateOf(store->Put(typed(sysflag::kTransactionCommitType).message()), commit);
+  SCOPED_TRACE("a plain message is what a commit makes visible");
+  ExpectDuplicateOf(store->Put(Msg("K1").message()), commit);
+  EXPECT_FALSE(store->Put(typed(sysflag::kTransactionRollbackType).message()).duplicate);
 }
 
 TEST_F(DuplicateFilterTest, PutAsyncAnswersADuplicateThroughItsCallback) {
