@@ -1,30 +1,43 @@
 #include "storage/dedup/dedup_table.h"
 
-#include <bit>
+#include <sys/mman.h>
+
+#include <new>
 
 namespace mqstore {
 namespace {
-constexpr size_t kInitialSlots = 1024;
+
 constexpr uint64_t kPhi64 = 0x9E3779B97F4A7C15ull;  // 2^64 / golden ratio
+
+// log2 of the slots for `max_entries` at most half full (at least 64).
+int SlotBits(size_t max_entries) {
+  int bits = 6;
+  while ((size_t{1} << bits) < 2 * max_entries) ++bits;
+  return bits;
+}
+
 }  // namespace
+
+DedupTable::SlotArray::SlotArray(size_t n) : n_(n) {
+  constexpr size_t kPage = 4096, kHugePage = 2 << 20;
+  const size_t unit = n * sizeof(Slot) >= kHugePage ? kHugePage : kPage;
+  bytes_ = (n * sizeof(Slot) + unit - 1) / unit * unit;
+  void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();  // as a std::vector of this size would
+  // Slots of a big table in 4 KiB pages cost a TLB miss per lookup besides
+  // the cache miss; 2 MiB pages (THP, "madvise" mode) keep the whole table
+  // in the TLB's reach. A hint: small pages work too.
+  if (unit == kHugePage) (void)::madvise(p, bytes_, MADV_HUGEPAGE);
+  data_ = static_cast<Slot*>(p);
+}
+
+DedupTable::SlotArray::~SlotArray() { ::munmap(data_, bytes_); }
 
 DedupTable::DedupTable(int64_t window_ms, size_t max_entries)
     : window_ms_(window_ms),
       max_entries_(max_entries),
-      slots_(kInitialSlots),
-      shift_(64 - std::countr_zero(kInitialSlots)) {
-  prefetch_base_.store(reinterpret_cast<uintptr_t>(slots_.data()), std::memory_order_relaxed);
-  prefetch_shift_.store(shift_, std::memory_order_relaxed);
-}
-
-void DedupTable::Prefetch(uint64_t hash) const {
-  // Base and shift may come from two sizes during a Grow: the address is
-  // then merely wrong, and a prefetch never faults.
-  const int shift = prefetch_shift_.load(std::memory_order_relaxed);
-  const uintptr_t at = prefetch_base_.load(std::memory_order_relaxed) +
-                       static_cast<uintptr_t>((hash * kPhi64) >> shift) * sizeof(Slot);
-  __builtin_prefetch(reinterpret_cast<const void*>(at));
-}
+      shift_(64 - SlotBits(max_entries)),
+      slots_(size_t{1} << SlotBits(max_entries)) {}
 
 // Fibonacci hashing: the top bits of hash x 2^64/phi, so a poor hash (a
 // test's constant, sequential values) still spreads over the slots.
@@ -38,35 +51,23 @@ size_t DedupTable::Probe(uint64_t hash) const {
 }
 
 std::optional<DedupTable::Entry> DedupTable::Find(uint64_t hash, int64_t now_ms) const {
-  std::lock_guard lock(mu_);
   const Slot& s = slots_[Probe(hash)];
-  if (s.empty() || !Inside(s.entry, now_ms)) return std::nullopt;
-  return s.entry;
+  if (s.empty() || !Inside(s.entry(), now_ms)) return std::nullopt;
+  return s.entry();
 }
 
 void DedupTable::Remember(uint64_t hash, Entry entry, int64_t now_ms) {
-  std::lock_guard lock(mu_);
   Put(hash, entry);
   order_.push_back({hash, entry});
   Trim(now_ms);
 }
 
+// Never full: at most max_entries + 1 keys (Trim runs after each Put) in
+// at least 2 x max_entries slots.
 void DedupTable::Put(uint64_t hash, Entry entry) {
-  if ((size_ + 1) * 2 > slots_.size()) Grow();
   Slot& s = slots_[Probe(hash)];
   if (s.empty()) ++size_;
-  s.hash = hash;
-  s.entry = entry;
-}
-
-void DedupTable::Grow() {
-  std::vector<Slot> old(slots_.size() * 2);
-  old.swap(slots_);
-  --shift_;
-  for (const Slot& s : old)
-    if (!s.empty()) slots_[Probe(s.hash)] = s;
-  prefetch_base_.store(reinterpret_cast<uintptr_t>(slots_.data()), std::memory_order_relaxed);
-  prefetch_shift_.store(shift_, std::memory_order_relaxed);
+  s = Slot{hash, entry.offset + 1, entry.store_timestamp};
 }
 
 // Backward-shift deletion: the entries after the hole that probed past it
@@ -81,7 +82,7 @@ void DedupTable::Erase(size_t hole) {
     slots_[hole] = slots_[at];
     hole = at;
   }
-  slots_[hole] = Slot{};
+  slots_[hole] = Slot{0, 0, 0};
   --size_;
 }
 
@@ -94,7 +95,7 @@ void DedupTable::Trim(int64_t now_ms) {
     const Inserted& oldest = order_.front();
     if (Inside(oldest.entry, now_ms) && size_ <= max_entries_) return;
     const size_t at = Probe(oldest.hash);
-    if (!slots_[at].empty() && slots_[at].entry.offset == oldest.entry.offset) {
+    if (!slots_[at].empty() && slots_[at].entry().offset == oldest.entry.offset) {
       const bool expired = !Inside(oldest.entry, now_ms);
       if (!expired && size_ <= max_entries_) return;
       if (!expired) ++evictions_;
@@ -104,14 +105,8 @@ void DedupTable::Trim(int64_t now_ms) {
   }
 }
 
-size_t DedupTable::size() const {
-  std::lock_guard lock(mu_);
-  return size_;
-}
+size_t DedupTable::size() const { return size_; }
 
-uint64_t DedupTable::evictions() const {
-  std::lock_guard lock(mu_);
-  return evictions_;
-}
+uint64_t DedupTable::evictions() const { return evictions_; }
 
 }  // namespace mqstore

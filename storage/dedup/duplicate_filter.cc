@@ -34,34 +34,48 @@ struct DuplicateFilter::Keyed {
   bool duplicate = false;
 };
 
-// The stripes of a batch's keys, locked in ascending order (so two batches
+// A lock and the keys it guards.
+struct DuplicateFilter::Shard {
+  Shard(int64_t window_ms, size_t max_entries) : table(window_ms, max_entries) {}
+  std::mutex mu;
+  DedupTable table;
+};
+
+// The shards of a batch's keys, locked in ascending order (so two batches
 // never wait on each other crosswise) and released together.
 class DuplicateFilter::StripeLocks {
  public:
-  StripeLocks(std::array<std::mutex, kStripes>& stripes, std::span<const Keyed> keyed) : stripes_(stripes) {
-    ids_.reserve(keyed.size());
-    for (const Keyed& k : keyed) ids_.push_back(k.hash % kStripes);
-    std::sort(ids_.begin(), ids_.end());
-    ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
-    for (size_t id : ids_) stripes_[id].lock();
+  StripeLocks(const DuplicateFilter& filter, std::span<const Keyed> keyed) {
+    shards_.reserve(keyed.size());
+    for (const Keyed& k : keyed) shards_.push_back(&filter.ShardOf(k.hash));
+    std::sort(shards_.begin(), shards_.end());
+    shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
+    for (Shard* s : shards_) s->mu.lock();
   }
   ~StripeLocks() {
-    for (auto it = ids_.rbegin(); it != ids_.rend(); ++it) stripes_[*it].unlock();
+    for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu.unlock();
   }
   StripeLocks(const StripeLocks&) = delete;
   StripeLocks& operator=(const StripeLocks&) = delete;
 
  private:
-  std::array<std::mutex, kStripes>& stripes_;
-  std::vector<size_t> ids_;
+  std::vector<Shard*> shards_;
 };
 
+// As many shards as keys allowed, up to kMaxShards (a power of two), each
+// holding an equal share: together never more than max_entries.
 DuplicateFilter::DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options)
-    : log_(log),
-      clock_(clock),
-      options_(std::move(options)),
-      table_(options_.window_ms, options_.max_entries),
-      stripes_(std::make_unique<std::array<std::mutex, kStripes>>()) {}
+    : log_(log), clock_(clock), options_(std::move(options)) {
+  size_t n = 1;
+  while (n * 2 <= std::min(kMaxShards, options_.max_entries)) n *= 2;
+  for (size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(options_.window_ms, options_.max_entries / n));
+}
+
+DuplicateFilter::~DuplicateFilter() = default;
+
+DuplicateFilter::Shard& DuplicateFilter::ShardOf(uint64_t hash) const {
+  return *shards_[hash & (shards_.size() - 1)];  // low bits; the table's slot comes from the high ones
+}
 
 std::optional<std::string_view> DuplicateFilter::KeyOf(const Message& m) const {
   const auto key = PropertiesView(m.properties).Get(options_.key_property);
@@ -79,14 +93,19 @@ bool DuplicateFilter::Carries(const MessageRecordView& r, std::string_view topic
   return r.topic == topic && Kind(r.sys_flag) == Kind(sys_flag) && r.properties().Get(options_.key_property) == key;
 }
 
+// A record appended but not yet committed is not readable (its segment's
+// committed position is before it, even when a later segment has begun):
+// the ring is committed and the record read again.
 Result<MessageView> DuplicateFilter::ReadRecord(int64_t offset) {
-  if (offset >= log_.MaxOffset() && offset < log_.WroteOffset()) MQ_RETURN_IF_ERROR(log_.Commit());
+  auto view = log_.LookMessage(offset);
+  if (view.ok() || offset >= log_.WroteOffset()) return view;
+  MQ_RETURN_IF_ERROR(log_.Commit());
   return log_.LookMessage(offset);
 }
 
 std::optional<PutResult> DuplicateFilter::FindOriginal(uint64_t hash, const Message& m, std::string_view key,
                                                        int64_t now) {
-  const auto entry = table_.Find(hash, now);
+  const auto entry = ShardOf(hash).table.Find(hash, now);
   if (!entry) return std::nullopt;
   auto view = ReadRecord(entry->offset);
   if (!view.ok()) return std::nullopt;  // gone (cleanup deleted its segment): store the message
@@ -125,19 +144,20 @@ PutResult DuplicateFilter::Put(std::span<const Message> batch, const AppendFn& a
 
 PutResult DuplicateFilter::PutOne(const Message& m, std::string_view key, const AppendFn& append) {
   const uint64_t hash = Hash(m.topic, key, m.sys_flag);
-  table_.Prefetch(hash);
-  std::lock_guard stripe((*stripes_)[hash % kStripes]);
+  Shard& shard = ShardOf(hash);
+  shard.table.Prefetch(hash);
+  std::lock_guard lock(shard.mu);
   if (auto original = FindOriginal(hash, m, key, clock_.WallMillis())) {
     duplicates_.fetch_add(1, std::memory_order_relaxed);
     return std::move(*original);
   }
   PutResult r = append({&m, 1});
-  if (r.ok()) table_.Remember(hash, {r.wrote_offset, r.store_timestamp}, r.store_timestamp);
+  if (r.ok()) shard.table.Remember(hash, {r.wrote_offset, r.store_timestamp}, r.store_timestamp);
   return r;
 }
 
 PutResult DuplicateFilter::PutMany(std::span<const Message> batch, std::span<Keyed> keyed, const AppendFn& append) {
-  StripeLocks locks(*stripes_, keyed);
+  StripeLocks locks(*this, keyed);
   MarkRepeatsWithinBatch(batch, keyed);
   const int64_t now = clock_.WallMillis();
   int32_t duplicates = 0;
@@ -217,7 +237,10 @@ void DuplicateFilter::RememberStored(std::span<const Message> stored, std::span<
   int64_t at = r.wrote_offset;
   size_t next = 0;
   for (size_t i = 0; i < stored.size() && next < keyed.size(); ++i) {
-    if (keyed[next].index == i) table_.Remember(keyed[next++].hash, {at, r.store_timestamp}, now);
+    if (keyed[next].index == i) {
+      const uint64_t hash = keyed[next++].hash;
+      ShardOf(hash).table.Remember(hash, {at, r.store_timestamp}, now);
+    }
     if (next == keyed.size()) break;
     const CommitLogOptions& o = log_.options();
     const auto size = EncodedRecordSize(RecordFieldsOf(stored[i], o.auto_message_version), o.limits);
@@ -267,11 +290,13 @@ void DuplicateFilter::Rebuild() {
     const auto key = m.properties().Get(options_.key_property);
     if (!key || key->empty()) continue;
     const uint64_t hash = Hash(m.topic, *key, m.sys_flag);
-    if (const auto kept = table_.Find(hash, now)) {
+    Shard& shard = ShardOf(hash);
+    std::lock_guard lock(shard.mu);  // no put runs yet; the lock keeps the rule simple
+    if (const auto kept = shard.table.Find(hash, now)) {
       const auto first = log_.LookMessage(kept->offset);
       if (first.ok() && Carries(first->message, m.topic, *key, m.sys_flag)) continue;  // the first stays the answer
     }
-    table_.Remember(hash, {e.offset, m.store_timestamp}, now);
+    shard.table.Remember(hash, {e.offset, m.store_timestamp}, now);
     rebuilt_.fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -280,8 +305,11 @@ DedupStats DuplicateFilter::Stats() const {
   DedupStats s;
   s.enabled = true;
   s.duplicates = duplicates_.load(std::memory_order_relaxed);
-  s.entries = table_.size();
-  s.evictions = table_.evictions();
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    s.entries += shard->table.size();
+    s.evictions += shard->table.evictions();
+  }
   s.false_matches = false_matches_.load(std::memory_order_relaxed);
   s.rebuilt = rebuilt_.load(std::memory_order_relaxed);
   return s;

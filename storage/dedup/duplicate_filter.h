@@ -4,12 +4,14 @@
 // the put is answered PUT_OK with the first record's offsets and
 // `duplicate` set (docs/engine.md, "Duplicate suppression").
 //
-// Where the check sits: before the commit log's put lock, under a lock of
-// one of kStripes stripes chosen by the key's hash, held from the lookup
+// Where the check sits: before the commit log's put lock, under the lock of
+// one of up to 16 shards chosen by the key's hash, held from the lookup
 // until the record is appended and remembered. Two producers putting the
-// same key at once take the same stripe, so the second sees the first's
+// same key at once take the same shard, so the second sees the first's
 // record; puts of other keys run in parallel as before, and the put lock's
-// critical section does not grow.
+// critical section does not grow. Each shard has its own table (a share of
+// dedupMaxEntries, its oldest evicted first), so a put takes no lock that
+// every put takes besides the put lock itself.
 //
 // A 64-bit match is confirmed against the record at the remembered offset
 // (its topic and key value) before the answer "duplicate"; a record that
@@ -21,7 +23,7 @@
 // through here: they are deliveries of a record already admitted.
 #pragma once
 
-#include <array>
+#include <vector>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -54,6 +56,7 @@ class DuplicateFilter {
   // Reads and appends through `log`; "now" (the window's end) is `clock`'s
   // wall time, the scale STORETIMESTAMP is written in.
   DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options);
+  ~DuplicateFilter();
 
   // Remembers the keys of the records stored within the window before now:
   // the log is read from the start of the newest segment whose first record
@@ -73,9 +76,11 @@ class DuplicateFilter {
   DedupStats Stats() const;
 
  private:
-  static constexpr size_t kStripes = 256;
+  static constexpr size_t kMaxShards = 16;
   struct Keyed;
   class StripeLocks;
+  struct Shard;
+  Shard& ShardOf(uint64_t hash) const;
 
   std::optional<std::string_view> KeyOf(const Message& m) const;
   // The table's key: the hash of topic and key, apart for each transaction
@@ -100,8 +105,7 @@ class DuplicateFilter {
   CommitLog& log_;
   Clock& clock_;
   const DedupOptions options_;
-  DedupTable table_;
-  std::unique_ptr<std::array<std::mutex, kStripes>> stripes_;
+  std::vector<std::unique_ptr<Shard>> shards_;  // a power of two
   std::atomic<uint64_t> duplicates_{0}, false_matches_{0}, rebuilt_{0};
 };
 

@@ -94,7 +94,9 @@ TEST(DedupTable, AgreesWithAMapThroughInsertsReplacementsExpiryAndEvictions) {
       const auto found = t.Find(h << 32, now);
       const auto it = model.find(h << 32);
       ASSERT_EQ(found.has_value(), it != model.end()) << step << " " << h;
-      if (found) ASSERT_EQ(found->offset, it->second.offset) << step << " " << h;
+      if (found) {
+        ASSERT_EQ(found->offset, it->second.offset) << step << " " << h;
+      }
     }
   }
   EXPECT_EQ(t.evictions(), evictions);
