@@ -196,8 +196,10 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   OpenDuplicateFilter(hooks);
   MQ_RETURN_IF_ERROR(OpenTimerStore());
   OpenDelayDelivery();
+  OpenTransactions();
   MQ_RETURN_IF_ERROR(StartServices(hooks, std::move(*cleanup_options)));
   StartTimerStore();
+  transactions_->Start();
   return Status::Ok();
 }
 
@@ -217,36 +219,6 @@ void MessageStore::OpenDuplicateFilter(const StoreHooks& hooks) {
   const DedupStats s = dedup_->Stats();
   StoreLog(LogLevel::kInfo, "duplicate suppression: " + std::to_string(s.rebuilt) + " keys of the last " +
                                 std::to_string(config_.dedupWindowSeconds) + " s read back from the log");
-}
-
-// --- Timer messages (storage/timer/) ---
-
-Status MessageStore::OpenTimerStore() {
-  if (!config_.timerWheelEnable) return Status::Ok();
-  TimerStoreParts parts{fs_, clock_, *log_, *queues_,
-                        [this](const Message& m) { return Store({&m, 1}, /*check_duplicates=*/false); }};
-  auto timer = TimerMessageStore::Open(std::move(parts), TimerStoreOptions::From(config_));
-  if (!timer.ok()) return timer.error().WithContext("timer store");
-  timer_ = std::move(*timer);
-  return Status::Ok();
-}
-
-// A slave enqueues nothing and fires nothing (its timer files come from
-// its own enqueue after a promotion).
-// The schedule rewrite's flow control (timerCongestNumEachSlot) asks the
-// wheel; bound after StartServices installed the rules.
-void MessageStore::StartTimerStore() {
-  if (!timer_) return;
-  TimerMessageStore* timer = timer_.get();
-  schedule_rules_.timer_slot_congested = [timer](int64_t deliver_ms) { return timer->IsSlotCongested(deliver_ms); };
-  if (config_.brokerRole != BrokerRole::kSlave) timer_->Start();
-}
-
-Status MessageStore::StopTimerStore() {
-  if (!timer_) return Status::Ok();
-  Status st = timer_->Shutdown();
-  if (!st.ok()) StoreLog(LogLevel::kError, "shutdown: timer store: " + st.ToString());
-  return st;
 }
 
 Result<Checkpoint> MessageStore::TakeLockAndCheckpoint() {
@@ -392,6 +364,14 @@ bool MessageStore::MustWait(const Message& first) const {
 }
 
 PutResult MessageStore::Append(std::span<const Message> batch, bool check_duplicates) {
+  PutResult r = CheckWriteable();
+  if (!r.ok()) return r;
+  if (check_duplicates && dedup_)
+    return dedup_->Put(batch, [this](std::span<const Message> b) { return log_->PutBatch(b); });
+  return log_->PutBatch(batch);
+}
+
+PutResult MessageStore::CheckWriteable() const {
   PutResult r;
   if (!running_.load(std::memory_order_acquire)) {
     r.status = PutStatus::kServiceNotAvailable;
@@ -405,20 +385,20 @@ PutResult MessageStore::Append(std::span<const Message> batch, bool check_duplic
   } else if (cleanup_->disk_full()) {
     r.status = PutStatus::kServiceNotAvailable;
     r.reason = cleanup_->disk_full_reason();
-  } else if (check_duplicates && dedup_) {
-    r = dedup_->Put(batch, [this](std::span<const Message> b) { return log_->PutBatch(b); });
   } else {
-    r = log_->PutBatch(batch);
+    r.status = PutStatus::kPutOk;
   }
   return r;
 }
 
-PutResult MessageStore::Put(const Message& message) {
-  if (put_hooks_.empty()) return PutBatch({&message, 1});
+PutResult MessageStore::Put(const Message& message) { return PutOne(message, /*check_duplicates=*/true); }
+
+PutResult MessageStore::PutOne(const Message& message, bool check_duplicates) {
+  if (put_hooks_.empty()) return Store({&message, 1}, check_duplicates);
   Message m = message;
   MessageRewrite rewrite;
   if (auto answer = RunPutHooks(m, rewrite)) return Count(std::move(*answer));
-  return PutBatch({&m, 1});
+  return Store({&m, 1}, check_duplicates);
 }
 
 PutResult MessageStore::PutBatch(std::span<const Message> batch) { return Store(batch, /*check_duplicates=*/true); }
@@ -471,12 +451,15 @@ Status MessageStore::Flush() {
 
 Status MessageStore::Shutdown() {
   if (!running_.load(std::memory_order_acquire)) return Status::Ok();
-  // The timer store re-puts: stopped while puts are still taken.
+  // The timer store and the transaction check re-put: stopped while puts
+  // are still taken.
+  const Status tx = read_only() ? Status::Ok() : StopTransactions();
   const Status timer = read_only() ? Status::Ok() : StopTimerStore();
   if (!running_.exchange(false)) return Status::Ok();
   if (read_only()) return Status::Ok();  // no thread ran, no marker was made
   Status st = StopServices();
   if (st.ok()) st = timer;
+  if (st.ok()) st = tx;
   const bool clean = st.ok() && log_->writeable() && log_->FlushedOffset() >= log_->WroteOffset() &&
                      dispatcher_->Lag() == 0;
   if (clean) {
@@ -592,6 +575,7 @@ StoreStats MessageStore::Stats() const {
   if (timer_) s.timer = timer_->Stats();
   if (schedule_) s.delay = schedule_->Stats();
   if (dedup_) s.dedup = dedup_->Stats();
+  if (transactions_) s.transaction = transactions_->Stats();
   return s;
 }
 
@@ -612,34 +596,6 @@ CommitLog& MessageStore::commit_log() { return *log_; }
 ConsumeQueueStore& MessageStore::consume_queues() { return *queues_; }
 CleanupService& MessageStore::cleanup() { return *cleanup_; }
 ScheduleMessageService& MessageStore::schedule_messages() { return *schedule_; }
-
-// Delay levels (ScheduleMessageService): made once the queues are recovered,
-// so that the loaded offsets are checked against them. A damaged
-// delayOffset.json does not fail the open: the store serves everything
-// else, and Stats().delay.error says why no delayed message is delivered.
-void MessageStore::OpenDelayDelivery() {
-  ScheduleMessageService::Options o;
-  o.delay_level_millis = *ParseDelayLevels(config_.messageDelayLevel);  // Validate parsed it
-  o.persist_interval_ms = config_.flushDelayOffsetInterval;
-  o.master = config_.brokerRole != BrokerRole::kSlave;
-  o.table_path = JoinPath(JoinPath(paths_->root, "config"), "delayOffset.json");
-  schedule_ = std::make_unique<ScheduleMessageService>(
-      *log_, *queues_, fs_, clock_, std::move(o),
-      [this](const Message& m) { return Store({&m, 1}, /*check_duplicates=*/false); },
-      [this] { return flusher_->FlushAll(); });
-  (void)schedule_->Load();  // logged and kept in the stats when it fails
-}
-
-void MessageStore::StartDelayDelivery() {
-  if (config_.scheduleMessageServiceEnable) schedule_->Start();  // a slave's does not start
-}
-
-// Before the log stops taking puts: the last round's re-puts are flushed and
-// the table persisted.
-void MessageStore::StopDelayDelivery() {
-  Status st = schedule_->Stop();
-  if (st.ok()) st = schedule_->Persist();  // a store that delivered by DeliverDue only
-  if (!st.ok()) StoreLog(LogLevel::kError, "shutdown: " + st.ToString());
-}
+TransactionService& MessageStore::transactions() { return *transactions_; }
 
 }  // namespace mqstore

@@ -24,3 +24,4 @@
 #include "storage/store_layout.h"
 #include "storage/timer/timer_message_store.h"
 #include "storage/timer/schedule_message_service.h"
+#include "storage/transaction/transaction_service.h"

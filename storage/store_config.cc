@@ -293,6 +293,16 @@ const std::vector<Knob>& Table() {
       Flag("timerStopEnqueue", &StoreConfig::timerStopEnqueue),
       Flag("timerStopDequeue", &StoreConfig::timerStopDequeue),
       Flag("timerEnableRetryUntilSuccess", &StoreConfig::timerEnableRetryUntilSuccess),
+      Integer("transactionTimeOut", &StoreConfig::transactionTimeOut, 0, kDayMs),
+      // Past this many checks a half is discarded; 0 discards at the first.
+      Integer("transactionCheckMax", &StoreConfig::transactionCheckMax, 0, 10000),
+      Integer("transactionCheckInterval", &StoreConfig::transactionCheckInterval, 1, kDayMs),
+      Flag("transactionCheckEnable", &StoreConfig::transactionCheckEnable),
+      Flag("transactionOpBatchEnable", &StoreConfig::transactionOpBatchEnable),
+      // Characters of a batched op body; 1 MiB keeps one op record small.
+      Integer("transactionOpMsgMaxSize", &StoreConfig::transactionOpMsgMaxSize, 1, 1 << 20),
+      Integer("transactionOpBatchInterval", &StoreConfig::transactionOpBatchInterval, 1, kDayMs),
+      Flag("rejectTransactionMessage", &StoreConfig::rejectTransactionMessage),
       Flag("messageIndexEnable", &StoreConfig::messageIndexEnable),
       Flag("messageIndexSafe", &StoreConfig::messageIndexSafe),
       // Results of one query (a vector of offsets), so bounded.

@@ -60,6 +60,11 @@ struct Phases {
   double put_seconds = 0, enqueue_seconds = 0, deliver_seconds = 0;
   uint64_t put_ok = 0, enqueued = 0, fired = 0;
   int64_t pending_max = 0;
+  // Consumers see a re-put only once it is dispatched: how far dispatch
+  // fell behind while timers fired, and how long after the last one it
+  // caught up.
+  int64_t dispatch_behind_max_bytes = 0;
+  double dispatch_caught_up_ms = 0;
   LatencyHistogram::Snapshot lateness_ms;
 };
 
@@ -112,9 +117,15 @@ Status EnqueueAndDeliver(const BenchSpec& spec, int64_t start_ms, Phases& p) {
     const TimerStats t = (*store)->Stats().timer;
     p.pending_max = std::max(p.pending_max, t.pending);
     if (p.enqueue_seconds == 0 && t.enqueued >= p.put_ok) p.enqueue_seconds = SecondsSince(t0);
+    if (t.fired > 0)
+      p.dispatch_behind_max_bytes = std::max(p.dispatch_behind_max_bytes, (*store)->DispatchBehindBytes());
     if (t.fired >= p.put_ok) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));  // Stats() is not free: the store has two cores at most
   }
+  const auto fired_at = SteadyClock::now();
+  while ((*store)->DispatchBehindBytes() > 0 && SteadyClock::now() - fired_at < std::chrono::seconds(30))
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  p.dispatch_caught_up_ms = SecondsSince(fired_at) * 1000;
   const TimerStats t = (*store)->Stats().timer;
   p.enqueued = t.enqueued;
   p.fired = t.fired;
@@ -165,6 +176,8 @@ Result<BenchResult> TimerWorkload(const BenchSpec& spec, std::ostream& /*err*/) 
   r.values.push_back({"ordered_set_inserts_per_sec", ordered.ordered_set_inserts_per_sec});
   r.values.push_back({"pending_max", static_cast<double>(p.pending_max)});
   r.values.push_back({"rss_mb", rss});
+  r.values.push_back({"dispatch_behind_max_bytes", static_cast<double>(p.dispatch_behind_max_bytes)});
+  r.values.push_back({"dispatch_caught_up_ms", p.dispatch_caught_up_ms});
   r.timer_lateness_ms = p.lateness_ms;
   if (p.fired < p.put_ok) {
     r.failures += p.put_ok - p.fired;

@@ -15,6 +15,7 @@
 #include "tools/commands.h"
 #include "tools/display_text.h"
 #include "tools/dump_timer.h"
+#include "tools/dump_transactions.h"
 #include "tools/json_writer.h"
 #include "tools/progress.h"
 #include "tools/table.h"
@@ -28,6 +29,7 @@ const std::string kHelp = std::string(
     "       mqstore dump index FILE [--json]\n"
     "       mqstore dump checkpoint ROOT [--json]\n"
     "       mqstore dump timerlog|timerwheel|timercheck|timers ROOT [--json] [--set KEY=VALUE]\n"
+    "       mqstore dump transactions ROOT [--json]\n"
     "\n"
     "commitlog: every record in physical order across segment files; blank\n"
     "  records and records that do not decode are shown too (a bad record ends\n"
@@ -54,6 +56,13 @@ const std::string kHelp = std::string(
     "  --set timerPrecisionMs=MS, --set mappedFileSizeTimerLog=BYTES: the timer\n"
     "           settings the store was written with (default: --config's, else\n"
     "           1000 ms and the timer-log files' size)\n"
+    "transactions: every half message of RMQ_SYS_TRANS_HALF_TOPIC (halfOffset =\n"
+    "  its commit-log offset, queueOffset, realTopic, uniqKey, checks so far)\n"
+    "  and the state of its transaction: committed (a COMMIT record names it),\n"
+    "  rolled_back (an op record names it, no commit does), discarded (copied\n"
+    "  to TRANS_CHECK_MAX_TIME_TOPIC), or pending. The check's copies of a half\n"
+    "  share its state; the newest is `latest`. Exit 1 if a record or op body\n"
+    "  does not decode.\n"
     "\n"
     "  --json   one JSON object per line (commitlog: the field names of the\n"
     "           golden expected-commitlog.jsonl files, plus msgId)\n\n") + kStoreFlagsHelp;
@@ -341,7 +350,8 @@ int RunDump(const std::vector<std::string>& argv, Io io) {
     return kExitUsage;
   }
   const std::string& kind = pos[0];
-  if (kind != "commitlog" && kind != "cq" && kind != "index" && kind != "checkpoint" && !IsTimerDumpKind(kind)) {
+  if (kind != "commitlog" && kind != "cq" && kind != "index" && kind != "checkpoint" && kind != "transactions" &&
+      !IsTimerDumpKind(kind)) {
     io.err << "mqstore dump: unknown kind '" << DisplayText(kind) << "'\n\n" << kHelp;
     return kExitUsage;
   }
@@ -369,6 +379,7 @@ int RunDump(const std::vector<std::string>& argv, Io io) {
   cmd.args = std::move(args);
   if (!PrepareStoreCommand(name, root, io, cmd)) return kExitUsage;
   if (IsTimerDumpKind(kind)) return RunDumpTimer(kind, cmd, io);
+  if (kind == "transactions") return RunDumpTransactions(cmd, io);
   if (kind == "commitlog") return DumpCommitLog(cmd, io);
   if (kind == "cq") return DumpConsumeQueue(cmd, io);
   return DumpCheckpoint(cmd, io);

@@ -45,6 +45,7 @@
 #include "mqstore/stats.h"
 #include "mqstore/status.h"
 #include "mqstore/store_config.h"
+#include "mqstore/transaction.h"
 
 namespace mqstore {
 
@@ -64,6 +65,7 @@ class Prefaulter;
 class ScheduleMessageService;
 class StoreCheckpoint;
 class TimerMessageStore;
+class TransactionService;
 struct Checkpoint;
 struct CleanupOptions;
 struct ReadLimits;
@@ -133,6 +135,26 @@ class MessageStore {
   // calls with scheduleRewriteInStore=false, as a 5.x broker's
   // handleScheduleMessage hook does. The rules live as long as the store.
   const ScheduleRules& schedule_rules() const { return schedule_rules_; }
+
+  // --- Transactions (RocketMQ's half and op topics; docs/engine.md, "Transactions") ---
+  // Stores the message as a half message (RMQ_SYS_TRANS_HALF_TOPIC queue 0,
+  // REAL_TOPIC / REAL_QID kept, sysFlag type NOT): consumers of its topic
+  // do not see it. No put hook runs. wrote_offset is the halfOffset to end
+  // the transaction with; queue_offset its tranStateTableOffset. With
+  // dedupWindowSeconds > 0 a half resent within the window (same UNIQ_KEY)
+  // is answered `duplicate` with the first half's offsets.
+  PutResult PutHalf(const Message& message);
+  // Commit: puts the real message rebuilt from the half (put hooks run;
+  // never answered duplicate: stored once per call, as the broker does),
+  // then the op record; rollback: only the op record; unknown: nothing.
+  // Errors: no half at `half_offset`, a mismatch with `options`, a slave,
+  // or the real message not stored (no op is written: the check asks
+  // again). Any thread; an answer to a check-back sets from_check.
+  Result<EndTransactionResult> EndTransaction(int64_t half_offset, TransactionDecision decision,
+                                              const EndTransactionOptions& options = {});
+  // Who is asked about halves left undecided (transaction.h). Unset: the
+  // check still re-puts and counts them, and asks no one.
+  void SetTransactionCheckListener(TransactionCheckListener listener);
 
   Result<MessageView> LookMessageByOffset(int64_t phy_offset) const;
   int64_t GetMinPhyOffset() const;
@@ -206,6 +228,9 @@ class MessageStore {
   // runs with scheduleMessageServiceEnable on a master). Not in a
   // read-only store.
   ScheduleMessageService& schedule_messages();
+  // Halves, decisions and the check-back (Check runs a round now). Not in a
+  // read-only store.
+  TransactionService& transactions();
 
  private:
   class LogEvents;
@@ -223,10 +248,18 @@ class MessageStore {
   void StartTimerStore();
   Status StopTimerStore();
   PutResult Count(PutResult r);
-  // The puts of producers check for duplicates; the store's own re-puts
-  // (delay levels, timers) do not.
+  // Producers' puts are checked for duplicates (dedupWindowSeconds); the
+  // store's own puts are not: the delay-level and timer deliveries, the
+  // transaction check's half copies, its op and discard records, and a
+  // commit's real message (stored once per EndTransaction, as the broker
+  // does). Unchecked puts are not remembered either.
   PutResult Append(std::span<const Message> batch, bool check_duplicates);
   PutResult Store(std::span<const Message> batch, bool check_duplicates);
+  // Put: the hooks, then Store.
+  PutResult PutOne(const Message& message, bool check_duplicates);
+  // Why a put is refused before the log is asked (stopped, read-only,
+  // slave, disk full); kPutOk when it is not.
+  PutResult CheckWriteable() const;
   void OpenDuplicateFilter(const StoreHooks& hooks);
   void InstallPutHooks(const StoreHooks& hooks);
   std::optional<PutResult> RunPutHooks(Message& message, MessageRewrite& rewrite);
@@ -234,6 +267,8 @@ class MessageStore {
   void OpenDelayDelivery();
   void StartDelayDelivery();
   void StopDelayDelivery();
+  void OpenTransactions();
+  Status StopTransactions();
 
   StoreConfig config_;
   std::unique_ptr<FileSystem> read_only_fs_;  // OpenReadOnly: wraps the caller's
@@ -253,6 +288,7 @@ class MessageStore {
   std::unique_ptr<LogEvents> log_events_;    // the log's events to flusher_ and cleanup_; gone before both
   std::unique_ptr<TimerMessageStore> timer_;  // after the parts it reads: destroyed (thread joined) before them
   std::unique_ptr<ScheduleMessageService> schedule_;  // re-puts into the log: stopped first, gone before it
+  std::unique_ptr<TransactionService> transactions_;  // puts into the log: stopped first, gone before it
   std::unique_ptr<DuplicateFilter> dedup_;  // dedupWindowSeconds > 0 only; reads the log: gone before it
   std::unique_ptr<ReadLimits> read_limits_;
   ScheduleRules schedule_rules_;

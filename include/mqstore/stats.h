@@ -105,6 +105,27 @@ struct DelayLevelStats {
   std::vector<DelayLevelProgress> levels;
 };
 
+// Transactions (storage/transaction/; RocketMQ's half and op topics).
+struct TransactionStats {
+  bool checking = false;       // the check thread runs (a master, transactionCheckEnable)
+  std::string error;           // why no check round runs (a damaged consumerOffset.json); empty when fine
+  // Half records from the check's progress to the half queue's end that no
+  // op read in the last round settles (re-put copies included): as of the
+  // last round. `mqstore dump transactions` gives the exact list.
+  int64_t pending_halves = 0;
+  int64_t half_check_offset = 0;  // CID_RMQ_SYS_TRANS's offset of the half queue
+  int64_t op_check_offset = 0;    // and of the op queue
+  uint64_t halves_put = 0;        // PutHalf since open (not those answered duplicate)
+  uint64_t checks_sent = 0;       // check-backs (each after a re-put copy)
+  uint64_t commits = 0;           // EndTransaction commits whose real message was stored
+  uint64_t rollbacks = 0;
+  uint64_t discarded = 0;         // copied to TRANS_CHECK_MAX_TIME_TOPIC (checked too often, or too old)
+  uint64_t renewed = 0;           // half copies put by the check (check-backs and immunity)
+  uint64_t ops_written = 0;       // op records
+  uint64_t op_failures = 0;       // op puts that failed (those halves are checked again)
+  uint64_t check_rounds = 0;
+};
+
 // Duplicate suppression (dedupWindowSeconds; storage/dedup/). All zero and
 // `enabled` false when it is off: there is no table then.
 struct DedupStats {
@@ -141,6 +162,7 @@ struct StoreStats {
   CleanupStats cleanup;
   TimerStats timer;
   DelayLevelStats delay;
+  TransactionStats transaction;
   DedupStats dedup;
 };
 

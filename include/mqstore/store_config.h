@@ -138,6 +138,19 @@ struct StoreConfig {
   bool timerStopDequeue = false;
   bool timerEnableRetryUntilSuccess = false;
 
+  // Transactions (BrokerConfig's; storage/transaction/). The check thread
+  // runs on a master with transactionCheckEnable (mqstore). Op bodies in
+  // the 5.x batched form ("12,13,") with transactionOpBatchEnable (mqstore;
+  // off: one op per decision, 4.x's form, written with the decision).
+  int64_t transactionTimeOut = 6000;
+  int32_t transactionCheckMax = 15;
+  int64_t transactionCheckInterval = 30 * 1000;
+  bool transactionCheckEnable = true;
+  bool transactionOpBatchEnable = false;
+  int32_t transactionOpMsgMaxSize = 4096;
+  int64_t transactionOpBatchInterval = 3000;
+  bool rejectTransactionMessage = false;
+
   // Index.
   bool messageIndexEnable = true;
   bool messageIndexSafe = false;

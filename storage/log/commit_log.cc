@@ -130,11 +130,7 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
       if (sysflag::TransactionType(m.sys_flag) != sysflag::kTransactionNotType)
         return Refuse(PutStatus::kMessageIllegal, "a batch cannot hold transaction messages");
     }
-    if (m.queue_id < 0) return Refuse(PutStatus::kMessageIllegal, "queue id " + std::to_string(m.queue_id) + " < 0");
-    if (!options_.auto_message_version && m.topic.size() > 127)
-      return Refuse(PutStatus::kMessageIllegal, "topic longer than 127 bytes needs autoMessageVersionOnTopicLen");
-    auto size = EncodeRecordTo(RecordFieldsOf(m, options_.auto_message_version), buffer, options_.limits);
-    if (!size.ok()) return Refuse(StatusFor(size.error().code), size.error().ToString());
+    if (PutResult r = EncodeOne(m, buffer); !r.ok()) return r;
   }
   if (static_cast<int64_t>(buffer.size()) + kEndFileMinBlankLength > options_.segment_size)
     return Refuse(PutStatus::kMessageIllegal, std::to_string(buffer.size()) + " bytes do not fit a " +
@@ -144,6 +140,36 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
   if (ring_ && result.ok()) NoteCommitBacklog();
   if (rolled && events_) events_->OnSegmentsGrew();
   return result;
+}
+
+// What PutBatch checks and encodes per message.
+PutResult CommitLog::EncodeOne(const Message& m, std::vector<uint8_t>& out) const {
+  if (m.queue_id < 0) return Refuse(PutStatus::kMessageIllegal, "queue id " + std::to_string(m.queue_id) + " < 0");
+  if (!options_.auto_message_version && m.topic.size() > 127)
+    return Refuse(PutStatus::kMessageIllegal, "topic longer than 127 bytes needs autoMessageVersionOnTopicLen");
+  auto size = EncodeRecordTo(RecordFieldsOf(m, options_.auto_message_version), out, options_.limits);
+  if (!size.ok()) return Refuse(StatusFor(size.error().code), size.error().ToString());
+  PutResult r;
+  r.status = PutStatus::kPutOk;
+  return r;
+}
+
+PutResult CommitLog::EncodeTo(const Message& message, std::vector<uint8_t>& out) const {
+  if (const TopicProblem bad = CheckTopicForPut(message.topic, options_.max_topic_length); bad != TopicProblem::kNone)
+    return Refuse(PutStatus::kMessageIllegal, DescribeTopicProblem(bad, message.topic, options_.max_topic_length));
+  const size_t at = out.size();
+  PutResult r = EncodeOne(message, out);
+  if (!r.ok()) {
+    out.resize(at);
+    return r;
+  }
+  const auto size = static_cast<int64_t>(out.size() - at);
+  if (size + kEndFileMinBlankLength > options_.segment_size) {
+    out.resize(at);
+    return Refuse(PutStatus::kMessageIllegal, std::to_string(size) + " bytes do not fit a " +
+                                                  std::to_string(options_.segment_size) + "-byte segment");
+  }
+  return r;
 }
 
 PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled) {
@@ -181,15 +207,7 @@ PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Mes
   if (Status st = CopyIn(*current_, pos, records); !st.ok())
     return Refuse(PutStatus::kServiceNotAvailable, st.ToString());
   if (takes_offset) *next_queue_offset += count;
-  const int64_t end = pos + total;
-  current_->set_wrote(end);
-  if (!ring_) current_->set_committed(end);
-  wrote_where_.store(current_->start_offset() + end, std::memory_order_release);
-  // Published after the positions: a flusher that sees this time also sees
-  // the bytes of the record it belongs to.
-  current_->set_last_store_timestamp(now);
-  last_store_timestamp_.store(now, std::memory_order_release);
-  allocator_.WriterAt(current_, end);
+  Publish(pos + total, now);
 
   PutResult r;
   r.status = PutStatus::kPutOk;
@@ -200,6 +218,17 @@ PutResult CommitLog::Append(std::span<uint8_t> records, int32_t count, const Mes
   r.store_timestamp = now;
   r.store_host = first.store_host;
   return r;
+}
+
+void CommitLog::Publish(int64_t end, int64_t now) {
+  current_->set_wrote(end);
+  if (!ring_) current_->set_committed(end);
+  wrote_where_.store(current_->start_offset() + end, std::memory_order_release);
+  // Published after the positions: a flusher that sees this time also sees
+  // the bytes of the record it belongs to.
+  current_->set_last_store_timestamp(now);
+  last_store_timestamp_.store(now, std::memory_order_release);
+  allocator_.WriterAt(current_, end);
 }
 
 Status CommitLog::Roll(std::shared_ptr<Segment>& segment) {

@@ -39,6 +39,7 @@
 #include "mqstore/message_view.h"      // MessageView
 #include "mqstore/recovery_report.h"  // RecoveryReport, LogDamage
 #include "storage/log/append_buffer.h"
+#include "storage/log/encoded_records.h"
 #include "storage/io/env.h"
 #include "storage/io/io_queue.h"
 #include "storage/log/put_lock.h"
@@ -138,6 +139,27 @@ class CommitLog {
   // (RocketMQ's MessageExtBatch). No transaction types.
   PutResult PutBatch(std::span<const Message> batch);
 
+  // The record Put would store for `message`, appended to `out` (offsets
+  // and store time left 0), after the same checks as Put (topic, queue id,
+  // sizes): kPutOk, or Put's refusal. Any thread.
+  PutResult EncodeTo(const Message& message, std::vector<uint8_t>& out) const;
+  // Appends records [from, from + count) of `batch` (each from EncodeTo)
+  // in one hold of the put lock, at most kMaxRecordsPerHold records and
+  // about kMaxBytesPerHold bytes of them, so producers and the
+  // OS_PAGE_CACHE_BUSY check never wait long: each gets its own queue
+  // offset, its physical offset and the hold's store time, patched into
+  // `batch`'s bytes, and is stored exactly as Put stores it (a segment end
+  // gets the blank record, the next record the next segment). `appended`
+  // says how many are in the log, also when `put` is a refusal (Put's:
+  // not writeable, page cache busy, a segment that cannot be made).
+  static constexpr size_t kMaxRecordsPerHold = 4096;
+  static constexpr size_t kMaxBytesPerHold = 2 << 20;
+  struct AppendRecordsResult {
+    PutResult put;  // msg_count and wrote_bytes: the appended records'
+    size_t appended = 0;
+  };
+  AppendRecordsResult AppendRecords(EncodedRecords& batch, size_t from, size_t count);
+
   // kWrite: writes the ring's bytes to their files through `io` and moves
   // `committed`; returns the committed range. No-op for kMmap. A failure
   // makes the log not writeable.
@@ -219,7 +241,13 @@ class CommitLog {
 
  private:
   struct Encoded;
+  PutResult EncodeOne(const Message& m, std::vector<uint8_t>& out) const;
   PutResult Append(std::span<uint8_t> records, int32_t count, const Message& first, bool& rolled);
+  // Under the put lock: `current_` holds bytes up to `end` of it, stored at `now`.
+  void Publish(int64_t end, int64_t now);
+  void AppendHold(EncodedRecords& batch, size_t from, size_t end, AppendRecordsResult& out, bool& rolled);
+  // Under the put lock: copies runs of `batch`'s records (AppendRecords).
+  Status CopyRecords(EncodedRecords& batch, size_t from, size_t to, int64_t pos);
   PutResult Refuse(PutStatus status, std::string reason) const;
   Status Roll(std::shared_ptr<Segment>& segment);
   Status CutAfter(const std::vector<std::shared_ptr<Segment>>& segments, size_t end_index, int64_t end_pos,

@@ -245,7 +245,9 @@ class RecoveryWalk {
     LogDamage d = Damage(i, pos, why, Follows{});
     d.action = LogDamage::Action::kTornTail;
     d.length = segments_[i]->size() - pos;
-    StoreLog(LogLevel::kWarn, "commit log: torn tail cut: " + d.ToString());
+    // ERROR, as every cut: the bytes were never acknowledged as durable, but
+    // they are data the log held, and an operator should see them go.
+    StoreLog(LogLevel::kError, "commit log: torn tail cut: " + d.ToString());
     report_.damage.push_back(std::move(d));
     return End(i, pos, "torn tail: " + why);
   }

@@ -7,38 +7,6 @@
 #include "storage/store_log.h"
 
 namespace mqstore {
-namespace {
-
-// The parsed file, or why it cannot stand: "missing", "empty", or the
-// parser's error. An I/O error is returned as itself (not damage).
-struct Candidate {
-  std::optional<DelayOffsetFile> table;
-  bool missing = false;
-  std::string problem;
-};
-
-Result<Candidate> ReadCandidate(FileSystem& fs, const std::string& path) {
-  Candidate c;
-  auto text = ReadConfigFile(fs, path, kMaxConfigFileBytes, "a delay offset table");
-  if (!text.ok()) {
-    if (text.error().code() != StatusCode::kCorruption) return text.error();
-    c.problem = text.error().message();
-    return c;
-  }
-  if (!text->has_value()) {
-    c.missing = true;
-    c.problem = "missing";
-  } else if ((*text)->empty()) {
-    c.problem = "empty";
-  } else if (auto parsed = ParseDelayOffsetJson(**text); parsed.ok()) {
-    c.table = std::move(*parsed);
-  } else {
-    c.problem = parsed.error().message();
-  }
-  return c;
-}
-
-}  // namespace
 
 DelayOffsetTable::DelayOffsetTable(FileSystem& fs, Clock& clock, std::string path, int64_t version_step)
     : fs_(fs), clock_(clock), path_(std::move(path)), version_step_(version_step > 0 ? version_step : 1) {
@@ -46,27 +14,15 @@ DelayOffsetTable::DelayOffsetTable(FileSystem& fs, Clock& clock, std::string pat
 }
 
 Status DelayOffsetTable::Load() {
-  auto main = ReadCandidate(fs_, path_);
-  if (!main.ok()) return main.error().WithContext("reading " + path_);
-  auto bak = ReadCandidate(fs_, backup_path());
-  if (!bak.ok()) return bak.error().WithContext("reading " + backup_path());
-
-  DelayOffsetFile loaded;
-  if (main->table) {
-    loaded = std::move(*main->table);
-    loaded_from_ = path_;
-  } else if (bak->table) {
-    loaded = std::move(*bak->table);
-    loaded_from_ = backup_path();
-    StoreLog(LogLevel::kWarn, path_ + ": " + main->problem + "; delay level progress loaded from " + backup_path());
-  } else if (main->missing && bak->missing) {
-    loaded_from_.clear();  // a new store: every level from its queue's start
-  } else {
-    return Status::Corruption(path_ + ": " + main->problem + "; " + backup_path() + ": " + bak->problem +
-                              ": the delay levels' progress is lost, so their delivery does not start (remove both "
-                              "files to deliver every message still in " + "SCHEDULE_TOPIC_XXXX again, from each "
-                              "queue's start)");
-  }
+  auto read = LoadConfigFileOrBackup<DelayOffsetFile>(
+      fs_, path_, kMaxConfigFileBytes, "a delay offset table", ParseDelayOffsetJson,
+      "the delay levels' progress is lost, so their delivery does not start (remove both files to deliver every "
+      "message still in SCHEDULE_TOPIC_XXXX again, from each queue's start)");
+  if (!read.ok()) return read.error();
+  if (!read->problem.empty())
+    StoreLog(LogLevel::kWarn, path_ + ": " + read->problem + "; delay level progress loaded from " + read->from);
+  DelayOffsetFile& loaded = read->value;
+  loaded_from_ = read->from;  // empty for a new store: every level from its queue's start
   std::lock_guard lock(mu_);
   table_.offset_table = std::move(loaded.offset_table);
   if (loaded.data_version) table_.data_version = loaded.data_version;

@@ -1,32 +1,22 @@
 #include "storage/timer/timer_message_store.h"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 
 #include "format/java_string_hash.h"
 #include "format/properties.h"
-#include "mqstore/sys_flag.h"
 #include "storage/log/commit_log.h"
 #include "storage/queue/consume_queue_store.h"
 #include "storage/store_log.h"
+#include "storage/timer/fired_timer.h"
 
 namespace mqstore {
 namespace {
 
 constexpr size_t kEnqueueBatch = 1024;         // RocketMQ's enqueue queue capacity
 constexpr int kReputTries = 3;                 // before a retryable status gives up (timerEnableRetryUntilSuccess=false)
-constexpr int64_t kQueueOffsetCheckUnits = 20000;  // reviseQueueOffset's walk back
 
-std::optional<int64_t> ParseLong(std::optional<std::string_view> s) {
-  if (!s || s->empty()) return std::nullopt;
-  int64_t v = 0;
-  auto r = std::from_chars(s->data(), s->data() + s->size(), v);
-  if (r.ec != std::errc() || r.ptr != s->data() + s->size()) return std::nullopt;
-  return v;
-}
-
-// What a re-put's status means (A2.5): done, drop it, or try again.
+// What a re-put's status means (TimerMessageStore.doPut and its callers): done, drop it, or try again.
 enum class PutVerdict { kDone, kDrop, kRetry, kUnknown };
 PutVerdict Classify(PutStatus s) {
   switch (s) {
@@ -43,82 +33,6 @@ PutVerdict Classify(PutStatus s) {
     case PutStatus::kSlaveNotAvailable: return PutVerdict::kRetry;
     default: return PutVerdict::kUnknown;
   }
-}
-
-// Replaces `name`'s value in place (a HashMap put keeps its entry) or
-// appends it.
-void SetProperty(std::vector<Property>& props, std::string_view name, std::string_view value) {
-  for (Property& p : props)
-    if (p.name == name) {
-      p.value = value;
-      return;
-    }
-  props.push_back(Property{name, value});
-}
-
-
-// What firing a timer reads from its record's properties, in one pass
-// (the last pair of a name wins, as in the map).
-struct FiredTimerProperties {
-  std::string_view real_topic, uniq;
-  std::optional<std::string_view> real_qid, del_key, roll_times, out_ms;
-  bool stamped = false;  // TIMER_ENQUEUE_MS / TIMER_DEQUEUE_MS already there (a rolled timer)
-
-  static FiredTimerProperties Of(const PropertiesView& props) {
-    FiredTimerProperties f;
-    props.ForEach([&](const Property& p) {
-      if (p.name == property::kRealTopic) f.real_topic = p.value;
-      else if (p.name == property::kUniqKey) f.uniq = p.value;
-      else if (p.name == property::kRealQueueId) f.real_qid = p.value;
-      else if (p.name == property::kTimerDelUniqKey) f.del_key = p.value;
-      else if (p.name == property::kTimerRollTimes) f.roll_times = p.value;
-      else if (p.name == property::kTimerOutMs) f.out_ms = p.value;
-      else if (p.name == property::kTimerEnqueueMs || p.name == property::kTimerDequeueMs) f.stamped = true;
-    });
-    return f;
-  }
-};
-
-void AppendPair(std::string& out, std::string_view name, int64_t value) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-  out += name;
-  out += kNameValueSeparator;
-  out.append(digits, end);
-  out += kPropertySeparator;
-}
-
-// convert + convertMessage (A2.6): the record's properties with
-// TIMER_ENQUEUE_MS, TIMER_DEQUEUE_MS (and for a roll TIMER_ROLL_TIMES)
-// added and nothing removed, so REAL_TOPIC, REAL_QID and TIMER_OUT_MS stay
-// in the bytes as RocketMQ leaves them. A first firing appends to the
-// record's string as it is (into `out`, reused: this runs for every timer);
-// a rolled one, or one with empty values (which the map drops), goes
-// through the list.
-bool BuildFiredProperties(const PropertiesView& props, const FiredTimerProperties& f, int64_t enqueue_ms,
-                          int64_t now_ms, bool roll, std::string& out) {
-  const std::string_view raw = props.raw();
-  const bool empty_value = raw.find("\x01\x02") != std::string_view::npos ||
-                           (!raw.empty() && raw.back() == kNameValueSeparator);
-  out.clear();
-  if (!roll && !f.stamped && !f.roll_times && !empty_value) {
-    out.assign(raw);
-    if (!out.empty() && out.back() != kPropertySeparator) out += kPropertySeparator;
-    AppendPair(out, property::kTimerEnqueueMs, enqueue_ms);
-    AppendPair(out, property::kTimerDequeueMs, now_ms);
-    return true;
-  }
-  std::vector<Property> list = props.ToList();
-  const std::string enqueue = std::to_string(enqueue_ms);
-  SetProperty(list, property::kTimerEnqueueMs, enqueue);
-  std::string roll_times;
-  if (roll) {
-    roll_times = std::to_string(ParseLong(f.roll_times).value_or(0) + 1);
-    SetProperty(list, property::kTimerRollTimes, roll_times);
-  }
-  const std::string dequeue = std::to_string(now_ms);
-  SetProperty(list, property::kTimerDequeueMs, dequeue);
-  return AppendProperties(out, list, TrailingSeparator::kAppend).ok();
 }
 
 }  // namespace
@@ -145,6 +59,7 @@ TimerMessageStore::TimerMessageStore(TimerStoreParts parts, TimerStoreOptions op
       commit_log_(parts.log),
       queues_(parts.queues),
       reput_(std::move(parts.reput)),
+      append_records_(std::move(parts.append_records)),
       options_([&] {
         options.roll_window_slots =
             std::clamp<int64_t>(options.roll_window_slots, 2, kTimerWheelSlotsTotal - kTimerBlankSlots);
@@ -158,6 +73,7 @@ TimerMessageStore::~TimerMessageStore() {
     wait_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (flush_thread_.joinable()) flush_thread_.join();
 }
 
 Result<std::unique_ptr<TimerMessageStore>> TimerMessageStore::Open(TimerStoreParts parts, TimerStoreOptions options) {
@@ -200,164 +116,16 @@ bool TimerMessageStore::has_files() const {
   return wheel_ != nullptr;
 }
 
-// A2.9.
-Status TimerMessageStore::Recover() {
-  const TimerCheckpoint cp = checkpoint_->value();
-  auto files = log_->Files();
-  const int64_t last_size = files.empty() ? 0 : files.back()->size();
-  recovery_.scan_from = std::max<int64_t>(0, cp.last_timer_log_flush_pos - last_size);
-  StoreLog(LogLevel::kInfo, "timer store: recovering the timer log from offset " + std::to_string(recovery_.scan_from));
-  int64_t last_unit = -1;
-  const int64_t process = RecoverAndRevise(recovery_.scan_from, last_unit);
-  MQ_RETURN_IF_ERROR(log_->TruncateTo(process));
-  recovery_.process_offset = process;
-
-  const int64_t queue_offset = ReviseQueueOffset(last_unit);
-  recovery_.queue_offset = queue_offset;
-  curr_queue_offset_ = queue_offset;
-  commit_queue_offset_ = queue_offset;
-
-  // RocketMQ skips the slots older than the wheel's span (a store down for
-  // more than ~7 days at 1 s precision loses them silently). Their units are
-  // still in the timer log: find them and fire them first, late.
-  int64_t read = cp.last_read_time_ms;
-  const int64_t oldest = FloorToPrecision(clock_.WallMillis()) - (kTimerWheelSlotsTotal - kTimerBlankSlots) * options_.precision_ms;
-  if (read < oldest) {
-    if (checkpoint_->existed() && read > 0) FindOverdue(read, oldest);
-    read = oldest;
-  }
-  curr_read_time_ms_ = read;
-  commit_read_time_ms_ = read;
-  ReviseSlotsPointingPast(read, process);
-  pending_ = wheel_->AllNum(read);
-  checkpoint_->mutable_value().last_timer_log_flush_pos = process;
-  StoreLog(LogLevel::kInfo, "timer store: recovered; read time " + std::to_string(read) + ", queue offset " +
-                                std::to_string(queue_offset) + ", timer log end " + std::to_string(process) + ", " +
-                                std::to_string(pending_.load()) + " timers pending");
-  return Status::Ok();
-}
-
-// A2.9 step 5 (checkPhyPos): a slot whose lastPos the log does not hold
-// (after a power loss the wheel's page may reach the disk before the log's)
-// would hide its earlier units, which lie before where the first scan
-// began: scan again from the earliest such slot's firstPos. A slot that
-// still points past the end held no unit the log kept; it is emptied, so
-// no chain links to a position a new unit will take.
-void TimerMessageStore::ReviseSlotsPointingPast(int64_t read_ms, int64_t log_end) {
-  int64_t min_first = INT64_MAX;
-  {
-    std::lock_guard lock(wheel_mu_);
-    min_first = wheel_->MinFirstPosPointingPast(read_ms, log_end);
-  }
-  if (min_first == INT64_MAX) return;
-  StoreLog(LogLevel::kWarn, "timer store: wheel slots point past the timer log's end " + std::to_string(log_end) +
-                                "; scanning again from " + std::to_string(std::max<int64_t>(min_first, 0)));
-  int64_t ignored = -1;
-  if (min_first < log_end) RecoverAndRevise(std::max<int64_t>(min_first, 0), ignored);
-  int64_t lost = 0;
-  {
-    std::lock_guard lock(wheel_mu_);
-    lost = wheel_->EmptySlotsPointingPast(read_ms, log_end);
-  }
-  if (lost > 0)
-    StoreLog(LogLevel::kError, "timer store: wheel slots claiming " + std::to_string(lost) +
-                                   " timers hold no unit the timer log kept; emptied");
-}
-
-// Steps through the units from the start of `begin`'s file to the first
-// that is not one (a filler ends its file), pointing each unit's slot at it.
-// Returns where the valid units end; `last_unit` gets the last one's offset.
-int64_t TimerMessageStore::RecoverAndRevise(int64_t begin, int64_t& last_unit) {
-  int64_t process = begin;
-  for (const auto& file : log_->Files()) {
-    if (file->end_offset() <= begin) continue;
-    const auto data = std::span<const uint8_t>(file->data());
-    int64_t pos = 0;
-    bool stop = false;
-    for (; pos + kTimerLogBlankSize <= file->size(); pos += kTimerLogUnitSize) {
-      auto entry = DecodeTimerLogEntry(data.subspan(static_cast<size_t>(pos)));
-      if (!entry.ok()) {
-        stop = true;
-        break;
-      }
-      if (std::holds_alternative<TimerLogBlank>(*entry)) break;
-      const auto& unit = std::get<TimerLogUnit>(*entry);
-      std::lock_guard lock(wheel_mu_);
-      wheel_->ReviseLastPos(unit.slot_time_ms(), file->start_offset() + pos);
-      last_unit = file->start_offset() + pos;
-    }
-    process = file->start_offset() + pos;
-    if (stop) break;
-  }
-  return process;
-}
-
-// The queue offset after the last unit's record, checked against the timer
-// topic's queue (reviseQueueOffset); the checkpoint's when it cannot be.
-int64_t TimerMessageStore::ReviseQueueOffset(int64_t last_unit) {
-  const TimerCheckpoint& cp = checkpoint_->value();
-  int64_t offset = cp.last_timer_queue_offset;
-  const ConsumeQueue* q = queues_.Find(kTimerTopic, 0);
-  if (last_unit >= 0 && q) {
-    auto unit = log_->ReadUnit(last_unit);
-    auto record = unit.ok() ? commit_log_.LookMessage(unit->offset_py) : Result<MessageView>(unit.error());
-    if (record.ok()) {
-      const int64_t start = std::min(record->message.queue_offset, q->MaxOffset() - 1);
-      for (int64_t at = start; at >= q->MinOffset() && start - at < kQueueOffsetCheckUnits; --at) {
-        auto cq = q->GetUnit(at);
-        if (cq && cq->commit_log_offset == unit->offset_py && cq->size == unit->size_py) {
-          offset = at + 1;
-          break;
-        }
-      }
-    }
-  }
-  // RocketMQ then takes min(offset, masterTimerQueueOffset). On a master
-  // that is its own commit offset at the last checkpoint, written here after
-  // the timer log was synced: everything below it has its unit or was
-  // delivered straight away (already due, no unit). The min would enqueue
-  // and deliver again what the log holds (all of it after a crash before
-  // the first checkpoint); a master takes the max instead, so only records
-  // read after the last checkpoint are read again. A slave keeps the min:
-  // it must not pass its master.
-  if (options_.master)
-    offset = std::max(offset, cp.last_timer_queue_offset);
-  else
-    offset = std::min(offset, cp.master_timer_queue_offset);
-  if (q) offset = std::clamp(offset, q->MinOffset(), q->MaxOffset());
-  return offset;
-}
-
-void TimerMessageStore::FindOverdue(int64_t from_ms, int64_t to_ms) {
-  std::map<int64_t, std::vector<TimerLogUnit>> slots;
-  for (const auto& file : log_->Files()) {
-    const auto data = std::span<const uint8_t>(file->data());
-    for (int64_t pos = 0; pos + kTimerLogUnitSize <= file->wrote(); pos += kTimerLogUnitSize) {
-      auto entry = DecodeTimerLogEntry(data.subspan(static_cast<size_t>(pos)));
-      if (!entry.ok() || !std::holds_alternative<TimerLogUnit>(*entry)) break;
-      const auto& unit = std::get<TimerLogUnit>(*entry);
-      if (unit.slot_time_ms() >= from_ms && unit.slot_time_ms() < to_ms) slots[unit.slot_time_ms()].push_back(unit);
-    }
-  }
-  int64_t n = 0;
-  for (auto& [slot, units] : slots) {
-    n += static_cast<int64_t>(units.size());
-    overdue_.push_back(OverdueSlot{slot, std::move(units)});
-  }
-  recovery_.overdue_timers = n;
-  if (n > 0)
-    StoreLog(LogLevel::kWarn, "timer store: the store was down longer than the wheel's span (read time " +
-                                  std::to_string(from_ms) + ", now the wheel starts at " + std::to_string(to_ms) +
-                                  "); " + std::to_string(n) + " timer-log units in " + std::to_string(overdue_.size()) +
-                                  " slots RocketMQ would skip are delivered late instead");
-}
-
 void TimerMessageStore::Start() {
   if (thread_.joinable()) return;
   stop_.store(false, std::memory_order_release);
   thread_ = std::thread([this] {
     NameThisThread("mq-timer");
     Run();
+  });
+  flush_thread_ = std::thread([this] {
+    NameThisThread("mq-timer-flush");
+    RunFlush();
   });
 }
 
@@ -368,12 +136,12 @@ Status TimerMessageStore::Shutdown() {
     wait_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (flush_thread_.joinable()) flush_thread_.join();
   return FlushOnce();
 }
 
 void TimerMessageStore::Run() {
   const int64_t idle_ms = std::max<int64_t>(1, 100 * options_.precision_ms / 1000);
-  int64_t next_flush = clock_.MonotonicMillis() + options_.flush_interval_ms;
   int64_t next_cleanup = clock_.MonotonicMillis() + options_.cleanup_interval_ms;
   std::string last_error;
   while (!Stopping()) {
@@ -392,20 +160,39 @@ void TimerMessageStore::Run() {
       if (r < 0) break;
       busy = true;
     }
+    // Nothing due: build the next slot's records, a share at a time.
+    if (!busy && !Stopping()) busy = StageOnce();
     const int64_t now = clock_.MonotonicMillis();
-    if (now >= next_flush) {
-      if (Status st = FlushOnce(); !st.ok()) StoreLog(LogLevel::kError, "timer store: flush: " + st.ToString());
-      next_flush = now + options_.flush_interval_ms;
-    }
     if (now >= next_cleanup) {
       auto removed = Cleanup(commit_log_.MinOffset());
       if (!removed.ok()) StoreLog(LogLevel::kError, "timer store: cleanup: " + removed.error().ToString());
       next_cleanup = now + options_.cleanup_interval_ms;
     }
     if (busy) continue;
+    // Up to the end of the next slot, not past it: that is when it fires.
+    int64_t wait_ms = idle_ms;
+    const int64_t slot_end = curr_read_time_ms() + options_.precision_ms;
+    if (const int64_t wall = clock_.WallMillis(); slot_end > wall) wait_ms = std::min(wait_ms, slot_end - wall);
     std::unique_lock lock(wait_mu_);
     if (Stopping()) break;
-    clock_.Wait(wait_cv_, lock, clock_.MonotonicNanos() + idle_ms * 1000000);
+    clock_.Wait(wait_cv_, lock, clock_.MonotonicNanos() + wait_ms * 1000000);
+  }
+}
+
+// Every flush_interval_ms, on a thread of its own (FlushOnce).
+void TimerMessageStore::RunFlush() {
+  const int64_t interval_ns = options_.flush_interval_ms * 1000000;
+  int64_t next = clock_.MonotonicNanos() + interval_ns;
+  while (!Stopping()) {
+    {
+      std::unique_lock lock(wait_mu_);
+      if (Stopping()) break;
+      clock_.Wait(wait_cv_, lock, next);
+    }
+    if (Stopping()) break;
+    if (clock_.MonotonicNanos() < next) continue;  // woken early
+    if (Status st = FlushOnce(); !st.ok()) StoreLog(LogLevel::kError, "timer store: flush: " + st.ToString());
+    next = clock_.MonotonicNanos() + interval_ns;
   }
 }
 
@@ -433,7 +220,7 @@ Result<bool> TimerMessageStore::EnqueueOnce() {
     if (!cq) break;
     auto record = commit_log_.LookMessage(cq->commit_log_offset);
     std::optional<int64_t> out_ms;
-    if (record.ok()) out_ms = ParseLong(record->message.properties().Get(property::kTimerOutMs));
+    if (record.ok()) out_ms = ParseTimerLong(record->message.properties().Get(property::kTimerOutMs));
     if (!out_ms) {
       const std::string why = "timer topic unit " + std::to_string(offset) + " (commit-log offset " +
                               std::to_string(cq->commit_log_offset) + "): " +
@@ -487,7 +274,7 @@ Result<int64_t> TimerMessageStore::EnqueueUnit(int64_t offset_py, int32_t size_p
   int32_t magic = kTimerMagicDefault;
   if (delayed_ms - w >= slots * p) {
     // Beyond the roll window: parked at an intermediate slot, re-put to the
-    // timer topic when that fires, and enqueued again (A2.4 step 2).
+    // timer topic when that fires, and enqueued again (doEnqueue).
     magic |= kTimerMagicRoll;
     delayed_ms = delayed_ms - w - slots * p < slots / 3 * p ? w + slots / 2 * p : w + slots * p;
   }
@@ -527,12 +314,17 @@ int TimerMessageStore::DequeueOnce() {
   if (read >= curr_write_time_ms_.load(std::memory_order_relaxed)) return -1;
   const TimerWheelSlot slot = wheel_->GetSlot(read);
   int result = 0;
-  if (slot.time_units != 0 && slot.last_pos >= 0) {
+  if (slot.time_units != 0 && slot.last_pos >= 0 && CanStage(clock_.WallMillis())) {
+    if (staging_.slot_ms != read) ResetStaging(read);
+    if (!FireStaged()) return -1;
+    pending_ -= slot.num;
+    result = 1;
+  } else if (slot.time_units != 0 && slot.last_pos >= 0) {
     // The chain runs back from the newest unit; units are appended in
     // order, so a prevPos that does not go back is damage and ends it.
     std::vector<TimerLogUnit> units;
     for (int64_t pos = slot.last_pos; pos >= 0;) {
-      if (pos < log_->MinOffset()) break;  // cleanup took the file (A2.10)
+      if (pos < log_->MinOffset()) break;  // cleanup took the file (see Cleanup)
       auto unit = log_->ReadUnit(pos);
       if (!unit.ok()) {
         StoreLog(LogLevel::kError, "timer store: slot " + std::to_string(read) + ": " + unit.error().ToString());
@@ -560,7 +352,7 @@ Status TimerMessageStore::RunDue() {
   return Status::Ok();
 }
 
-// Delete markers first (their keys), then the rest in append order (A2.5).
+// Delete markers first (their keys), then the rest in append order (dequeue).
 bool TimerMessageStore::FireUnits(int64_t slot_ms, const std::vector<TimerLogUnit>& units) {
   std::unordered_set<std::string> deletes;
   for (const TimerLogUnit& u : units) {
@@ -584,7 +376,7 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
                                                       const std::unordered_set<std::string>* deletes) {
   auto record = commit_log_.LookMessage(request.offset_py);
   if (!record.ok()) {
-    // Cleanup deleted the record under a pending timer (A2.10), or damage.
+    // Cleanup deleted the record under a pending timer, or damage.
     StoreLog(LogLevel::kWarn, "timer store: dropping the timer at commit-log offset " +
                                   std::to_string(request.offset_py) + ": " + record.error().ToString());
     dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -606,7 +398,7 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
     }
   }
   const int64_t now = clock_.WallMillis();
-  const auto real_qid = ParseLong(props.real_qid);
+  const auto real_qid = ParseTimerLong(props.real_qid);
   const bool built = BuildFiredProperties(m.properties(), props, request.enqueue_time_ms, now, roll, reput_properties_);
   if (!built || (!roll && (real_topic.empty() || !real_qid))) {
     StoreLog(LogLevel::kWarn, "timer store: dropping the timer at commit-log offset " +
@@ -615,18 +407,8 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return Outcome::kDropped;
   }
-  Message out;
-  out.topic = roll ? m.topic : real_topic;
-  out.queue_id = roll ? m.queue_id : static_cast<int32_t>(*real_qid);
-  out.flag = m.flag;
-  out.body = m.body;
-  out.properties = reput_properties_;
-  out.sys_flag = m.sys_flag & ~(sysflag::kBornHostV6 | sysflag::kStoreHostV6);
-  out.born_timestamp = m.born_timestamp;
-  out.born_host = m.born_host;
-  out.store_host = m.store_host;
-  out.reconsume_times = m.reconsume_times;
-  out.flush_wait = FlushWait::kNoWait;  // waitStoreMsgOK = false
+  const Message out =
+      FiredMessage(m, props, roll, roll ? 0 : static_cast<int32_t>(*real_qid), reput_properties_);
   bool gave_up = false;
   const PutResult r = PutWithRetries(out, gave_up);
   if (gave_up) return Outcome::kGaveUp;
@@ -642,12 +424,12 @@ TimerMessageStore::Outcome TimerMessageStore::Deliver(const Request& request,
     return Outcome::kRolled;
   }
   fired_.fetch_add(1, std::memory_order_relaxed);
-  if (auto out_ms = ParseLong(props.out_ms))
+  if (auto out_ms = ParseTimerLong(props.out_ms))
     lateness_ms_.Record(static_cast<uint64_t>(std::max<int64_t>(0, now - *out_ms)));
   return Outcome::kDelivered;
 }
 
-// A2.5's status rules: retryable statuses every 500 x p / 1000 ms, three
+// The dequeue-put service's status rules: retryable statuses every 500 x p / 1000 ms, three
 // tries unless timerEnableRetryUntilSuccess; unknown ones retried unless
 // timerSkipUnknownError. A stop while retrying gives up the slot
 // (`gave_up`), which fires again later.
@@ -668,30 +450,49 @@ PutResult TimerMessageStore::PutWithRetries(const Message& message, bool& gave_u
   }
 }
 
+// The checkpoint's values are taken first, then the timer log and the
+// wheel are synced, then the checkpoint written: it never claims more than
+// is on disk (RocketMQ prepares it first and relies on the rescan). Only
+// the taking holds the steps' lock: the syncs (tens of ms, more while the
+// commit log is being written) run beside the enqueue and firing, so a
+// slot never waits for them.
 Status TimerMessageStore::FlushOnce() {
-  std::lock_guard lock(mu_);
-  if (!has_files()) return Status::Ok();
-  MQ_RETURN_IF_ERROR(log_->Flush());
+  std::lock_guard flush_lock(flush_mu_);
+  int64_t read_time = 0, queue_offset = 0;
+  std::optional<std::string> metrics;
+  TimerWheel* wheel = nullptr;
   {
+    std::lock_guard lock(mu_);
+    if (!has_files()) return Status::Ok();
+    read_time = commit_read_time_ms_.load(std::memory_order_acquire);
+    queue_offset = commit_queue_offset_.load(std::memory_order_acquire);
+    metrics = metrics_->TakeChange(clock_.WallMillis());
     std::lock_guard wheel_lock(wheel_mu_);
-    MQ_RETURN_IF_ERROR(wheel_->Flush());
+    wheel = wheel_.get();  // set once, never replaced
   }
-  // After the log and the wheel, so the checkpoint never claims more than
-  // is on disk (RocketMQ prepares it first and relies on the rescan).
+  // Units below the taken queue offset were appended before it was taken:
+  // the sync covers them.
+  MQ_RETURN_IF_ERROR(log_->Flush());
+  MQ_RETURN_IF_ERROR(wheel->Flush());
   TimerCheckpoint& cp = checkpoint_->mutable_value();
   cp.last_timer_log_flush_pos = log_->FlushedWhere();
-  cp.last_read_time_ms = commit_read_time_ms_.load(std::memory_order_acquire);
+  cp.last_read_time_ms = read_time;
   if (options_.master) {
-    const int64_t commit = commit_queue_offset_.load(std::memory_order_acquire);
-    if (cp.master_timer_queue_offset != commit) {
-      cp.master_timer_queue_offset = commit;
+    if (cp.master_timer_queue_offset != queue_offset) {
+      cp.master_timer_queue_offset = queue_offset;
       cp.data_version_counter++;
       cp.data_version_timestamp = clock_.WallMillis();
     }
   }
-  cp.last_timer_queue_offset = std::min(commit_queue_offset_.load(std::memory_order_acquire), cp.master_timer_queue_offset);
+  cp.last_timer_queue_offset = std::min(queue_offset, cp.master_timer_queue_offset);
   MQ_RETURN_IF_ERROR(checkpoint_->Flush());
-  MQ_RETURN_IF_ERROR(metrics_->Persist(clock_.WallMillis()));
+  if (metrics) {
+    if (Status st = metrics_->Write(*metrics); !st.ok()) {
+      std::lock_guard lock(mu_);
+      metrics_->MarkDirty();
+      return st;
+    }
+  }
   flushes_.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
@@ -721,7 +522,7 @@ bool TimerMessageStore::IsSlotCongested(int64_t deliver_ms) const {
 int64_t TimerMessageStore::PendingCount() const { return pending_.load(std::memory_order_acquire); }
 
 TimerCheckpoint TimerMessageStore::checkpoint() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(flush_mu_);
   return checkpoint_->value();
 }
 

@@ -11,16 +11,31 @@
 //   flush       -> every timerFlushIntervalMs: timer log, wheel,
 //                  config/timercheck, config/timermetrics
 //
-// Cursors (A2.3 of the spec): curr_queue_offset (next unit of the timer
+// Cursors (RocketMQ's TimerMessageStore fields): curr_queue_offset (next unit of the timer
 // topic's queue to enqueue), curr_write_time_ms (floor(now / p) x p, moved
 // by the enqueue step: slots before it are past), curr_read_time_ms (the
 // next slot to fire). A slot T fires once curr_write_time_ms > T, so never
 // before T + p: no timer fires before its TIMER_OUT_MS.
 //
 // RocketMQ runs enqueue and dequeue on seven threads joined by queues; here
-// one thread runs the same steps in turn (EnqueueOnce, DequeueOnce,
-// FlushOnce), which tests also call directly on a FakeClock. The steps take
-// one lock, so a test's call and the thread's never interleave.
+// one thread runs the same steps in turn (EnqueueOnce, StageOnce,
+// DequeueOnce), which tests also call directly on a FakeClock. The steps
+// take one lock, so a test's call and the thread's never interleave. A
+// second thread flushes (FlushOnce): it takes that lock only to read what
+// the checkpoint may claim, so a slot never waits for a sync.
+//
+// Firing in bulk: the outgoing records of the next slot are built ahead of
+// its end, while the thread is otherwise idle (StageOnce: the chain read,
+// the records looked up, their fired properties made, encoded as Put would
+// store them). When the slot ends, units enqueued into it since are read
+// too, delete markers among them cancel staged timers, TIMER_DEQUEUE_MS is
+// written with the firing time (13 digits, in place), and the records go
+// to the commit log a few thousand per hold of its put lock
+// (CommitLog::AppendRecords), in append order. What cannot be staged (roll
+// units, records that cannot be read or re-put as they are, units beyond
+// the staging cap, a refused chunk) takes the one-by-one path with its
+// retries, in its place in that order. The checkpoint's read time moves only
+// once the whole slot is in the log, as before.
 //
 // Duplicates, as in RocketMQ (docs/engine.md, "Timer messages"): the slots
 // fired after the last checkpoint (at most timerFlushIntervalMs of them)
@@ -50,6 +65,8 @@
 #include "mqstore/stats.h"
 #include "mqstore/store_config.h"
 #include "storage/io/file_system.h"
+#include "storage/log/commit_log.h"
+#include "storage/log/encoded_records.h"
 #include "storage/log/latency_histogram.h"
 #include "storage/timer/timer_checkpoint.h"
 #include "storage/timer/timer_log.h"
@@ -58,7 +75,6 @@
 
 namespace mqstore {
 
-class CommitLog;
 class ConsumeQueueStore;
 struct MessageView;
 
@@ -91,11 +107,14 @@ struct TimerStoreParts {
   const CommitLog& log;
   const ConsumeQueueStore& queues;
   std::function<PutResult(const Message&)> reput;
+  // The bulk re-put (CommitLog::AppendRecords behind the store's checks);
+  // empty: every timer goes through `reput`.
+  std::function<CommitLog::AppendRecordsResult(EncodedRecords&, size_t from, size_t count)> append_records;
 };
 
 class TimerMessageStore {
  public:
-  // Opens the timer files under options.root and recovers them (A2.9) when
+  // Opens the timer files under options.root and recovers them (TimerMessageStore.recover) when
   // there are any; otherwise creates nothing until the first timer is
   // enqueued. Call after the consume queues are recovered and dispatched.
   static Result<std::unique_ptr<TimerMessageStore>> Open(TimerStoreParts parts, TimerStoreOptions options);
@@ -103,11 +122,12 @@ class TimerMessageStore {
   TimerMessageStore(const TimerMessageStore&) = delete;
   TimerMessageStore& operator=(const TimerMessageStore&) = delete;
 
-  // The service thread: enqueue, fire due slots, flush every
-  // flush_interval_ms, clean up every cleanup_interval_ms; it sleeps
-  // 100 x p / 1000 ms through the clock when there is nothing to do.
+  // The service thread: enqueue, fire due slots, stage the next, clean up
+  // every cleanup_interval_ms; with nothing to do it sleeps 100 x p / 1000
+  // ms through the clock, or less, up to the next slot's end. And the
+  // flush thread: FlushOnce every flush_interval_ms.
   void Start();
-  // Stops the thread (a slot being fired is finished first unless its
+  // Stops the threads (a slot being fired is finished first unless its
   // re-puts are waiting to be retried) and flushes.
   Status Shutdown();
 
@@ -120,20 +140,24 @@ class TimerMessageStore {
   // 1 a slot with units fired, 0 an empty slot passed, -1 nothing to do
   // (or stopped, or a slave, or a re-put gave up for now).
   int DequeueOnce();
-  // Enqueue, then fire every slot that is due: what the thread does
-  // between two sleeps.
+  // Builds part of the next slot's outgoing records ahead of its end (a
+  // bounded share a call, so a due slot never waits long behind it); true
+  // when there was any to build.
+  bool StageOnce();
+  // Enqueue, then fire every slot that is due (what the thread does between
+  // two sleeps, before it stages the next slot).
   Status RunDue();
-  // Timer log, wheel, checkpoint, metrics (A2.8).
+  // Timer log, wheel, checkpoint, metrics (TimerFlushService).
   Status FlushOnce();
-  // A2.10: drops timer-log files (oldest first, never the newest) whose
-  // last unit points below the commit log's `commit_log_min_offset`.
+  // The timer log's share of cleanup: drops timer-log files (oldest first,
+  // never the newest) whose last unit points below the commit log's `commit_log_min_offset`.
   Result<size_t> Cleanup(int64_t commit_log_min_offset);
 
   // Admission's flow control (timerCongestNumEachSlot): whether the slot of
   // `deliver_ms` already holds that many timers. Any thread.
   bool IsSlotCongested(int64_t deliver_ms) const;
 
-  // Writes one unit as doEnqueue (A2.4: ROLL and DELETE magic, the roll
+  // Writes one unit as doEnqueue (ROLL and DELETE magic, the roll
   // window's clamps) at the current write time; returns its offset. The
   // enqueue step's core, public so a test can replay RocketMQ's inputs.
   Result<int64_t> EnqueueUnit(int64_t offset_py, int32_t size_py, int64_t delayed_ms, bool is_delete,
@@ -184,8 +208,26 @@ class TimerMessageStore {
   // Fires one slot's units (append order); false when a re-put gave up.
   bool FireUnits(int64_t slot_ms, const std::vector<TimerLogUnit>& units);
   Outcome Deliver(const Request& request, const std::unordered_set<std::string>* deletes);
+  // --- firing in bulk (timer_message_store_staging.cc) ---
+  bool CanStage(int64_t now_ms) const;
+  void ResetStaging(int64_t slot_ms);
+  // Reads the units enqueued into the staged slot since the last walk.
+  size_t WalkNewUnits();
+  // Builds up to `max` of the walked units (0: all of them).
+  size_t BuildStaged(size_t max);
+  void StageUnit(const TimerLogUnit& unit, int64_t now_ms);
+  // Fires the staged slot: the units walked and built so far and any since;
+  // false when a re-put gave up (the slot fires whole again).
+  bool FireStaged();
+  // Timers [first, last), all with records, in bulk.
+  bool AppendStagedRun(size_t first, size_t last);
+  // Staged timers whose topic+key a marker of the slot names.
+  void CancelStaged();
+  // The one-by-one path for staged timer `i`.
+  Outcome DeliverStaged(size_t i);
   PutResult PutWithRetries(const Message& message, bool& gave_up);
   void Run();
+  void RunFlush();
   bool Stopping() const { return stop_.load(std::memory_order_acquire); }
 
   FileSystem& fs_;
@@ -193,12 +235,14 @@ class TimerMessageStore {
   const CommitLog& commit_log_;
   const ConsumeQueueStore& queues_;
   const std::function<PutResult(const Message&)> reput_;
+  const std::function<CommitLog::AppendRecordsResult(EncodedRecords&, size_t, size_t)> append_records_;
   const TimerStoreOptions options_;
 
   mutable std::mutex mu_;  // the steps
   std::unique_ptr<TimerLog> log_;
   mutable std::mutex wheel_mu_;  // wheel_ itself and its slots against put threads (IsSlotCongested)
   std::unique_ptr<TimerWheel> wheel_;
+  mutable std::mutex flush_mu_;  // one FlushOnce at a time; checkpoint_ after Open
   std::unique_ptr<TimerCheckpointFile> checkpoint_;
   std::unique_ptr<TimerMetrics> metrics_;
   struct OverdueSlot {
@@ -218,12 +262,34 @@ class TimerMessageStore {
   std::atomic<uint64_t> flushes_{0};
   LatencyHistogram lateness_ms_;
   std::string reput_properties_;  // Deliver's, reused (under mu_)
+
+  // The slot being staged (under mu_). Its timers in append order: each
+  // with its record in `records`, or none (record < 0: the one-by-one path).
+  struct StagedTimer {
+    int64_t offset_py = 0;
+    int32_t size_py = 0;
+    int32_t magic = 0;
+    int64_t enqueue_time_ms = 0;
+    int64_t out_ms = -1;  // TIMER_OUT_MS, for lateness; -1: none
+    int32_t record = -1;
+  };
+  struct Staging {
+    int64_t slot_ms = -1;
+    int64_t walked_to = -1;  // the newest unit of the slot's chain read so far
+    std::vector<TimerLogUnit> walked;  // read, not built yet (append order)
+    size_t built = 0;                  // of `walked`
+    std::vector<StagedTimer> timers;
+    std::unordered_set<std::string> deletes;  // keys of the markers read
+    EncodedRecords records;
+    std::vector<uint32_t> topic_counts;  // per records.queues entry: metrics
+  } staging_;
   bool logged_stuck_ = false;  // the enqueue step's "cannot read the record" is logged once per unit
 
   std::atomic<bool> stop_{false};
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
   std::thread thread_;
+  std::thread flush_thread_;  // FlushOnce every flush_interval_ms
 };
 
 }  // namespace mqstore

@@ -107,12 +107,23 @@ std::string TimerMetrics::ToJson() const {
 }
 
 Status TimerMetrics::Persist(int64_t now_ms) {
-  if (!dirty_) return Status::Ok();
+  std::optional<std::string> json = TakeChange(now_ms);
+  if (!json) return Status::Ok();
+  Status st = Write(*json);
+  if (!st.ok()) MarkDirty();
+  return st;
+}
+
+std::optional<std::string> TimerMetrics::TakeChange(int64_t now_ms) {
+  if (!dirty_) return std::nullopt;
   ++counter_;
   timestamp_ = now_ms;
-  MQ_RETURN_IF_ERROR(PersistConfigFile(fs_, path_, ToJson(), {}, kNoSizeBound));
   dirty_ = false;
-  return Status::Ok();
+  return ToJson();
+}
+
+Status TimerMetrics::Write(const std::string& json) const {
+  return PersistConfigFile(fs_, path_, json, {}, kNoSizeBound);
 }
 
 }  // namespace mqstore

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,13 @@ class TimerMetrics {
   int64_t Count(std::string_view topic) const;
   // Writes the JSON with the tmp/bak protocol (only after a change).
   Status Persist(int64_t now_ms);
+  // Persist in two steps, so that the writing can run without the lock
+  // that guards the counts: the JSON to write after a change (the data
+  // version moved on), then writing it (any thread; MarkDirty again when
+  // that failed).
+  std::optional<std::string> TakeChange(int64_t now_ms);
+  Status Write(const std::string& json) const;
+  void MarkDirty() { dirty_ = true; }
   std::string ToJson() const;
   // Parses what ToJson writes (RocketMQ's field names, any member order);
   // false when the text is not such an object.

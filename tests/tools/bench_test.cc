@@ -382,6 +382,8 @@ TEST(Bench, TimerDeliversEveryTimerAndComparesTheWheelWithAHeapAndASet) {
                           "heap_inserts_per_sec", "ordered_set_inserts_per_sec", "rss_mb"})
     EXPECT_GT(j[key].d, 0) << key;
   EXPECT_EQ(j["timerPrecisionMs"].d, 100);
+  EXPECT_TRUE(j.Has("dispatch_behind_max_bytes"));
+  EXPECT_GE(j["dispatch_caught_up_ms"].d, 0);
   EXPECT_EQ(j["pending_max"].d, 3000) << "all enqueued before the first came due";
   const J& late = j["lateness_ms"];
   EXPECT_GE(late["p50"].d, 100) << "a slot fires once its precision step has passed";

@@ -47,6 +47,8 @@ void ExpectReadersChangeNothing(const std::string& root) {
       {"dump", "index", FirstIndexFile(root)},
       {"dump", "checkpoint", root},
       {"dump", "checkpoint", root, "--json"},
+      {"dump", "transactions", root},
+      {"dump", "transactions", root, "--json"},
       {"query", root, "--topic", "GenTopic0", "--key", "key-0"},
       {"query", root, "--topic", "GenTopic1", "--key", "group-1", "--json"},
   };

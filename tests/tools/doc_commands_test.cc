@@ -13,7 +13,10 @@
 //   - Words replaced, as a whole argument or as its leading "WORD/" part:
 //       $G       the golden RocketMQ 4.9.8 store (../shared/golden/
 //                rocketmq-4.9.8-small/store); a block that uses it, or
-//                DAMAGED, is skipped with a message when golden is absent
+//                DAMAGED or $T, is skipped with a message when golden is absent
+//       $T       the golden RocketMQ 5.3.3 timer store (../shared/golden/
+//                rocketmq-5.3.3-timer/timer-clean), unpacked from its
+//                store.tar.gz for the block
 //       STORE    a store written by `mqstore gen` (cli_store_fixture.h)
 //       DAMAGED  a copy of $G with one body byte of the record at offset
 //                262144 flipped (BODYCRC fails, valid records follow)
@@ -28,7 +31,7 @@
 //     and small segment, queue and index files appended as --set (after the
 //     line's own, so they win).
 //   - A command line is plain words (quotes group them); a pipe,
-//     redirection, ';', '&', '`' or a '$' other than $G fails the test.
+//     redirection, ';', '&', '`' or a '$' other than $G and $T fails the test.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -41,6 +44,7 @@
 #include <vector>
 
 #include "tests/support/golden.h"
+#include "tests/support/golden_tar.h"
 #include "tests/tools/cli_store_fixture.h"
 #include "tests/tools/cli_test_util.h"
 
@@ -153,8 +157,8 @@ std::vector<std::string> Words(const std::string& text, const std::string& where
       word.clear();
       in_word = false;
     } else {
-      const bool golden = c == '$' && text.compare(i, 2, "$G") == 0 && !in_word &&
-                          (i + 2 == text.size() || text[i + 2] == '/' || text[i + 2] == ' ');
+      const bool golden = c == '$' && (text.compare(i, 2, "$G") == 0 || text.compare(i, 2, "$T") == 0) &&
+                          !in_word && (i + 2 == text.size() || text[i + 2] == '/' || text[i + 2] == ' ');
       if (std::string("|<>;&`").find(c) != std::string::npos || (c == '$' && !golden))
         ADD_FAILURE() << where << ": shell syntax '" << c << "' in a documented command: " << text;
       word += c;
@@ -168,7 +172,8 @@ std::vector<std::string> Words(const std::string& text, const std::string& where
 
 bool UsesGolden(const DocBlock& b) {
   for (const DocCommand& c : b.commands)
-    if (c.text.find("$G") != std::string::npos || c.text.find("DAMAGED") != std::string::npos) return true;
+    for (const char* name : {"$G", "$T", "DAMAGED"})
+      if (c.text.find(name) != std::string::npos) return true;
   return false;
 }
 
@@ -184,7 +189,7 @@ class BlockWorld {
   explicit BlockWorld(std::string golden) : golden_(std::move(golden)) {}
 
   std::string Substitute(const std::string& word) {
-    for (const char* name : {"$G", "STORE", "DAMAGED", "TMP", "CONF"}) {
+    for (const char* name : {"$G", "$T", "STORE", "DAMAGED", "TMP", "CONF"}) {
       const std::string n(name);
       if (word == n || word.rfind(n + "/", 0) == 0) return Resolve(n) + word.substr(n.size());
     }
@@ -194,6 +199,7 @@ class BlockWorld {
  private:
   std::string Resolve(const std::string& name) {
     if (name == "$G") return GoldenStore();
+    if (name == "$T") return TimerStore();
     if (name == "TMP") return tmp_.path();
     if (name == "CONF") {
       const std::string conf = scratch_.path() + "/broker.conf";
@@ -223,9 +229,22 @@ class BlockWorld {
   }
 
   std::string GoldenStore() const { return golden_ + "/rocketmq-4.9.8-small/store"; }
+  // The timer sets are kept packed (their files are sparse): unpacked once
+  // per block, into its scratch space.
+  std::string TimerStore() {
+    if (timer_root_.empty()) {
+      const std::string into = scratch_.path() + "/timer";
+      fs::create_directories(into);
+      std::string why;
+      timer_root_ = test::UnpackStoreTarball(golden_ + "/rocketmq-5.3.3-timer/timer-clean", into, &why);
+      EXPECT_FALSE(timer_root_.empty()) << "$T: " << why;
+    }
+    return timer_root_;
+  }
 
   std::string golden_;
-  test::TempDir scratch_;  // STORE, DAMAGED, CONF
+  std::string timer_root_;
+  test::TempDir scratch_;  // STORE, DAMAGED, CONF, $T
   test::TempDir tmp_;      // TMP: empty until a command writes into it
 };
 

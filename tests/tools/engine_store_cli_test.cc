@@ -16,7 +16,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <ctime>
@@ -27,9 +26,9 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "storage/io/fake_clock.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
 #include "tests/support/golden.h"
@@ -484,7 +483,9 @@ void WriteEngineStore(EngineStore& s) {
   config.flushIntervalConsumeQueue = 10;
   config.prefaultAheadBytes = 16 << 10;
   SetLogSink([](LogLevel, std::string_view) {});
-  auto opened = MessageStore::Open(config);
+  // Store times from a FakeClock (the CLI only reads the files they are in).
+  FakeClock clock;
+  auto opened = MessageStore::Open(config, Env::WithClock(clock));
   if (!opened.ok()) {
     SetLogSink({});
     s.error = opened.error().ToString();
@@ -532,9 +533,9 @@ void WriteEngineStore(EngineStore& s) {
   int64_t prepared_offset = 0;
   for (int i = 0; i < kNormalMessages; ++i) {
     if (i == kNormalMessages / 2) {
-      // A pause, so the second half's store times are later than the
+      // 20 ms pass, so the second half's store times are later than the
       // first's and a time window can tell them apart.
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      clock.Advance(20);
     }
     Rec rec;
     rec.topic = i % 2 ? "EngineTopicB" : "EngineTopicA";

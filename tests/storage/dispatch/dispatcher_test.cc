@@ -15,6 +15,7 @@
 
 #include "format/java_string_hash.h"
 #include "format/message_record.h"
+#include "storage/io/fake_clock.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
@@ -33,8 +34,9 @@ class DispatcherTest : public ::testing::Test {
     root_ = tmp_.path() + "/store";
     config_ = test::SmallStoreConfig(root_);
   }
-  std::unique_ptr<MessageStore> Open(const StoreHooks& hooks = {}) {
-    auto store = MessageStore::Open(config_, Env::Default(), hooks);
+  std::unique_ptr<MessageStore> Open(const StoreHooks& hooks = {}) { return Open(Env::Default(), hooks); }
+  std::unique_ptr<MessageStore> Open(const Env& env, const StoreHooks& hooks = {}) {
+    auto store = MessageStore::Open(config_, env, hooks);
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -189,20 +191,47 @@ TEST_F(DispatcherTest, EventFdTurnsReadableWhenRecordsAreDispatched) {
   EXPECT_GE(count, 1u);
 }
 
+// Long polling's timeout is the Env's clock: a FakeClock that does not move
+// past it keeps the waiter waiting however much real time passes, and an
+// arrival ends the wait whatever the clock says.
 TEST_F(DispatcherTest, WaitForMessagesReturnsOnArrivalAndTimesOutOtherwise) {
-  auto store = Open();
+  FakeClock clock;
+  auto store = Open(Env::WithClock(clock));
   ASSERT_TRUE(store);
-  const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_FALSE(store->WaitForMessages("T", 0, 0, 50ms));
-  EXPECT_GE(std::chrono::steady_clock::now() - t0, 50ms);
+  // WaitForMessages(T, 0, offset, timeout) on a thread, the clock moved to
+  // just short of the timeout, then past it; returns its answer.
+  const auto wait_on_clock = [&](int64_t offset, std::chrono::milliseconds timeout) {
+    std::atomic<int> answer{-1};
+    std::atomic<int64_t> answered_at{0};
+    const int64_t start = clock.MonotonicNanos();
+    std::thread waiter([&] {
+      answer.store(store->WaitForMessages("T", 0, offset, timeout) ? 1 : 0);
+      answered_at.store(clock.MonotonicNanos());
+    });
+    clock.Advance(timeout.count() - 1);
+    std::this_thread::sleep_for(timeout + 10ms);  // real time: a wait on the system clock would end in it
+    EXPECT_EQ(answer.load(), -1) << "answered before the clock reached the timeout";
+    // Past the deadline, wherever the waiter took its start: 1 ms at a time.
+    while (answer.load() == -1) {
+      clock.Advance(1);
+      std::this_thread::sleep_for(1ms);
+    }
+    waiter.join();
+    EXPECT_GE(answered_at.load() - start, std::chrono::nanoseconds(timeout).count());
+    return answer.load() == 1;
+  };
+  EXPECT_FALSE(wait_on_clock(0, 50ms));
   std::thread producer([&] {
-    std::this_thread::sleep_for(30ms);
+    std::this_thread::sleep_for(10ms);  // so that the put usually comes while the wait below is under way
     EXPECT_TRUE(PutWith(*store, "T", 0, Props({{"UNIQ_KEY", "a"}})).ok());
+    // The write backend commits the record, making it readable, on its
+    // interval: 200 ms of the clock, far short of the wait's 10 s.
+    clock.Advance(config_.commitIntervalCommitLog);
   });
-  EXPECT_TRUE(store->WaitForMessages("T", 0, 0, 10s));
+  EXPECT_TRUE(store->WaitForMessages("T", 0, 0, 10s)) << "only the arrival can end it";
   producer.join();
   EXPECT_EQ(store->GetMaxOffsetInQueue("T", 0), 1);
-  EXPECT_FALSE(store->WaitForMessages("T", 0, 1, 20ms)) << "offset 1 is the end: nothing past it yet";
+  EXPECT_FALSE(wait_on_clock(1, 20ms)) << "offset 1 is the end: nothing past it yet";
 }
 
 TEST_F(DispatcherTest, AnUndecodableRecordStopsDispatchAtItsOffset) {

@@ -5,9 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
-
 #include "format/java_string_hash.h"
+#include "storage/io/fake_clock.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
@@ -16,8 +15,6 @@
 namespace mqstore {
 namespace {
 
-using namespace std::chrono_literals;
-
 class GetMessageTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -25,8 +22,8 @@ class GetMessageTest : public ::testing::Test {
     root_ = tmp_.path() + "/store";
     config_ = test::SmallStoreConfig(root_, true, 1 << 20);
   }
-  void Open() {
-    auto store = MessageStore::Open(config_);
+  void Open(const Env& env = Env::Default()) {
+    auto store = MessageStore::Open(config_, env);
     ASSERT_TRUE(store.ok()) << store.error().ToString();
     store_ = std::move(*store);
   }
@@ -60,6 +57,7 @@ class GetMessageTest : public ::testing::Test {
   test::TempDir tmp_;
   std::string root_;
   StoreConfig config_;
+  FakeClock clock_;  // a test's store time when it opens with it; outlives store_
   std::unique_ptr<MessageStore> store_;
 };
 
@@ -202,13 +200,16 @@ TEST_F(GetMessageTest, FoundRecordsStayReadableAfterTheStoreIsGone) {
   EXPECT_TRUE(r.pins.empty());
 }
 
+// Store times from a FakeClock: three records at each of four times, 3 ms
+// apart.
 TEST_F(GetMessageTest, OffsetByTimeFindsTheFirstRecordStoredAtOrAfterIt) {
-  Open();
+  Open(Env::WithClock(clock_));
   std::vector<PutResult> puts;
   for (int i = 0; i < 12; ++i) {
     puts.push_back(Put("T", 0, 20, "a"));
-    if (i % 3 == 2) std::this_thread::sleep_for(3ms);
+    if (i % 3 == 2) clock_.Advance(3);
   }
+  ASSERT_TRUE(store_->Flush().ok());  // commits them: the write backend would on its interval of the clock
   CaughtUp();
   for (int i = 0; i < 12; ++i) {
     int64_t first = i;

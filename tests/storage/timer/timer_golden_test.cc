@@ -112,7 +112,7 @@ TEST_P(TimerGoldenTest, UnitsAndSlotsWrittenForRocketMqsInputsAreItsBytes) {
   TimerStoreOptions options = TimerStoreOptions::From(TimerGoldenConfig(fresh.path(), GetParam().roll));
   auto timer = TimerMessageStore::Open(TimerStoreParts{FileSystem::Default(), clock, store->commit_log(),
                                                        store->consume_queues(),
-                                                       [](const Message&) { return PutResult{}; }},
+                                                       [](const Message&) { return PutResult{}; }, {}},
                                        options);
   ASSERT_TRUE(timer.ok()) << timer.error().ToString();
   size_t units = 0;

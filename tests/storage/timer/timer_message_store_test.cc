@@ -416,7 +416,7 @@ TEST_F(TimerWheelAheadOfLogTest, ASlotThatLostEveryUnitIsEmptiedAndFiresNothingE
   for (int i = 0; i <= 200; ++i) EXPECT_EQ(delivered.Count("T" + std::to_string(i)), 1) << "T" << i;
 }
 
-// A2.10: a timer-log file goes once the commit log no longer holds the
+// Cleanup: a timer-log file goes once the commit log no longer holds the
 // record its last unit points at; never the newest file.
 TEST_F(TimerStoreTest, CleanupDropsTimerLogFilesWhoseRecordsAreGone) {
   auto store = Open();
