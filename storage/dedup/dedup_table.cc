@@ -51,8 +51,14 @@ size_t DedupTable::Probe(uint64_t hash) const {
 }
 
 std::optional<DedupTable::Entry> DedupTable::Find(uint64_t hash, int64_t now_ms) const {
+  const auto e = FindAny(hash);
+  if (!e || !Inside(*e, now_ms)) return std::nullopt;
+  return e;
+}
+
+std::optional<DedupTable::Entry> DedupTable::FindAny(uint64_t hash) const {
   const Slot& s = slots_[Probe(hash)];
-  if (s.empty() || !Inside(s.entry(), now_ms)) return std::nullopt;
+  if (s.empty()) return std::nullopt;
   return s.entry();
 }
 

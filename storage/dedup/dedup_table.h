@@ -41,6 +41,11 @@ class DedupTable {
   // The entry for `hash` if its record was stored less than the window
   // before `now_ms` (a clock that went back counts as inside).
   std::optional<Entry> Find(uint64_t hash, int64_t now_ms) const;
+  // The entry for `hash` whatever its age (one not yet trimmed may be
+  // outside the window: ask Inside). A put reads the clock only when this
+  // finds one.
+  std::optional<Entry> FindAny(uint64_t hash) const;
+  bool Inside(const Entry& e, int64_t now_ms) const { return now_ms - e.store_timestamp < window_ms_; }
   // Remembers `entry` under `hash` (replacing any entry there), then drops
   // what the window left behind and, while over max_entries, the oldest.
   void Remember(uint64_t hash, Entry entry, int64_t now_ms);
@@ -86,7 +91,6 @@ class DedupTable {
     uint64_t hash;
     Entry entry;
   };
-  bool Inside(const Entry& e, int64_t now_ms) const { return now_ms - e.store_timestamp < window_ms_; }
   size_t Home(uint64_t hash) const;
   // The slot holding `hash`, or the empty slot where it would go.
   size_t Probe(uint64_t hash) const;

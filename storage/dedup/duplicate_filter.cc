@@ -78,9 +78,7 @@ DuplicateFilter::Shard& DuplicateFilter::ShardOf(uint64_t hash) const {
 }
 
 std::optional<std::string_view> DuplicateFilter::KeyOf(const Message& m) const {
-  const auto key = PropertiesView(m.properties).Get(options_.key_property);
-  if (!key || key->empty()) return std::nullopt;
-  return key;
+  return FindDedupKey(m.properties, options_.key_property);
 }
 
 uint64_t DuplicateFilter::Hash(std::string_view topic, std::string_view key, int32_t sys_flag) const {
@@ -103,10 +101,10 @@ Result<MessageView> DuplicateFilter::ReadRecord(int64_t offset) {
   return log_.LookMessage(offset);
 }
 
-std::optional<PutResult> DuplicateFilter::FindOriginal(uint64_t hash, const Message& m, std::string_view key,
-                                                       int64_t now) {
-  const auto entry = ShardOf(hash).table.Find(hash, now);
-  if (!entry) return std::nullopt;
+std::optional<PutResult> DuplicateFilter::FindOriginal(uint64_t hash, const Message& m, std::string_view key) {
+  const DedupTable& table = ShardOf(hash).table;
+  const auto entry = table.FindAny(hash);
+  if (!entry || !table.Inside(*entry, clock_.WallMillis())) return std::nullopt;
   auto view = ReadRecord(entry->offset);
   if (!view.ok()) return std::nullopt;  // gone (cleanup deleted its segment): store the message
   const MessageRecordView& first = view->message;
@@ -147,7 +145,7 @@ PutResult DuplicateFilter::PutOne(const Message& m, std::string_view key, const 
   Shard& shard = ShardOf(hash);
   shard.table.Prefetch(hash);
   std::lock_guard lock(shard.mu);
-  if (auto original = FindOriginal(hash, m, key, clock_.WallMillis())) {
+  if (auto original = FindOriginal(hash, m, key)) {
     duplicates_.fetch_add(1, std::memory_order_relaxed);
     return std::move(*original);
   }
@@ -159,12 +157,11 @@ PutResult DuplicateFilter::PutOne(const Message& m, std::string_view key, const 
 PutResult DuplicateFilter::PutMany(std::span<const Message> batch, std::span<Keyed> keyed, const AppendFn& append) {
   StripeLocks locks(*this, keyed);
   MarkRepeatsWithinBatch(batch, keyed);
-  const int64_t now = clock_.WallMillis();
   int32_t duplicates = 0;
   std::optional<PutResult> first_original;
   for (Keyed& k : keyed) {
     if (!k.duplicate) {
-      auto original = FindOriginal(k.hash, batch[k.index], k.key, now);
+      auto original = FindOriginal(k.hash, batch[k.index], k.key);
       if (!original) continue;
       if (k.index == 0) first_original = std::move(original);
       k.duplicate = true;

@@ -94,7 +94,8 @@ class DuplicateFilter {
   // The first record of m's topic, kind and `key` if the table remembers
   // one within the window and that record really carries them; counts a
   // collision.
-  std::optional<PutResult> FindOriginal(uint64_t hash, const Message& m, std::string_view key, int64_t now);
+  // The clock is read only when the table has an entry for the hash.
+  std::optional<PutResult> FindOriginal(uint64_t hash, const Message& m, std::string_view key);
   // The record at `offset`, committed first if it is still in the write
   // backend's ring (a duplicate put right after its original).
   Result<MessageView> ReadRecord(int64_t offset);
