@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -170,6 +171,7 @@ struct alignas(64) ProducerState {
   LatencyHistogram during_cleanup, outside_cleanup;  // the same puts, split
   std::atomic<uint64_t> ok{0}, bytes{0};
   std::atomic<uint64_t> repeats{0}, duplicates{0};  // --dedup: repeats sent, answered duplicate
+  int64_t cpu_ns = 0;  // the producer thread's CPU time (its puts, and their callbacks run inline)
   std::array<std::atomic<uint64_t>, kStatuses> failed{};
   Clock::time_point end;
 };
@@ -286,13 +288,23 @@ void ProduceAsync(PutRun& run, int producer, ProducerState& st) {
   slots.WaitFree(run.spec.inflight);
 }
 
+// The calling thread's CPU time: what a put costs the producer, whatever
+// else the machine runs (--dedup compares it between off and on).
+int64_t ThreadCpuNanos() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
 void Produce(PutRun& run, int producer, ProducerState& st) {
+  const int64_t cpu0 = ThreadCpuNanos();
   if (run.spec.inflight > 0) {
     ProduceAsync(run, producer, st);
   } else {
     ProduceBlocking(run, producer, st);
   }
   st.end = Clock::now();
+  st.cpu_ns = ThreadCpuNanos() - cpu0;
   std::lock_guard lock(run.mu);
   ++run.finished;
   run.cv.notify_all();
@@ -357,6 +369,7 @@ void WaitForProducers(PutRun& run, const States& states, ProgressLine& line, Clo
 void Collect(const PutRun& run, const States& states, Clock::time_point start, BenchResult& r) {
   Clock::time_point end = start;
   LatencyHistogram::Snapshot during, outside;
+  int64_t cpu_ns = 0;
   if (run.spec.dedup) r.dedup = DedupCheck{.dup_fraction = run.spec.dup_fraction};
   for (const auto& s : states) {
     r.latency_us.Merge(s->latency.Take());
@@ -374,7 +387,10 @@ void Collect(const PutRun& run, const States& states, Clock::time_point start, B
         r.failures_by_status[std::string(PutStatusName(static_cast<PutStatus>(i)))] += n;
       }
     end = std::max(end, s->end);
+    cpu_ns += s->cpu_ns;
   }
+  if (run.spec.dedup && r.ok + r.failures > 0)
+    r.values.push_back({kProducerCpuNsPerPut, static_cast<double>(cpu_ns) / static_cast<double>(r.ok + r.failures)});
   r.messages = r.ok + r.failures;
   r.seconds = Seconds(end - start);
   r.first_failure = run.first_failure;

@@ -115,6 +115,10 @@ Result<BenchResult> DedupPutWorkload(const BenchSpec& spec, std::ostream& err, c
   const double off_rate = without->msgs_per_sec();
   r->values.push_back({kDedupOffMsgsPerS, off_rate});
   if (off_rate > 0) r->values.push_back({kDedupOnToOff, r->msgs_per_sec() / off_rate});
+  const auto off_cpu = without->Value(kProducerCpuNsPerPut);
+  const auto on_cpu = r->Value(kProducerCpuNsPerPut);
+  if (off_cpu) r->values.push_back({kDedupOffProducerCpuNsPerPut, *off_cpu});
+  if (off_cpu && on_cpu && *on_cpu > 0) r->values.push_back({kDedupCpuOffToOn, *off_cpu / *on_cpu});
   r->failures += without->failures;
   for (const auto& [status, n] : without->failures_by_status) r->failures_by_status[status] += n;
   if (r->first_failure.empty()) r->first_failure = without->first_failure;

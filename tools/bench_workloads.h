@@ -97,6 +97,12 @@ inline constexpr char kQueryP99Us[] = "query_p99_us";
 // --dedup: the put rate of the run with dedup off, and on / off.
 inline constexpr char kDedupOffMsgsPerS[] = "dedup_off_msgs_per_s";
 inline constexpr char kDedupOnToOff[] = "dedup_on_to_off";
+// --dedup: the producer threads' CPU time per put (CLOCK_THREAD_CPUTIME_ID;
+// on a shared machine a steadier measure of what a put costs than the
+// rate), the dedup-off run's, and off / on (comparable with on / off rates).
+inline constexpr char kProducerCpuNsPerPut[] = "producer_cpu_ns_per_put";
+inline constexpr char kDedupOffProducerCpuNsPerPut[] = "dedup_off_producer_cpu_ns_per_put";
+inline constexpr char kDedupCpuOffToOn[] = "dedup_cpu_off_to_on";
 
 // TAGS of the put workload's messages: kRareTag on the first of every
 // kRareEvery messages of each queue, kCommonTag on the others.

@@ -505,11 +505,12 @@ void PrintNotes(const Plan& plan, size_t i, const BenchResult& r, std::ostream& 
   if (const auto& d = r.dedup) {
     const auto off = r.Value(bench::kDedupOffMsgsPerS);
     const auto ratio = r.Value(bench::kDedupOnToOff);
+    const auto cpu_ratio = r.Value(bench::kDedupCpuOffToOn);
     out << who << "dedup: " << d->repeats_sent << " repeats sent (" << Num(d->dup_fraction, "%.3g") << " of puts), "
         << d->duplicates_answered << " answered duplicate, " << d->suppressed << " suppressed by the store"
         << (d->count_ok ? ": counts ok" : ": COUNT MISMATCH") << "; " << Num(r.msgs_per_sec(), "%.0f")
         << " msgs/s on, " << (off ? Num(*off, "%.0f") : "-") << " off: on/off " << (ratio ? Num(*ratio, "%.3f") : "-")
-        << "\n";
+        << "; producer CPU per put off/on " << (cpu_ratio ? Num(*cpu_ratio, "%.3f") : "-") << "\n";
   }
 }
 
