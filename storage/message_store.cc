@@ -194,6 +194,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
     return Status::Ok();
   }
   MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
+  OpenDuplicateFilter(hooks);
   MQ_RETURN_IF_ERROR(OpenTimerStore());
   OpenDelayDelivery();
   OpenTransactions();
@@ -201,6 +202,24 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
   StartTimerStore();
   transactions_->Start();
   return Status::Ok();
+}
+
+// --- Duplicate suppression (storage/dedup/) ---
+
+// Its table is read back from the log's tail: after the log's recovery,
+// before the first put (the timer store's re-puts included).
+void MessageStore::OpenDuplicateFilter(const StoreHooks& hooks) {
+  if (config_.dedupWindowSeconds <= 0) return;
+  DedupOptions o;
+  o.window_ms = int64_t{config_.dedupWindowSeconds} * 1000;
+  o.max_entries = static_cast<size_t>(config_.dedupMaxEntries);
+  o.key_property = config_.dedupKeyProperty;
+  o.hash = hooks.dedup_hash;
+  dedup_ = std::make_unique<DuplicateFilter>(*log_, clock_, std::move(o));
+  dedup_->Rebuild();
+  const DedupStats s = dedup_->Stats();
+  StoreLog(LogLevel::kInfo, "duplicate suppression: " + std::to_string(s.rebuilt) + " keys of the last " +
+                                std::to_string(config_.dedupWindowSeconds) + " s read back from the log");
 }
 
 Result<Checkpoint> MessageStore::TakeLockAndCheckpoint() {
@@ -312,7 +331,7 @@ PutResult MessageStore::Count(PutResult r) {
   if (r.ok()) {
     puts_ok_.fetch_add(1, std::memory_order_relaxed);
     messages_.fetch_add(static_cast<uint64_t>(r.msg_count), std::memory_order_relaxed);
-    bytes_.fetch_add(static_cast<uint64_t>(r.wrote_bytes), std::memory_order_relaxed);
+    if (!r.duplicate) bytes_.fetch_add(static_cast<uint64_t>(r.wrote_bytes), std::memory_order_relaxed);
   } else {
     puts_failed_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -346,9 +365,12 @@ bool MessageStore::MustWait(const Message& first) const {
   return config_.flushDiskType == FlushDiskType::kSyncFlush && !PropertiesSayNoWait(first.properties);
 }
 
-PutResult MessageStore::Append(std::span<const Message> batch) {
+PutResult MessageStore::Append(std::span<const Message> batch, bool check_duplicates) {
   PutResult r = CheckWriteable();
-  return r.ok() ? log_->PutBatch(batch) : r;
+  if (!r.ok()) return r;
+  if (check_duplicates && dedup_)
+    return dedup_->Put(batch, [this](std::span<const Message> b) { return log_->PutBatch(b); });
+  return log_->PutBatch(batch);
 }
 
 PutResult MessageStore::CheckWriteable() const {
@@ -371,16 +393,20 @@ PutResult MessageStore::CheckWriteable() const {
   return r;
 }
 
-PutResult MessageStore::Put(const Message& message) {
-  if (put_hooks_.empty()) return PutBatch({&message, 1});
+PutResult MessageStore::Put(const Message& message) { return PutOne(message, /*check_duplicates=*/true); }
+
+PutResult MessageStore::PutOne(const Message& message, bool check_duplicates) {
+  if (put_hooks_.empty()) return Store({&message, 1}, check_duplicates);
   Message m = message;
   MessageRewrite rewrite;
   if (auto answer = RunPutHooks(m, rewrite)) return Count(std::move(*answer));
-  return PutBatch({&m, 1});
+  return Store({&m, 1}, check_duplicates);
 }
 
-PutResult MessageStore::PutBatch(std::span<const Message> batch) {
-  PutResult r = Append(batch);
+PutResult MessageStore::PutBatch(std::span<const Message> batch) { return Store(batch, /*check_duplicates=*/true); }
+
+PutResult MessageStore::Store(std::span<const Message> batch, bool check_duplicates) {
+  PutResult r = Append(batch, check_duplicates);
   if (!r.ok()) return Count(std::move(r));
   if (MustWait(batch.front())) r = flusher_->WaitDurable(std::move(r));
   else flusher_->OnAppend();
@@ -397,7 +423,7 @@ void MessageStore::PutAsync(const Message& message, PutCallback done) {
 }
 
 void MessageStore::PutBatchAsync(std::span<const Message> batch, PutCallback done) {
-  PutResult r = Append(batch);
+  PutResult r = Append(batch, /*check_duplicates=*/true);
   const bool replica = r.ok() && !batch.empty() && MustWaitReplica(batch.front());
   if (!r.ok() || batch.empty() || !MustWait(batch.front())) {
     if (r.ok()) flusher_->OnAppend();
@@ -558,6 +584,7 @@ StoreStats MessageStore::Stats() const {
   if (cleanup_) s.cleanup = cleanup_->Stats();
   if (timer_) s.timer = timer_->Stats();
   if (schedule_) s.delay = schedule_->Stats();
+  if (dedup_) s.dedup = dedup_->Stats();
   if (transactions_) s.transaction = transactions_->Stats();
   if (ha_master_) s.replication = ha_master_->Stats();
   if (ha_client_) s.replication = ha_client_->Stats();

@@ -6,6 +6,7 @@
 
 #include "mqstore/message_store.h"
 #include "storage/cleanup/cleanup_service.h"
+#include "storage/dedup/duplicate_filter.h"
 #include "storage/dispatch/dispatcher.h"
 #include "storage/ha/ha_client.h"
 #include "storage/ha/ha_service.h"

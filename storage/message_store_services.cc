@@ -17,9 +17,11 @@ namespace mqstore {
 Status MessageStore::OpenTimerStore() {
   if (!config_.timerWheelEnable) return Status::Ok();
   TimerStoreParts parts{fs_, clock_, *log_, *queues_,
-                        [this](const Message& m) { return PutBatch({&m, 1}); }, {}, {}};
+                        [this](const Message& m) { return Store({&m, 1}, /*check_duplicates=*/false); }, {}, {}};
   // The bulk re-put: each record as a put of its own that waits for no
-  // flush (the timer store's re-puts are FlushWait::kNoWait).
+  // flush (the timer store's re-puts are FlushWait::kNoWait). Like the
+  // single re-put above, past duplicate suppression: a delivery of a
+  // message the filter admitted when it was put.
   parts.append_records = [this](EncodedRecords& batch, size_t from, size_t count) {
     CommitLog::AppendRecordsResult r;
     r.put = CheckWriteable();
@@ -71,7 +73,8 @@ void MessageStore::OpenDelayDelivery() {
   o.master = config_.brokerRole != BrokerRole::kSlave;
   o.table_path = JoinPath(JoinPath(paths_->root, "config"), "delayOffset.json");
   schedule_ = std::make_unique<ScheduleMessageService>(
-      *log_, *queues_, fs_, clock_, std::move(o), [this](const Message& m) { return PutBatch({&m, 1}); },
+      *log_, *queues_, fs_, clock_, std::move(o),
+      [this](const Message& m) { return Store({&m, 1}, /*check_duplicates=*/false); },
       [this] { return flusher_->FlushAll(); });
   (void)schedule_->Load();  // logged and kept in the stats when it fails
 }
@@ -96,10 +99,17 @@ void MessageStore::StopDelayDelivery() {
 void MessageStore::OpenTransactions() {
   auto options =
       TransactionOptions::From(config_, JoinPath(JoinPath(paths_->root, "config"), "consumerOffset.json"));
-  auto put = [this](const Message& m) { return PutBatch({&m, 1}); };
-  transactions_ = std::make_unique<TransactionService>(
-      *log_, *queues_, fs_, clock_, std::move(options), put, [this](const Message& m) { return Put(m); },
-      [this] { return flusher_->FlushAll(); });
+  // Duplicate suppression (docs/engine.md, "Duplicate suppression and
+  // transactions"): a producer's half is checked (a resent half is answered
+  // with the first); the check's copies of a half (same topic, same
+  // UNIQ_KEY), ops and discards are the store's own and are not; nor is a
+  // commit's real message, stored once per EndTransaction as the broker does.
+  TransactionPuts puts;
+  puts.half = [this](const Message& m) { return Store({&m, 1}, /*check_duplicates=*/true); };
+  puts.internal = [this](const Message& m) { return Store({&m, 1}, /*check_duplicates=*/false); };
+  puts.commit = [this](const Message& m) { return PutOne(m, /*check_duplicates=*/false); };
+  transactions_ = std::make_unique<TransactionService>(*log_, *queues_, fs_, clock_, std::move(options),
+                                                       std::move(puts), [this] { return flusher_->FlushAll(); });
   (void)transactions_->Load();
 }
 

@@ -182,6 +182,15 @@ Status CheckHostPort(std::string_view v) {
   return Status::Ok();
 }
 
+// A property name a record can carry: not empty, no 0x01 / 0x02 (the
+// properties string's separators).
+Status CheckPropertyName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("");
+  if (name.find_first_of("\x01\x02") != std::string_view::npos)
+    return Status::InvalidArgument("it holds a property separator byte (0x01 or 0x02)");
+  return Status::Ok();
+}
+
 // Ranges that are mqstore's own choice (RocketMQ checks none of these but
 // diskMaxUsedSpaceRatio, which it clamps, as CleanupPolicy still does):
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
@@ -282,6 +291,13 @@ const std::vector<Knob>& Table() {
       Flag("tagBitmapEnable", &StoreConfig::tagBitmapEnable),
       // Bitmaps kept per queue: 0 = none; 4096 bounds their memory.
       Integer("tagBitmapMaxTags", &StoreConfig::tagBitmapMaxTags, 0, 4096),
+      // A week at most: the table is rebuilt at open from the log's records
+      // of the window, and a longer one is a unit mistake.
+      Integer("dedupWindowSeconds", &StoreConfig::dedupWindowSeconds, 0, 7 * 86400),
+      // About 72 bytes a key: 100 million is ~7 GB, the most that makes sense.
+      Integer("dedupMaxEntries", &StoreConfig::dedupMaxEntries, 1, 100000000),
+      Text("dedupKeyProperty", &StoreConfig::dedupKeyProperty, "a property name without separator bytes",
+           CheckPropertyName, {""}),
       Flag("scheduleRewriteInStore", &StoreConfig::scheduleRewriteInStore),
       Flag("scheduleMessageServiceEnable", &StoreConfig::scheduleMessageServiceEnable),
       Integer("flushDelayOffsetInterval", &StoreConfig::flushDelayOffsetInterval, 1, kDayMs),

@@ -12,10 +12,12 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -110,6 +112,22 @@ std::vector<std::string> TopicNames(int n) {
   return topics;
 }
 
+// --dedup: a producer's put number `seq` repeats an earlier message of the
+// same producer when floor(seq x F) steps there (repeats spread evenly, a
+// share F of all puts; F in parts per million). It repeats the message
+// kRepeatDistance puts back, or that one's original: the same topic, queue,
+// keys and body, as a producer's retry is.
+constexpr int64_t kRepeatDistance = 1000;
+
+bool IsRepeat(int64_t seq, int64_t ppm) {
+  return ppm > 0 && seq > 0 && (seq + 1) * ppm / 1000000 > seq * ppm / 1000000;
+}
+
+int64_t OriginalOf(int64_t seq, int64_t ppm) {
+  while (IsRepeat(seq, ppm)) seq -= std::min(seq, kRepeatDistance);
+  return seq;
+}
+
 std::vector<uint8_t> Body(int64_t size) {
   std::vector<uint8_t> body(static_cast<size_t>(size));
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<uint8_t>('a' + i % 26);
@@ -152,6 +170,8 @@ struct alignas(64) ProducerState {
   LatencyHistogram latency;
   LatencyHistogram during_cleanup, outside_cleanup;  // the same puts, split
   std::atomic<uint64_t> ok{0}, bytes{0};
+  std::atomic<uint64_t> repeats{0}, duplicates{0};  // --dedup: repeats sent, answered duplicate
+  int64_t cpu_ns = 0;  // the producer thread's CPU time (its puts, and their callbacks run inline)
   std::array<std::atomic<uint64_t>, kStatuses> failed{};
   Clock::time_point end;
 };
@@ -187,13 +207,15 @@ class Slots {
 struct PutRun {
   PutRun(const BenchSpec& s, MessageStore& st, AckLog* a)
       : spec(s), store(st), ack(a), topics(TopicNames(s.topics)), body(Body(s.msg_size)),
-        run_id(static_cast<uint32_t>(std::random_device{}())) {}
+        run_id(static_cast<uint32_t>(std::random_device{}())),
+        dup_ppm(s.dedup ? static_cast<int64_t>(std::llround(s.dup_fraction * 1e6)) : 0) {}
   const BenchSpec& spec;
   MessageStore& store;
   AckLog* ack;
   const std::vector<std::string> topics;
   const std::vector<uint8_t> body;
   const uint32_t run_id;
+  const int64_t dup_ppm;  // --dedup: the share of repeated puts, per million
   std::atomic<bool> stop{false};
   std::atomic<bool> ack_failed{false};
   std::mutex mu;  // guards finished and first_failure
@@ -203,12 +225,14 @@ struct PutRun {
 };
 
 void Account(PutRun& run, ProducerState& st, const PutResult& r, std::string_view uniq, uint64_t us,
-             bool cleanup_began) {
+             bool cleanup_began, bool repeat) {
   st.latency.Record(us);
   (cleanup_began || run.store.cleanup().deleting() ? st.during_cleanup : st.outside_cleanup).Record(us);
+  if (repeat) st.repeats.fetch_add(1, std::memory_order_relaxed);
   if (r.ok()) {
     st.ok.fetch_add(1, std::memory_order_relaxed);
-    st.bytes.fetch_add(static_cast<uint64_t>(r.wrote_bytes), std::memory_order_relaxed);
+    if (r.duplicate) st.duplicates.fetch_add(1, std::memory_order_relaxed);
+    else st.bytes.fetch_add(static_cast<uint64_t>(r.wrote_bytes), std::memory_order_relaxed);
     if (run.ack != nullptr && !run.ack->Append(r.wrote_offset, uniq)) run.ack_failed = true;
     return;
   }
@@ -234,11 +258,12 @@ void ProduceBlocking(PutRun& run, int producer, ProducerState& st) {
   MessageMaker maker = MakerFor(run, producer);
   const int64_t quota = Quota(run.spec, producer);
   for (int64_t seq = 0; More(run, quota, seq); ++seq) {
-    const Message& m = maker.Make(seq);
+    const bool repeat = IsRepeat(seq, run.dup_ppm);
+    const Message& m = maker.Make(repeat ? OriginalOf(seq, run.dup_ppm) : seq);
     const bool cleaning = run.store.cleanup().deleting();
     const auto t0 = Clock::now();
     const PutResult r = run.store.Put(m);
-    Account(run, st, r, maker.uniq(), Micros(Clock::now() - t0), cleaning);
+    Account(run, st, r, maker.uniq(), Micros(Clock::now() - t0), cleaning, repeat);
   }
 }
 
@@ -248,26 +273,38 @@ void ProduceAsync(PutRun& run, int producer, ProducerState& st) {
   Slots slots(run.spec.inflight);
   for (int64_t seq = 0; More(run, quota, seq); ++seq) {
     slots.Acquire();
-    const Message& m = maker.Make(seq);
+    const bool repeat = IsRepeat(seq, run.dup_ppm);
+    const int64_t key_seq = repeat ? OriginalOf(seq, run.dup_ppm) : seq;
+    const Message& m = maker.Make(key_seq);
     const bool cleaning = run.store.cleanup().deleting();
     const auto t0 = Clock::now();
-    run.store.PutAsync(m, [&run, &st, &slots, t0, producer, seq, cleaning](PutResult r) {
+    run.store.PutAsync(m, [&run, &st, &slots, t0, producer, key_seq, cleaning, repeat](PutResult r) {
       char uniq[33];
-      FormatUniqKey(run.run_id, producer, seq, uniq);
-      Account(run, st, r, std::string_view(uniq, 32), Micros(Clock::now() - t0), cleaning);
+      FormatUniqKey(run.run_id, producer, key_seq, uniq);
+      Account(run, st, r, std::string_view(uniq, 32), Micros(Clock::now() - t0), cleaning, repeat);
       slots.Release();
     });
   }
   slots.WaitFree(run.spec.inflight);
 }
 
+// The calling thread's CPU time: what a put costs the producer, whatever
+// else the machine runs (--dedup compares it between off and on).
+int64_t ThreadCpuNanos() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
 void Produce(PutRun& run, int producer, ProducerState& st) {
+  const int64_t cpu0 = ThreadCpuNanos();
   if (run.spec.inflight > 0) {
     ProduceAsync(run, producer, st);
   } else {
     ProduceBlocking(run, producer, st);
   }
   st.end = Clock::now();
+  st.cpu_ns = ThreadCpuNanos() - cpu0;
   std::lock_guard lock(run.mu);
   ++run.finished;
   run.cv.notify_all();
@@ -332,19 +369,28 @@ void WaitForProducers(PutRun& run, const States& states, ProgressLine& line, Clo
 void Collect(const PutRun& run, const States& states, Clock::time_point start, BenchResult& r) {
   Clock::time_point end = start;
   LatencyHistogram::Snapshot during, outside;
+  int64_t cpu_ns = 0;
+  if (run.spec.dedup) r.dedup = DedupCheck{.dup_fraction = run.spec.dup_fraction};
   for (const auto& s : states) {
     r.latency_us.Merge(s->latency.Take());
     during.Merge(s->during_cleanup.Take());
     outside.Merge(s->outside_cleanup.Take());
     r.ok += s->ok.load();
     r.bytes += s->bytes.load();
+    if (r.dedup) {
+      r.dedup->repeats_sent += s->repeats.load();
+      r.dedup->duplicates_answered += s->duplicates.load();
+    }
     for (size_t i = 0; i < kStatuses; ++i)
       if (const uint64_t n = s->failed[i].load(); n > 0) {
         r.failures += n;
         r.failures_by_status[std::string(PutStatusName(static_cast<PutStatus>(i)))] += n;
       }
     end = std::max(end, s->end);
+    cpu_ns += s->cpu_ns;
   }
+  if (run.spec.dedup && r.ok + r.failures > 0)
+    r.values.push_back({kProducerCpuNsPerPut, static_cast<double>(cpu_ns) / static_cast<double>(r.ok + r.failures)});
   r.messages = r.ok + r.failures;
   r.seconds = Seconds(end - start);
   r.first_failure = run.first_failure;

@@ -30,6 +30,11 @@ void FillStoreFacts(const StoreStats& stats, const StoreConfig& config, BenchRes
   uint64_t deleted = 0;
   for (uint64_t n : stats.cleanup.segments_deleted) deleted += n;
   if (deleted > 0) r.values.push_back({kSegmentsDeleted, static_cast<double>(deleted)});
+  if (r.dedup) {
+    r.dedup->suppressed = stats.dedup.duplicates;
+    r.dedup->entries = stats.dedup.entries;
+    r.dedup->evictions = stats.dedup.evictions;
+  }
 }
 
 Result<std::unique_ptr<MessageStore>> OpenStore(const StoreConfig& config) {
@@ -143,6 +148,41 @@ Result<BenchResult> RunPutReplicated(const BenchSpec& spec, std::ostream& err) {
   Status st = (*master)->Shutdown();
   if (st.ok()) st = (*slave)->Shutdown();
   if (r.ok() && !st.ok()) return st.WithContext("shutdown");
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// put --dedup: the same puts with duplicate suppression off, then on, each
+// in a store of its own. The result is the dedup-on run's, with the
+// dedup-off rate and on / off among its values, and the duplicates counted
+// against the repeats the producers sent.
+
+Result<BenchResult> DedupPutWorkload(const BenchSpec& spec, std::ostream& err, const std::string& label) {
+  BenchSpec off = spec;
+  off.config.dedupWindowSeconds = 0;
+  off.config.storePathRootDir = spec.config.storePathRootDir + "/dedup-off";
+  off.ack_log.clear();  // the acknowledged puts of the dedup-on store only
+  BenchSpec on = spec;
+  if (on.config.dedupWindowSeconds == 0) on.config.dedupWindowSeconds = kBenchDedupWindowSeconds;
+  on.config.storePathRootDir = spec.config.storePathRootDir + "/dedup-on";
+  auto without = RunPut(off, err, label + " dedup off");
+  if (!without.ok()) return without.error();
+  auto r = RunPut(on, err, label + " dedup on");
+  if (!r.ok()) return r.error();
+  DedupCheck& c = *r->dedup;
+  c.off_duplicates_answered = without->dedup->duplicates_answered;
+  c.count_ok = c.duplicates_answered == c.repeats_sent && c.suppressed == c.repeats_sent &&
+               c.off_duplicates_answered == 0;
+  const double off_rate = without->msgs_per_sec();
+  r->values.push_back({kDedupOffMsgsPerS, off_rate});
+  if (off_rate > 0) r->values.push_back({kDedupOnToOff, r->msgs_per_sec() / off_rate});
+  const auto off_cpu = without->Value(kProducerCpuNsPerPut);
+  const auto on_cpu = r->Value(kProducerCpuNsPerPut);
+  if (off_cpu) r->values.push_back({kDedupOffProducerCpuNsPerPut, *off_cpu});
+  if (off_cpu && on_cpu && *on_cpu > 0) r->values.push_back({kDedupCpuOffToOn, *off_cpu / *on_cpu});
+  r->failures += without->failures;
+  for (const auto& [status, n] : without->failures_by_status) r->failures_by_status[status] += n;
+  if (r->first_failure.empty()) r->first_failure = without->first_failure;
   return r;
 }
 
@@ -344,7 +384,8 @@ Result<BenchResult> RunWorkload(const BenchSpec& spec, std::ostream& err) {
     case Workload::kPutSync: break;
   }
   if (spec.replica) return RunPutReplicated(spec, err);
-  return RunPut(spec, err, std::string(WorkloadName(spec.workload)));
+  const std::string label(WorkloadName(spec.workload));
+  return spec.dedup ? DedupPutWorkload(spec, err, label) : RunPut(spec, err, label);
 }
 
 }  // namespace

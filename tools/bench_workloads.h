@@ -55,8 +55,17 @@ struct BenchSpec {
   double ceiling_seconds = 1.0;  // budget per ceiling; 0 = measure none
   bool live_progress = false;    // redraw a progress line on the error stream
   bool replica = false;          // put-sync --replica: SYNC_MASTER with an in-process slave
+  // --dedup (put, put-sync): the run twice, duplicate suppression off then
+  // on (dedupWindowSeconds, kBenchDedupWindowSeconds unless set), in
+  // <store>/dedup-off and <store>/dedup-on, with the same messages: a share
+  // `dup_fraction` of each producer's puts repeat one of its earlier
+  // messages (bench_producers.h).
+  bool dedup = false;
+  double dup_fraction = 0.1;
   StoreConfig config;            // storePathRootDir is the store
 };
+
+inline constexpr int32_t kBenchDedupWindowSeconds = 3600;
 
 // Names of the ratios: msgs/s over the workload's ceiling, and for one
 // producer under SYNC_FLUSH the put p99 over the fdatasync p99.
@@ -106,6 +115,15 @@ inline constexpr char kPutsDuringCleanup[] = "puts_during_cleanup";
 inline constexpr char kP99DuringCleanupUs[] = "p99_during_cleanup_us";
 inline constexpr char kP99OutsideCleanupUs[] = "p99_outside_cleanup_us";
 inline constexpr char kQueryP99Us[] = "query_p99_us";
+// --dedup: the put rate of the run with dedup off, and on / off.
+inline constexpr char kDedupOffMsgsPerS[] = "dedup_off_msgs_per_s";
+inline constexpr char kDedupOnToOff[] = "dedup_on_to_off";
+// --dedup: the producer threads' CPU time per put (CLOCK_THREAD_CPUTIME_ID;
+// on a shared machine a steadier measure of what a put costs than the
+// rate), the dedup-off run's, and off / on (comparable with on / off rates).
+inline constexpr char kProducerCpuNsPerPut[] = "producer_cpu_ns_per_put";
+inline constexpr char kDedupOffProducerCpuNsPerPut[] = "dedup_off_producer_cpu_ns_per_put";
+inline constexpr char kDedupCpuOffToOn[] = "dedup_cpu_off_to_on";
 
 // TAGS of the put workload's messages: kRareTag on the first of every
 // kRareEvery messages of each queue, kCommonTag on the others.
@@ -155,6 +173,18 @@ struct DispatchCheck {
   bool count_ok = true;              // dispatched == queue_units == put, index_keys == expected
 };
 
+// What a --dedup run sent and what came back (the dedup-on run's).
+struct DedupCheck {
+  double dup_fraction = 0;
+  uint64_t repeats_sent = 0;         // puts that repeated an earlier message
+  uint64_t duplicates_answered = 0;  // puts answered PutResult::duplicate
+  uint64_t suppressed = 0;           // the store's Stats().dedup.duplicates
+  uint64_t entries = 0;              // keys in its table at the end
+  uint64_t evictions = 0;
+  uint64_t off_duplicates_answered = 0;  // the dedup-off run's: must be 0
+  bool count_ok = true;  // answered == suppressed == repeats_sent, and 0 with dedup off
+};
+
 struct BenchResult {
   std::string workload, flush, backend, io_engine, store_dir;
   int producers = 0;
@@ -179,6 +209,7 @@ struct BenchResult {
   std::optional<DispatchCheck> dispatch;
   std::vector<NamedValue> values;  // kDispatchToPut, kGetMessageMsgsPerS, ... where they apply
   std::optional<LatencyHistogram::Snapshot> timer_lateness_ms;  // the timer workload's
+  std::optional<DedupCheck> dedup;  // --dedup
 
   double msgs_per_sec() const { return seconds > 0 ? static_cast<double>(ok) / seconds : 0.0; }
   double mb_per_sec() const { return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0; }
@@ -186,7 +217,7 @@ struct BenchResult {
   std::optional<double> Ratio(std::string_view name) const;
   std::optional<double> Value(std::string_view name) const;
   bool has_problems() const {
-    return failures > 0 || (read && !read->ok()) || (dispatch && !dispatch->count_ok);
+    return failures > 0 || (read && !read->ok()) || (dispatch && !dispatch->count_ok) || (dedup && !dedup->count_ok);
   }
 };
 

@@ -94,6 +94,15 @@ const char kHelp[] =
     "  --timers N           timer: timers in all (default 1000000; 100-byte bodies\n"
     "                       unless --msg-size)\n"
     "  --precision-ms P     timer: timerPrecisionMs (default 1000)\n"
+    "  --dedup              put, put-sync: run twice with the same messages, duplicate\n"
+    "                       suppression off then on (dedupWindowSeconds=3600 unless\n"
+    "                       --set), in <dir>/dedup-off and <dir>/dedup-on: the put rate\n"
+    "                       of each (dedup_off_msgs_per_s, dedup_on_to_off) and the\n"
+    "                       duplicates answered and suppressed, checked against the\n"
+    "                       repeats sent\n"
+    "  --dup-fraction F     with --dedup: the share of each producer's puts that\n"
+    "                       repeat one of its messages 1000 puts back (default 0.1;\n"
+    "                       0 to 0.99)\n"
     "\n"
     "Exit codes: 0 success, 1 failed puts, a read or dispatch mismatch or an error,\n"
     "2 usage error.\n";
@@ -101,7 +110,7 @@ const char kHelp[] =
 const std::set<std::string> kValueFlags = {"workload", "producers", "msg-size", "messages", "seconds", "topics",
                                            "queues",   "inflight",  "flush",    "backend",  "config",  "set",
                                            "dir",      "ack-log",   "sweep",    "plot",     "ceiling-seconds",
-                                           "timers",   "precision-ms"};
+                                           "timers",   "precision-ms", "dup-fraction"};
 const std::set<std::string> kSweepFlags = {"producers", "inflight", "backend", "flush", "msg-size"};
 
 // The value one point of a sweep gives a knob.
@@ -191,6 +200,21 @@ Status CountsFromArgs(const Args& args, const SweepPoint* point, BenchSpec& s) {
   return Status::Ok();
 }
 
+Status DedupFromArgs(const Args& args, BenchSpec& s) {
+  s.dedup = args.Has("dedup");
+  const bool put = s.workload == bench::Workload::kPut || s.workload == bench::Workload::kPutSync;
+  if (s.dedup && !put) return Status::InvalidArgument("--dedup is for --workload put or put-sync");
+  const auto fraction = args.Get("dup-fraction");
+  if (!fraction) return Status::Ok();
+  if (!s.dedup) return Status::InvalidArgument("--dup-fraction needs --dedup");
+  char* end = nullptr;
+  const double f = std::strtod(fraction->c_str(), &end);
+  if (fraction->empty() || *end != '\0' || !(f >= 0 && f <= 0.99))
+    return Status::InvalidArgument("--dup-fraction must be a number in [0, 0.99], not '" + *fraction + "'");
+  s.dup_fraction = f;
+  return Status::Ok();
+}
+
 Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point, const StoreConfig& from_file) {
   BenchSpec s;
   const auto name = args.Get("workload");
@@ -220,6 +244,7 @@ Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point, const 
   s.replica = args.Has("replica");
   if (s.replica && s.workload != bench::Workload::kPutSync)
     return Status::InvalidArgument("--replica is for --workload put-sync");
+  MQ_RETURN_IF_ERROR(DedupFromArgs(args, s));
   return s;
 }
 
@@ -385,6 +410,13 @@ std::string DispatchJson(const bench::DispatchCheck& c) {
       .Bool("count_ok", c.count_ok).Done();
 }
 
+std::string DedupJson(const bench::DedupCheck& c) {
+  return JsonLine().Raw("dup_fraction", Num(c.dup_fraction, "%.10g")).UInt("repeats_sent", c.repeats_sent)
+      .UInt("duplicates_answered", c.duplicates_answered).UInt("suppressed", c.suppressed)
+      .UInt("entries", c.entries).UInt("evictions", c.evictions)
+      .UInt("off_duplicates_answered", c.off_duplicates_answered).Bool("count_ok", c.count_ok).Done();
+}
+
 std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
   JsonLine j;
   if (!plan.sweep_values.empty()) j.Str("sweep_key", plan.sweep_key).Str("sweep_value", plan.sweep_values[i]);
@@ -410,6 +442,7 @@ std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
   if (r.recovery) j.Raw("recovery", RecoveryJson(*r.recovery));
   if (r.read) j.Raw("read", ReadJson(*r.read));
   if (r.dispatch) j.Raw("dispatch", DispatchJson(*r.dispatch));
+  if (r.dedup) j.Raw("dedup", DedupJson(*r.dedup));
   if (const auto& late = r.timer_lateness_ms)
     j.Raw("lateness_ms", JsonLine().UInt("p50", late->Percentile(0.50)).UInt("p99", late->Percentile(0.99))
                              .UInt("max", late->max).Done());
@@ -481,6 +514,16 @@ void PrintNotes(const Plan& plan, size_t i, const BenchResult& r, std::ostream& 
   }
   if (r.recovery)
     out << who << r.recovery->ToString() << " = " << Num(r.mb_per_sec(), "%.1f") << " MB/s\n";
+  if (const auto& d = r.dedup) {
+    const auto off = r.Value(bench::kDedupOffMsgsPerS);
+    const auto ratio = r.Value(bench::kDedupOnToOff);
+    const auto cpu_ratio = r.Value(bench::kDedupCpuOffToOn);
+    out << who << "dedup: " << d->repeats_sent << " repeats sent (" << Num(d->dup_fraction, "%.3g") << " of puts), "
+        << d->duplicates_answered << " answered duplicate, " << d->suppressed << " suppressed by the store"
+        << (d->count_ok ? ": counts ok" : ": COUNT MISMATCH") << "; " << Num(r.msgs_per_sec(), "%.0f")
+        << " msgs/s on, " << (off ? Num(*off, "%.0f") : "-") << " off: on/off " << (ratio ? Num(*ratio, "%.3f") : "-")
+        << "; producer CPU per put off/on " << (cpu_ratio ? Num(*cpu_ratio, "%.3f") : "-") << "\n";
+  }
 }
 
 void PrintTable(const Plan& plan, const std::vector<BenchResult>& results, std::ostream& out) {
@@ -545,7 +588,7 @@ Status WritePlot(const Plan& plan, const std::vector<BenchResult>& results) {
 int RunBench(const std::vector<std::string>& argv, Io io) {
   Args args;
   int code = 0;
-  if (!ParseOrUsage(argv, kValueFlags, {"keep", "json", "replica"}, kHelp, io, args, code)) return code;
+  if (!ParseOrUsage(argv, kValueFlags, {"keep", "json", "replica", "dedup"}, kHelp, io, args, code)) return code;
   auto plan = PlanFromArgs(args, io);
   if (!plan.ok()) {
     io.err << "mqstore bench: " << plan.error().message() << "\n\n" << kHelp;

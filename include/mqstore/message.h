@@ -67,6 +67,14 @@ struct PutResult {
   int64_t store_timestamp = 0;
   SocketAddress store_host;
   std::string reason;  // why, when not PUT_OK (empty on the hot path)
+  // Duplicate suppression (dedupWindowSeconds > 0; docs/engine.md,
+  // "Duplicate suppression"). `duplicate`: every message of the put was
+  // already stored within the window, nothing was written, and the offsets,
+  // wrote_bytes and store time above are the first message's original
+  // record (msg_count 0). `duplicates`: messages of the put not stored
+  // because they were duplicates (a batch may store the rest).
+  bool duplicate = false;
+  int32_t duplicates = 0;
 
   bool ok() const { return status == PutStatus::kPutOk; }
   // offsetMsgId of the first record (store host + physical offset).

@@ -56,6 +56,7 @@ class CommitLog;
 class ConsumeQueueFlushService;
 class ConsumeQueueStore;
 class Dispatcher;
+class DuplicateFilter;
 class FileLock;
 class FileSystem;
 class FlushService;
@@ -81,12 +82,15 @@ struct StorePaths;
 // its own disk accounting); unset: statvfs through the Env's FileSystem.
 // (Time is the Env's Clock.) Put hooks (put_hook.h) run before every Put
 // and PutAsync, after the store's own schedule rewrite
-// (scheduleRewriteInStore).
+// (scheduleRewriteInStore). `dedup_hash` replaces the XXH3-64 of topic and
+// key that duplicate suppression remembers keys by (tests force collisions
+// with it); unset in production.
 struct StoreHooks {
   std::vector<DispatchSink*> sinks;
   std::vector<PutHook> put_hooks;
   ArrivalListener on_arrival;
   DiskUseProbe disk_used;
+  uint64_t (*dedup_hash)(std::string_view topic, std::string_view key) = nullptr;
 };
 
 class MessageStore {
@@ -110,9 +114,15 @@ class MessageStore {
   // message.flush_wait), returns once it is durable: PUT_OK, or
   // FLUSH_DISK_TIMEOUT after syncFlushTimeout. The put hooks run first
   // (a delayed or timer message is moved to its system topic there).
+  // With dedupWindowSeconds > 0 a message whose key was stored within the
+  // window is answered PUT_OK with `duplicate` and the first record's
+  // offsets, and not stored (after the hooks; a duplicate waits as long
+  // as its original would).
   PutResult Put(const Message& message);
   // Stores the messages as they are: no hook runs (RocketMQ's batch put
-  // does no schedule rewrite either).
+  // does no schedule rewrite either). With duplicate suppression each
+  // message is checked: duplicates are left out and the rest stored as one
+  // batch (PutResult::duplicates counts those left out).
   PutResult PutBatch(std::span<const Message> batch);
   // The same without blocking on the disk (a broker's network threads): the
   // record is appended before this returns (the message's views may go
@@ -133,9 +143,12 @@ class MessageStore {
   // Stores the message as a half message (RMQ_SYS_TRANS_HALF_TOPIC queue 0,
   // REAL_TOPIC / REAL_QID kept, sysFlag type NOT): consumers of its topic
   // do not see it. No put hook runs. wrote_offset is the halfOffset to end
-  // the transaction with; queue_offset its tranStateTableOffset.
+  // the transaction with; queue_offset its tranStateTableOffset. With
+  // dedupWindowSeconds > 0 a half resent within the window (same UNIQ_KEY)
+  // is answered `duplicate` with the first half's offsets.
   PutResult PutHalf(const Message& message);
-  // Commit: puts the real message rebuilt from the half (put hooks run),
+  // Commit: puts the real message rebuilt from the half (put hooks run;
+  // never answered duplicate: stored once per call, as the broker does),
   // then the op record; rollback: only the op record; unknown: nothing.
   // Errors: no half at `half_offset`, a mismatch with `options`, a slave,
   // or the real message not stored (no op is written: the check asks
@@ -242,10 +255,19 @@ class MessageStore {
   void StartTimerStore();
   Status StopTimerStore();
   PutResult Count(PutResult r);
-  PutResult Append(std::span<const Message> batch);
+  // Producers' puts are checked for duplicates (dedupWindowSeconds); the
+  // store's own puts are not: the delay-level and timer deliveries, the
+  // transaction check's half copies, its op and discard records, and a
+  // commit's real message (stored once per EndTransaction, as the broker
+  // does). Unchecked puts are not remembered either.
+  PutResult Append(std::span<const Message> batch, bool check_duplicates);
+  PutResult Store(std::span<const Message> batch, bool check_duplicates);
+  // Put: the hooks, then Store.
+  PutResult PutOne(const Message& message, bool check_duplicates);
   // Why a put is refused before the log is asked (stopped, read-only,
   // slave, disk full); kPutOk when it is not.
   PutResult CheckWriteable() const;
+  void OpenDuplicateFilter(const StoreHooks& hooks);
   void InstallPutHooks(const StoreHooks& hooks);
   std::optional<PutResult> RunPutHooks(Message& message, MessageRewrite& rewrite);
   bool MustWait(const Message& first) const;
@@ -285,6 +307,7 @@ class MessageStore {
   std::unique_ptr<ReplicaWaiter> replica_waiter_;  // SYNC_MASTER
   std::unique_ptr<HaService> ha_master_;           // reads the log: stopped before it
   std::unique_ptr<HaClient> ha_client_;            // appends to the log: stopped before the flush
+  std::unique_ptr<DuplicateFilter> dedup_;  // dedupWindowSeconds > 0 only; reads the log: gone before it
   std::unique_ptr<ReadLimits> read_limits_;
   ScheduleRules schedule_rules_;
   std::vector<PutHook> put_hooks_;  // the store's schedule rewrite (if on), then the embedder's

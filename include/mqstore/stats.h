@@ -115,7 +115,7 @@ struct TransactionStats {
   int64_t pending_halves = 0;
   int64_t half_check_offset = 0;  // CID_RMQ_SYS_TRANS's offset of the half queue
   int64_t op_check_offset = 0;    // and of the op queue
-  uint64_t halves_put = 0;        // PutHalf since open
+  uint64_t halves_put = 0;        // PutHalf since open (not those answered duplicate)
   uint64_t checks_sent = 0;       // check-backs (each after a re-put copy)
   uint64_t commits = 0;           // EndTransaction commits whose real message was stored
   uint64_t rollbacks = 0;
@@ -142,6 +142,17 @@ struct ReplicationStats {
   uint64_t reconnects = 0;        // slave: connections after the first
   std::string error;              // the last reason a connection was dropped; "" if none
   bool diverged = false;          // this replica holds bytes past its master's end (refused)
+};
+
+// Duplicate suppression (dedupWindowSeconds; storage/dedup/). All zero and
+// `enabled` false when it is off: there is no table then.
+struct DedupStats {
+  bool enabled = false;
+  uint64_t duplicates = 0;     // messages answered as duplicates (not stored) since open
+  uint64_t entries = 0;        // keys remembered now (at most dedupMaxEntries)
+  uint64_t evictions = 0;      // keys dropped inside their window because the table was full
+  uint64_t false_matches = 0;  // 64-bit matches whose record held another key (a collision): stored
+  uint64_t rebuilt = 0;        // keys read back from the log's tail at open
 };
 
 struct StoreStats {
@@ -171,6 +182,7 @@ struct StoreStats {
   DelayLevelStats delay;
   TransactionStats transaction;
   ReplicationStats replication;
+  DedupStats dedup;
 };
 
 }  // namespace mqstore

@@ -120,6 +120,16 @@ struct StoreConfig {
   bool tagBitmapEnable = true;
   int32_t tagBitmapMaxTags = 64;
 
+  // Duplicate suppression (mqstore; storage/dedup/, docs/engine.md): a put
+  // whose dedupKeyProperty value (the producer's UNIQ_KEY by default) was
+  // already stored in its topic within the last dedupWindowSeconds is
+  // answered with the first record's offsets and not stored again. 0 = off
+  // (no table). At most dedupMaxEntries keys are remembered, oldest dropped
+  // first.
+  int32_t dedupWindowSeconds = 0;
+  int64_t dedupMaxEntries = 1000000;
+  std::string dedupKeyProperty = "UNIQ_KEY";
+
   // Delay levels (ScheduleMessageService; storage/timer/). The store
   // rewrites a put with DELAY > 0 (and a timer message) itself, as 4.9 does,
   // unless scheduleRewriteInStore=false (mqstore): then an embedder runs

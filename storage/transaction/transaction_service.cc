@@ -72,14 +72,15 @@ struct TransactionService::Round {
 };
 
 TransactionService::TransactionService(const CommitLog& log, const ConsumeQueueStore& queues, FileSystem& fs,
-                                       Clock& clock, TransactionOptions options, Put put, Put put_commit,
+                                       Clock& clock, TransactionOptions options, TransactionPuts puts,
                                        MakeDurable make_durable)
     : log_(log),
       queues_(queues),
       clock_(clock),
       options_(std::move(options)),
-      put_(std::move(put)),
-      put_commit_(std::move(put_commit)),
+      put_half_(std::move(puts.half)),
+      put_(std::move(puts.internal)),
+      put_commit_(std::move(puts.commit)),
       make_durable_(std::move(make_durable)),
       offsets_(fs, options_.offsets_path) {}
 
@@ -122,8 +123,8 @@ PutResult TransactionService::PutHalf(const Message& message) {
     r.reason = half.error().ToString();
     return r;
   }
-  PutResult r = put_(half->view());
-  if (r.ok()) halves_.fetch_add(1, std::memory_order_relaxed);
+  PutResult r = put_half_(half->view());
+  if (r.ok() && !r.duplicate) halves_.fetch_add(1, std::memory_order_relaxed);
   return r;
 }
 

@@ -75,20 +75,28 @@ struct TransactionOptions {
   static TransactionOptions From(const StoreConfig& config, const std::string& offsets_path);
 };
 
+// How the service puts its records into the store, none of them through
+// the put hooks but the commit. Duplicate suppression (storage/dedup/) sees
+// only `half`: the check's copies of a half repeat its topic and UNIQ_KEY,
+// and must be stored.
+struct TransactionPuts {
+  using Put = std::function<PutResult(const Message&)>;
+  Put half;      // PutHalf's record: a producer's put (a resent half may be answered with the first)
+  Put internal;  // the check's copies and discards, the op records
+  Put commit;    // the real message: hooks run, as the broker's commit goes through putMessage
+};
+
 class TransactionService {
  public:
   static constexpr int32_t kOpPullBatch = 32;            // ops read per pull
   static constexpr int64_t kMaxRoundMs = 60 * 1000;      // MAX_PROCESS_TIME_LIMIT per queue
 
-  // `put`: the store's put without hooks (halves, copies, ops, discards);
-  // `put_commit`: the put a producer's message takes (hooks run, as the
-  // broker's commit goes through putMessage); `make_durable`: the store's
-  // Flush.
-  using Put = std::function<PutResult(const Message&)>;
+  // `make_durable`: the store's Flush.
+  using Put = TransactionPuts::Put;
   using MakeDurable = std::function<Status()>;
 
   TransactionService(const CommitLog& log, const ConsumeQueueStore& queues, FileSystem& fs, Clock& clock,
-                     TransactionOptions options, Put put, Put put_commit, MakeDurable make_durable);
+                     TransactionOptions options, TransactionPuts puts, MakeDurable make_durable);
   ~TransactionService();
   TransactionService(const TransactionService&) = delete;
   TransactionService& operator=(const TransactionService&) = delete;
@@ -133,7 +141,8 @@ class TransactionService {
   const ConsumeQueueStore& queues_;
   Clock& clock_;
   const TransactionOptions options_;
-  const Put put_;
+  const Put put_half_;
+  const Put put_;  // TransactionPuts::internal
   const Put put_commit_;
   const MakeDurable make_durable_;
   ConsumerOffsetTable offsets_;

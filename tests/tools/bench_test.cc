@@ -76,7 +76,7 @@ TEST(Bench, HelpListsEveryFlag) {
     EXPECT_NE(r.out.find("  " + std::string(workload) + " "), std::string::npos) << workload;
   for (const char* flag : {"--workload", "--producers", "--msg-size", "--messages", "--seconds", "--topics", "--queues",
                            "--flush", "--backend", "--config", "--dir", "--keep", "--json", "--ack-log", "--inflight",
-                           "--set", "--sweep", "--plot", "--ceiling-seconds"})
+                           "--set", "--sweep", "--plot", "--ceiling-seconds", "--dedup", "--dup-fraction"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
 }
 
@@ -358,6 +358,52 @@ TEST(Bench, UsageErrorsNameTheProblem) {
   expect({"--workload", "put", "--timers", "5"}, "--timers is for --workload timer");
   expect({"--workload", "timer", "--messages", "5"}, "counts --timers");
   expect({"--workload", "timer", "--precision-ms", "0"}, "timerPrecisionMs");
+  expect({"--workload", "read", "--dedup"}, "--dedup is for --workload put or put-sync");
+  expect({"--workload", "put", "--dup-fraction", "0.1"}, "--dup-fraction needs --dedup");
+  expect({"--workload", "put", "--dedup", "--dup-fraction", "1"}, "--dup-fraction must be a number in [0, 0.99]");
+}
+
+// --dedup: the same puts with duplicate suppression off, then on. Two
+// producers of 1500 puts, a fifth of each repeating an earlier message: 300
+// repeats each, every one answered duplicate with dedup on and none off.
+TEST(Bench, DedupRunsOffThenOnAndCountsEveryDuplicateExactly) {
+  test::TempDir tmp;
+  const J j = BenchJson("put", SmallIndex({"--messages", "3000", "--producers", "2", "--dedup", "--dup-fraction",
+                                           "0.2", "--dir", tmp.path()}));
+  ExpectCommonKeys(j, 3000);
+  ASSERT_TRUE(j.Has("dedup")) << "the dedup object";
+  const J& d = j["dedup"];
+  EXPECT_EQ(d["dup_fraction"].d, 0.2);
+  EXPECT_EQ(d["repeats_sent"].d, 600);
+  EXPECT_EQ(d["duplicates_answered"].d, 600);
+  EXPECT_EQ(d["suppressed"].d, 600);
+  EXPECT_EQ(d["off_duplicates_answered"].d, 0);
+  EXPECT_EQ(d["entries"].d, 2400) << "one key per message stored";
+  EXPECT_EQ(d["evictions"].d, 0);
+  EXPECT_TRUE(d["count_ok"].b);
+  ASSERT_TRUE(j.Has("dedup_off_msgs_per_s"));
+  ASSERT_TRUE(j.Has("dedup_on_to_off"));
+  EXPECT_GT(j["dedup_off_msgs_per_s"].d, 0);
+  EXPECT_NEAR(j["dedup_on_to_off"].d, j["msgs_per_sec"].d / j["dedup_off_msgs_per_s"].d,
+              1e-3 * j["dedup_on_to_off"].d);
+  // Each run in its own store: with dedup off every put was stored, with
+  // it on every message but the repeats.
+  const auto records_in = [&](const std::string& sub) {
+    StoreConfig c;
+    c.storePathRootDir = tmp.path() + sub;
+    c.mappedFileSizeCommitLog = 1048576;
+    c.maxHashSlotNum = 1000;
+    c.maxIndexNum = 4000;
+    auto store = MessageStore::OpenReadOnly(c);
+    EXPECT_TRUE(store.ok()) << store.error().ToString();
+    int n = 0;
+    if (!store.ok()) return n;
+    CommitLogCursor cursor = (*store)->NewCursor((*store)->GetMinPhyOffset());
+    for (auto e = cursor.Next(); e.kind == CommitLogCursor::Kind::kMessage; e = cursor.Next()) ++n;
+    return n;
+  };
+  EXPECT_EQ(records_in("/dedup-off"), 3000);
+  EXPECT_EQ(records_in("/dedup-on"), 2400);
 }
 
 // Timers through the store's wheel, and the same pairs through a heap and a
