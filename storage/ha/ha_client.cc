@@ -134,6 +134,8 @@ Status HaClient::TakeFrames(const Fd& fd) {
     if (*n == 0) return Status::Ok();
     last_read_ms_ = NowMs();
     in_.insert(in_.end(), buf, buf + *n);
+    buffered_peak_.store(std::max(buffered_peak_.load(std::memory_order_relaxed), in_.size() + pending_.size()),
+                         std::memory_order_relaxed);
     size_t at = 0;
     while (in_.size() - at >= kHaHeaderSize) {
       auto header = DecodeHaHeader(std::span<const uint8_t>(in_).subspan(at), options_.max_frame_body);

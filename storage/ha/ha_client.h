@@ -67,6 +67,10 @@ class HaClient {
 
   ReplicationStats Stats() const;
   bool diverged() const { return diverged_.load(std::memory_order_acquire); }
+  // The most bytes this client ever held received but not yet appended
+  // (a partial frame plus a record's head): bounded by one frame
+  // (max_frame_body) and one read, whatever the master sends.
+  size_t buffered_peak() const { return buffered_peak_.load(std::memory_order_relaxed); }
   // How many times the log was cut back to a diverged master's end.
   uint64_t divergence_cuts() const { return cuts_.load(std::memory_order_relaxed); }
 
@@ -99,6 +103,7 @@ class HaClient {
   std::atomic<int64_t> caught_up_ms_{0};
   int64_t master_log_end_ = -1;  // a diverged master's end, from its heartbeat
   std::atomic<uint64_t> cuts_{0};
+  std::atomic<size_t> buffered_peak_{0};
   std::atomic<uint64_t> frames_{0}, connects_{0};
   mutable std::mutex mu_;  // guards error_; with cv_, the pause between attempts
   std::condition_variable cv_;
