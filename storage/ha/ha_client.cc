@@ -158,12 +158,14 @@ Status HaClient::Apply(const HaFrameHeader& header, std::span<const uint8_t> bod
   const bool fresh = log_end == 0 && log_.SegmentCount() == 0 && pending_.empty();
   if (header.size == 0 && header.offset < log_end) {
     master_log_end_ = header.offset;
-    diverged_.store(true, std::memory_order_release);
-    return Status::Corruption("HA master " + peer_ + "'s log ends at " + std::to_string(header.offset) +
+    Status st = Status::Corruption("HA master " + peer_ + "'s log ends at " + std::to_string(header.offset) +
                               " but this slave's log goes on to " + std::to_string(log_end) +
                               (options_.cut_diverged ? ": the logs diverged (haDivergencePolicy=truncate)"
                                                      : ": the logs diverged; replication stopped (nothing was cut; "
                                                        "haDivergencePolicy=truncate would cut it)"));
+    SetError(st.ToString());  // before the flag: whoever sees `diverged` sees why
+    diverged_.store(true, std::memory_order_release);
+    return st;
   }
   if (fresh && header.offset != expected) {
     if (header.offset % log_.options().segment_size != 0)
