@@ -30,6 +30,8 @@ Status MessageStore::StartReplication() {
     o.master_address = config_.haMasterAddress;
     o.heartbeat_interval_ms = config_.haSendHeartbeatInterval;
     o.housekeeping_interval_ms = config_.haHousekeepingInterval;
+    if (config_.haDivergencePolicy == HaDivergencePolicy::kTruncate)
+      o.cut_diverged = [this](int64_t end) { return CutDivergedLog(end); };
     ha_client_ = std::make_unique<HaClient>(*log_, std::move(o), [this] { flusher_->OnAppend(); });
     ha_client_->Start();
     return Status::Ok();
@@ -50,6 +52,23 @@ Status MessageStore::StartReplication() {
   }
   replica_waiter_->Start();
   return Status::Ok();
+}
+
+// As open's recovery does it: the commit log cut at `master_end` with
+// recovery's cut, then every consume-queue unit and index entry at or past
+// it dropped, and dispatch resumed no later than it. The replica append is
+// the only writer of a slave's log and this runs on its thread, so after
+// the flush nothing else writes; the dispatcher is stopped meanwhile.
+Status MessageStore::CutDivergedLog(int64_t master_end) {
+  MQ_RETURN_IF_ERROR(Flush());
+  if (config_.dispatchOnOwnThread) dispatcher_->Stop();
+  Status st = dispatcher_->CatchUp();  // what is below the cut stays dispatched
+  if (st.ok()) st = log_->TruncateReplicaTo(master_end);
+  if (st.ok()) st = queues_->TruncateDirty(master_end);
+  if (st.ok() && index_) st = index_->TruncateDirty(master_end);
+  if (st.ok() && dispatcher_->reput_offset() > master_end) dispatcher_->SetReputOffset(master_end);
+  if (config_.dispatchOnOwnThread) dispatcher_->Start();
+  return st;
 }
 
 void MessageStore::StopReplication() {

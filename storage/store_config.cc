@@ -287,6 +287,9 @@ const std::vector<Knob>& Table() {
       Integer("slaveTimeout", &StoreConfig::slaveTimeout, 1, kDayMs),
       Flag("haServiceEnable", &StoreConfig::haServiceEnable),
       Flag("haTransferWholeHistory", &StoreConfig::haTransferWholeHistory),
+      Choice("haDivergencePolicy", &StoreConfig::haDivergencePolicy,
+             std::vector<std::pair<std::string_view, HaDivergencePolicy>>{{"refuse", HaDivergencePolicy::kRefuse},
+                                                                          {"truncate", HaDivergencePolicy::kTruncate}}),
       Flag("dispatchOnOwnThread", &StoreConfig::dispatchOnOwnThread),
       Flag("tagBitmapEnable", &StoreConfig::tagBitmapEnable),
       // Bitmaps kept per queue: 0 = none; 4096 bounds their memory.

@@ -279,6 +279,9 @@ class MessageStore {
   // Replication (message_store_ha.cc): the master's HA service and the
   // SYNC_MASTER waiter, or the slave's client.
   Status StartReplication();
+  // haDivergencePolicy=truncate, on the HA client's thread: the log cut
+  // back to a diverged master's end, queues and index trimmed to match.
+  Status CutDivergedLog(int64_t master_end);
   void StopReplication();
   bool MustWaitReplica(const Message& first) const;
   // SYNC_MASTER: `r` (stored, flushed as asked) with the replica outcome.

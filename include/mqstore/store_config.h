@@ -26,6 +26,10 @@ enum class BrokerRole : uint8_t { kAsyncMaster, kSyncMaster, kSlave };
 // at the damage (RocketMQ's behaviour), or skip the damaged range and keep
 // the records after it.
 enum class RecoveryCorruptionPolicy : uint8_t { kRefuse, kTruncate, kSkip };
+// What an HA slave does when its log holds bytes past its master's end
+// (docs/engine.md, "Replication"): stop replicating and say so (the
+// default), or cut its log back to the master's end and follow again.
+enum class HaDivergencePolicy : uint8_t { kRefuse, kTruncate };
 
 // One entry of the knob table: what Set and Validate accept, in words, and
 // sample values they refuse (the tests set each one).
@@ -110,6 +114,10 @@ struct StoreConfig {
   // mqstore: a fresh slave (reporting 0) gets the master's whole log, not
   // only the file holding its end (RocketMQ's rule, apache/rocketmq #3661).
   bool haTransferWholeHistory = false;
+  // mqstore: a slave whose log diverged (it holds bytes past the master's
+  // end): refuse = stop replicating with an error; truncate = cut back to
+  // the master's end (logged at ERROR) and follow.
+  HaDivergencePolicy haDivergencePolicy = HaDivergencePolicy::kRefuse;
 
   // Dispatch (mqstore): false = the embedder calls MessageStore::DispatchOnce
   // from its own thread instead of the store's mq-dispatch thread.

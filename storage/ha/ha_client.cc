@@ -67,8 +67,27 @@ void HaClient::Run() {
     if (stop_.load(std::memory_order_acquire)) break;
     StoreLog(diverged() ? LogLevel::kError : LogLevel::kWarn, "HA slave: " + st.ToString());
     SetError(st.ToString());
+    if (diverged()) OnDiverged();
     if (!diverged()) Pause(options_.reconnect_wait_ms);
   }
+}
+
+void HaClient::OnDiverged() {
+  if (!options_.cut_diverged) return;  // refuse: replication stays stopped
+  const int64_t from = log_.WroteOffset();
+  Status st = options_.cut_diverged(master_log_end_);
+  if (!st.ok()) {
+    StoreLog(LogLevel::kError, "HA slave: cutting the log from " + std::to_string(from) + " back to the master's end " +
+                                   std::to_string(master_log_end_) + " failed: " + st.ToString());
+    SetError(st.ToString());
+    return;  // stays diverged: stopped
+  }
+  StoreLog(LogLevel::kError, "HA slave: haDivergencePolicy=truncate cut this slave's log from " +
+                                 std::to_string(from) + " back to the master's end " +
+                                 std::to_string(master_log_end_) + "; following again");
+  cuts_.fetch_add(1, std::memory_order_relaxed);
+  master_end_.store(master_log_end_, std::memory_order_release);
+  diverged_.store(false, std::memory_order_release);
 }
 
 // One connection: report, then take frames until something is wrong.
@@ -115,6 +134,8 @@ Status HaClient::TakeFrames(const Fd& fd) {
     if (*n == 0) return Status::Ok();
     last_read_ms_ = NowMs();
     in_.insert(in_.end(), buf, buf + *n);
+    buffered_peak_.store(std::max(buffered_peak_.load(std::memory_order_relaxed), in_.size() + pending_.size()),
+                         std::memory_order_relaxed);
     size_t at = 0;
     while (in_.size() - at >= kHaHeaderSize) {
       auto header = DecodeHaHeader(std::span<const uint8_t>(in_).subspan(at), options_.max_frame_body);
@@ -136,10 +157,15 @@ Status HaClient::Apply(const HaFrameHeader& header, std::span<const uint8_t> bod
   const int64_t expected = pending_at_ + static_cast<int64_t>(pending_.size());
   const bool fresh = log_end == 0 && log_.SegmentCount() == 0 && pending_.empty();
   if (header.size == 0 && header.offset < log_end) {
-    diverged_.store(true, std::memory_order_release);
-    return Status::Corruption("HA master " + peer_ + "'s log ends at " + std::to_string(header.offset) +
+    master_log_end_ = header.offset;
+    Status st = Status::Corruption("HA master " + peer_ + "'s log ends at " + std::to_string(header.offset) +
                               " but this slave's log goes on to " + std::to_string(log_end) +
-                              ": the logs diverged; replication stopped (nothing was cut)");
+                              (options_.cut_diverged ? ": the logs diverged (haDivergencePolicy=truncate)"
+                                                     : ": the logs diverged; replication stopped (nothing was cut; "
+                                                       "haDivergencePolicy=truncate would cut it)"));
+    SetError(st.ToString());  // before the flag: whoever sees `diverged` sees why
+    diverged_.store(true, std::memory_order_release);
+    return st;
   }
   if (fresh && header.offset != expected) {
     if (header.offset % log_.options().segment_size != 0)

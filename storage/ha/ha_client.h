@@ -17,8 +17,11 @@
 //     haHousekeepingInterval, an I/O error) drops the connection with
 //     nothing of the bad frame appended, and it reconnects after a pause.
 //   - a heartbeat naming an offset below this replica's end means the
-//     master's log ends before the replica's (diverged): the client stops
-//     and says so (Stats().error, diverged); nothing is cut.
+//     master's log ends before the replica's (diverged), logged at ERROR
+//     with both offsets: by default the client stops and says so
+//     (Stats().error, diverged) and nothing is cut; with the cut_diverged
+//     option (haDivergencePolicy=truncate) the log is cut back to the
+//     master's end and the client reconnects and follows.
 #pragma once
 
 #include <atomic>
@@ -43,6 +46,11 @@ struct HaSlaveOptions {
   int64_t housekeeping_interval_ms = 20000;   // haHousekeepingInterval (5.x: since the last read)
   int64_t reconnect_wait_ms = 1000;           // between connection attempts
   int32_t max_frame_body = 4 << 20;           // HAClient's 4 MiB read buffer
+  // haDivergencePolicy=truncate: called on the client's thread, with no
+  // append under way, when the master's log ends at `master_end`, before
+  // this replica's end; Ok = the log was cut back there, and replication
+  // goes on. Unset (refuse): replication stops.
+  std::function<Status(int64_t master_end)> cut_diverged;
 };
 
 class HaClient {
@@ -59,6 +67,12 @@ class HaClient {
 
   ReplicationStats Stats() const;
   bool diverged() const { return diverged_.load(std::memory_order_acquire); }
+  // The most bytes this client ever held received but not yet appended
+  // (a partial frame plus a record's head): bounded by one frame
+  // (max_frame_body) and one read, whatever the master sends.
+  size_t buffered_peak() const { return buffered_peak_.load(std::memory_order_relaxed); }
+  // How many times the log was cut back to a diverged master's end.
+  uint64_t divergence_cuts() const { return cuts_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
@@ -70,6 +84,8 @@ class HaClient {
   Status AppendWhole();
   void SetError(const std::string& why);
   void Pause(int64_t ms);
+  // After a session ended on divergence: the policy's answer.
+  void OnDiverged();
 
   CommitLog& log_;
   const HaSlaveOptions options_;
@@ -85,6 +101,9 @@ class HaClient {
   std::atomic<bool> stop_{false}, connected_{false}, diverged_{false};
   std::atomic<int64_t> master_end_{0};  // the furthest end a frame showed
   std::atomic<int64_t> caught_up_ms_{0};
+  int64_t master_log_end_ = -1;  // a diverged master's end, from its heartbeat
+  std::atomic<uint64_t> cuts_{0};
+  std::atomic<size_t> buffered_peak_{0};
   std::atomic<uint64_t> frames_{0}, connects_{0};
   mutable std::mutex mu_;  // guards error_; with cv_, the pause between attempts
   std::condition_variable cv_;

@@ -173,6 +173,14 @@ class CommitLog {
   // the checkpoint. InvalidArgument when the offset or the size does not
   // fit, and nothing is written.
   Status AppendReplica(int64_t offset, std::span<const uint8_t> bytes, int64_t store_timestamp);
+  // An HA slave whose log diverged from its master's (haDivergencePolicy=
+  // truncate): cuts the log back to `end`, which must be a record boundary
+  // at or after MinOffset, with recovery's own cut (the rest of the file
+  // zeroed, later files deleted), then recovers again so positions and the
+  // queue-offset table match. No put or replica append may run meanwhile,
+  // and everything must be committed and flushed (defined in
+  // commit_log_recovery.cc).
+  Status TruncateReplicaTo(int64_t end);
 
   // kWrite: writes the ring's bytes to their files through `io` and moves
   // `committed`; returns the committed range. No-op for kMmap. A failure

@@ -395,6 +395,42 @@ Status CommitLog::CutAfter(const std::vector<std::shared_ptr<Segment>>& segments
   return Status::Ok();
 }
 
+Status CommitLog::TruncateReplicaTo(int64_t end) {
+  std::vector<std::shared_ptr<Segment>> segments = Segments();
+  if (segments.empty() || end < MinOffset() || end > WroteOffset())
+    return Status::InvalidArgument("cannot cut the commit log to " + std::to_string(end) + ": it holds [" +
+                                   std::to_string(MinOffset()) + ", " + std::to_string(WroteOffset()) + ")");
+  size_t index = segments.size() - 1;
+  while (index > 0 && segments[index]->start_offset() > end) --index;
+  // The cut must fall on a record boundary of its file.
+  RecordDecodeOptions loose;
+  loose.max_record_size = options_.limits.max_record_size;
+  const int64_t end_pos = end - segments[index]->start_offset();
+  int64_t pos = 0;
+  while (pos < end_pos) {
+    const LogEntry e = EntryAt(*segments[index], pos, loose);
+    if (e.kind != LogEntryKind::kRecord && e.kind != LogEntryKind::kBlank) break;
+    pos += e.size;
+  }
+  if (pos != end_pos)
+    return Status::Corruption("cannot cut the commit log to " + std::to_string(end) + ": not a record boundary of " +
+                              segments[index]->path() + " (a record spans it, or the bytes before it are damaged)");
+  RecoveryReport report;
+  MQ_RETURN_IF_ERROR(CutAfter(segments, index, end_pos, false, false, report));
+  const int64_t kept_start = segments[index]->start_offset();
+  segments_.RemoveBackWhile([&](const Segment& s) { return s.start_offset() > kept_start; });
+  StoreLog(LogLevel::kError, "commit log cut from " + std::to_string(WroteOffset()) + " back to " +
+                                 std::to_string(end) + ": " + std::to_string(report.bytes_truncated) +
+                                 " bytes zeroed, " + std::to_string(report.segments_removed) + " files removed");
+  // Recovery finds the new end and rebuilds positions and the table.
+  auto recovered = Recover(RecoveryOptions{});
+  if (!recovered.ok()) return recovered.error();
+  if (recovered->end_offset != end)
+    return Status::Corruption("the commit log cut to " + std::to_string(end) + " recovers to " +
+                              std::to_string(recovered->end_offset));
+  return Status::Ok();
+}
+
 Result<RecoveryReport> CommitLog::Recover(const RecoveryOptions& options) {
   const int64_t began_ns = clock_.MonotonicNanos();
   RecoveryReport report;

@@ -3,6 +3,9 @@
 // resumes at its own offset after a restart.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <mutex>
+
 #include "storage/store_log.h"
 #include "tests/storage/ha/ha_test_util.h"
 #include "tests/support/golden.h"
@@ -133,6 +136,83 @@ TEST_F(HaReplicationTest, DivergedSlaveIsDetectedAndRefused) {
   EXPECT_EQ(slave->commit_log().WroteOffset(), slave_end) << "nothing was cut";
   ASSERT_TRUE(test::WaitUntil([&] { return other->Stats().replication.diverged; }));
   EXPECT_EQ(other->Stats().replication.slaves, 0u);
+}
+
+// haDivergencePolicy=truncate: a slave that got past its new master's end
+// (the master came back from an older copy of its log) cuts its log back
+// to that end, drops the queue units and index entries past it, and then
+// follows, byte for byte.
+TEST_F(HaReplicationTest, DivergedSlaveWithTruncatePolicyCutsBackAndFollows) {
+  StoreConfig mc = test::MasterConfig(master_root());
+  mc.haTransferWholeHistory = true;
+  const std::string copy_root = tmp_.path() + "/copy";
+  int64_t copy_end = 0, slave_end = 0;
+  {
+    auto master = test::OpenStore(mc);
+    ASSERT_TRUE(master);
+    for (const PutResult& r : test::PutSome(*master, 30)) ASSERT_TRUE(r.ok());
+    copy_end = master->commit_log().WroteOffset();
+    ASSERT_TRUE(master->Shutdown().ok());
+    std::filesystem::copy(master_root(), copy_root, std::filesystem::copy_options::recursive);
+    master = test::OpenStore(mc);
+    ASSERT_TRUE(master);
+    for (const PutResult& r : test::PutSome(*master, 40, 30)) ASSERT_TRUE(r.ok());
+    auto slave = test::OpenStore(test::SlaveConfig(slave_root(), master->ha_port()));
+    ASSERT_TRUE(slave);
+    ASSERT_TRUE(test::WaitUntil([&] { return test::CaughtUp(*master, *slave); }));
+    test::WaitDispatched(*slave);
+    slave_end = slave->commit_log().WroteOffset();
+    ASSERT_TRUE(slave->Shutdown().ok());
+  }
+  ASSERT_GT(slave_end, copy_end);
+  StoreConfig cc = test::MasterConfig(copy_root);
+  cc.haTransferWholeHistory = true;
+  auto master = test::OpenStore(cc);
+  ASSERT_TRUE(master);
+  ASSERT_EQ(master->commit_log().WroteOffset(), copy_end);
+  StoreConfig sc = test::SlaveConfig(slave_root(), master->ha_port());
+  sc.haDivergencePolicy = HaDivergencePolicy::kTruncate;
+  std::vector<std::string> errors;
+  std::mutex mu;
+  SetLogSink([&](LogLevel level, std::string_view line) {
+    std::lock_guard lock(mu);
+    if (level == LogLevel::kError) errors.emplace_back(line);
+  });
+  auto slave = test::OpenStore(sc);
+  ASSERT_TRUE(slave);
+  ASSERT_EQ(slave->commit_log().WroteOffset(), slave_end);
+  // The cut is done once the log, the queues and the index all end there
+  // (the log's end moves first).
+  auto units = [&] {
+    int64_t n = 0;
+    for (int q = 0; q < 3; ++q) n += slave->GetMaxOffsetInQueue("TopicHA", q);
+    return n;
+  };
+  ASSERT_TRUE(test::WaitUntil([&] {
+    return slave->commit_log().WroteOffset() == copy_end && units() == 30 &&
+           slave->QueryMessage("TopicHA", "k45", 10, 0, INT64_MAX).messages.empty();
+  })) << slave->commit_log().WroteOffset() << " (want " << copy_end << "), " << units()
+      << " units (want 30): " << slave->Stats().replication.error;
+  for (int q = 0; q < 3; ++q)
+    EXPECT_EQ(slave->GetMaxOffsetInQueue("TopicHA", q), master->GetMaxOffsetInQueue("TopicHA", q)) << q;
+  for (const PutResult& r : test::PutSome(*master, 20, 100)) ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(test::WaitUntil([&] { return test::CaughtUp(*master, *slave); })) << slave->Stats().replication.error;
+  EXPECT_FALSE(slave->Stats().replication.diverged);
+  test::ExpectSameLog(*master, *slave);
+  test::WaitDispatched(*slave);
+  for (int q = 0; q < 3; ++q) EXPECT_EQ(slave->GetMaxOffsetInQueue("TopicHA", q), master->GetMaxOffsetInQueue("TopicHA", q));
+  ASSERT_TRUE(slave->Shutdown().ok());
+  SetLogSink({});
+  bool logged = false;
+  for (const std::string& e : errors)
+    logged = logged || (e.find(std::to_string(slave_end)) != std::string::npos &&
+                        e.find(std::to_string(copy_end)) != std::string::npos);
+  EXPECT_TRUE(logged) << "an ERROR line names both offsets";
+  // Reopened, the cut log recovers as it is.
+  sc.haMasterAddress.clear();
+  auto reopened = test::OpenStore(sc);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->commit_log().WroteOffset(), master->commit_log().WroteOffset());
 }
 
 // A slave that reports once and then neither reads nor reports: the
