@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "format/properties.h"
+#include "storage/io/clock.h"
 #include "storage/offline/index_file_reader.h"
 #include "storage/store_log.h"
 
@@ -28,9 +29,7 @@ bool IsIndexFileName(std::string_view name) {
 std::string IndexFileName(int64_t ms) {
   int64_t secs = ms / 1000, milli = ms % 1000;
   if (milli < 0) secs -= 1, milli += 1000;
-  const time_t t = static_cast<time_t>(secs);
-  struct tm tm {};
-  localtime_r(&t, &tm);
+  const std::tm tm = LocalTimeOf(secs);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02d%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(milli));
@@ -45,17 +44,16 @@ std::optional<int64_t> ParseIndexFileName(std::string_view name) {
     for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (name[i] - '0');
     return v;
   };
-  struct tm tm {};
+  std::tm tm{};
   tm.tm_year = num(0, 4) - 1900;
   tm.tm_mon = num(4, 2) - 1;
   tm.tm_mday = num(6, 2);
   tm.tm_hour = num(8, 2);
   tm.tm_min = num(10, 2);
   tm.tm_sec = num(12, 2);
-  tm.tm_isdst = -1;
-  const time_t secs = mktime(&tm);
-  if (secs == static_cast<time_t>(-1)) return std::nullopt;
-  return int64_t{secs} * 1000 + num(14, 3);
+  const auto secs = EpochSecondsOfLocal(tm);
+  if (!secs) return std::nullopt;
+  return *secs * 1000 + num(14, 3);
 }
 
 }  // namespace

@@ -6,8 +6,32 @@
 
 #include <chrono>
 #include <ctime>
+#include <mutex>
 
 namespace mqstore {
+
+namespace {
+std::mutex& LibcTimeMutex() {
+  static std::mutex mu;
+  return mu;
+}
+}  // namespace
+
+std::tm LocalTimeOf(int64_t epoch_seconds) {
+  const std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm local{};
+  std::lock_guard lock(LibcTimeMutex());
+  localtime_r(&t, &local);
+  return local;
+}
+
+std::optional<int64_t> EpochSecondsOfLocal(std::tm local) {
+  local.tm_isdst = -1;
+  std::lock_guard lock(LibcTimeMutex());
+  const std::time_t secs = std::mktime(&local);
+  if (secs == static_cast<std::time_t>(-1)) return std::nullopt;
+  return int64_t{secs};
+}
 
 void FutexWaitFor(std::atomic<uint32_t>& word, uint32_t expected, int64_t timeout_ns) {
   timespec ts{static_cast<time_t>(timeout_ns / 1000000000), static_cast<long>(timeout_ns % 1000000000)};
@@ -40,12 +64,7 @@ int64_t SystemClock::MonotonicNanos() const {
       .count();
 }
 
-int SystemClock::LocalHour(int64_t wall_ms) const {
-  const std::time_t t = static_cast<std::time_t>(wall_ms / 1000);
-  std::tm local{};
-  localtime_r(&t, &local);
-  return local.tm_hour;
-}
+int SystemClock::LocalHour(int64_t wall_ms) const { return LocalTimeOf(wall_ms / 1000).tm_hour; }
 
 void SystemClock::Wait(std::condition_variable& cv, std::unique_lock<std::mutex>& lock, int64_t deadline_ns) {
   if (deadline_ns == kNever) return cv.wait(lock);
