@@ -39,14 +39,18 @@ const char kServeHelp[] =
     "--set haTransferWholeHistory=true (else RocketMQ's rule: the last file).\n"
     "Stops on SIGINT/SIGTERM or after S seconds, with exit 0.\n";
 
-volatile std::sig_atomic_t g_stop = 0;
-extern "C" void OnStopSignal(int) { g_stop = 1; }
+// An atomic rather than a volatile sig_atomic_t: lock-free, so a signal
+// handler may set it, and two commands run in one process (the tests run
+// `serve` and `follow` side by side) read and reset it without a race.
+std::atomic<int> g_stop{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+extern "C" void OnStopSignal(int) { g_stop.store(1, std::memory_order_relaxed); }
 
 // SIGINT and SIGTERM set g_stop while it lives.
 class StopSignals {
  public:
   StopSignals() {
-    g_stop = 0;
+    g_stop.store(0, std::memory_order_relaxed);
     struct sigaction sa {};
     sa.sa_handler = OnStopSignal;
     sigemptyset(&sa.sa_mask);
@@ -84,7 +88,7 @@ template <typename F>
 void RunUntilStopped(double seconds, int period_ms, F tick) {
   const auto start = std::chrono::steady_clock::now();
   auto next = start;
-  while (!g_stop) {
+  while (g_stop.load(std::memory_order_relaxed) == 0) {
     const auto now = std::chrono::steady_clock::now();
     if (seconds > 0 && now - start >= std::chrono::duration<double>(seconds)) break;
     if (now >= next) {
