@@ -1,10 +1,14 @@
 // The slave against a hand-driven master: what it reports, and what it does
-// with frames at the wrong offset, truncated frames, garbage and records
-// split between frames.
+// with frames at the wrong offset, truncated frames, garbage, records split
+// between frames, a frame whose body never completes, and a stray
+// heartbeat below its end.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
+#include <thread>
 
+#include "storage/io/fake_clock.h"
 #include "storage/store_log.h"
 #include "tests/storage/ha/ha_test_util.h"
 #include "tests/support/golden.h"
@@ -139,6 +143,96 @@ TEST_F(HaClientTest, OversizedFrameHeaderDropsTheConnection) {
   fake_.Send(header);
   EXPECT_TRUE(fake_.SlaveClosed());
   EXPECT_EQ(slave->commit_log().WroteOffset(), 0);
+}
+
+// Stale bytes after a reconnect can read as a header announcing a large
+// body, which the master's heartbeats then feed 12 bytes at a time: bytes
+// keep coming, so the master never looks silent, but the body never
+// completes. A frame must complete within haHousekeepingInterval of its
+// header, on the store's clock; otherwise the connection is dropped and
+// nothing of the frame is appended.
+TEST_F(HaClientTest, FrameNotCompleteWithinTheHousekeepingIntervalDropsTheConnection) {
+  FakeClock clock;
+  const StoreConfig c = test::SlaveConfig(tmp_.path() + "/slave", fake_.port());
+  auto opened = MessageStore::Open(c, Env::WithClock(clock));
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  MessageStore& slave = **opened;
+  ASSERT_TRUE(fake_.Accept());
+  fake_.SendFrame(0, Bytes(0, ends_[2]));
+  ASSERT_EQ(fake_.ReadReport(), ends_[2]);
+  uint8_t header[kHaHeaderSize];
+  EncodeHaHeader({ends_[2], 1 << 20}, header);
+  fake_.Send(header);
+  // Heartbeats every 10 ms of real time for `ms`; true once the slave closed.
+  auto dribble = [&](int ms) {
+    uint8_t heartbeat[kHaHeaderSize];
+    EncodeHaHeader({ends_[2], 0}, heartbeat);
+    for (int waited = 0; waited < ms; waited += 10) {
+      if (fake_.ClosedNow()) return true;
+      fake_.Send(heartbeat);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return fake_.ClosedNow();
+  };
+  EXPECT_FALSE(dribble(300)) << slave.Stats().replication.error;
+  clock.Advance(c.haHousekeepingInterval - 1);
+  EXPECT_FALSE(dribble(300)) << "dropped before haHousekeepingInterval passed: " << slave.Stats().replication.error;
+  clock.Advance(2);
+  EXPECT_TRUE(dribble(3000)) << "still waiting for the body";
+  EXPECT_EQ(slave.commit_log().WroteOffset(), ends_[2]) << "nothing of the incomplete frame";
+  const std::string error = slave.Stats().replication.error;
+  EXPECT_NE(error.find("frame announced 1048576 body bytes at master offset " + std::to_string(ends_[2])),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("haHousekeepingInterval=5000 ms"), std::string::npos) << error;
+  // It comes back and reports where it is.
+  fake_.Drop();
+  int64_t again = -1;
+  ASSERT_TRUE(fake_.Accept(&again));
+  EXPECT_EQ(again, ends_[2]);
+}
+
+// A heartbeat below the slave's end is a master's "my log ends there" only
+// as the first bytes of a connection the master then closes (what an
+// mqstore master sends before it closes on a diverged report). Stale or
+// garbage bytes that read as one, mid-stream or followed by more bytes,
+// drop the connection and cut nothing, even with haDivergencePolicy=truncate.
+TEST_F(HaClientTest, LowHeartbeatIsADivergenceNoticeOnlyAloneOnItsConnection) {
+  StoreConfig c = test::SlaveConfig(tmp_.path() + "/slave", fake_.port());
+  c.haDivergencePolicy = HaDivergencePolicy::kTruncate;
+  auto slave = test::OpenStore(c);
+  ASSERT_TRUE(slave);
+  ASSERT_TRUE(fake_.Accept());
+  fake_.SendFrame(0, Bytes(0, ends_[3]));
+  ASSERT_EQ(fake_.ReadReport(), ends_[3]);
+  // Mid-stream.
+  fake_.SendFrame(0, {});
+  EXPECT_TRUE(fake_.SlaveClosed());
+  EXPECT_NE(slave->Stats().replication.error.find("not a divergence notice"), std::string::npos)
+      << slave->Stats().replication.error;
+  fake_.Drop();
+  int64_t again = -1;
+  ASSERT_TRUE(fake_.Accept(&again));
+  EXPECT_EQ(again, ends_[3]) << slave->Stats().replication.error;
+  // First on its connection, but more bytes follow.
+  std::vector<uint8_t> two(2 * kHaHeaderSize);
+  EncodeHaHeader({0, 0}, two.data());
+  EncodeHaHeader({ends_[3], 0}, two.data() + kHaHeaderSize);
+  fake_.Send(two);
+  EXPECT_TRUE(fake_.SlaveClosed());
+  EXPECT_NE(slave->Stats().replication.error.find("not a divergence notice"), std::string::npos)
+      << slave->Stats().replication.error;
+  fake_.Drop();
+  ASSERT_TRUE(fake_.Accept(&again));
+  EXPECT_EQ(again, ends_[3]);
+  EXPECT_FALSE(slave->Stats().replication.diverged);
+  EXPECT_EQ(slave->commit_log().WroteOffset(), ends_[3]) << "nothing was cut";
+  // The notice itself: first, alone, and the master closes.
+  fake_.SendFrame(ends_[1], {});
+  fake_.Drop();
+  ASSERT_TRUE(fake_.Accept(&again));
+  EXPECT_EQ(again, ends_[1]) << "cut back to the master's end: " << slave->Stats().replication.error;
+  EXPECT_EQ(slave->commit_log().WroteOffset(), ends_[1]);
 }
 
 }  // namespace

@@ -161,6 +161,13 @@ class FakeMaster {
     }
     return false;
   }
+  // Whether the slave closed the connection, by one read now (what the
+  // slave reported meanwhile is discarded).
+  bool ClosedNow() {
+    uint8_t buf[4096];
+    auto n = ReadSome(conn_, buf, "slave");
+    return !n.ok();
+  }
   void Drop() { conn_.Close(); }
 
  private:
