@@ -53,7 +53,7 @@ void HaClient::Pause(int64_t ms) {
 void HaClient::Run() {
   NameThisThread("mq-ha-client");
   while (!stop_.load(std::memory_order_acquire) && !diverged()) {
-    auto fd = ConnectTcp(options_.master_address, kConnectTimeoutMs);
+    auto fd = ConnectTcp(options_.master_address, kConnectTimeoutMs, options_.send_buffer_bytes);
     if (!fd.ok()) {
       SetError(fd.error().ToString());
       Pause(options_.reconnect_wait_ms);

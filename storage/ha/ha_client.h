@@ -59,6 +59,10 @@ struct HaSlaveOptions {
   int64_t housekeeping_interval_ms = 20000;   // haHousekeepingInterval (5.x: since the last read)
   int64_t reconnect_wait_ms = 1000;           // between connection attempts
   int32_t max_frame_body = 4 << 20;           // HAClient's 4 MiB read buffer
+  // SO_SNDBUF of the connection; 0: the OS's, autotuned to megabytes of
+  // 8-byte reports. Tests shrink it so that a master that never reads
+  // fills it within a few dozen reports.
+  int send_buffer_bytes = 0;
   // The store's clock: a frame's body must arrive within
   // housekeeping_interval_ms of its header, on this clock.
   Clock* clock = &Clock::System();

@@ -1,13 +1,15 @@
 // The slave against a hand-driven master: what it reports, and what it does
 // with frames at the wrong offset, truncated frames, garbage, records split
-// between frames, a frame whose body never completes, and a stray
-// heartbeat below its end.
+// between frames, a frame whose body never completes, a stray heartbeat
+// below its end, and a master that never reads its reports.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
 
+#include "storage/ha/ha_client.h"
 #include "storage/io/fake_clock.h"
 #include "storage/store_log.h"
 #include "tests/storage/ha/ha_test_util.h"
@@ -233,6 +235,76 @@ TEST_F(HaClientTest, LowHeartbeatIsADivergenceNoticeOnlyAloneOnItsConnection) {
   ASSERT_TRUE(fake_.Accept(&again));
   EXPECT_EQ(again, ends_[1]) << "cut back to the master's end: " << slave->Stats().replication.error;
   EXPECT_EQ(slave->commit_log().WroteOffset(), ends_[1]);
+}
+
+// A master that sends frames but never reads the slave's reports: they
+// fill the socket's buffers. The slave never blocks on that write: it drops
+// the connection once a report does not fit, reconnects at its own end, and
+// stops at once when asked while its reports go unread.
+TEST_F(HaClientTest, MasterThatNeverReadsTheReportsIsDroppedNotWaitedFor) {
+  StoreConfig c = test::SlaveConfig(tmp_.path() + "/slave", 1);
+  c.haMasterAddress.clear();  // the client below replicates instead
+  auto slave = test::OpenStore(c);
+  ASSERT_TRUE(slave);
+  fake_.ShrinkReceiveBuffer();
+  HaSlaveOptions o;
+  o.master_address = "127.0.0.1:" + std::to_string(fake_.port());
+  o.heartbeat_interval_ms = 1;  // a report at every wake-up: the buffers fill fast
+  o.reconnect_wait_ms = 10;
+  o.send_buffer_bytes = 1;  // the smallest the OS allows
+  HaClient client(slave->commit_log(), o);
+  client.Start();
+  ASSERT_TRUE(fake_.Accept());  // reads the first report; never again on this connection
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  size_t records = 0;
+  while (client.Stats().error.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (records < ends_.size()) {  // a record a frame, then heartbeats at the end
+      const int64_t from = records == 0 ? 0 : ends_[records - 1];
+      fake_.SendFrame(from, Bytes(from, ends_[records]));
+      ++records;
+    } else {
+      fake_.SendFrame(ends_.back(), {});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const std::string error = client.Stats().error;
+  EXPECT_NE(error.find("does not read this slave's reports"), std::string::npos) << error;
+  const int64_t end = slave->commit_log().WroteOffset();
+  EXPECT_GT(end, 0);
+  EXPECT_NE(std::find(ends_.begin(), ends_.end(), end), ends_.end()) << "a record end";
+  ASSERT_TRUE(slave->Flush().ok());
+  EXPECT_EQ(test::LogBytes(slave->commit_log(), 0, end), std::vector<uint8_t>(bytes_.begin(), bytes_.begin() + end));
+  fake_.Drop();
+  int64_t again = -1;
+  ASSERT_TRUE(fake_.Accept(&again));
+  EXPECT_EQ(again, end) << "reconnected at its own end";
+  for (int i = 0; i < 100; ++i) {  // unread reports pile up again
+    fake_.SendFrame(end, {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const auto stop_start = std::chrono::steady_clock::now();
+  client.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_start, std::chrono::seconds(1));
+}
+
+// A master that accepts and then neither sends nor reads: the slave drops
+// it after haHousekeepingInterval, reconnects, and shuts down at once.
+TEST_F(HaClientTest, SilentMasterThatNeverReadsIsDroppedAndShutdownIsPrompt) {
+  StoreConfig c = test::SlaveConfig(tmp_.path() + "/slave", fake_.port());
+  c.haHousekeepingInterval = 300;
+  auto slave = test::OpenStore(c);
+  ASSERT_TRUE(slave);
+  ASSERT_TRUE(fake_.Accept());
+  ASSERT_TRUE(test::WaitUntil([&] { return !slave->Stats().replication.error.empty(); }, 5000));
+  const std::string error = slave->Stats().replication.error;
+  EXPECT_NE(error.find("sent nothing"), std::string::npos) << error;
+  EXPECT_NE(error.find("haHousekeepingInterval"), std::string::npos) << error;
+  fake_.Drop();
+  ASSERT_TRUE(fake_.Accept());
+  ASSERT_TRUE(test::WaitUntil([&] { return slave->Stats().replication.connected; }));
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(slave->Shutdown().ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 }  // namespace
