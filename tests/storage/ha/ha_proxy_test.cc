@@ -51,8 +51,12 @@ class Proxy {
       auto master = ConnectTcp("127.0.0.1:" + std::to_string(master_port_), 1000);
       if (!master.ok()) continue;
       // Only a cut leaves an old connection delivering: after the slave
-      // itself dropped one, the next starts clean, so it converges.
-      if (Pump(*slave, *master) && reorder_) old_ = std::move(*master);
+      // itself dropped one, the next starts clean, so it converges. (Left
+      // open, the old connection would poison every new one until the
+      // master drops it for silence, haHousekeepingInterval later.)
+      const bool cut = Pump(*slave, *master);
+      if (cut && reorder_) old_ = std::move(*master);
+      else old_.Close();
     }
   }
   // reorder: up to a quarter of cut_every_ of the old connection's bytes
