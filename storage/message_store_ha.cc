@@ -30,6 +30,7 @@ Status MessageStore::StartReplication() {
     o.master_address = config_.haMasterAddress;
     o.heartbeat_interval_ms = config_.haSendHeartbeatInterval;
     o.housekeeping_interval_ms = config_.haHousekeepingInterval;
+    o.clock = &clock_;
     if (config_.haDivergencePolicy == HaDivergencePolicy::kTruncate)
       o.cut_diverged = [this](int64_t end) { return CutDivergedLog(end); };
     ha_client_ = std::make_unique<HaClient>(*log_, std::move(o), [this] { flusher_->OnAppend(); });

@@ -53,7 +53,7 @@ void HaClient::Pause(int64_t ms) {
 void HaClient::Run() {
   NameThisThread("mq-ha-client");
   while (!stop_.load(std::memory_order_acquire) && !diverged()) {
-    auto fd = ConnectTcp(options_.master_address, kConnectTimeoutMs);
+    auto fd = ConnectTcp(options_.master_address, kConnectTimeoutMs, options_.send_buffer_bytes);
     if (!fd.ok()) {
       SetError(fd.error().ToString());
       Pause(options_.reconnect_wait_ms);
@@ -98,6 +98,9 @@ Status HaClient::Session(Fd& fd) {
   pending_at_ = log_.WroteOffset();
   reported_ = -1;
   last_read_ms_ = NowMs();
+  frame_started_ms_ = -1;
+  claimed_end_ = -1;
+  session_frames_ = 0;
   MQ_RETURN_IF_ERROR(Report(fd, pending_at_));
   while (!stop_.load(std::memory_order_acquire)) {
     auto polled = PollFd(fd, false, wake_.get(), kPollMs);
@@ -106,11 +109,28 @@ Status HaClient::Session(Fd& fd) {
     const int64_t now = NowMs();
     if (now - last_read_ms_ > options_.housekeeping_interval_ms)
       return Status::IOError("HA master " + peer_ + " sent nothing for " + std::to_string(now - last_read_ms_) +
-                             " ms (haHousekeepingInterval)");
+                             " ms (haHousekeepingInterval=" + std::to_string(options_.housekeeping_interval_ms) +
+                             " ms)");
+    MQ_RETURN_IF_ERROR(CheckFrameDeadline());
+    if (claimed_end_ >= 0) continue;  // the master said where its log ends and is closing: no more reports
     const int64_t end = log_.WroteOffset();
     if (end > reported_ || now - last_report_ms_ >= options_.heartbeat_interval_ms) MQ_RETURN_IF_ERROR(Report(fd, end));
   }
   return Status::Ok();
+}
+
+// Bytes keep coming (heartbeats) while the body of a frame does not: stale
+// bytes of an old connection that read as a header announcing megabytes
+// would otherwise hold the connection forever.
+Status HaClient::CheckFrameDeadline() const {
+  if (frame_started_ms_ < 0) return Status::Ok();
+  const int64_t waited = options_.clock->MonotonicMillis() - frame_started_ms_;
+  if (waited <= options_.housekeeping_interval_ms) return Status::Ok();
+  const size_t arrived = in_.size() - kHaHeaderSize;  // in_ starts with the open frame's header
+  return Status::IOError("HA master " + peer_ + ": frame announced " + std::to_string(open_frame_.size) +
+                         " body bytes at master offset " + std::to_string(open_frame_.offset) + "; only " +
+                         std::to_string(arrived) + " arrived within haHousekeepingInterval=" +
+                         std::to_string(options_.housekeeping_interval_ms) + " ms");
 }
 
 Status HaClient::Report(const Fd& fd, int64_t offset) {
@@ -130,19 +150,30 @@ Status HaClient::TakeFrames(const Fd& fd) {
   uint8_t buf[64 * 1024];
   while (!stop_.load(std::memory_order_acquire)) {
     auto n = ReadSome(fd, buf, peer_);
-    if (!n.ok()) return n.error();
+    // The master closed right after saying where its log ends: that end is real.
+    if (!n.ok()) return claimed_end_ >= 0 && in_.empty() ? Diverged(claimed_end_) : n.error();
     if (*n == 0) return Status::Ok();
     last_read_ms_ = NowMs();
     in_.insert(in_.end(), buf, buf + *n);
     buffered_peak_.store(std::max(buffered_peak_.load(std::memory_order_relaxed), in_.size() + pending_.size()),
                          std::memory_order_relaxed);
     size_t at = 0;
-    while (in_.size() - at >= kHaHeaderSize) {
+    while (true) {
+      if (claimed_end_ >= 0 && in_.size() > at) return NotADivergenceNotice(claimed_end_, "more bytes followed it");
+      if (in_.size() - at < kHaHeaderSize) break;
       auto header = DecodeHaHeader(std::span<const uint8_t>(in_).subspan(at), options_.max_frame_body);
       if (!header.ok()) return Status::Corruption("HA master " + peer_ + ": bad frame header: " + header.error().ToString());
+      // Judged on its header, before its body is waited for.
+      MQ_RETURN_IF_ERROR(CheckFrameStart(*header));
       const size_t whole = kHaHeaderSize + static_cast<size_t>(header->size);
-      if (in_.size() - at < whole) break;
+      if (in_.size() - at < whole) {
+        if (frame_started_ms_ < 0) frame_started_ms_ = options_.clock->MonotonicMillis();
+        open_frame_ = *header;
+        break;
+      }
+      frame_started_ms_ = -1;
       MQ_RETURN_IF_ERROR(Apply(*header, std::span<const uint8_t>(in_).subspan(at + kHaHeaderSize, header->size)));
+      ++session_frames_;
       at += whole;
       // The ack: once per frame that grew the log (HAClient's reportSlaveMaxOffsetPlus).
       if (log_.WroteOffset() > reported_) MQ_RETURN_IF_ERROR(Report(fd, log_.WroteOffset()));
@@ -152,30 +183,39 @@ Status HaClient::TakeFrames(const Fd& fd) {
   return Status::Ok();
 }
 
-Status HaClient::Apply(const HaFrameHeader& header, std::span<const uint8_t> body) {
+// Where a frame must start: where the replica's bytes end, or, for a
+// brand-new empty replica, at a commit-log file start. A heartbeat below
+// the replica's end is let through: Apply judges it as a divergence notice.
+Status HaClient::CheckFrameStart(const HaFrameHeader& header) const {
   const int64_t log_end = log_.WroteOffset();
+  if (header.size == 0 && header.offset < log_end) return Status::Ok();
   const int64_t expected = pending_at_ + static_cast<int64_t>(pending_.size());
-  const bool fresh = log_end == 0 && log_.SegmentCount() == 0 && pending_.empty();
-  if (header.size == 0 && header.offset < log_end) {
-    master_log_end_ = header.offset;
-    Status st = Status::Corruption("HA master " + peer_ + "'s log ends at " + std::to_string(header.offset) +
-                              " but this slave's log goes on to " + std::to_string(log_end) +
-                              (options_.cut_diverged ? ": the logs diverged (haDivergencePolicy=truncate)"
-                                                     : ": the logs diverged; replication stopped (nothing was cut; "
-                                                       "haDivergencePolicy=truncate would cut it)"));
-    SetError(st.ToString());  // before the flag: whoever sees `diverged` sees why
-    diverged_.store(true, std::memory_order_release);
-    return st;
-  }
-  if (fresh && header.offset != expected) {
-    if (header.offset % log_.options().segment_size != 0)
+  if (Fresh()) {
+    if (header.offset != expected && header.offset % log_.options().segment_size != 0)
       return Status::Corruption("HA master " + peer_ + " starts an empty slave at " + std::to_string(header.offset) +
                                 ", not at a commit-log file start");
-    pending_at_ = header.offset;
-  } else if (header.offset != expected) {
+    return Status::Ok();
+  }
+  if (header.offset != expected)
     return Status::Corruption("HA master " + peer_ + " pushed offset " + std::to_string(header.offset) +
                               " but this slave's log ends at " + std::to_string(expected));
+  return Status::Ok();
+}
+
+bool HaClient::Fresh() const { return log_.WroteOffset() == 0 && log_.SegmentCount() == 0 && pending_.empty(); }
+
+// A whole frame whose start CheckFrameStart accepted.
+Status HaClient::Apply(const HaFrameHeader& header, std::span<const uint8_t> body) {
+  if (header.size == 0 && header.offset < log_.WroteOffset()) {
+    // An mqstore master that closes on a diverged report first sends this,
+    // alone, as the connection's first bytes; it counts once the
+    // connection then ends (TakeFrames). Anything else that reads as one
+    // is stale or garbage bytes.
+    if (session_frames_ > 0) return NotADivergenceNotice(header.offset, "frames came before it");
+    claimed_end_ = header.offset;
+    return Status::Ok();
   }
+  if (Fresh()) pending_at_ = header.offset;
   if (body.empty()) return Status::Ok();
   pending_.insert(pending_.end(), body.begin(), body.end());
   // On an error the connection is dropped and pending_ with it: only the
@@ -241,6 +281,25 @@ Status HaClient::AppendWhole() {
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
   pending_at_ += static_cast<int64_t>(done);
   return Status::Ok();
+}
+
+Status HaClient::Diverged(int64_t master_end) {
+  master_log_end_ = master_end;
+  const int64_t log_end = log_.WroteOffset();
+  Status st = Status::Corruption("HA master " + peer_ + "'s log ends at " + std::to_string(master_end) +
+                                 " but this slave's log goes on to " + std::to_string(log_end) +
+                                 (options_.cut_diverged ? ": the logs diverged (haDivergencePolicy=truncate)"
+                                                        : ": the logs diverged; replication stopped (nothing was cut; "
+                                                          "haDivergencePolicy=truncate would cut it)"));
+  SetError(st.ToString());  // before the flag: whoever sees `diverged` sees why
+  diverged_.store(true, std::memory_order_release);
+  return st;
+}
+
+Status HaClient::NotADivergenceNotice(int64_t offset, const std::string& why) const {
+  return Status::Corruption("HA master " + peer_ + " sent a heartbeat at " + std::to_string(offset) +
+                            ", below this slave's end " + std::to_string(log_.WroteOffset()) + ", but " + why +
+                            ": stale or garbage bytes, not a divergence notice (nothing was cut)");
 }
 
 ReplicationStats HaClient::Stats() const {

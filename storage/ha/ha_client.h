@@ -13,15 +13,27 @@
 //     frames waits in memory (at most one record) until its tail comes, so
 //     the log, and so the dispatcher and recovery, only ever see whole
 //     records; the reported offset (the ack) is therefore a record end.
-//   - anything wrong (a bad header, bad record bytes, a master silent for
+//   - anything wrong (a bad header, a header at the wrong offset, judged
+//     before its body is waited for, bad record bytes, a master silent for
 //     haHousekeepingInterval, an I/O error) drops the connection with
 //     nothing of the bad frame appended, and it reconnects after a pause.
-//   - a heartbeat naming an offset below this replica's end means the
+//   - so does a frame whose body has not all arrived within
+//     haHousekeepingInterval of its header (on the store's clock): after a
+//     reconnect, stale bytes of the old connection can read as a header
+//     announcing megabytes, and the master's heartbeats, taken as body
+//     bytes, would keep such a connection alive forever.
+//   - a heartbeat naming an offset below this replica's end, as the first
+//     bytes of a connection that the master then closes (what an mqstore
+//     master sends before it closes on a diverged report), means the
 //     master's log ends before the replica's (diverged), logged at ERROR
 //     with both offsets: by default the client stops and says so
 //     (Stats().error, diverged) and nothing is cut; with the cut_diverged
 //     option (haDivergencePolicy=truncate) the log is cut back to the
-//     master's end and the client reconnects and follows.
+//     master's end and the client reconnects and follows. Such a heartbeat
+//     after other frames, or followed by more bytes, is stale or garbage
+//     bytes: the connection is dropped and nothing is cut.
+//   - writes never block: a report that does not fit in the socket's
+//     buffer (a master that does not read them) drops the connection.
 #pragma once
 
 #include <atomic>
@@ -34,6 +46,7 @@
 #include <vector>
 
 #include "format/ha_frame.h"
+#include "mqstore/clock.h"
 #include "mqstore/stats.h"
 #include "storage/ha/ha_socket.h"
 #include "storage/log/commit_log.h"
@@ -46,6 +59,13 @@ struct HaSlaveOptions {
   int64_t housekeeping_interval_ms = 20000;   // haHousekeepingInterval (5.x: since the last read)
   int64_t reconnect_wait_ms = 1000;           // between connection attempts
   int32_t max_frame_body = 4 << 20;           // HAClient's 4 MiB read buffer
+  // SO_SNDBUF of the connection; 0: the OS's, autotuned to megabytes of
+  // 8-byte reports. Tests shrink it so that a master that never reads
+  // fills it within a few dozen reports.
+  int send_buffer_bytes = 0;
+  // The store's clock: a frame's body must arrive within
+  // housekeeping_interval_ms of its header, on this clock.
+  Clock* clock = &Clock::System();
   // haDivergencePolicy=truncate: called on the client's thread, with no
   // append under way, when the master's log ends at `master_end`, before
   // this replica's end; Ok = the log was cut back there, and replication
@@ -79,7 +99,15 @@ class HaClient {
   Status Session(Fd& fd);
   Status Report(const Fd& fd, int64_t offset);
   Status TakeFrames(const Fd& fd);
+  Status CheckFrameStart(const HaFrameHeader& header) const;
+  Status CheckFrameDeadline() const;
   Status Apply(const HaFrameHeader& header, std::span<const uint8_t> body);
+  // A brand-new, empty replica: it takes the first frame's offset.
+  bool Fresh() const;
+  // The master's log ends at `master_end`, before this replica's: sets the
+  // error and the flag; the session ends with the returned status.
+  Status Diverged(int64_t master_end);
+  Status NotADivergenceNotice(int64_t offset, const std::string& why) const;
   // Appends the whole records at the front of pending_ (per file).
   Status AppendWhole();
   void SetError(const std::string& why);
@@ -97,6 +125,14 @@ class HaClient {
   int64_t pending_at_ = 0;        // log offset of pending_[0]
   int64_t blank_left_ = 0;        // bytes of a blank record still to come
   int64_t last_report_ms_ = 0, last_read_ms_ = 0, reported_ = -1;
+  // The frame whose header is at in_'s front and whose body is still
+  // coming, and when (options_.clock, ms) that header was read; -1: none.
+  HaFrameHeader open_frame_;
+  int64_t frame_started_ms_ = -1;
+  // A heartbeat below the replica's end came first on this connection: the
+  // master's end if the connection now ends with nothing more; -1: none.
+  int64_t claimed_end_ = -1;
+  uint64_t session_frames_ = 0;  // whole frames taken on this connection
 
   std::atomic<bool> stop_{false}, connected_{false}, diverged_{false};
   std::atomic<int64_t> master_end_{0};  // the furthest end a frame showed

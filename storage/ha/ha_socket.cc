@@ -104,7 +104,7 @@ Result<Fd> AcceptTcp(const Fd& listener, std::string* peer) {
   return fd;
 }
 
-Result<Fd> ConnectTcp(std::string_view address, int timeout_ms) {
+Result<Fd> ConnectTcp(std::string_view address, int timeout_ms, int send_buffer_bytes) {
   const std::string text(address);
   const size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
@@ -122,6 +122,8 @@ Result<Fd> ConnectTcp(std::string_view address, int timeout_ms) {
     Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd.valid()) continue;
     Tune(fd.get());
+    if (send_buffer_bytes > 0)
+      (void)setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &send_buffer_bytes, sizeof send_buffer_bytes);
     if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
       last = Errno("HA master " + text + ": connect");
       continue;

@@ -39,8 +39,10 @@ int LocalPort(const Fd& fd);
 // none is waiting.
 Result<Fd> AcceptTcp(const Fd& listener, std::string* peer);
 // "host:port" (a name or an IPv4/IPv6 literal; [v6]:port too), connected
-// within `timeout_ms`, non-blocking with TCP_NODELAY.
-Result<Fd> ConnectTcp(std::string_view address, int timeout_ms);
+// within `timeout_ms`, non-blocking with TCP_NODELAY. `send_buffer_bytes`
+// > 0 sets SO_SNDBUF (the OS rounds it up to its minimum) before
+// connecting; 0 leaves the OS's autotuned size.
+Result<Fd> ConnectTcp(std::string_view address, int timeout_ms, int send_buffer_bytes = 0);
 
 // Bytes read into `into` (0: nothing there now); EOF and errors are
 // statuses naming `peer`.

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include "format/ha_frame.h"
 #include "storage/ha/ha_socket.h"
 #include "storage/message_store.h"
@@ -109,6 +111,12 @@ class FakeMaster {
     if (l.ok()) listener_ = std::move(*l);
   }
   int port() const { return LocalPort(listener_); }
+  // The connections accepted from now on get the smallest receive buffer:
+  // a slave's reports fill it within a few dozen when they are not read.
+  void ShrinkReceiveBuffer() {
+    const int one = 1;
+    (void)setsockopt(listener_.get(), SOL_SOCKET, SO_RCVBUF, &one, sizeof one);
+  }
   // Accepts the slave and reads its first report.
   bool Accept(int64_t* first_report = nullptr) {
     for (int i = 0; i < 500 && !conn_.valid(); ++i) {
@@ -160,6 +168,13 @@ class FakeMaster {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
+  }
+  // Whether the slave closed the connection, by one read now (what the
+  // slave reported meanwhile is discarded).
+  bool ClosedNow() {
+    uint8_t buf[4096];
+    auto n = ReadSome(conn_, buf, "slave");
+    return !n.ok();
   }
   void Drop() { conn_.Close(); }
 
