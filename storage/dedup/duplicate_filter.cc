@@ -36,7 +36,7 @@ struct DuplicateFilter::Keyed {
 
 // A lock and the keys it guards.
 struct DuplicateFilter::Shard {
-  Shard(int64_t window_ms, size_t max_entries) : table(window_ms, max_entries) {}
+  explicit Shard(DedupTable t) : table(std::move(t)) {}
   std::mutex mu;
   DedupTable table;
 };
@@ -62,13 +62,24 @@ class DuplicateFilter::StripeLocks {
   std::vector<Shard*> shards_;
 };
 
+DuplicateFilter::DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options)
+    : log_(log), clock_(clock), options_(std::move(options)) {}
+
 // As many shards as keys allowed, up to kMaxShards (a power of two), each
 // holding an equal share: together never more than max_entries.
-DuplicateFilter::DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options)
-    : log_(log), clock_(clock), options_(std::move(options)) {
+Result<std::unique_ptr<DuplicateFilter>> DuplicateFilter::Open(CommitLog& log, Clock& clock, DedupOptions options) {
+  std::unique_ptr<DuplicateFilter> filter(new DuplicateFilter(log, clock, std::move(options)));
+  const DedupOptions& o = filter->options_;
   size_t n = 1;
-  while (n * 2 <= std::min(kMaxShards, options_.max_entries)) n *= 2;
-  for (size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(options_.window_ms, options_.max_entries / n));
+  while (n * 2 <= std::min(kMaxShards, o.max_entries)) n *= 2;
+  for (size_t i = 0; i < n; ++i) {
+    auto table = DedupTable::Create(o.window_ms, o.max_entries / n);
+    if (!table.ok())
+      return table.error().WithContext("the duplicate table's shard " + std::to_string(i + 1) + " of " +
+                                       std::to_string(n) + " (" + std::to_string(o.max_entries / n) + " keys each)");
+    filter->shards_.push_back(std::make_unique<Shard>(std::move(*table)));
+  }
+  return filter;
 }
 
 DuplicateFilter::~DuplicateFilter() = default;

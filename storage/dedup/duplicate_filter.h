@@ -54,8 +54,10 @@ struct DedupOptions {
 class DuplicateFilter {
  public:
   // Reads and appends through `log`; "now" (the window's end) is `clock`'s
-  // wall time, the scale STORETIMESTAMP is written in.
-  DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options);
+  // wall time, the scale STORETIMESTAMP is written in. Maps every shard's
+  // table for its share of max_entries: an error naming the shard, the
+  // bytes asked for and errno's text when a mapping is refused.
+  static Result<std::unique_ptr<DuplicateFilter>> Open(CommitLog& log, Clock& clock, DedupOptions options);
   ~DuplicateFilter();
 
   // Remembers the keys of the records stored within the window before now:
@@ -77,6 +79,7 @@ class DuplicateFilter {
 
  private:
   static constexpr size_t kMaxShards = 16;
+  DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options);
   struct Keyed;
   class StripeLocks;
   struct Shard;
