@@ -57,7 +57,8 @@ struct BenchSpec {
   bool replica = false;          // put-sync --replica: SYNC_MASTER with an in-process slave
   // --dedup (put, put-sync): duplicate suppression off and on
   // (dedupWindowSeconds, kBenchDedupWindowSeconds unless set) as four runs
-  // of half the messages or seconds each, off, on, on, off, in
+  // of half the messages or seconds each, off, on, on, off (after an
+  // uncounted dedup-off warm-up), in
   // <store>/dedup-off-1, dedup-on-1, dedup-on-2 and dedup-off-2, each store
   // settled (bench_settle.h) before the next run; each mode's two runs
   // pooled. The same messages in each: a share `dup_fraction` of each
