@@ -374,7 +374,9 @@ PutResult MessageStore::Append(std::span<const Message> batch, bool check_duplic
   PutResult r = CheckWriteable();
   if (!r.ok()) return r;
   if (check_duplicates && dedup_)
-    return dedup_->Put(batch, [this](std::span<const Message> b) { return log_->PutBatch(b); });
+    return dedup_->Put(batch, [this](std::span<const Message> b, CommitLog::PutGate* gate) {
+      return log_->PutBatch(b, gate);
+    });
   return log_->PutBatch(batch);
 }
 

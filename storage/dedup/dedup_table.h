@@ -58,8 +58,9 @@ class DedupTable {
   void Remember(uint64_t hash, Entry entry, int64_t now_ms);
 
   // Asks the CPU to fetch the slot `hash` starts its probe at. Needs no
-  // lock (the array never moves): a put issues it before it takes its
-  // locks, so the lookup's cache miss overlaps them.
+  // lock (the array never moves): a put issues it before its shard lock and
+  // the message's encoding, and looks up after the encoding
+  // (CommitLog::PutGate), so the lookup's cache miss overlaps them.
   void Prefetch(uint64_t hash) const { __builtin_prefetch(&slots_[Home(hash)]); }
 
   // Bytes of the slot array (mapped; resident as keys land on its pages).

@@ -139,28 +139,45 @@ std::optional<PutResult> DuplicateFilter::FindOriginal(uint64_t hash, const Mess
 PutResult DuplicateFilter::Put(std::span<const Message> batch, const AppendFn& append) {
   // A failed log refuses the put: no "duplicate" is answered for a record
   // whose sync may have failed.
-  if (!log_.writeable()) return append(batch);
+  if (!log_.writeable()) return append(batch, nullptr);
   if (batch.size() == 1) {
     const auto key = KeyOf(batch.front());
-    return key ? PutOne(batch.front(), *key, append) : append(batch);
+    return key ? PutOne(batch.front(), *key, append) : append(batch, nullptr);
   }
   std::vector<Keyed> keyed;
   for (size_t i = 0; i < batch.size(); ++i)
     if (const auto key = KeyOf(batch[i])) keyed.push_back({i, Hash(batch[i].topic, *key, batch[i].sys_flag), *key});
-  if (keyed.empty()) return append(batch);
+  if (keyed.empty()) return append(batch, nullptr);
   return PutMany(batch, keyed, append);
 }
+
+// The lookup of a single put, asked by the append once the message is
+// encoded: the table's slot, prefetched before, has had the encoding's time
+// to arrive.
+class DuplicateFilter::OriginalGate final : public CommitLog::PutGate {
+ public:
+  OriginalGate(DuplicateFilter& filter, uint64_t hash, const Message& m, std::string_view key)
+      : filter_(filter), hash_(hash), m_(m), key_(key) {}
+  std::optional<PutResult> BeforeAppend() override { return filter_.FindOriginal(hash_, m_, key_); }
+
+ private:
+  DuplicateFilter& filter_;
+  const uint64_t hash_;
+  const Message& m_;
+  const std::string_view key_;
+};
 
 PutResult DuplicateFilter::PutOne(const Message& m, std::string_view key, const AppendFn& append) {
   const uint64_t hash = Hash(m.topic, key, m.sys_flag);
   Shard& shard = ShardOf(hash);
   shard.table.Prefetch(hash);
   std::lock_guard lock(shard.mu);
-  if (auto original = FindOriginal(hash, m, key)) {
+  OriginalGate gate(*this, hash, m, key);
+  PutResult r = append({&m, 1}, &gate);
+  if (r.duplicate) {
     duplicates_.fetch_add(1, std::memory_order_relaxed);
-    return std::move(*original);
+    return r;
   }
-  PutResult r = append({&m, 1});
   if (r.ok()) shard.table.Remember(hash, {r.wrote_offset, r.store_timestamp}, r.store_timestamp);
   return r;
 }
@@ -180,7 +197,7 @@ PutResult DuplicateFilter::PutMany(std::span<const Message> batch, std::span<Key
     ++duplicates;
   }
   if (duplicates == 0) {
-    PutResult r = append(batch);
+    PutResult r = append(batch, nullptr);
     if (r.ok()) RememberStored(batch, keyed, r);
     return r;
   }
@@ -206,7 +223,7 @@ PutResult DuplicateFilter::PutMany(std::span<const Message> batch, std::span<Key
     }
     kept.push_back(batch[i]);
   }
-  PutResult r = append(kept);
+  PutResult r = append(kept, nullptr);
   r.duplicates = duplicates;
   if (r.ok()) {
     duplicates_.fetch_add(static_cast<uint64_t>(duplicates), std::memory_order_relaxed);
