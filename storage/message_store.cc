@@ -194,7 +194,7 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
     return Status::Ok();
   }
   MQ_RETURN_IF_ERROR(RecoverQueues(abnormal));
-  OpenDuplicateFilter(hooks);
+  MQ_RETURN_IF_ERROR(OpenDuplicateFilter(hooks));
   MQ_RETURN_IF_ERROR(OpenTimerStore());
   OpenDelayDelivery();
   OpenTransactions();
@@ -208,18 +208,23 @@ Status MessageStore::OpenFiles(const StoreHooks& hooks) {
 
 // Its table is read back from the log's tail: after the log's recovery,
 // before the first put (the timer store's re-puts included).
-void MessageStore::OpenDuplicateFilter(const StoreHooks& hooks) {
-  if (config_.dedupWindowSeconds <= 0) return;
+Status MessageStore::OpenDuplicateFilter(const StoreHooks& hooks) {
+  if (config_.dedupWindowSeconds <= 0) return Status::Ok();
   DedupOptions o;
   o.window_ms = int64_t{config_.dedupWindowSeconds} * 1000;
   o.max_entries = static_cast<size_t>(config_.dedupMaxEntries);
   o.key_property = config_.dedupKeyProperty;
   o.hash = hooks.dedup_hash;
-  dedup_ = std::make_unique<DuplicateFilter>(*log_, clock_, std::move(o));
+  auto filter = DuplicateFilter::Open(*log_, clock_, std::move(o));
+  if (!filter.ok())
+    return filter.error().WithContext("duplicate suppression: dedupMaxEntries=" +
+                                      std::to_string(config_.dedupMaxEntries));
+  dedup_ = std::move(*filter);
   dedup_->Rebuild();
   const DedupStats s = dedup_->Stats();
   StoreLog(LogLevel::kInfo, "duplicate suppression: " + std::to_string(s.rebuilt) + " keys of the last " +
                                 std::to_string(config_.dedupWindowSeconds) + " s read back from the log");
+  return Status::Ok();
 }
 
 Result<Checkpoint> MessageStore::TakeLockAndCheckpoint() {
@@ -369,7 +374,9 @@ PutResult MessageStore::Append(std::span<const Message> batch, bool check_duplic
   PutResult r = CheckWriteable();
   if (!r.ok()) return r;
   if (check_duplicates && dedup_)
-    return dedup_->Put(batch, [this](std::span<const Message> b) { return log_->PutBatch(b); });
+    return dedup_->Put(batch, [this](std::span<const Message> b, CommitLog::PutGate* gate) {
+      return log_->PutBatch(b, gate);
+    });
   return log_->PutBatch(batch);
 }
 

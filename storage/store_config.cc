@@ -297,7 +297,8 @@ const std::vector<Knob>& Table() {
       // A week at most: the table is rebuilt at open from the log's records
       // of the window, and a longer one is a unit mistake.
       Integer("dedupWindowSeconds", &StoreConfig::dedupWindowSeconds, 0, 7 * 86400),
-      // About 72 bytes a key: 100 million is ~7 GB, the most that makes sense.
+      // About 77 bytes a key, mapped at open: 100 million is ~9 GB, the most
+      // that makes sense.
       Integer("dedupMaxEntries", &StoreConfig::dedupMaxEntries, 1, 100000000),
       Text("dedupKeyProperty", &StoreConfig::dedupKeyProperty, "a property name without separator bytes",
            CheckPropertyName, {""}),

@@ -15,6 +15,7 @@
 #include "tools/bench_ceilings.h"
 #include "tools/bench_producers.h"
 #include "tools/bench_read.h"
+#include "tools/bench_settle.h"
 #include "tools/bench_timer.h"
 
 namespace mqstore::cli::bench {
@@ -152,38 +153,132 @@ Result<BenchResult> RunPutReplicated(const BenchSpec& spec, std::ostream& err) {
 }
 
 // ---------------------------------------------------------------------------
-// put --dedup: the same puts with duplicate suppression off, then on, each
-// in a store of its own. The result is the dedup-on run's, with the
-// dedup-off rate and on / off among its values, and the duplicates counted
-// against the repeats the producers sent.
+// put --dedup: the same puts with duplicate suppression off and on, as four
+// runs of half the messages (or half the seconds) each, in the order off,
+// on, on, off after a warm-up, each in a store of its own, and each store
+// settled (bench_settle.h) before the next run starts. A drift over the whole (the
+// machine's load, its memory warming or cooling) weighs on both modes
+// alike, and no run pays for the writeback or the page cache of the run
+// before it. Each mode's two runs are pooled: the result is the dedup-on
+// runs', with the dedup-off rate and on / off among its values, and the
+// duplicates counted against the repeats the producers sent.
+
+struct DedupRun {
+  bool on;
+  bool second;  // the mode's second run: the other half of the messages
+  const char* dir;
+  bool counted = true;
+};
+// The warm-up is a dedup-off run like the first, not counted, whose store
+// is settled and removed: the first counted run then starts, as every
+// other does, just after a run's page cache was dropped (on a VM whose host
+// takes idle memory back, a run writing into memory freed long ago ran
+// slower, whatever its mode).
+constexpr DedupRun kDedupOrder[] = {{false, false, "dedup-warm-up", false},
+                                    {false, false, "dedup-off-1"},
+                                    {true, false, "dedup-on-1"},
+                                    {true, true, "dedup-on-2"},
+                                    {false, true, "dedup-off-2"}};
+
+BenchSpec DedupRunSpec(const BenchSpec& spec, const DedupRun& run) {
+  BenchSpec s = spec;
+  s.config.storePathRootDir = JoinPath(spec.config.storePathRootDir, run.dir);
+  if (spec.seconds > 0) {
+    s.seconds = spec.seconds / 2;
+  } else {
+    s.messages = run.second ? spec.messages - spec.messages / 2 : spec.messages / 2;
+  }
+  if (!run.on) {
+    s.config.dedupWindowSeconds = 0;
+  } else if (s.config.dedupWindowSeconds == 0) {
+    s.config.dedupWindowSeconds = kBenchDedupWindowSeconds;
+  }
+  if (!run.on || !run.second) s.ack_log.clear();  // the acknowledged puts of the last dedup-on store only
+  return s;
+}
+
+void SetValue(BenchResult& r, const char* name, double value) {
+  for (NamedValue& v : r.values)
+    if (v.name == name) {
+      v.value = value;
+      return;
+    }
+  r.values.push_back({name, value});
+}
+
+// Two runs of one mode as one: messages, successes, failures, bytes and
+// seconds summed (the rate is both runs' messages over both runs'
+// seconds), latencies merged, the producer CPU per put, the group size and
+// the durable MB/s taken over both, the dedup counts summed; any other
+// figure is the later run's.
+BenchResult Pool(const BenchResult& a, BenchResult b) {
+  const auto cpu_ns = [](const BenchResult& r) {
+    return r.Value(kProducerCpuNsPerPut).value_or(0) * static_cast<double>(r.messages);
+  };
+  const auto durable_mb = [](const BenchResult& r) { return r.Value(kDurableMbPerSec).value_or(0) * r.seconds; };
+  const double cpu = cpu_ns(a) + cpu_ns(b), mb = durable_mb(a) + durable_mb(b);
+  const double grouped = a.group_size_avg * static_cast<double>(a.syncs) + b.group_size_avg * static_cast<double>(b.syncs);
+  b.messages += a.messages;
+  b.ok += a.ok;
+  b.failures += a.failures;
+  b.bytes += a.bytes;
+  b.seconds += a.seconds;
+  b.syncs += a.syncs;
+  if (b.syncs > 0) b.group_size_avg = grouped / static_cast<double>(b.syncs);
+  b.latency_us.Merge(a.latency_us);
+  for (const auto& [status, n] : a.failures_by_status) b.failures_by_status[status] += n;
+  if (!a.first_failure.empty()) b.first_failure = a.first_failure;
+  if (b.messages > 0 && (a.Value(kProducerCpuNsPerPut) || b.Value(kProducerCpuNsPerPut)))
+    SetValue(b, kProducerCpuNsPerPut, cpu / static_cast<double>(b.messages));
+  if (b.seconds > 0 && b.Value(kDurableMbPerSec)) SetValue(b, kDurableMbPerSec, mb / b.seconds);
+  if (a.dedup && b.dedup) {
+    b.dedup->repeats_sent += a.dedup->repeats_sent;
+    b.dedup->duplicates_answered += a.dedup->duplicates_answered;
+    b.dedup->suppressed += a.dedup->suppressed;
+    b.dedup->entries += a.dedup->entries;
+    b.dedup->evictions += a.dedup->evictions;
+  }
+  return b;
+}
 
 Result<BenchResult> DedupPutWorkload(const BenchSpec& spec, std::ostream& err, const std::string& label) {
-  BenchSpec off = spec;
-  off.config.dedupWindowSeconds = 0;
-  off.config.storePathRootDir = spec.config.storePathRootDir + "/dedup-off";
-  off.ack_log.clear();  // the acknowledged puts of the dedup-on store only
-  BenchSpec on = spec;
-  if (on.config.dedupWindowSeconds == 0) on.config.dedupWindowSeconds = kBenchDedupWindowSeconds;
-  on.config.storePathRootDir = spec.config.storePathRootDir + "/dedup-on";
-  auto without = RunPut(off, err, label + " dedup off");
-  if (!without.ok()) return without.error();
-  auto r = RunPut(on, err, label + " dedup on");
-  if (!r.ok()) return r.error();
-  DedupCheck& c = *r->dedup;
-  c.off_duplicates_answered = without->dedup->duplicates_answered;
+  std::optional<BenchResult> on, off, warm_up;
+  std::vector<DedupRunFigures> runs;
+  for (const DedupRun& run : kDedupOrder) {
+    const BenchSpec s = DedupRunSpec(spec, run);
+    auto r = RunPut(s, err, label + " " + run.dir);
+    if (!r.ok()) return r.error();
+    MQ_RETURN_IF_ERROR(SettleStore(s.config.storePathRootDir));
+    if (!run.counted) {
+      MQ_RETURN_IF_ERROR(FileSystem::Default().RemoveAll(s.config.storePathRootDir));
+      warm_up = std::move(*r);
+      continue;
+    }
+    runs.push_back({run.dir, r->msgs_per_sec(), r->Value(kProducerCpuNsPerPut).value_or(0)});
+    std::optional<BenchResult>& pooled = run.on ? on : off;
+    pooled = pooled ? Pool(*pooled, std::move(*r)) : std::move(*r);
+  }
+  BenchResult& r = *on;
+  const BenchResult& without = *off;
+  DedupCheck& c = *r.dedup;
+  c.off_duplicates_answered = without.dedup->duplicates_answered;
   c.count_ok = c.duplicates_answered == c.repeats_sent && c.suppressed == c.repeats_sent &&
                c.off_duplicates_answered == 0;
-  const double off_rate = without->msgs_per_sec();
-  r->values.push_back({kDedupOffMsgsPerS, off_rate});
-  if (off_rate > 0) r->values.push_back({kDedupOnToOff, r->msgs_per_sec() / off_rate});
-  const auto off_cpu = without->Value(kProducerCpuNsPerPut);
-  const auto on_cpu = r->Value(kProducerCpuNsPerPut);
-  if (off_cpu) r->values.push_back({kDedupOffProducerCpuNsPerPut, *off_cpu});
-  if (off_cpu && on_cpu && *on_cpu > 0) r->values.push_back({kDedupCpuOffToOn, *off_cpu / *on_cpu});
-  r->failures += without->failures;
-  for (const auto& [status, n] : without->failures_by_status) r->failures_by_status[status] += n;
-  if (r->first_failure.empty()) r->first_failure = without->first_failure;
-  return r;
+  c.runs = std::move(runs);
+  const double off_rate = without.msgs_per_sec();
+  r.values.push_back({kDedupOffMsgsPerS, off_rate});
+  if (off_rate > 0) r.values.push_back({kDedupOnToOff, r.msgs_per_sec() / off_rate});
+  const auto off_cpu = without.Value(kProducerCpuNsPerPut);
+  const auto on_cpu = r.Value(kProducerCpuNsPerPut);
+  if (off_cpu) r.values.push_back({kDedupOffProducerCpuNsPerPut, *off_cpu});
+  if (off_cpu && on_cpu && *on_cpu > 0) r.values.push_back({kDedupCpuOffToOn, *off_cpu / *on_cpu});
+  const BenchResult& warm = *warm_up;
+  for (const BenchResult* other : {&without, &warm}) {  // failures wherever they came
+    r.failures += other->failures;
+    for (const auto& [status, n] : other->failures_by_status) r.failures_by_status[status] += n;
+    if (r.first_failure.empty()) r.first_failure = other->first_failure;
+  }
+  return std::move(r);
 }
 
 // ---------------------------------------------------------------------------

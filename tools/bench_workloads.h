@@ -55,11 +55,14 @@ struct BenchSpec {
   double ceiling_seconds = 1.0;  // budget per ceiling; 0 = measure none
   bool live_progress = false;    // redraw a progress line on the error stream
   bool replica = false;          // put-sync --replica: SYNC_MASTER with an in-process slave
-  // --dedup (put, put-sync): the run twice, duplicate suppression off then
-  // on (dedupWindowSeconds, kBenchDedupWindowSeconds unless set), in
-  // <store>/dedup-off and <store>/dedup-on, with the same messages: a share
-  // `dup_fraction` of each producer's puts repeat one of its earlier
-  // messages (bench_producers.h).
+  // --dedup (put, put-sync): duplicate suppression off and on
+  // (dedupWindowSeconds, kBenchDedupWindowSeconds unless set) as four runs
+  // of half the messages or seconds each, off, on, on, off (after an
+  // uncounted dedup-off warm-up), in
+  // <store>/dedup-off-1, dedup-on-1, dedup-on-2 and dedup-off-2, each store
+  // settled (bench_settle.h) before the next run; each mode's two runs
+  // pooled. The same messages in each: a share `dup_fraction` of each
+  // producer's puts repeat one of its earlier messages (bench_producers.h).
   bool dedup = false;
   double dup_fraction = 0.1;
   StoreConfig config;            // storePathRootDir is the store
@@ -115,12 +118,13 @@ inline constexpr char kPutsDuringCleanup[] = "puts_during_cleanup";
 inline constexpr char kP99DuringCleanupUs[] = "p99_during_cleanup_us";
 inline constexpr char kP99OutsideCleanupUs[] = "p99_outside_cleanup_us";
 inline constexpr char kQueryP99Us[] = "query_p99_us";
-// --dedup: the put rate of the run with dedup off, and on / off.
+// --dedup: the put rate of the runs with dedup off (both runs' messages
+// over both runs' seconds), and on / off (the dedup-on runs' likewise).
 inline constexpr char kDedupOffMsgsPerS[] = "dedup_off_msgs_per_s";
 inline constexpr char kDedupOnToOff[] = "dedup_on_to_off";
 // --dedup: the producer threads' CPU time per put (CLOCK_THREAD_CPUTIME_ID;
 // on a shared machine a steadier measure of what a put costs than the
-// rate), the dedup-off run's, and off / on (comparable with on / off rates).
+// rate), the dedup-off runs', and off / on (comparable with on / off rates).
 inline constexpr char kProducerCpuNsPerPut[] = "producer_cpu_ns_per_put";
 inline constexpr char kDedupOffProducerCpuNsPerPut[] = "dedup_off_producer_cpu_ns_per_put";
 inline constexpr char kDedupCpuOffToOn[] = "dedup_cpu_off_to_on";
@@ -173,16 +177,24 @@ struct DispatchCheck {
   bool count_ok = true;              // dispatched == queue_units == put, index_keys == expected
 };
 
-// What a --dedup run sent and what came back (the dedup-on run's).
+// One of the four runs of --dedup, as it ran by itself.
+struct DedupRunFigures {
+  std::string store;  // its directory under the store root: dedup-off-1, ...
+  double msgs_per_sec = 0;
+  double producer_cpu_ns_per_put = 0;
+};
+
+// What a --dedup run sent and what came back (the dedup-on runs', summed).
 struct DedupCheck {
   double dup_fraction = 0;
   uint64_t repeats_sent = 0;         // puts that repeated an earlier message
   uint64_t duplicates_answered = 0;  // puts answered PutResult::duplicate
   uint64_t suppressed = 0;           // the store's Stats().dedup.duplicates
-  uint64_t entries = 0;              // keys in its table at the end
+  uint64_t entries = 0;              // keys in its tables at the end of each run
   uint64_t evictions = 0;
-  uint64_t off_duplicates_answered = 0;  // the dedup-off run's: must be 0
+  uint64_t off_duplicates_answered = 0;  // the dedup-off runs': must be 0
   bool count_ok = true;  // answered == suppressed == repeats_sent, and 0 with dedup off
+  std::vector<DedupRunFigures> runs{};  // all four, in the order they ran
 };
 
 struct BenchResult {

@@ -94,12 +94,16 @@ const char kHelp[] =
     "  --timers N           timer: timers in all (default 1000000; 100-byte bodies\n"
     "                       unless --msg-size)\n"
     "  --precision-ms P     timer: timerPrecisionMs (default 1000)\n"
-    "  --dedup              put, put-sync: run twice with the same messages, duplicate\n"
-    "                       suppression off then on (dedupWindowSeconds=3600 unless\n"
-    "                       --set), in <dir>/dedup-off and <dir>/dedup-on: the put rate\n"
-    "                       of each (dedup_off_msgs_per_s, dedup_on_to_off) and the\n"
-    "                       duplicates answered and suppressed, checked against the\n"
-    "                       repeats sent\n"
+    "  --dedup              put, put-sync: duplicate suppression off and on\n"
+    "                       (dedupWindowSeconds=3600 unless --set) as four runs of\n"
+    "                       half the messages (or seconds) each, in the order off,\n"
+    "                       on, on, off after an uncounted warm-up, in\n"
+    "                       <dir>/dedup-off-1, dedup-on-1, dedup-on-2, dedup-off-2;\n"
+    "                       each run's store is synced and dropped from the page\n"
+    "                       cache before the next run starts. The put rate\n"
+    "                       of each mode over its two runs (dedup_off_msgs_per_s,\n"
+    "                       dedup_on_to_off), and the duplicates answered and\n"
+    "                       suppressed, checked against the repeats sent\n"
     "  --dup-fraction F     with --dedup: the share of each producer's puts that\n"
     "                       repeat one of its messages 1000 puts back (default 0.1;\n"
     "                       0 to 0.99)\n"
@@ -411,10 +415,17 @@ std::string DispatchJson(const bench::DispatchCheck& c) {
 }
 
 std::string DedupJson(const bench::DedupCheck& c) {
+  std::string runs = "[";
+  for (const auto& run : c.runs)
+    runs += (runs.size() > 1 ? ", " : "") + JsonLine().Str("store", run.store)
+                                                .Raw("msgs_per_sec", Num(run.msgs_per_sec, "%.1f"))
+                                                .Raw("producer_cpu_ns_per_put", Num(run.producer_cpu_ns_per_put, "%.1f"))
+                                                .Done();
   return JsonLine().Raw("dup_fraction", Num(c.dup_fraction, "%.10g")).UInt("repeats_sent", c.repeats_sent)
       .UInt("duplicates_answered", c.duplicates_answered).UInt("suppressed", c.suppressed)
       .UInt("entries", c.entries).UInt("evictions", c.evictions)
-      .UInt("off_duplicates_answered", c.off_duplicates_answered).Bool("count_ok", c.count_ok).Done();
+      .UInt("off_duplicates_answered", c.off_duplicates_answered).Bool("count_ok", c.count_ok)
+      .Raw("runs", runs + "]").Done();
 }
 
 std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
@@ -523,6 +534,11 @@ void PrintNotes(const Plan& plan, size_t i, const BenchResult& r, std::ostream& 
         << (d->count_ok ? ": counts ok" : ": COUNT MISMATCH") << "; " << Num(r.msgs_per_sec(), "%.0f")
         << " msgs/s on, " << (off ? Num(*off, "%.0f") : "-") << " off: on/off " << (ratio ? Num(*ratio, "%.3f") : "-")
         << "; producer CPU per put off/on " << (cpu_ratio ? Num(*cpu_ratio, "%.3f") : "-") << "\n";
+    out << who << "dedup runs in order:";
+    for (const auto& run : d->runs)
+      out << " " << run.store << " " << Num(run.msgs_per_sec, "%.0f") << " msgs/s "
+          << Num(run.producer_cpu_ns_per_put, "%.0f") << " ns/put;";
+    out << "\n";
   }
 }
 

@@ -267,7 +267,7 @@ class MessageStore {
   // Why a put is refused before the log is asked (stopped, read-only,
   // slave, disk full); kPutOk when it is not.
   PutResult CheckWriteable() const;
-  void OpenDuplicateFilter(const StoreHooks& hooks);
+  Status OpenDuplicateFilter(const StoreHooks& hooks);
   void InstallPutHooks(const StoreHooks& hooks);
   std::optional<PutResult> RunPutHooks(Message& message, MessageRewrite& rewrite);
   bool MustWait(const Message& first) const;

@@ -1,8 +1,7 @@
 #include "storage/dedup/dedup_table.h"
 
-#include <sys/mman.h>
-
-#include <new>
+#include <string>
+#include <utility>
 
 namespace mqstore {
 namespace {
@@ -18,26 +17,31 @@ int SlotBits(size_t max_entries) {
 
 }  // namespace
 
-DedupTable::SlotArray::SlotArray(size_t n) : n_(n) {
-  constexpr size_t kPage = 4096, kHugePage = 2 << 20;
-  const size_t unit = n * sizeof(Slot) >= kHugePage ? kHugePage : kPage;
-  bytes_ = (n * sizeof(Slot) + unit - 1) / unit * unit;
-  void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();  // as a std::vector of this size would
-  // Slots of a big table in 4 KiB pages cost a TLB miss per lookup besides
-  // the cache miss; 2 MiB pages (THP, "madvise" mode) keep the whole table
-  // in the TLB's reach. A hint: small pages work too.
-  if (unit == kHugePage) (void)::madvise(p, bytes_, MADV_HUGEPAGE);
-  data_ = static_cast<Slot*>(p);
+// Fails when the mapping is refused, or when the bound is too large to
+// size (the slots would overflow the address space).
+Result<DedupTable> DedupTable::Create(int64_t window_ms, size_t max_entries) {
+  if (max_entries > (size_t{1} << 58))
+    return Status::InvalidArgument("a duplicate table of " + std::to_string(max_entries) +
+                                   " entries: more slots than the address space holds");
+  const int bits = SlotBits(max_entries);
+  const size_t slots = size_t{1} << bits;
+  auto slot_array = MappedArray<Slot>::Create(slots, std::to_string(slots) + " duplicate-table slots of " +
+                                                         std::to_string(sizeof(Slot)) + " bytes");
+  if (!slot_array.ok()) return slot_array.error();
+  const size_t ring = max_entries + 1 + max_entries / 8 + 16;
+  auto order = MappedArray<Inserted>::Create(ring, "a duplicate-table order ring of " + std::to_string(ring) +
+                                                       " entries of " + std::to_string(sizeof(Inserted)) + " bytes");
+  if (!order.ok()) return order.error();
+  return DedupTable(window_ms, max_entries, bits, std::move(*slot_array), std::move(*order));
 }
 
-DedupTable::SlotArray::~SlotArray() { ::munmap(data_, bytes_); }
-
-DedupTable::DedupTable(int64_t window_ms, size_t max_entries)
+DedupTable::DedupTable(int64_t window_ms, size_t max_entries, int slot_bits, MappedArray<Slot> slots,
+                       MappedArray<Inserted> order)
     : window_ms_(window_ms),
       max_entries_(max_entries),
-      shift_(64 - SlotBits(max_entries)),
-      slots_(size_t{1} << SlotBits(max_entries)) {}
+      shift_(64 - slot_bits),
+      slots_(std::move(slots)),
+      order_(std::move(order)) {}
 
 // Fibonacci hashing: the top bits of hash x 2^64/phi, so a poor hash (a
 // test's constant, sequential values) still spreads over the slots.
@@ -62,18 +66,45 @@ std::optional<DedupTable::Entry> DedupTable::FindAny(uint64_t hash) const {
   return s.entry();
 }
 
+// A record remembered twice keeps its one place in the order, so every
+// live entry has exactly one live element there.
 void DedupTable::Remember(uint64_t hash, Entry entry, int64_t now_ms) {
-  Put(hash, entry);
-  order_.push_back({hash, entry});
+  if (Put(hash, entry)) PushOrder({hash, entry});
   Trim(now_ms);
 }
 
 // Never full: at most max_entries + 1 keys (Trim runs after each Put) in
 // at least 2 x max_entries slots.
-void DedupTable::Put(uint64_t hash, Entry entry) {
+bool DedupTable::Put(uint64_t hash, Entry entry) {
   Slot& s = slots_[Probe(hash)];
-  if (s.empty()) ++size_;
+  if (s.empty()) {
+    ++size_;
+  } else if (s.entry().offset == entry.offset) {
+    return false;
+  }
   s = Slot{hash, entry.offset + 1, entry.store_timestamp};
+  return true;
+}
+
+bool DedupTable::Live(const Inserted& e) const {
+  const Slot& s = slots_[Probe(e.hash)];
+  return !s.empty() && s.entry().offset == e.entry.offset;
+}
+
+// Room is always left: the live elements are the table's entries, at most
+// max_entries + 1 with this one, fewer than the ring holds.
+void DedupTable::PushOrder(const Inserted& e) {
+  if (count_ == order_.size()) CompactOrder();
+  OrderAt(count_++) = e;
+}
+
+void DedupTable::CompactOrder() {
+  size_t kept = 0;
+  for (size_t i = 0; i < count_; ++i) {
+    const Inserted e = OrderAt(i);
+    if (Live(e)) OrderAt(kept++) = e;
+  }
+  count_ = kept;
 }
 
 // Backward-shift deletion: the entries after the hole that probed past it
@@ -97,8 +128,8 @@ void DedupTable::Erase(size_t hole) {
 // The common case (the oldest still inside, room left) reads no slot, so a
 // put costs the one cache miss of its own lookup.
 void DedupTable::Trim(int64_t now_ms) {
-  while (!order_.empty()) {
-    const Inserted& oldest = order_.front();
+  while (count_ > 0) {
+    const Inserted& oldest = OrderAt(0);
     if (Inside(oldest.entry, now_ms) && size_ <= max_entries_) return;
     const size_t at = Probe(oldest.hash);
     if (!slots_[at].empty() && slots_[at].entry().offset == oldest.entry.offset) {
@@ -107,7 +138,8 @@ void DedupTable::Trim(int64_t now_ms) {
       if (!expired) ++evictions_;
       Erase(at);
     }
-    order_.pop_front();
+    head_ = Wrap(head_ + 1);
+    --count_;
   }
 }
 

@@ -36,7 +36,7 @@ struct DuplicateFilter::Keyed {
 
 // A lock and the keys it guards.
 struct DuplicateFilter::Shard {
-  Shard(int64_t window_ms, size_t max_entries) : table(window_ms, max_entries) {}
+  explicit Shard(DedupTable t) : table(std::move(t)) {}
   std::mutex mu;
   DedupTable table;
 };
@@ -62,13 +62,24 @@ class DuplicateFilter::StripeLocks {
   std::vector<Shard*> shards_;
 };
 
+DuplicateFilter::DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options)
+    : log_(log), clock_(clock), options_(std::move(options)) {}
+
 // As many shards as keys allowed, up to kMaxShards (a power of two), each
 // holding an equal share: together never more than max_entries.
-DuplicateFilter::DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options)
-    : log_(log), clock_(clock), options_(std::move(options)) {
+Result<std::unique_ptr<DuplicateFilter>> DuplicateFilter::Open(CommitLog& log, Clock& clock, DedupOptions options) {
+  std::unique_ptr<DuplicateFilter> filter(new DuplicateFilter(log, clock, std::move(options)));
+  const DedupOptions& o = filter->options_;
   size_t n = 1;
-  while (n * 2 <= std::min(kMaxShards, options_.max_entries)) n *= 2;
-  for (size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(options_.window_ms, options_.max_entries / n));
+  while (n * 2 <= std::min(kMaxShards, o.max_entries)) n *= 2;
+  for (size_t i = 0; i < n; ++i) {
+    auto table = DedupTable::Create(o.window_ms, o.max_entries / n);
+    if (!table.ok())
+      return table.error().WithContext("the duplicate table's shard " + std::to_string(i + 1) + " of " +
+                                       std::to_string(n) + " (" + std::to_string(o.max_entries / n) + " keys each)");
+    filter->shards_.push_back(std::make_unique<Shard>(std::move(*table)));
+  }
+  return filter;
 }
 
 DuplicateFilter::~DuplicateFilter() = default;
@@ -128,28 +139,45 @@ std::optional<PutResult> DuplicateFilter::FindOriginal(uint64_t hash, const Mess
 PutResult DuplicateFilter::Put(std::span<const Message> batch, const AppendFn& append) {
   // A failed log refuses the put: no "duplicate" is answered for a record
   // whose sync may have failed.
-  if (!log_.writeable()) return append(batch);
+  if (!log_.writeable()) return append(batch, nullptr);
   if (batch.size() == 1) {
     const auto key = KeyOf(batch.front());
-    return key ? PutOne(batch.front(), *key, append) : append(batch);
+    return key ? PutOne(batch.front(), *key, append) : append(batch, nullptr);
   }
   std::vector<Keyed> keyed;
   for (size_t i = 0; i < batch.size(); ++i)
     if (const auto key = KeyOf(batch[i])) keyed.push_back({i, Hash(batch[i].topic, *key, batch[i].sys_flag), *key});
-  if (keyed.empty()) return append(batch);
+  if (keyed.empty()) return append(batch, nullptr);
   return PutMany(batch, keyed, append);
 }
+
+// The lookup of a single put, asked by the append once the message is
+// encoded: the table's slot, prefetched before, has had the encoding's time
+// to arrive.
+class DuplicateFilter::OriginalGate final : public CommitLog::PutGate {
+ public:
+  OriginalGate(DuplicateFilter& filter, uint64_t hash, const Message& m, std::string_view key)
+      : filter_(filter), hash_(hash), m_(m), key_(key) {}
+  std::optional<PutResult> BeforeAppend() override { return filter_.FindOriginal(hash_, m_, key_); }
+
+ private:
+  DuplicateFilter& filter_;
+  const uint64_t hash_;
+  const Message& m_;
+  const std::string_view key_;
+};
 
 PutResult DuplicateFilter::PutOne(const Message& m, std::string_view key, const AppendFn& append) {
   const uint64_t hash = Hash(m.topic, key, m.sys_flag);
   Shard& shard = ShardOf(hash);
   shard.table.Prefetch(hash);
   std::lock_guard lock(shard.mu);
-  if (auto original = FindOriginal(hash, m, key)) {
+  OriginalGate gate(*this, hash, m, key);
+  PutResult r = append({&m, 1}, &gate);
+  if (r.duplicate) {
     duplicates_.fetch_add(1, std::memory_order_relaxed);
-    return std::move(*original);
+    return r;
   }
-  PutResult r = append({&m, 1});
   if (r.ok()) shard.table.Remember(hash, {r.wrote_offset, r.store_timestamp}, r.store_timestamp);
   return r;
 }
@@ -169,7 +197,7 @@ PutResult DuplicateFilter::PutMany(std::span<const Message> batch, std::span<Key
     ++duplicates;
   }
   if (duplicates == 0) {
-    PutResult r = append(batch);
+    PutResult r = append(batch, nullptr);
     if (r.ok()) RememberStored(batch, keyed, r);
     return r;
   }
@@ -195,7 +223,7 @@ PutResult DuplicateFilter::PutMany(std::span<const Message> batch, std::span<Key
     }
     kept.push_back(batch[i]);
   }
-  PutResult r = append(kept);
+  PutResult r = append(kept, nullptr);
   r.duplicates = duplicates;
   if (r.ok()) {
     duplicates_.fetch_add(static_cast<uint64_t>(duplicates), std::memory_order_relaxed);

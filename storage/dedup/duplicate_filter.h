@@ -6,7 +6,10 @@
 //
 // Where the check sits: before the commit log's put lock, under the lock of
 // one of up to 16 shards chosen by the key's hash, held from the lookup
-// until the record is appended and remembered. Two producers putting the
+// until the record is appended and remembered. A single put looks up once
+// its message is checked and encoded (CommitLog::PutGate), so the table's
+// cache miss, prefetched before, overlaps the encoding; a put the log
+// refuses is refused then even if its key was stored. Two producers putting the
 // same key at once take the same shard, so the second sees the first's
 // record; puts of other keys run in parallel as before, and the put lock's
 // critical section does not grow. Each shard has its own table (a share of
@@ -54,8 +57,10 @@ struct DedupOptions {
 class DuplicateFilter {
  public:
   // Reads and appends through `log`; "now" (the window's end) is `clock`'s
-  // wall time, the scale STORETIMESTAMP is written in.
-  DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options);
+  // wall time, the scale STORETIMESTAMP is written in. Maps every shard's
+  // table for its share of max_entries: an error naming the shard, the
+  // bytes asked for and errno's text when a mapping is refused.
+  static Result<std::unique_ptr<DuplicateFilter>> Open(CommitLog& log, Clock& clock, DedupOptions options);
   ~DuplicateFilter();
 
   // Remembers the keys of the records stored within the window before now:
@@ -69,14 +74,18 @@ class DuplicateFilter {
   // remembers their keys. A message repeating the key of an earlier one of
   // the same batch is a duplicate too. The result is append's, with
   // `duplicates` set; or, when every message was a duplicate, PUT_OK with
-  // `duplicate` and the first message's original record.
-  using AppendFn = std::function<PutResult(std::span<const Message>)>;
+  // `duplicate` and the first message's original record. `append` must ask
+  // the gate it is given, if any, before it appends, and return its answer
+  // instead when it gives one (CommitLog::PutBatch does): a single put
+  // looks its key up there, after the encoding.
+  using AppendFn = std::function<PutResult(std::span<const Message>, CommitLog::PutGate*)>;
   PutResult Put(std::span<const Message> batch, const AppendFn& append);
 
   DedupStats Stats() const;
 
  private:
   static constexpr size_t kMaxShards = 16;
+  DuplicateFilter(CommitLog& log, Clock& clock, DedupOptions options);
   struct Keyed;
   class StripeLocks;
   struct Shard;
@@ -86,6 +95,7 @@ class DuplicateFilter {
   // The table's key: the hash of topic and key, apart for each transaction
   // kind (a PREPARED record and its COMMIT share topic and key).
   uint64_t Hash(std::string_view topic, std::string_view key, int32_t sys_flag) const;
+  class OriginalGate;
   PutResult PutOne(const Message& m, std::string_view key, const AppendFn& append);
   PutResult PutMany(std::span<const Message> batch, std::span<Keyed> keyed, const AppendFn& append);
   // Marks the keyed messages that repeat the topic and key of an earlier

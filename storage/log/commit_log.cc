@@ -113,7 +113,7 @@ PutResult CommitLog::Refuse(PutStatus status, std::string reason) const {
 
 PutResult CommitLog::Put(const Message& message) { return PutBatch({&message, 1}); }
 
-PutResult CommitLog::PutBatch(std::span<const Message> batch) {
+PutResult CommitLog::PutBatch(std::span<const Message> batch, PutGate* gate) {
   if (batch.empty()) return Refuse(PutStatus::kMessageIllegal, "empty batch");
   if (!writeable()) return Refuse(PutStatus::kServiceNotAvailable, "the commit log is not writeable after an I/O error");
   if (IsPageCacheBusy()) return Refuse(PutStatus::kOsPageCacheBusy, "the put lock is held too long");
@@ -135,6 +135,8 @@ PutResult CommitLog::PutBatch(std::span<const Message> batch) {
   if (static_cast<int64_t>(buffer.size()) + kEndFileMinBlankLength > options_.segment_size)
     return Refuse(PutStatus::kMessageIllegal, std::to_string(buffer.size()) + " bytes do not fit a " +
                                                   std::to_string(options_.segment_size) + "-byte segment");
+  if (gate != nullptr)
+    if (auto answer = gate->BeforeAppend()) return std::move(*answer);
   bool rolled = false;
   PutResult result = Append(buffer, static_cast<int32_t>(batch.size()), first, rolled);
   if (ring_ && result.ok()) NoteCommitBacklog();

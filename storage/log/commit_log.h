@@ -134,10 +134,21 @@ class CommitLog {
   void Stop();
 
   PutResult Put(const Message& message);
+  // Asked by PutBatch once the batch is checked and encoded, just before
+  // the put lock: an answer stops the put (nothing is appended) and is
+  // PutBatch's result. Duplicate suppression looks its key up there, so
+  // the lookup's cache miss, prefetched before, overlaps the encoding.
+  class PutGate {
+   public:
+    virtual std::optional<PutResult> BeforeAppend() = 0;
+
+   protected:
+    ~PutGate() = default;
+  };
   // Messages of one topic and queue stored as consecutive records with
   // consecutive queue offsets and one store time, all in one segment
   // (RocketMQ's MessageExtBatch). No transaction types.
-  PutResult PutBatch(std::span<const Message> batch);
+  PutResult PutBatch(std::span<const Message> batch, PutGate* gate = nullptr);
 
   // The record Put would store for `message`, appended to `out` (offsets
   // and store time left 0), after the same checks as Put (topic, queue id,

@@ -363,10 +363,13 @@ TEST(Bench, UsageErrorsNameTheProblem) {
   expect({"--workload", "put", "--dedup", "--dup-fraction", "1"}, "--dup-fraction must be a number in [0, 0.99]");
 }
 
-// --dedup: the same puts with duplicate suppression off, then on. Two
-// producers of 1500 puts, a fifth of each repeating an earlier message: 300
-// repeats each, every one answered duplicate with dedup on and none off.
-TEST(Bench, DedupRunsOffThenOnAndCountsEveryDuplicateExactly) {
+// --dedup: the same puts with duplicate suppression off and on, as four
+// runs of half the messages in the order off, on, on, off (after a warm-up
+// that is not counted). Two producers of
+// 1500 puts, a fifth of each repeating an earlier message: 300 repeats
+// each, 150 in each half, every one answered duplicate with dedup on and
+// none off.
+TEST(Bench, DedupRunsOffOnOnOffAndCountsEveryDuplicateExactly) {
   test::TempDir tmp;
   const J j = BenchJson("put", SmallIndex({"--messages", "3000", "--producers", "2", "--dedup", "--dup-fraction",
                                            "0.2", "--dir", tmp.path()}));
@@ -378,17 +381,32 @@ TEST(Bench, DedupRunsOffThenOnAndCountsEveryDuplicateExactly) {
   EXPECT_EQ(d["duplicates_answered"].d, 600);
   EXPECT_EQ(d["suppressed"].d, 600);
   EXPECT_EQ(d["off_duplicates_answered"].d, 0);
-  EXPECT_EQ(d["entries"].d, 2400) << "one key per message stored";
+  EXPECT_EQ(d["entries"].d, 2400) << "one key per message stored, over both dedup-on runs";
   EXPECT_EQ(d["evictions"].d, 0);
   EXPECT_TRUE(d["count_ok"].b);
+  ASSERT_EQ(d["runs"].array.size(), 4u) << "each run by itself";
+  const char* order[] = {"dedup-off-1", "dedup-on-1", "dedup-on-2", "dedup-off-2"};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(d["runs"].array[i]["store"].s, order[i]);
+    EXPECT_GT(d["runs"].array[i]["msgs_per_sec"].d, 0) << order[i];
+    EXPECT_GT(d["runs"].array[i]["producer_cpu_ns_per_put"].d, 0) << order[i];
+  }
   ASSERT_TRUE(j.Has("dedup_off_msgs_per_s"));
   ASSERT_TRUE(j.Has("dedup_on_to_off"));
   EXPECT_GT(j["dedup_off_msgs_per_s"].d, 0);
   EXPECT_NEAR(j["dedup_on_to_off"].d, j["msgs_per_sec"].d / j["dedup_off_msgs_per_s"].d,
               1e-3 * j["dedup_on_to_off"].d);
+  EXPECT_GT(j["producer_cpu_ns_per_put"].d, 0);
+  EXPECT_NEAR(j["dedup_cpu_off_to_on"].d, j["dedup_off_producer_cpu_ns_per_put"].d / j["producer_cpu_ns_per_put"].d,
+              1e-3 * j["dedup_cpu_off_to_on"].d);
   // Each run in its own store: with dedup off every put was stored, with
-  // it on every message but the repeats.
-  const auto records_in = [&](const std::string& sub) {
+  // it on every message but the repeats; the stores' first records were
+  // stored in the order off, on, on, off.
+  struct Stored {
+    int records = 0;
+    int64_t first_store_time = 0;
+  };
+  const auto stored_in = [&](const std::string& sub) {
     StoreConfig c;
     c.storePathRootDir = tmp.path() + sub;
     c.mappedFileSizeCommitLog = 1048576;
@@ -396,14 +414,23 @@ TEST(Bench, DedupRunsOffThenOnAndCountsEveryDuplicateExactly) {
     c.maxIndexNum = 4000;
     auto store = MessageStore::OpenReadOnly(c);
     EXPECT_TRUE(store.ok()) << store.error().ToString();
-    int n = 0;
-    if (!store.ok()) return n;
+    Stored s;
+    if (!store.ok()) return s;
     CommitLogCursor cursor = (*store)->NewCursor((*store)->GetMinPhyOffset());
-    for (auto e = cursor.Next(); e.kind == CommitLogCursor::Kind::kMessage; e = cursor.Next()) ++n;
-    return n;
+    for (auto e = cursor.Next(); e.kind == CommitLogCursor::Kind::kMessage; e = cursor.Next())
+      if (s.records++ == 0) s.first_store_time = e.message.store_timestamp;
+    return s;
   };
-  EXPECT_EQ(records_in("/dedup-off"), 3000);
-  EXPECT_EQ(records_in("/dedup-on"), 2400);
+  const Stored off1 = stored_in("/dedup-off-1"), on1 = stored_in("/dedup-on-1"), on2 = stored_in("/dedup-on-2"),
+               off2 = stored_in("/dedup-off-2");
+  EXPECT_EQ(off1.records, 1500);
+  EXPECT_EQ(on1.records, 1200);
+  EXPECT_EQ(on2.records, 1200);
+  EXPECT_EQ(off2.records, 1500);
+  EXPECT_LE(off1.first_store_time, on1.first_store_time);
+  EXPECT_LE(on1.first_store_time, on2.first_store_time);
+  EXPECT_LE(on2.first_store_time, off2.first_store_time);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/dedup-warm-up")) << "the warm-up's store is removed";
 }
 
 // Timers through the store's wheel, and the same pairs through a heap and a

@@ -78,6 +78,56 @@ TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable)
   EXPECT_EQ(log.OldestSegment()->start_offset(), 0);
 }
 
+// PutBatch asks its gate once the batch is checked and encoded, before it
+// appends: an answer is the put's result and nothing is appended; a message
+// the log refuses is refused without asking.
+TEST(CommitLogPutGate, AnAnswerStopsThePutAndARefusedMessageNeverAsks) {
+  SetLogSink({});
+  test::TempDir tmp;
+  CommitLogOptions o;
+  o.dir = tmp.path() + "/commitlog";
+  o.segment_size = 64 * 1024;
+  o.backend = WriteBackend::kMmap;
+  o.prefault_ahead = 0;
+  o.limits.max_record_size = 32 * 1024;
+  CommitLog log(Env::Default(), o);
+  ASSERT_TRUE(log.Load().ok());
+  ASSERT_TRUE(log.Recover(false, 0).ok());
+  struct Gate final : CommitLog::PutGate {
+    int asked = 0;
+    std::optional<PutResult> answer;
+    std::optional<PutResult> BeforeAppend() override {
+      ++asked;
+      return answer;
+    }
+  } gate;
+  test::OwnedMessage m("T", 0, 100, "k");
+  const Message message = m.message();
+
+  const PutResult stored = log.PutBatch({&message, 1}, &gate);
+  ASSERT_TRUE(stored.ok()) << stored.reason;
+  EXPECT_EQ(gate.asked, 1);
+  const int64_t end = log.WroteOffset();
+  EXPECT_EQ(end, stored.wrote_bytes);
+
+  PutResult answer;
+  answer.status = PutStatus::kPutOk;
+  answer.duplicate = true;
+  answer.wrote_offset = stored.wrote_offset;
+  gate.answer = answer;
+  const PutResult answered = log.PutBatch({&message, 1}, &gate);
+  EXPECT_EQ(gate.asked, 2);
+  EXPECT_TRUE(answered.ok());
+  EXPECT_TRUE(answered.duplicate) << "the gate's answer, as it gave it";
+  EXPECT_EQ(log.WroteOffset(), end) << "nothing appended";
+
+  Message bad = message;
+  bad.queue_id = -1;
+  const PutResult refused = log.PutBatch({&bad, 1}, &gate);
+  EXPECT_EQ(refused.status, PutStatus::kMessageIllegal);
+  EXPECT_EQ(gate.asked, 2) << "a refused message never reaches the gate";
+}
+
 TEST_P(CommitLogTest, PutAssignsContiguousOffsetsAndTheRecordReadsBack) {
   auto store = OpenStore();
   ASSERT_TRUE(store);
