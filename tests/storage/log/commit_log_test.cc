@@ -38,18 +38,23 @@ class CommitLogTest : public ::testing::TestWithParam<bool> {
   StoreConfig config_;
 };
 
-// Retention is woken by these two events (cleanup_service.h): a segment
-// more, and a full segment that became deletable.
-TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable) {
-  SetLogSink({});
-  test::TempDir tmp;
+// A bare commit log of 64 KiB segments, no prefault window.
+CommitLogOptions SmallLogOptions(const test::TempDir& tmp) {
   CommitLogOptions o;
   o.dir = tmp.path() + "/commitlog";
   o.segment_size = 64 * 1024;
   o.backend = WriteBackend::kMmap;
   o.prefault_ahead = 0;
   o.limits.max_record_size = 32 * 1024;
-  CommitLog log(Env::Default(), o);
+  return o;
+}
+
+// Retention is woken by these two events (cleanup_service.h): a segment
+// more, and a full segment that became deletable.
+TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable) {
+  SetLogSink({});
+  test::TempDir tmp;
+  CommitLog log(Env::Default(), SmallLogOptions(tmp));
   ASSERT_TRUE(log.Load().ok());
   ASSERT_TRUE(log.Recover(false, 0).ok());
   struct Counter final : CommitLogEvents {
@@ -84,13 +89,7 @@ TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable)
 TEST(CommitLogPutGate, AnAnswerStopsThePutAndARefusedMessageNeverAsks) {
   SetLogSink({});
   test::TempDir tmp;
-  CommitLogOptions o;
-  o.dir = tmp.path() + "/commitlog";
-  o.segment_size = 64 * 1024;
-  o.backend = WriteBackend::kMmap;
-  o.prefault_ahead = 0;
-  o.limits.max_record_size = 32 * 1024;
-  CommitLog log(Env::Default(), o);
+  CommitLog log(Env::Default(), SmallLogOptions(tmp));
   ASSERT_TRUE(log.Load().ok());
   ASSERT_TRUE(log.Recover(false, 0).ok());
   struct Gate final : CommitLog::PutGate {
