@@ -33,13 +33,23 @@ void ReplicaWaiter::Submit(int64_t end, std::chrono::milliseconds timeout, Done 
   if (acked_() >= end) return done(PutStatus::kPutOk);
   {
     std::lock_guard lock(mu_);
-    if (!stop_) {
-      requests_.push_back({end, std::chrono::steady_clock::now() + timeout, std::move(done)});
-      cv_.notify_all();
+    // Looked at again under the lock: an ack that OnAck took the lock for
+    // before this request was queued is seen here, a later one sees the
+    // request.
+    if (!stop_ && acked_() < end) {
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      requests_.push_back({end, deadline, std::move(done)});
+      // The thread is woken only when this deadline comes before the one
+      // it sleeps until (with one slaveTimeout for all: when it was idle).
+      if (deadline < sleeps_until_) {
+        sleeps_until_ = deadline;
+        ++submitted_;
+        cv_.notify_one();
+      }
       return;
     }
   }
-  done(PutStatus::kFlushSlaveTimeout);
+  done(acked_() >= end ? PutStatus::kPutOk : PutStatus::kFlushSlaveTimeout);
 }
 
 PutStatus ReplicaWaiter::Wait(int64_t end, std::chrono::milliseconds timeout) {
@@ -49,12 +59,23 @@ PutStatus ReplicaWaiter::Wait(int64_t end, std::chrono::milliseconds timeout) {
   return f.get();
 }
 
+// On the ack's own thread: the puts it covers end here, without a hop
+// through the waiter's thread (which is left with the deadlines).
 void ReplicaWaiter::OnAck() {
+  const int64_t acked = acked_();
+  std::vector<Request> covered;
   {
     std::lock_guard lock(mu_);
-    ++acks_;
+    for (auto it = requests_.begin(); it != requests_.end();) {
+      if (it->end <= acked) {
+        covered.push_back(std::move(*it));
+        it = requests_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
-  cv_.notify_all();
+  for (Request& r : covered) r.done(PutStatus::kPutOk);
 }
 
 void ReplicaWaiter::Run() {
@@ -86,10 +107,10 @@ void ReplicaWaiter::Run() {
       lock.lock();
       continue;
     }
-    const uint64_t seen = acks_;
-    auto wake = [&] { return stop_ || acks_ != seen; };
-    const size_t waiting = requests_.size();
-    auto woken = [&] { return wake() || requests_.size() != waiting; };
+    // A new request may come due before the earliest (a shorter timeout).
+    sleeps_until_ = earliest;
+    const uint64_t seen = submitted_;
+    auto woken = [&] { return stop_ || submitted_ != seen; };
     if (requests_.empty()) cv_.wait(lock, woken);
     else cv_.wait_until(lock, earliest, woken);
   }

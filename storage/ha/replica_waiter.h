@@ -1,9 +1,10 @@
 // ReplicaWaiter: SYNC_MASTER's wait for a slave (RocketMQ's
 // GroupTransferService). Each request waits until some slave acknowledged
 // an offset at or past its `end` (PUT_OK) or its deadline passes
-// (FLUSH_SLAVE_TIMEOUT). One thread serves all requests: an ack that
-// arrives completes every request it covers at once, so a whole group
-// commit's puts end with one wait.
+// (FLUSH_SLAVE_TIMEOUT). An ack completes every request it covers at once,
+// on the thread that read it (so a whole group commit's puts end with one
+// wait, and no thread hop); one thread of the waiter's own answers the
+// deadlines.
 #pragma once
 
 #include <chrono>
@@ -31,11 +32,12 @@ class ReplicaWaiter {
   // Answers what still waits with FLUSH_SLAVE_TIMEOUT and joins.
   void Stop();
 
-  // `done` runs on the waiter's thread (or at once when already acked).
+  // `done` runs on the thread of the ack that covers `end` (at once on the
+  // caller's when already acked), or on the waiter's at the deadline.
   void Submit(int64_t end, std::chrono::milliseconds timeout, Done done);
   // The same, blocking: kPutOk or kFlushSlaveTimeout.
   PutStatus Wait(int64_t end, std::chrono::milliseconds timeout);
-  // A slave's ack grew: wake the thread.
+  // A slave's ack grew: completes the requests it covers, here.
   void OnAck();
 
  private:
@@ -51,7 +53,10 @@ class ReplicaWaiter {
   std::condition_variable cv_;
   std::deque<Request> requests_;
   bool stop_ = false;
-  uint64_t acks_ = 0;  // bumped by OnAck, so the thread never misses one
+  // The deadline the thread sleeps until (max: none); a Submit due sooner
+  // bumps `submitted_` to wake it.
+  std::chrono::steady_clock::time_point sleeps_until_ = std::chrono::steady_clock::time_point::max();
+  uint64_t submitted_ = 0;
   std::thread thread_;
 };
 
