@@ -104,10 +104,18 @@ class MessageStore::LogEvents final : public CommitLogEvents {
   // Retention's hard limits are kept as the log grows, not only each
   // cleanResourceInterval: the cleanup thread runs a limit round.
   void OnSegmentsGrew() override { cleanup_.WakeForLimits(); }
+  // The slaves' senders send committed bytes only (SYNC_MASTER puts wait).
+  void OnCommitted() override {
+    if (const HaService* ha = ha_.load(std::memory_order_acquire)) ha->WakeAll();
+  }
+  // Set once replication started (the flusher commits already); the
+  // service outlives these events.
+  void ShipTo(const HaService* ha) { ha_.store(ha, std::memory_order_release); }
 
  private:
   FlushService& flusher_;
   CleanupService& cleanup_;
+  std::atomic<const HaService*> ha_{nullptr};
 };
 
 MessageStore::MessageStore(const StoreConfig& config, Env env, bool read_only)
@@ -261,6 +269,7 @@ Status MessageStore::StartServices(const StoreHooks& hooks, CleanupOptions clean
   queue_flusher_->Start();
   cleanup_->Start();
   MQ_RETURN_IF_ERROR(StartReplication());
+  if (ha_master_) log_events_->ShipTo(ha_master_.get());
   running_ = true;
   StartDelayDelivery();
   return Status::Ok();
@@ -415,9 +424,11 @@ PutResult MessageStore::PutBatch(std::span<const Message> batch) { return Store(
 PutResult MessageStore::Store(std::span<const Message> batch, bool check_duplicates) {
   PutResult r = Append(batch, check_duplicates);
   if (!r.ok()) return Count(std::move(r));
+  const bool replica = MustWaitReplica(batch.front());
+  if (replica) ShipToSlaves();
   if (MustWait(batch.front())) r = flusher_->WaitDurable(std::move(r));
   else flusher_->OnAppend();
-  if (MustWaitReplica(batch.front())) r = WaitReplica(std::move(r));
+  if (replica) r = WaitReplica(std::move(r));
   return Count(std::move(r));
 }
 
@@ -432,6 +443,7 @@ void MessageStore::PutAsync(const Message& message, PutCallback done) {
 void MessageStore::PutBatchAsync(std::span<const Message> batch, PutCallback done) {
   PutResult r = Append(batch, /*check_duplicates=*/true);
   const bool replica = r.ok() && !batch.empty() && MustWaitReplica(batch.front());
+  if (replica) ShipToSlaves();
   if (!r.ok() || batch.empty() || !MustWait(batch.front())) {
     if (r.ok()) flusher_->OnAppend();
     if (replica) return WaitReplicaAsync(std::move(r), [this, done = std::move(done)](PutResult result) {
@@ -440,7 +452,8 @@ void MessageStore::PutBatchAsync(std::span<const Message> batch, PutCallback don
     done(Count(std::move(r)));
     return;
   }
-  // Flush first, then the slave: the HA writers send only committed bytes.
+  // The slaves have the bytes already (ShipToSlaves): the replica wait
+  // after the flush is usually answered at once.
   flusher_->WaitDurableAsync(std::move(r), [this, replica, done = std::move(done)](PutResult result) {
     if (!replica) return done(Count(std::move(result)));
     WaitReplicaAsync(std::move(result), [this, done](PutResult both) { done(Count(std::move(both))); });

@@ -284,6 +284,8 @@ class MessageStore {
   Status CutDivergedLog(int64_t master_end);
   void StopReplication();
   bool MustWaitReplica(const Message& first) const;
+  // Wakes the slaves' senders that sleep (a put that will wait for them).
+  void ShipToSlaves() const;
   // SYNC_MASTER: `r` (stored, flushed as asked) with the replica outcome.
   PutResult WaitReplica(PutResult r);
   void WaitReplicaAsync(PutResult r, PutCallback done);

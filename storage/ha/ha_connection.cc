@@ -28,6 +28,24 @@ HaConnection::~HaConnection() { Stop(); }
 
 void HaConnection::Start() { thread_ = std::thread([this] { Run(); }); }
 
+void HaConnection::Wake() const {
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // the caller's append before the look at idle_
+  if (idle_.exchange(false, std::memory_order_acq_rel)) wake_.Wake();
+}
+
+int HaConnection::SleepMs() {
+  if (next_ < 0) return kFirstReportWaitMs;
+  idle_.store(true, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // idle_ before the look at the log's end
+  // A log end not seen before may hold bytes the last frame missed: look
+  // again at once. Only a moved end does, so a slave parked where nothing
+  // is readable (its offset deleted) cannot spin the thread.
+  const int64_t end = log_.MaxOffset();
+  if (end == looked_end_) return kIdleWaitMs;
+  looked_end_ = end;
+  return 0;
+}
+
 void HaConnection::Stop() {
   stop_.store(true, std::memory_order_release);
   wake_.Wake();
@@ -56,7 +74,8 @@ Status HaConnection::Loop() {
   last_read_ms_ = last_write_ms_ = NowMs();
   while (!stop_.load(std::memory_order_acquire)) {
     const bool pending = out_done_ < out_.size();
-    auto polled = PollFd(fd_, pending, wake_.get(), next_ < 0 ? kFirstReportWaitMs : kIdleWaitMs);
+    auto polled = PollFd(fd_, pending, wake_.get(), pending ? kIdleWaitMs : SleepMs());
+    idle_.store(false, std::memory_order_relaxed);
     if (!polled.ok()) return polled.error();
     const int64_t now = NowMs();
     if (polled->readable) MQ_RETURN_IF_ERROR(ReadReports());

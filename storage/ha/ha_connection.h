@@ -57,13 +57,19 @@ class HaConnection {
   std::string error() const;
   bool diverged() const { return diverged_.load(std::memory_order_acquire); }
   // New bytes may be readable: send them now rather than after the 100 ms
-  // idle wait (SYNC_MASTER puts).
-  void Wake() const { wake_.Wake(); }
+  // idle wait (SYNC_MASTER puts, at their append). A system call only when
+  // the thread sleeps with nothing to send: a put whose bytes the thread
+  // will reach anyway costs an atomic exchange.
+  void Wake() const;
 
  private:
   void Run();
   Status Loop();
   Status ReadReports();
+  // The poll's timeout: 0 when the log's end moved since the last look (a
+  // put appended between the last frame and `idle_` being set, whose Wake
+  // found the thread busy), else the idle wait.
+  int SleepMs();
   // Fills out_ with the next frame (data, or a heartbeat when due).
   void NextFrame(int64_t now_ms);
   int64_t StartOffset(int64_t requested) const;
@@ -81,9 +87,11 @@ class HaConnection {
   int64_t next_ = -1;          // the next offset to send; -1 until the first report
   int64_t requested_ = -1;     // the first report
   int64_t last_read_ms_ = 0, last_write_ms_ = 0;
+  int64_t looked_end_ = -1;    // the log's end SleepMs saw last
 
   std::atomic<int64_t> ack_{-1};
   std::atomic<bool> stop_{false}, done_{false}, diverged_{false};
+  mutable std::atomic<bool> idle_{false};  // polling with nothing to send
   mutable std::mutex error_mu_;
   std::string error_;
   std::thread thread_;

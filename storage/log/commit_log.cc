@@ -291,10 +291,14 @@ Result<CommitLog::CommitRange> CommitLog::Commit(IoQueue& io) {
   // the kernel may have dropped the failed pages and reports an error once.
   if (!writeable()) return Status::IOError("commit log is not writeable after an earlier I/O error");
   if (!ring_) return CommitRange{};
-  std::lock_guard lock(commit_mu_);
-  backlog_reported_.store(false, std::memory_order_release);
-  auto range = CommitLocked(io);
+  Result<CommitRange> range = CommitRange{};
+  {
+    std::lock_guard lock(commit_mu_);
+    backlog_reported_.store(false, std::memory_order_release);
+    range = CommitLocked(io);
+  }
   if (!range.ok()) MarkNotWriteable(range.error());
+  else if (range->to > range->from && events_) events_->OnCommitted();
   return range;
 }
 

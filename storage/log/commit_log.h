@@ -99,6 +99,9 @@ class CommitLogEvents {
   // a full segment durable (the flushing thread; an unflushed segment
   // cannot be deleted).
   virtual void OnSegmentsGrew() = 0;
+  // kWrite: `committed` moved, so readers (a slave's sender) have new
+  // bytes. On the committing thread, outside the commit lock.
+  virtual void OnCommitted() = 0;
 
  protected:
   ~CommitLogEvents() = default;

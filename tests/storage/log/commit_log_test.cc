@@ -49,6 +49,36 @@ CommitLogOptions SmallLogOptions(const test::TempDir& tmp) {
   return o;
 }
 
+// A slave's sender sends committed bytes only: with the write backend it
+// is told each time a commit moved `committed`, and not for a commit that
+// found nothing to write.
+TEST(CommitLogCommitListener, HearsEachCommitThatMovedTheCommittedEnd) {
+  SetLogSink({});
+  test::TempDir tmp;
+  CommitLogOptions o = SmallLogOptions(tmp);
+  o.backend = WriteBackend::kWrite;
+  CommitLog log(Env::Default(), o);
+  ASSERT_TRUE(log.Load().ok());
+  ASSERT_TRUE(log.Recover(false, 0).ok());
+  struct Counter final : CommitLogEvents {
+    int commits = 0;
+    void OnCommitBacklog() override {}
+    void OnSegmentsGrew() override {}
+    void OnCommitted() override { ++commits; }
+  } events;
+  log.SetEvents(&events);
+  test::OwnedMessage m("T", 0, 100, "k");
+  ASSERT_TRUE(log.Put(m.message()).ok());
+  EXPECT_EQ(events.commits, 0) << "a put fills the ring only";
+  EXPECT_EQ(log.MaxOffset(), 0);
+  ASSERT_TRUE(log.Commit().ok());
+  EXPECT_EQ(events.commits, 1);
+  EXPECT_EQ(log.MaxOffset(), log.WroteOffset());
+  ASSERT_TRUE(log.Commit().ok());
+  EXPECT_EQ(events.commits, 1) << "nothing new was committed";
+  log.SetEvents(nullptr);
+}
+
 // Retention is woken by these two events (cleanup_service.h): a segment
 // more, and a full segment that became deletable.
 TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable) {
@@ -61,6 +91,7 @@ TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable)
     int segments = 0;
     void OnCommitBacklog() override {}
     void OnSegmentsGrew() override { ++segments; }
+    void OnCommitted() override {}
   } events;
   log.SetEvents(&events);
   const int& heard = events.segments;
