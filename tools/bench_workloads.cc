@@ -5,11 +5,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <thread>
 
+#include "storage/io/file_system.h"
 #include "storage/message_store.h"
 #include "storage/store_layout.h"
 #include "tools/bench_ceilings.h"
@@ -96,6 +100,34 @@ Result<BenchResult> RunPut(const BenchSpec& spec, std::ostream& err, const std::
   return r;
 }
 
+// Where the in-process slave keeps its store: <store>/slave, or a new
+// directory in --replica-root, removed when the run ends unless kept.
+class SlaveRootDir {
+ public:
+  SlaveRootDir(std::string path, bool remove, std::ostream& err) : path(std::move(path)), remove_(remove), err_(err) {}
+  ~SlaveRootDir() {
+    if (!remove_) return;
+    if (Status st = FileSystem::Default().RemoveAll(path); !st.ok()) err_ << "mqstore bench: " << st.ToString() << "\n";
+  }
+  SlaveRootDir(const SlaveRootDir&) = delete;
+  SlaveRootDir& operator=(const SlaveRootDir&) = delete;
+  const std::string path;
+
+ private:
+  const bool remove_;
+  std::ostream& err_;
+};
+
+Result<std::unique_ptr<SlaveRootDir>> SlaveRoot(const BenchSpec& spec, std::ostream& err) {
+  if (spec.replica_root.empty())
+    return std::make_unique<SlaveRootDir>(JoinPath(spec.config.storePathRootDir, "slave"), false, err);
+  std::string tmpl = JoinPath(spec.replica_root, "mqstore-slave-XXXXXX");
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return Status::IOError("--replica-root: mkdtemp " + tmpl + ": " + std::strerror(errno));
+  if (spec.keep_stores) err << "mqstore bench: slave store kept at " << tmpl << "\n";
+  return std::make_unique<SlaveRootDir>(tmpl, !spec.keep_stores, err);
+}
+
 // put-sync --replica: the workload first without a replica, then with
 // brokerRole=SYNC_MASTER and a slave store over loopback, each in its own
 // directory under the run's root; every put waits for its group commit and
@@ -114,7 +146,9 @@ Result<BenchResult> RunPutReplicated(const BenchSpec& spec, std::ostream& err) {
   auto master = OpenStore(master_spec.config);
   if (!master.ok()) return master.error();
   StoreConfig slave_config = spec.config;
-  slave_config.storePathRootDir = JoinPath(root, "slave");
+  auto slave_root = SlaveRoot(spec, err);
+  if (!slave_root.ok()) return slave_root.error();
+  slave_config.storePathRootDir = (*slave_root)->path;
   slave_config.brokerRole = BrokerRole::kSlave;
   slave_config.haMasterAddress = "127.0.0.1:" + std::to_string((*master)->ha_port());
   auto slave = OpenStore(slave_config);

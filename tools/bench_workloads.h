@@ -55,6 +55,11 @@ struct BenchSpec {
   double ceiling_seconds = 1.0;  // budget per ceiling; 0 = measure none
   bool live_progress = false;    // redraw a progress line on the error stream
   bool replica = false;          // put-sync --replica: SYNC_MASTER with an in-process slave
+  // --replica-root DIR: the slave's store in a fresh directory made in DIR
+  // (a slave has a disk of its own: here another file system), removed
+  // after the run unless keep_stores. "": <store>/slave, on the master's disk.
+  std::string replica_root;
+  bool keep_stores = false;      // --keep or --dir: stores outside the run's root stay too
   // --dedup (put, put-sync): duplicate suppression off and on
   // (dedupWindowSeconds, kBenchDedupWindowSeconds unless set) as four runs
   // of half the messages or seconds each, off, on, on, off (after an

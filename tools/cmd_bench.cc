@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -91,6 +92,10 @@ const char kHelp[] =
     "                       over loopback, after the same run without it\n"
     "                       (ratio_to_unreplicated, p99_to_unreplicated_p99,\n"
     "                       replication_lag_max_bytes)\n"
+    "  --replica-root DIR   with --replica: the slave's store in a new directory\n"
+    "                       made in DIR, removed afterwards unless --keep (default:\n"
+    "                       beside the master's, sharing its disk; a real slave\n"
+    "                       writes to a disk of its own)\n"
     "  --timers N           timer: timers in all (default 1000000; 100-byte bodies\n"
     "                       unless --msg-size)\n"
     "  --precision-ms P     timer: timerPrecisionMs (default 1000)\n"
@@ -114,7 +119,7 @@ const char kHelp[] =
 const std::set<std::string> kValueFlags = {"workload", "producers", "msg-size", "messages", "seconds", "topics",
                                            "queues",   "inflight",  "flush",    "backend",  "config",  "set",
                                            "dir",      "ack-log",   "sweep",    "plot",     "ceiling-seconds",
-                                           "timers",   "precision-ms", "dup-fraction"};
+                                           "timers",   "precision-ms", "dup-fraction", "replica-root"};
 const std::set<std::string> kSweepFlags = {"producers", "inflight", "backend", "flush", "msg-size"};
 
 // The value one point of a sweep gives a knob.
@@ -248,6 +253,11 @@ Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point, const 
   s.replica = args.Has("replica");
   if (s.replica && s.workload != bench::Workload::kPutSync)
     return Status::InvalidArgument("--replica is for --workload put-sync");
+  s.replica_root = args.Get("replica-root").value_or("");
+  if (args.Has("replica-root") && !s.replica) return Status::InvalidArgument("--replica-root is for --replica");
+  std::error_code ec;
+  if (args.Has("replica-root") && !std::filesystem::is_directory(s.replica_root, ec))
+    return Status::InvalidArgument("--replica-root " + s.replica_root + " is not a directory");
   MQ_RETURN_IF_ERROR(DedupFromArgs(args, s));
   return s;
 }
@@ -351,6 +361,7 @@ Result<BenchResult> RunPoint(const Plan& plan, BenchSpec spec, bench::CeilingCac
     dir = *temp;
   }
   spec.config.storePathRootDir = dir;
+  spec.keep_stores = plan.dir.has_value() || plan.keep;
   spec.live_progress = &io.err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
   auto result = bench::RunBenchPoint(spec, cache, io.err);
   if (!plan.dir && !plan.keep) {

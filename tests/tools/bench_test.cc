@@ -139,6 +139,38 @@ TEST(Bench, PutSyncGroupCommitsAgainstTheGroupCommitCeiling) {
   EXPECT_FALSE(j.Has("p99_to_fdatasync_p99")) << "only for one producer";
 }
 
+// --replica: the same put-sync run unreplicated, then as SYNC_MASTER with
+// an in-process slave; with --replica-root the slave's store is made in
+// that directory (a disk of its own) and removed afterwards, or kept and
+// named with --keep.
+TEST(Bench, PutSyncReplicaComparesWithTheUnreplicatedRunAndPutsTheSlaveWhereAsked) {
+  test::TempDir slaves;
+  const J j = BenchJson("put-sync", SmallIndex({"--messages", "1000", "--producers", "4", "--replica",
+                                                "--replica-root", slaves.path()}));
+  ExpectCommonKeys(j, 1000);
+  EXPECT_GT(j["unreplicated_msgs_per_s"].d, 0);
+  EXPECT_GT(j["ratio_to_unreplicated"].d, 0);
+  EXPECT_GT(j["p99_to_unreplicated_p99"].d, 0);
+  EXPECT_TRUE(j.Has("replication_lag_max_bytes"));
+  EXPECT_TRUE(std::filesystem::is_empty(slaves.path())) << "the slave's store is removed with the run";
+
+  const CliResult kept = Bench("put-sync", SmallIndex({"--messages", "200", "--producers", "2", "--replica",
+                                                       "--replica-root", slaves.path(), "--keep"}));
+  ASSERT_EQ(kept.code, 0) << kept.err;
+  std::vector<std::string> made;
+  for (const auto& e : std::filesystem::directory_iterator(slaves.path())) made.push_back(e.path().string());
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_NE(kept.err.find("slave store kept at " + made[0]), std::string::npos) << kept.err;
+  EXPECT_TRUE(std::filesystem::is_directory(made[0] + "/commitlog")) << "the slave wrote its log there";
+  // The master's temporary store, kept too: not left behind by the test.
+  const std::string said = "bench: store kept at ";
+  const auto at = kept.err.find(said);
+  ASSERT_NE(at, std::string::npos) << kept.err;
+  const std::string master = kept.err.substr(at + said.size(), kept.err.find('\n', at) - at - said.size());
+  EXPECT_TRUE(std::filesystem::is_directory(master + "/master/commitlog")) << master;
+  std::filesystem::remove_all(master);
+}
+
 TEST(Bench, PutSyncInflightAgainstTheRaw1MiBSyncCeiling) {
   const J j = BenchJson("put-sync", {"--messages", "2000", "--producers", "2", "--inflight", "8"});
   ExpectCommonKeys(j, 2000);
@@ -360,6 +392,8 @@ TEST(Bench, UsageErrorsNameTheProblem) {
   expect({"--workload", "timer", "--precision-ms", "0"}, "timerPrecisionMs");
   expect({"--workload", "read", "--dedup"}, "--dedup is for --workload put or put-sync");
   expect({"--workload", "put", "--dup-fraction", "0.1"}, "--dup-fraction needs --dedup");
+  expect({"--workload", "put-sync", "--replica-root", "."}, "--replica-root is for --replica");
+  expect({"--workload", "put-sync", "--replica", "--replica-root", "/no/such/dir"}, "is not a directory");
   expect({"--workload", "put", "--dedup", "--dup-fraction", "1"}, "--dup-fraction must be a number in [0, 0.99]");
 }
 
