@@ -25,8 +25,12 @@ Result<DedupTable> DedupTable::Create(int64_t window_ms, size_t max_entries) {
                                    " entries: more slots than the address space holds");
   const int bits = SlotBits(max_entries);
   const size_t slots = size_t{1} << bits;
-  auto slot_array = MappedArray<Slot>::Create(slots, std::to_string(slots) + " duplicate-table slots of " +
-                                                         std::to_string(sizeof(Slot)) + " bytes");
+  // Resident at once: probes land all over the slots, so after the first
+  // few hundred keys every page is touched anyway, and their faults would
+  // come on the put path.
+  auto slot_array = MappedArray<Slot>::Create(
+      slots, std::to_string(slots) + " duplicate-table slots of " + std::to_string(sizeof(Slot)) + " bytes",
+      Residency::kPopulate);
   if (!slot_array.ok()) return slot_array.error();
   const size_t ring = max_entries + 1 + max_entries / 8 + 16;
   auto order = MappedArray<Inserted>::Create(ring, "a duplicate-table order ring of " + std::to_string(ring) +

@@ -7,7 +7,7 @@
 
 namespace mqstore {
 
-Result<ZeroedMapping> MapZeroed(size_t bytes, const std::string& what) {
+Result<ZeroedMapping> MapZeroed(size_t bytes, const std::string& what, Residency residency) {
   constexpr size_t kPage = 4096, kHugePage = 2 << 20;
   const size_t unit = bytes >= kHugePage ? kHugePage : kPage;
   if (bytes > static_cast<size_t>(-1) - unit)
@@ -22,6 +22,13 @@ Result<ZeroedMapping> MapZeroed(size_t bytes, const std::string& what) {
   }
   // Small pages work too: a hint, its failure harmless.
   if (unit == kHugePage) (void)::madvise(p, m.bytes, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+  // A hint too: an older kernel (EINVAL) or too little memory now (ENOMEM)
+  // leaves the pages to come as they are written.
+  if (residency == Residency::kPopulate) (void)::madvise(p, m.bytes, MADV_POPULATE_WRITE);
+#else
+  (void)residency;
+#endif
   m.data = p;
   return m;
 }

@@ -3,13 +3,15 @@
 // cannot be made (the address space or an RLIMIT_AS is exhausted, or the
 // kernel's strict overcommit refuses it) instead of throwing. The pages
 // cost memory only once written (MAP_NORESERVE), so a table sized for its
-// bound at open costs what it holds; and since the array never moves or
+// bound at open costs what it holds, unless asked to be resident at once
+// (an array written all over from its first uses); and since the array never moves or
 // grows, nothing is allocated after Create. Large arrays ask for 2 MiB
 // pages (a hint), which keeps a randomly probed table within the TLB's
 // reach. T must be valid when all its bytes are zero.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -25,7 +27,10 @@ struct ZeroedMapping {
   void* data = nullptr;
   size_t bytes = 0;  // mapped
 };
-Result<ZeroedMapping> MapZeroed(size_t bytes, const std::string& what);
+// kPopulate: every page made resident now (MADV_POPULATE_WRITE, a hint:
+// where the kernel cannot, pages come as they are first written).
+enum class Residency : uint8_t { kOnWrite, kPopulate };
+Result<ZeroedMapping> MapZeroed(size_t bytes, const std::string& what, Residency residency);
 void Unmap(ZeroedMapping& m);
 
 template <typename T>
@@ -35,11 +40,11 @@ class MappedArray {
  public:
   MappedArray() = default;
   // `n` elements; `what` names them in the error ("dedup slots").
-  static Result<MappedArray> Create(size_t n, const std::string& what) {
+  static Result<MappedArray> Create(size_t n, const std::string& what, Residency residency = Residency::kOnWrite) {
     if (n > static_cast<size_t>(-1) / sizeof(T))
       return Status::InvalidArgument(what + ": " + std::to_string(n) + " elements of " + std::to_string(sizeof(T)) +
                                      " bytes overflow the address space");
-    auto m = MapZeroed(n * sizeof(T), what);
+    auto m = MapZeroed(n * sizeof(T), what, residency);
     if (!m.ok()) return m.error();
     return MappedArray(*m, n);
   }
