@@ -130,18 +130,19 @@ Result<double> MeasureFreshPageMemcpy(const CeilingSetup& setup) {
   return secs > 0 ? static_cast<double>(records) / secs : 0.0;
 }
 
-double MeasureFirstTouch() {
-  constexpr size_t kBytes = 256 * kMiB;
+double TouchAndFree(size_t bytes) {
   constexpr size_t kPage = 4096;
-  void* p = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return 0.0;
-  auto* bytes = static_cast<volatile uint8_t*>(p);
+  auto* touched = static_cast<volatile uint8_t*>(p);
   const auto start = Clock::now();
-  for (size_t at = 0; at < kBytes; at += kPage) bytes[at] = 1;
+  for (size_t at = 0; at < bytes; at += kPage) touched[at] = 1;
   const double secs = Since(start);
-  ::munmap(p, kBytes);
-  return secs > 0 ? static_cast<double>(kBytes) / 1e6 / secs : 0.0;
+  ::munmap(p, bytes);
+  return secs > 0 ? static_cast<double>(bytes) / 1e6 / secs : 0.0;
 }
+
+double MeasureFirstTouch() { return TouchAndFree(256 * kMiB); }
 
 Result<double> MeasureSeqWrite(const CeilingSetup& setup) {
   int64_t rounds = 0;

@@ -25,6 +25,7 @@
 // is preallocated like a segment and removed afterwards).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -61,6 +62,11 @@ Result<double> MeasureGroupCommit(const CeilingSetup& setup, int64_t batch);
 Result<double> MeasureRaw1MiBSync(const CeilingSetup& setup);
 Result<double> MeasureFreshPageMemcpy(const CeilingSetup& setup);
 double MeasureFirstTouch();
+// Writes `bytes` of fresh anonymous memory one byte a page, then frees it:
+// the first-touch MB/s. The pages go back to the kernel's free lists,
+// where what is allocated next finds them backed by the host (--dedup
+// warms memory so before each run).
+double TouchAndFree(size_t bytes);
 Result<double> MeasureSeqWrite(const CeilingSetup& setup);
 
 }  // namespace mqstore::cli::bench

@@ -114,9 +114,13 @@ std::vector<std::string> TopicNames(int n) {
 
 // --dedup: a producer's put number `seq` repeats an earlier message of the
 // same producer when floor(seq x F) steps there (repeats spread evenly, a
-// share F of all puts; F in parts per million). It repeats the message
-// kRepeatDistance puts back, or that one's original: the same topic, queue,
-// keys and body, as a producer's retry is.
+// share F of all puts; F in parts per million). It repeats the nearest
+// original (a put that was no repeat) kRepeatDistance or more puts back:
+// the same topic, queue, keys and body, as a producer's retry is. Each
+// repeat has an original of its own: with repeats evenly spread, the put
+// exactly kRepeatDistance back is itself a repeat whenever
+// kRepeatDistance x F is whole, and following those back once sent every
+// repeat to put 0 (one key, always in cache: not what retries look like).
 constexpr int64_t kRepeatDistance = 1000;
 
 bool IsRepeat(int64_t seq, int64_t ppm) {
@@ -124,7 +128,8 @@ bool IsRepeat(int64_t seq, int64_t ppm) {
 }
 
 int64_t OriginalOf(int64_t seq, int64_t ppm) {
-  while (IsRepeat(seq, ppm)) seq -= std::min(seq, kRepeatDistance);
+  seq -= std::min(seq, kRepeatDistance);
+  while (IsRepeat(seq, ppm)) --seq;  // put 0 is no repeat
   return seq;
 }
 

@@ -187,6 +187,9 @@ struct DedupRunFigures {
   std::string store;  // its directory under the store root: dedup-off-1, ...
   double msgs_per_sec = 0;
   double producer_cpu_ns_per_put = 0;
+  // The first-touch rate of the memory warmed just before the run (how
+  // cold memory was then; below kColdFirstTouchMbPerSec: cold).
+  double warm_up_touch_mb_per_sec = 0;
 };
 
 // What a --dedup run sent and what came back (the dedup-on runs', summed).

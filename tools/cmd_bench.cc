@@ -105,12 +105,14 @@ const char kHelp[] =
     "                       on, on, off after an uncounted warm-up, in\n"
     "                       <dir>/dedup-off-1, dedup-on-1, dedup-on-2, dedup-off-2;\n"
     "                       each run's store is synced and dropped from the page\n"
-    "                       cache before the next run starts. The put rate\n"
+    "                       cache before the next run starts, and as much memory\n"
+    "                       as a run will fill is written and freed just before\n"
+    "                       it (runs[].warm_up_touch_mb_per_sec). The put rate\n"
     "                       of each mode over its two runs (dedup_off_msgs_per_s,\n"
     "                       dedup_on_to_off), and the duplicates answered and\n"
     "                       suppressed, checked against the repeats sent\n"
     "  --dup-fraction F     with --dedup: the share of each producer's puts that\n"
-    "                       repeat one of its messages 1000 puts back (default 0.1;\n"
+    "                       repeat one of its messages ~1000 puts back (default 0.1;\n"
     "                       0 to 0.99)\n"
     "\n"
     "Exit codes: 0 success, 1 failed puts, a read or dispatch mismatch or an error,\n"
@@ -431,6 +433,7 @@ std::string DedupJson(const bench::DedupCheck& c) {
     runs += (runs.size() > 1 ? ", " : "") + JsonLine().Str("store", run.store)
                                                 .Raw("msgs_per_sec", Num(run.msgs_per_sec, "%.1f"))
                                                 .Raw("producer_cpu_ns_per_put", Num(run.producer_cpu_ns_per_put, "%.1f"))
+                                                .Raw("warm_up_touch_mb_per_sec", Num(run.warm_up_touch_mb_per_sec, "%.0f"))
                                                 .Done();
   return JsonLine().Raw("dup_fraction", Num(c.dup_fraction, "%.10g")).UInt("repeats_sent", c.repeats_sent)
       .UInt("duplicates_answered", c.duplicates_answered).UInt("suppressed", c.suppressed)
@@ -548,7 +551,8 @@ void PrintNotes(const Plan& plan, size_t i, const BenchResult& r, std::ostream& 
     out << who << "dedup runs in order:";
     for (const auto& run : d->runs)
       out << " " << run.store << " " << Num(run.msgs_per_sec, "%.0f") << " msgs/s "
-          << Num(run.producer_cpu_ns_per_put, "%.0f") << " ns/put;";
+          << Num(run.producer_cpu_ns_per_put, "%.0f") << " ns/put (memory warmed at "
+          << Num(run.warm_up_touch_mb_per_sec, "%.0f") << " MB/s);";
     out << "\n";
   }
 }

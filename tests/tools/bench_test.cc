@@ -403,6 +403,19 @@ TEST(Bench, UsageErrorsNameTheProblem) {
 // 1500 puts, a fifth of each repeating an earlier message: 300 repeats
 // each, 150 in each half, every one answered duplicate with dedup on and
 // none off.
+// A repeat resends a recent message (its original about 1000 puts back),
+// not the producer's first: with a table too small for a run's keys, the
+// recent originals are still there and every repeat is answered duplicate.
+TEST(Bench, DedupRepeatsARecentMessageThatASmallTableStillHolds) {
+  const J j = BenchJson("put", SmallIndex({"--messages", "10000", "--dedup", "--dup-fraction", "0.1", "--set",
+                                           "dedupMaxEntries=2048"}));
+  const J& d = j["dedup"];
+  EXPECT_EQ(d["repeats_sent"].d, 1000);
+  EXPECT_EQ(d["duplicates_answered"].d, 1000);
+  EXPECT_GT(d["evictions"].d, 0) << "the table was full: keys of early puts went";
+  EXPECT_TRUE(d["count_ok"].b);
+}
+
 TEST(Bench, DedupRunsOffOnOnOffAndCountsEveryDuplicateExactly) {
   test::TempDir tmp;
   const J j = BenchJson("put", SmallIndex({"--messages", "3000", "--producers", "2", "--dedup", "--dup-fraction",
@@ -424,6 +437,7 @@ TEST(Bench, DedupRunsOffOnOnOffAndCountsEveryDuplicateExactly) {
     EXPECT_EQ(d["runs"].array[i]["store"].s, order[i]);
     EXPECT_GT(d["runs"].array[i]["msgs_per_sec"].d, 0) << order[i];
     EXPECT_GT(d["runs"].array[i]["producer_cpu_ns_per_put"].d, 0) << order[i];
+    EXPECT_GT(d["runs"].array[i]["warm_up_touch_mb_per_sec"].d, 0) << order[i] << ": memory warmed before it";
   }
   ASSERT_TRUE(j.Has("dedup_off_msgs_per_s"));
   ASSERT_TRUE(j.Has("dedup_on_to_off"));
