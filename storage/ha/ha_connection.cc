@@ -28,21 +28,20 @@ HaConnection::~HaConnection() { Stop(); }
 
 void HaConnection::Start() { thread_ = std::thread([this] { Run(); }); }
 
+// All four steps are seq_cst, so either the thread's look at `wakes_`
+// comes after this bump (it sends at once) or its `idle_` comes before this
+// exchange (the eventfd wakes it). No fence: GCC's ThreadSanitizer has none.
 void HaConnection::Wake() const {
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // the caller's append before the look at idle_
-  if (idle_.exchange(false, std::memory_order_acq_rel)) wake_.Wake();
+  wakes_.fetch_add(1, std::memory_order_seq_cst);  // after the caller's append
+  if (idle_.exchange(false, std::memory_order_seq_cst)) wake_.Wake();
 }
 
 int HaConnection::SleepMs() {
   if (next_ < 0) return kFirstReportWaitMs;
-  idle_.store(true, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // idle_ before the look at the log's end
-  // A log end not seen before may hold bytes the last frame missed: look
-  // again at once. Only a moved end does, so a slave parked where nothing
-  // is readable (its offset deleted) cannot spin the thread.
-  const int64_t end = log_.MaxOffset();
-  if (end == looked_end_) return kIdleWaitMs;
-  looked_end_ = end;
+  idle_.store(true, std::memory_order_seq_cst);
+  const uint64_t wakes = wakes_.load(std::memory_order_seq_cst);
+  if (wakes == wakes_seen_) return kIdleWaitMs;
+  wakes_seen_ = wakes;  // woken since the last look: bytes may have come after the last frame
   return 0;
 }
 

@@ -66,9 +66,9 @@ class HaConnection {
   void Run();
   Status Loop();
   Status ReadReports();
-  // The poll's timeout: 0 when the log's end moved since the last look (a
-  // put appended between the last frame and `idle_` being set, whose Wake
-  // found the thread busy), else the idle wait.
+  // The poll's timeout: 0 when a Wake came since the last look (a put
+  // appended after the last frame was made, and found the thread busy),
+  // else the idle wait.
   int SleepMs();
   // Fills out_ with the next frame (data, or a heartbeat when due).
   void NextFrame(int64_t now_ms);
@@ -87,11 +87,12 @@ class HaConnection {
   int64_t next_ = -1;          // the next offset to send; -1 until the first report
   int64_t requested_ = -1;     // the first report
   int64_t last_read_ms_ = 0, last_write_ms_ = 0;
-  int64_t looked_end_ = -1;    // the log's end SleepMs saw last
+  uint64_t wakes_seen_ = 0;    // `wakes_` at SleepMs's last look
 
   std::atomic<int64_t> ack_{-1};
   std::atomic<bool> stop_{false}, done_{false}, diverged_{false};
   mutable std::atomic<bool> idle_{false};  // polling with nothing to send
+  mutable std::atomic<uint64_t> wakes_{0};  // Wake calls so far
   mutable std::mutex error_mu_;
   std::string error_;
   std::thread thread_;
