@@ -30,7 +30,7 @@
 #include <optional>
 
 #include "mqstore/status.h"
-#include "storage/dedup/mapped_array.h"
+#include "storage/io/mapped_array.h"
 
 namespace mqstore {
 

@@ -1,4 +1,4 @@
-#include "storage/dedup/mapped_array.h"
+#include "storage/io/mapped_array.h"
 
 #include <sys/mman.h>
 

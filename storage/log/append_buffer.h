@@ -12,18 +12,21 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <span>
+
+#include "mqstore/status.h"
+#include "storage/io/mapped_array.h"
 
 namespace mqstore {
 
 class AppendBuffer {
  public:
-  // `capacity` is rounded up to a power of two of at least 64 KiB; the
-  // memory is 4 KiB aligned (a later O_DIRECT or registered-buffer write
-  // needs that).
-  explicit AppendBuffer(size_t capacity);
+  // `capacity` rounded up to a power of two of at least 64 KiB, in a
+  // mapping of its own (page aligned, as a later O_DIRECT or
+  // registered-buffer write needs; resident at once, since the writer goes
+  // round all of it). A mapping refused is the error, naming the bytes.
+  static Result<std::unique_ptr<AppendBuffer>> Create(size_t capacity);
 
   size_t capacity() const { return capacity_; }
   // Global offset up to which bytes have left the ring (set by the committer).
@@ -43,13 +46,11 @@ class AppendBuffer {
   Parts Get(int64_t offset, size_t len) const;
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
+  explicit AppendBuffer(MappedArray<uint8_t> ring) : capacity_(ring.size()), ring_(std::move(ring)) {}
   size_t Index(int64_t offset) const { return static_cast<size_t>(offset) & (capacity_ - 1); }
 
-  size_t capacity_;
-  std::unique_ptr<uint8_t, Free> ring_;
+  const size_t capacity_;
+  MappedArray<uint8_t> ring_;
   std::atomic<int64_t> committed_{0};
 };
 

@@ -36,14 +36,7 @@ CommitLog::CommitLog(const Env& env, CommitLogOptions options)
                  {options_.segment_size, options_.backend == WriteBackend::kMmap, options_.warm,
                   options_.backend == WriteBackend::kMmap ? options_.prefault_ahead : 0}),
       segments_(options_.segment_size),
-      put_mu_(options_.blocking_put_lock) {
-  if (options_.backend == WriteBackend::kWrite) {
-    // Two of the largest records (and a blank's zero fill) must fit at once.
-    const size_t floor = 2 * (static_cast<size_t>(options_.limits.max_record_size) + 4096);
-    ring_ = std::make_unique<AppendBuffer>(std::max(options_.append_buffer_bytes, floor));
-    inline_io_ = NewSyncIoQueue();
-  }
-}
+      put_mu_(options_.blocking_put_lock) {}
 
 CommitLog::~CommitLog() { Stop(); }
 
@@ -61,7 +54,20 @@ void CommitLog::NoteCommitBacklog() {
   events_->OnCommitBacklog();
 }
 
+// The write backend's ring, made by Load (its memory refused is a Status).
+Status CommitLog::MakeRing() {
+  if (options_.backend != WriteBackend::kWrite || ring_) return Status::Ok();
+  // Two of the largest records (and a blank's zero fill) must fit at once.
+  const size_t floor = 2 * (static_cast<size_t>(options_.limits.max_record_size) + 4096);
+  auto ring = AppendBuffer::Create(std::max(options_.append_buffer_bytes, floor));
+  if (!ring.ok()) return ring.error();
+  ring_ = std::move(*ring);
+  inline_io_ = NewSyncIoQueue();
+  return Status::Ok();
+}
+
 Status CommitLog::Load() {
+  MQ_RETURN_IF_ERROR(MakeRing());
   MQ_RETURN_IF_ERROR(CreateDirectoriesDurably(fs_, options_.dir));
   auto files = ListSegments(fs_, options_.dir);
   if (!files.ok()) return files.error();

@@ -291,6 +291,7 @@ class CommitLog {
   Status CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t> bytes);
   Status EndSegment(Segment& segment, int64_t pos);
   Result<CommitRange> CommitLocked(IoQueue& io);
+  Status MakeRing();
   void MarkNotWriteable(const Status& why);
   void NoteCommitBacklog();
 

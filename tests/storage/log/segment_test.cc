@@ -1,4 +1,4 @@
-// Segment, SegmentAllocator, AppendBuffer and QueueOffsetTable: the pieces
+// Segment, SegmentAllocator and QueueOffsetTable: the pieces
 // the CommitLog is built from.
 #include "storage/log/segment.h"
 
@@ -11,7 +11,6 @@
 #include <mutex>
 #include <thread>
 
-#include "storage/log/append_buffer.h"
 #include "storage/log/queue_offset_table.h"
 #include "storage/log/segment_allocator.h"
 #include "tests/support/golden.h"
@@ -188,27 +187,6 @@ TEST(SegmentAllocator, AFileTheWriterMadeItselfIsNotMadeAgainByTheThread) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   allocator.Stop();
   EXPECT_EQ(fs.opens(second), 1) << "65536 made twice";
-}
-
-TEST(AppendBuffer, WrapsAroundAndRefusesToOverwriteUncommittedBytes) {
-  AppendBuffer ring(64 << 10);
-  EXPECT_EQ(ring.capacity(), 64u << 10);
-  ring.set_committed(60000);
-  std::vector<uint8_t> data(10000);
-  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
-  ASSERT_TRUE(ring.Fits(60000, data.size()));
-  ring.Put(60000, data);  // crosses the end of the ring at 65536
-  const AppendBuffer::Parts parts = ring.Get(60000, data.size());
-  ASSERT_EQ(parts.first.size(), 65536u - 60000u);
-  ASSERT_EQ(parts.first.size() + parts.second.size(), data.size());
-  EXPECT_EQ(std::memcmp(parts.first.data(), data.data(), parts.first.size()), 0);
-  EXPECT_EQ(std::memcmp(parts.second.data(), data.data() + parts.first.size(), parts.second.size()), 0);
-  EXPECT_TRUE(ring.Fits(70000, 65536 - 10000));
-  EXPECT_FALSE(ring.Fits(70000, 65536 - 9999)) << "would overwrite bytes not yet committed";
-  ring.set_committed(70000);
-  EXPECT_TRUE(ring.Fits(70000, 65536));
-  ring.PutZeros(70000, 100);
-  EXPECT_EQ(ring.Get(70000, 100).first[99], 0);
 }
 
 TEST(QueueOffsetTable, CountsPerTopicAndQueueAndListsSorted) {
