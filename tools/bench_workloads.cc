@@ -82,6 +82,28 @@ class CommitLogBytesSampler {
   std::thread thread_;
 };
 
+// The memory warmed before a put run (WarmMemory): what the run is about
+// to fill (its records and a quarter more, plus 128 MiB) or, for a timed
+// run, one segment; at most a quarter of the machine's memory.
+size_t WarmUpBytes(const BenchSpec& s) {
+  constexpr size_t kMiB = 1 << 20;
+  const size_t per_record = static_cast<size_t>(s.msg_size) + 256;
+  const size_t wanted = s.seconds > 0 ? static_cast<size_t>(s.config.mappedFileSizeCommitLog)
+                                      : static_cast<size_t>(s.messages) * per_record * 5 / 4 + 128 * kMiB;
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  const size_t quarter = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) / 4 : wanted;
+  return std::min(wanted, quarter);
+}
+
+// Writes and frees as much memory as the run is about to fill, just before
+// it: the first-touch MB/s. On a VM whose host takes freed guest memory
+// back after a while (free page reporting), a run that starts on such
+// memory pays the host's faults in its page cache's first touches: 2-3x
+// slower runs, and the ceilings measured just before (which allocate and
+// free a few hundred MB) left the memory an engine run then met in that
+// state. Memory written and freed just before is backed again.
+double WarmMemory(const BenchSpec& spec) { return TouchAndFree(WarmUpBytes(spec)); }
+
 Result<BenchResult> RunPut(const BenchSpec& spec, std::ostream& err, const std::string& label) {
   auto store = OpenStore(spec.config);
   if (!store.ok()) return store.error();
@@ -89,7 +111,9 @@ Result<BenchResult> RunPut(const BenchSpec& spec, std::ostream& err, const std::
   if (!ack.ok()) return ack.error();
   CommitLogBytesSampler sampler(spec.config);
   const int64_t flushed_before = (*store)->Stats().flushed_offset;
+  const double warmed = WarmMemory(spec);
   auto r = RunProducers(spec, **store, ack->get(), err, label);
+  if (r.ok()) r->values.push_back({kWarmUpTouchMbPerSec, warmed});
   const int64_t most_bytes = sampler.Stop();
   if (r.ok() && most_bytes > 0) r->values.push_back({kMaxCommitLogMiB, static_cast<double>(most_bytes) / (1 << 20)});
   if (r.ok() && r->seconds > 0) {
@@ -168,7 +192,9 @@ Result<BenchResult> RunPutReplicated(const BenchSpec& spec, std::ostream& err) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
+  const double warmed = WarmMemory(master_spec);
   auto r = RunProducers(master_spec, **master, ack->get(), err, "put-sync replicated");
+  if (r.ok()) r->values.push_back({kWarmUpTouchMbPerSec, warmed});
   stop = true;
   lag.join();
   if (r.ok()) {
@@ -215,23 +241,6 @@ constexpr DedupRun kDedupOrder[] = {{false, false, "dedup-warm-up", false},
                                     {true, false, "dedup-on-1"},
                                     {true, true, "dedup-on-2"},
                                     {false, true, "dedup-off-2"}};
-
-// The memory warmed before a run: what the run is about to fill (its
-// records, the segment faulted ahead, the duplicate table) or, for a timed
-// run, one segment; at most a quarter of the machine's memory. On a VM
-// whose host takes freed guest memory back after a while (free page
-// reporting), a run that starts on such memory pays the host's faults in
-// the page cache's first touches and ran 2-3x slower whatever its mode;
-// memory written and freed just before it is backed again.
-size_t WarmUpBytes(const BenchSpec& s) {
-  constexpr size_t kMiB = 1 << 20;
-  const size_t per_record = static_cast<size_t>(s.msg_size) + 256;
-  const size_t wanted = s.seconds > 0 ? static_cast<size_t>(s.config.mappedFileSizeCommitLog)
-                                      : static_cast<size_t>(s.messages) * per_record * 5 / 4 + 128 * kMiB;
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  const size_t quarter = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) / 4 : wanted;
-  return std::min(wanted, quarter);
-}
 
 BenchSpec DedupRunSpec(const BenchSpec& spec, const DedupRun& run) {
   BenchSpec s = spec;
@@ -299,7 +308,6 @@ Result<BenchResult> DedupPutWorkload(const BenchSpec& spec, std::ostream& err, c
   std::vector<DedupRunFigures> runs;
   for (const DedupRun& run : kDedupOrder) {
     const BenchSpec s = DedupRunSpec(spec, run);
-    const double warm_touch = TouchAndFree(WarmUpBytes(s));
     auto r = RunPut(s, err, label + " " + run.dir);
     if (!r.ok()) return r.error();
     MQ_RETURN_IF_ERROR(SettleStore(s.config.storePathRootDir));
@@ -308,7 +316,8 @@ Result<BenchResult> DedupPutWorkload(const BenchSpec& spec, std::ostream& err, c
       warm_up = std::move(*r);
       continue;
     }
-    runs.push_back({run.dir, r->msgs_per_sec(), r->Value(kProducerCpuNsPerPut).value_or(0), warm_touch});
+    runs.push_back({run.dir, r->msgs_per_sec(), r->Value(kProducerCpuNsPerPut).value_or(0),
+                    r->Value(kWarmUpTouchMbPerSec).value_or(0)});
     std::optional<BenchResult>& pooled = run.on ? on : off;
     pooled = pooled ? Pool(*pooled, std::move(*r)) : std::move(*r);
   }

@@ -92,6 +92,10 @@ inline constexpr char kDurableToSeqWrite[] = "durable_to_seq_write";
 inline constexpr double kSustainedSeconds = 60;
 // Put runs: bytes the flush made durable during the run, per second.
 inline constexpr char kDurableMbPerSec[] = "durable_mb_per_sec";
+// Put runs: just before the producers start, as much memory as the run
+// will fill is written and freed (bench_workloads.cc, WarmMemory); its
+// first-touch rate says how cold memory was then.
+inline constexpr char kWarmUpTouchMbPerSec[] = "warm_up_touch_mb_per_sec";
 // Put runs measure fresh-page memcpy, prefaulted memcpy, sequential write
 // and the first-touch rate just before and just after the workload, each
 // reported as <name>_before_<unit> and <name>_after_<unit>; the mean of

@@ -114,6 +114,7 @@ TEST(Bench, AsyncPutsAreComparedWithFreshPageMemcpyMeasuredAroundTheRun) {
   EXPECT_NEAR(j["ratio_to_ceiling"].d, j["msgs_per_sec"].d / c["fresh_page_memcpy_msgs_per_sec"].d, 1e-3);
   const double touch = std::min(c["first_touch_before_mb_per_sec"].d, c["first_touch_after_mb_per_sec"].d);
   EXPECT_EQ(j["memory_state"].s, touch < 1500 ? "cold" : "warm") << touch;
+  EXPECT_GT(j["warm_up_touch_mb_per_sec"].d, 0) << "memory is warmed just before the producers start";
   const CliResult text = Bench("put", {"--messages", "2000"});
   EXPECT_NE(text.out.find("run 1: memory "), std::string::npos) << text.out;
 }
