@@ -4,8 +4,8 @@
 // kernel's strict overcommit refuses it) instead of throwing. The pages
 // cost memory only once written (MAP_NORESERVE), so a table sized for its
 // bound at open costs what it holds, unless asked to be resident at once
-// (an array written all over from its first uses); and since the array never moves or
-// grows, nothing is allocated after Create. Large arrays ask for 2 MiB
+// (an array written all over from its first uses); and since the array
+// never moves or grows, nothing is allocated after Create. Large arrays ask for 2 MiB
 // pages (a hint), which keeps a randomly probed table within the TLB's
 // reach. T must be valid when all its bytes are zero.
 #pragma once

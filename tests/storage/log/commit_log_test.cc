@@ -49,6 +49,14 @@ CommitLogOptions SmallLogOptions(const test::TempDir& tmp) {
   return o;
 }
 
+// The log's events, counted.
+struct CountedEvents final : CommitLogEvents {
+  int backlogs = 0, segments = 0, commits = 0;
+  void OnCommitBacklog() override { ++backlogs; }
+  void OnSegmentsGrew() override { ++segments; }
+  void OnCommitted() override { ++commits; }
+};
+
 // A slave's sender sends committed bytes only: with the write backend it
 // is told each time a commit moved `committed`, and not for a commit that
 // found nothing to write.
@@ -60,12 +68,7 @@ TEST(CommitLogCommitListener, HearsEachCommitThatMovedTheCommittedEnd) {
   CommitLog log(Env::Default(), o);
   ASSERT_TRUE(log.Load().ok());
   ASSERT_TRUE(log.Recover(false, 0).ok());
-  struct Counter final : CommitLogEvents {
-    int commits = 0;
-    void OnCommitBacklog() override {}
-    void OnSegmentsGrew() override {}
-    void OnCommitted() override { ++commits; }
-  } events;
+  CountedEvents events;
   log.SetEvents(&events);
   test::OwnedMessage m("T", 0, 100, "k");
   ASSERT_TRUE(log.Put(m.message()).ok());
@@ -87,12 +90,7 @@ TEST(CommitLogSegmentListener, HearsEachNewSegmentAndEachFullSegmentMadeDurable)
   CommitLog log(Env::Default(), SmallLogOptions(tmp));
   ASSERT_TRUE(log.Load().ok());
   ASSERT_TRUE(log.Recover(false, 0).ok());
-  struct Counter final : CommitLogEvents {
-    int segments = 0;
-    void OnCommitBacklog() override {}
-    void OnSegmentsGrew() override { ++segments; }
-    void OnCommitted() override {}
-  } events;
+  CountedEvents events;
   log.SetEvents(&events);
   const int& heard = events.segments;
   test::OwnedMessage m("T", 0, 1000, "k");
