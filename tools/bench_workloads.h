@@ -59,6 +59,10 @@ struct BenchSpec {
   // (a slave has a disk of its own: here another file system), removed
   // after the run unless keep_stores. "": <store>/slave, on the master's disk.
   std::string replica_root;
+  // --replica-nice N: the in-process slave's threads run at this nice value
+  // (0-19, default 10): a real slave has CPUs of its own, this
+  // one takes what the master leaves of the machine's.
+  int replica_nice = 10;
   bool keep_stores = false;      // --keep or --dir: stores outside the run's root stay too
   // --dedup (put, put-sync): duplicate suppression off and on
   // (dedupWindowSeconds, kBenchDedupWindowSeconds unless set) as four runs
@@ -85,6 +89,10 @@ inline constexpr char kRatioToUnreplicated[] = "ratio_to_unreplicated";
 inline constexpr char kUnreplicatedP99Us[] = "unreplicated_p99_us";
 inline constexpr char kP99ToUnreplicatedP99[] = "p99_to_unreplicated_p99";
 inline constexpr char kReplicationLagMaxBytes[] = "replication_lag_max_bytes";
+// The slave's threads' nice value, and how many threads of the process run
+// at it once the slave is open (with nice 0, the master's count too).
+inline constexpr char kReplicaNice[] = "replica_nice";
+inline constexpr char kReplicaThreadsAtNice[] = "replica_threads_at_nice";
 inline constexpr char kP99ToFdatasyncP99[] = "p99_to_fdatasync_p99";
 // A put run of at least kSustainedSeconds: the bytes made durable per
 // second over the disk's sequential write ceiling (bench_ceilings.h).

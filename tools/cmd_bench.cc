@@ -96,6 +96,9 @@ const char kHelp[] =
     "                       made in DIR, removed afterwards unless --keep (default:\n"
     "                       beside the master's, sharing its disk; a real slave\n"
     "                       writes to a disk of its own)\n"
+    "  --replica-nice N     with --replica: the slave's threads at nice N (0-19,\n"
+    "                       default 10): a real slave has CPUs of its own, the\n"
+    "                       in-process one takes what the master leaves\n"
     "  --timers N           timer: timers in all (default 1000000; 100-byte bodies\n"
     "                       unless --msg-size)\n"
     "  --precision-ms P     timer: timerPrecisionMs (default 1000)\n"
@@ -121,7 +124,7 @@ const char kHelp[] =
 const std::set<std::string> kValueFlags = {"workload", "producers", "msg-size", "messages", "seconds", "topics",
                                            "queues",   "inflight",  "flush",    "backend",  "config",  "set",
                                            "dir",      "ack-log",   "sweep",    "plot",     "ceiling-seconds",
-                                           "timers",   "precision-ms", "dup-fraction", "replica-root"};
+                                           "timers",   "precision-ms", "dup-fraction", "replica-root", "replica-nice"};
 const std::set<std::string> kSweepFlags = {"producers", "inflight", "backend", "flush", "msg-size"};
 
 // The value one point of a sweep gives a knob.
@@ -260,6 +263,10 @@ Result<BenchSpec> SpecFromArgs(const Args& args, const SweepPoint* point, const 
   std::error_code ec;
   if (args.Has("replica-root") && !std::filesystem::is_directory(s.replica_root, ec))
     return Status::InvalidArgument("--replica-root " + s.replica_root + " is not a directory");
+  if (args.Has("replica-nice") && !s.replica) return Status::InvalidArgument("--replica-nice is for --replica");
+  auto nice = IntFlag(args, nullptr, "replica-nice", s.replica_nice, 0, 19);
+  if (!nice.ok()) return nice.error();
+  s.replica_nice = static_cast<int>(*nice);
   MQ_RETURN_IF_ERROR(DedupFromArgs(args, s));
   return s;
 }

@@ -147,12 +147,15 @@ TEST(Bench, PutSyncGroupCommitsAgainstTheGroupCommitCeiling) {
 TEST(Bench, PutSyncReplicaComparesWithTheUnreplicatedRunAndPutsTheSlaveWhereAsked) {
   test::TempDir slaves;
   const J j = BenchJson("put-sync", SmallIndex({"--messages", "1000", "--producers", "4", "--replica",
-                                                "--replica-root", slaves.path()}));
+                                                "--replica-root", slaves.path(), "--replica-nice", "7"}));
   ExpectCommonKeys(j, 1000);
   EXPECT_GT(j["unreplicated_msgs_per_s"].d, 0);
   EXPECT_GT(j["ratio_to_unreplicated"].d, 0);
   EXPECT_GT(j["p99_to_unreplicated_p99"].d, 0);
   EXPECT_TRUE(j.Has("replication_lag_max_bytes"));
+  EXPECT_EQ(j["replica_nice"].d, 7);
+  // The slave's flush, dispatch, cleanup and HA threads at least; none of the master's.
+  EXPECT_GE(j["replica_threads_at_nice"].d, 4) << "the slave's threads run at the nice asked";
   EXPECT_TRUE(std::filesystem::is_empty(slaves.path())) << "the slave's store is removed with the run";
 
   const CliResult kept = Bench("put-sync", SmallIndex({"--messages", "200", "--producers", "2", "--replica",
@@ -395,6 +398,8 @@ TEST(Bench, UsageErrorsNameTheProblem) {
   expect({"--workload", "put", "--dup-fraction", "0.1"}, "--dup-fraction needs --dedup");
   expect({"--workload", "put-sync", "--replica-root", "."}, "--replica-root is for --replica");
   expect({"--workload", "put-sync", "--replica", "--replica-root", "/no/such/dir"}, "is not a directory");
+  expect({"--workload", "put-sync", "--replica-nice", "5"}, "--replica-nice is for --replica");
+  expect({"--workload", "put-sync", "--replica", "--replica-nice", "20"}, "--replica-nice must be an integer in [0, 19]");
   expect({"--workload", "put", "--dedup", "--dup-fraction", "1"}, "--dup-fraction must be a number in [0, 0.99]");
 }
 
