@@ -144,8 +144,6 @@ double TouchAndFree(size_t bytes) {
 
 double MeasureFirstTouch() { return TouchAndFree(256 * kMiB); }
 
-double WarmForCeilings() { return TouchAndFree(2 * kScratchSize); }
-
 Result<double> MeasureSeqWrite(const CeilingSetup& setup) {
   int64_t rounds = 0;
   const auto secs = WriteRounds(setup, kMiB, true, 3, INT64_MAX, [](uint64_t) {}, &rounds);

@@ -67,11 +67,6 @@ double MeasureFirstTouch();
 // where what is allocated next finds them backed by the host (--dedup
 // warms memory so before each run).
 double TouchAndFree(size_t bytes);
-// Writes and frees the memory the memcpy ceilings reach first (two scratch
-// files' worth: each file's pages are freed when it is removed, and the
-// next one's come back from them), so that they are measured in warm
-// memory like the engine run they bracket. Returns the first-touch MB/s.
-double WarmForCeilings();
 Result<double> MeasureSeqWrite(const CeilingSetup& setup);
 
 }  // namespace mqstore::cli::bench

@@ -544,34 +544,23 @@ void AddRatios(const BenchSpec& spec, BenchResult& r) {
 // in the state the engine ran in (a VM's lazily backed memory swings an
 // async put's rate several times over): each reported as <base>_before and
 // <base>_after; those with a `mean` name also as their mean, the ceiling a
-// ratio is taken against. The first touch comes first and reads memory as
-// found (memory_state); the memcpy ceilings then run in memory warmed just
-// before them (WarmForCeilings), as the engine run does after its own
-// warm-up (WarmMemory): without it the ceilings after a run met memory the
-// host had taken back during it, a third to a half of their warm value.
+// ratio is taken against.
 struct AroundRun {
   const char* base;
   const char* unit;
   const char* mean;  // nullptr: before and after only
   Result<double> (*measure)(const CeilingSetup&);
-  bool warm;  // measured after WarmForCeilings
 };
 const AroundRun kAroundRun[] = {
-    {"first_touch", "_mb_per_sec", nullptr, [](const CeilingSetup&) -> Result<double> { return MeasureFirstTouch(); },
-     false},
-    {"fresh_page_memcpy", "_msgs_per_sec", kFreshPageMemcpy, &MeasureFreshPageMemcpy, true},
-    {"memcpy_mapped", "_msgs_per_sec", nullptr, &MeasureMemcpyMapped, true},
-    {"seq_write", "_mb_per_sec", kSeqWrite, &MeasureSeqWrite, false},
+    {"fresh_page_memcpy", "_msgs_per_sec", kFreshPageMemcpy, &MeasureFreshPageMemcpy},
+    {"memcpy_mapped", "_msgs_per_sec", nullptr, &MeasureMemcpyMapped},
+    {"seq_write", "_mb_per_sec", kSeqWrite, &MeasureSeqWrite},
+    {"first_touch", "_mb_per_sec", nullptr, [](const CeilingSetup&) -> Result<double> { return MeasureFirstTouch(); }},
 };
 
 Result<std::vector<double>> MeasureAroundRun(const CeilingSetup& setup) {
   std::vector<double> out;
-  bool warmed = false;
   for (const AroundRun& a : kAroundRun) {
-    if (a.warm && !warmed) {
-      WarmForCeilings();
-      warmed = true;
-    }
     auto v = a.measure(setup);
     if (!v.ok()) return v.error().WithContext(std::string("ceiling ") + a.base);
     out.push_back(*v);
