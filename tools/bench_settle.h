@@ -1,6 +1,7 @@
-// SettleStore: what `mqstore bench --dedup` does to each run's store once
-// the run is over, so that it weighs on the next run neither as writeback
-// nor as page cache. A store shut down cleanly has synced what it wrote,
+// SettleStore: what `mqstore bench` does to a run's store once the run is
+// over (each run of --dedup, the unreplicated run of --replica, and every
+// put run before the ceilings measured after it), so that it weighs on
+// what comes next neither as writeback nor as page cache. A store shut down cleanly has synced what it wrote,
 // but not every page it dirtied: the zero pages prefaulted beyond its last
 // record (a segment's unwritten tail, the next segment made ahead) are left
 // for the kernel's flusher, a few hundred MB after a million puts, whose

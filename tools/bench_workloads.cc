@@ -648,6 +648,12 @@ Result<BenchResult> RunBenchPoint(const BenchSpec& spec, CeilingCache& cache, st
   BenchResult& r = *result;
   r.ceilings = std::move(ceilings);
   if (around) {
+    // The store is settled first: the pages it left dirty (prefaulted
+    // beyond its last record) are written back now rather than during the
+    // ceilings, whose page faults on a new file otherwise queue behind
+    // that writeback in the file system's journal (a fifth of the ceiling
+    // after an 8 s run of 1 KiB puts; bench/RESULTS.md).
+    MQ_RETURN_IF_ERROR(SettleStore(spec.config.storePathRootDir));
     auto after = MeasureAroundRun(setup);
     if (!after.ok()) return after.error();
     AddAroundRun(*before, *after, r);
