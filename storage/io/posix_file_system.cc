@@ -91,6 +91,10 @@ class PosixFileMapping final : public FileMapping {
 
   void AdviseHugePages() override { (void)::madvise(addr_, size_, MADV_HUGEPAGE); }
 
+  void DropPages() override {
+    if (size_ > 0) (void)::madvise(addr_, size_, MADV_DONTNEED);
+  }
+
   void ReplaceWithZeros() override {
     if (size_ == 0) return;
     // MAP_FIXED swaps the pages atomically: no moment where the range is
@@ -270,6 +274,12 @@ class PosixRandomRWFile final : public RandomRWFile {
     const auto off = static_cast<off_t>(offset);
     if (::sync_file_range(fd_, off, static_cast<off_t>(len), SYNC_FILE_RANGE_WRITE) != 0)
       return ErrnoStatus("sync_file_range", path_, errno);
+    return Status::Ok();
+  }
+
+  Status DropCache() override {
+    if (const int err = ::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED); err != 0)
+      return ErrnoStatus("posix_fadvise(DONTNEED)", path_, err);
     return Status::Ok();
   }
 

@@ -379,10 +379,24 @@ void CommitLog::SyncDone(const SyncPlan& plan) {
   for (const SyncPlan::File& f : plan.files) {
     f.segment->set_flushed(f.position);
     allocator_.Synced(f.segment, f.position);
-    segment_done = segment_done || f.position == f.segment->size();
+    if (f.position == f.segment->size()) {
+      segment_done = true;
+      DropCacheBehind(*f.segment);
+    }
   }
   if (plan.target > FlushedOffset()) flushed_where_.store(plan.target, std::memory_order_release);
   if (segment_done && events_) events_->OnSegmentsGrew();
+}
+
+void CommitLog::DropCacheBehind(const Segment& done) {
+  if (options_.cache_segments < 0) return;
+  const int64_t start = done.start_offset() - int64_t{options_.cache_segments} * options_.segment_size;
+  std::shared_ptr<Segment> behind = SegmentFor(start);
+  // Only a file flushed to its end: what the page cache holds of it is clean
+  // and on disk, and nothing writes it again.
+  if (!behind || behind->start_offset() != start || behind->flushed() != behind->size()) return;
+  if (Status st = behind->DropCache(); !st.ok())
+    StoreLog(LogLevel::kWarn, "commit log: dropping cached pages: " + st.ToString());
 }
 
 void CommitLog::MarkNotWriteable(const Status& why) {

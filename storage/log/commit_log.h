@@ -61,6 +61,7 @@ struct CommitLogOptions {
   size_t append_buffer_bytes = 16 << 20;  // kWrite ring; raised to hold two largest records
   bool warm = false;                      // warmMapedFileEnable
   int64_t prefault_ahead = 64 << 20;      // kMmap: bytes faulted in ahead of the writer
+  int32_t cache_segments = -1;            // commitLogCacheSegments: -1 = keep every file's pages
   bool blocking_put_lock = true;          // useReentrantLockWhenPutMessage
   int32_t commit_interval_ms = 200;       // kWrite: commitIntervalCommitLog
   int64_t os_page_cache_busy_timeout_ms = 1000;
@@ -293,6 +294,9 @@ class CommitLog {
   Result<CommitRange> CommitLocked(IoQueue& io);
   Status MakeRing();
   void MarkNotWriteable(const Status& why);
+  // `done` was just flushed to its end: the file options_.cache_segments
+  // before it drops its pages (commitLogCacheSegments).
+  void DropCacheBehind(const Segment& done);
   void NoteCommitBacklog();
 
   FileSystem& fs_;

@@ -51,6 +51,11 @@ Status Segment::Flush(int64_t up_to) {
   return Status::Ok();
 }
 
+Status Segment::DropCache() {
+  mapping_->DropPages();  // a mapped page cannot leave the page cache
+  return file_->DropCache();
+}
+
 void Segment::ReleaseForcibly() {
   mapping_->ReplaceWithZeros();
   (void)file_->Truncate(0);  // a failure keeps the blocks until the last reader lets go

@@ -72,6 +72,12 @@ class Segment {
   // then find the file empty.
   void ReleaseForcibly();
 
+  // For a file flushed to its end that the writer left behind: the
+  // mapping lets go of its pages, then the page cache drops them
+  // (FileMapping::DropPages, RandomRWFile::DropCache). Its bytes are on
+  // disk; a reader of it faults or reads them in again.
+  Status DropCache();
+
  private:
   Segment(std::unique_ptr<RandomRWFile> file, std::unique_ptr<FileMapping> mapping, int64_t start, int64_t size)
       : file_(std::move(file)), mapping_(std::move(mapping)), start_offset_(start), size_(size) {}
