@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "format/segment_name.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
-#include "format/segment_name.h"
 #include "tests/storage/engine_test_util.h"
 #include "tests/support/golden.h"
 
