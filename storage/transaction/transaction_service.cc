@@ -69,6 +69,7 @@ struct TransactionService::Round {
   int64_t op_next = 0;                            // next op queue offset to read
   bool last_pull_found = false;                   // the last pull read an op
   int64_t last_op_born = 0;
+  int64_t half_end = 0;  // past the last copy put: the half queue's end before the copies are dispatched
 };
 
 TransactionService::TransactionService(const CommitLog& log, const ConsumeQueueStore& queues, FileSystem& fs,
@@ -269,9 +270,10 @@ void TransactionService::Settle(Round& round, int64_t half_queue_offset) {
   }
 }
 
-bool TransactionService::PutBack(const BuiltMessage& copy, PutResult& out) {
+bool TransactionService::PutBack(Round& round, const BuiltMessage& copy, PutResult& out) {
   out = put_(copy.view());
   if (out.ok()) {
+    round.half_end = std::max(round.half_end, out.queue_offset + 1);
     renewed_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
@@ -296,7 +298,7 @@ bool TransactionService::CheckPreparedQueueOffset(Round& round, const MessageRec
   }
   auto copy = BuildRenewedHalf(half, times, prepared);
   PutResult put;
-  return copy.ok() && PutBack(*copy, put);
+  return copy.ok() && PutBack(round, *copy, put);
 }
 
 size_t TransactionService::Check() {
@@ -387,7 +389,7 @@ size_t TransactionService::Check() {
     }
     auto copy = BuildRenewedHalf(half, times, std::nullopt);
     PutResult put;
-    if (!copy.ok() || !PutBack(*copy, put)) break;
+    if (!copy.ok() || !PutBack(round, *copy, put)) break;
     ++checks;
     checks_.fetch_add(1, std::memory_order_relaxed);
     if (listener) {
@@ -415,7 +417,8 @@ size_t TransactionService::Check() {
   if (next_op != op_offset) offsets_.Set(OpKey(), 0, next_op);
   half_progress_ = next_half;
   op_progress_ = next_op;
-  pending_ = std::max<int64_t>(0, half_q->MaxOffset() - next_half - static_cast<int64_t>(round.settled.size()));
+  const int64_t half_end = std::max(half_q->MaxOffset(), round.half_end);
+  pending_ = std::max<int64_t>(0, half_end - next_half - static_cast<int64_t>(round.settled.size()));
   Status st = Persist();
   if (!st.ok()) StoreLog(LogLevel::kError, "transactions: " + st.ToString());
   return checks;

@@ -133,7 +133,7 @@ class TransactionService {
   bool DeletePrepared(const MessageRecordView& half);
   void FillOps(Round& round);
   void Settle(Round& round, int64_t half_queue_offset);
-  bool PutBack(const BuiltMessage& copy, PutResult& out);
+  bool PutBack(Round& round, const BuiltMessage& copy, PutResult& out);
   bool CheckPreparedQueueOffset(Round& round, const MessageRecordView& half, int32_t times);
   void Run();
 

@@ -67,8 +67,8 @@ class TransactionStoreTest : public ::testing::Test {
     config_.transactionCheckEnable = false;  // rounds run by Check(), unless a test starts the thread
     config_.scheduleMessageServiceEnable = false;
   }
-  std::unique_ptr<MessageStore> Open() {
-    auto store = MessageStore::Open(config_, Env(FileSystem::Default(), clock_));
+  std::unique_ptr<MessageStore> Open(FileSystem& fs = FileSystem::Default()) {
+    auto store = MessageStore::Open(config_, Env(fs, clock_));
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }
