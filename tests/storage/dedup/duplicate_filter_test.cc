@@ -145,6 +145,11 @@ TEST_F(DuplicateFilterTest, TheEmbedderNamesTheKeyProperty) {
   EXPECT_FALSE(store->Put(with("U1", "order-8").message()).duplicate) << "the same UNIQ_KEY is not the key now";
   ExpectDuplicateOf(store->Put(with("U2", "order-7").message()), first);
   EXPECT_FALSE(store->Put(Msg("U1").message()).duplicate) << "no bizId: never suppressed";
+  ASSERT_TRUE(store->Shutdown().ok());
+  store = Open();  // the rebuild reads the same property
+  ASSERT_TRUE(store);
+  ExpectDuplicateOf(store->Put(with("U3", "order-7").message()), first);
+  EXPECT_FALSE(store->Put(with("U1", "order-9").message()).duplicate);
 }
 
 TEST_F(DuplicateFilterTest, OnlyInsideTheWindowFromTheFirstStoreTime) {
