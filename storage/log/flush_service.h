@@ -16,7 +16,10 @@
 //                          waits until the flushed position passes its end;
 //                          one fdatasync completes every put waiting when it
 //                          was issued (group commit), and the next batch is
-//                          written while that sync runs.
+//                          written while that sync runs. The next sync
+//                          starts at once, or waits for the group just
+//                          answered to come back when that has lately been
+//                          quicker than a sync's fixed cost (ShouldHold).
 //
 // A waiting put gives up after syncFlushTimeout with FLUSH_DISK_TIMEOUT (its
 // record stays in the log and becomes durable with a later sync). After each
@@ -26,6 +29,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -94,13 +98,16 @@ class FlushService {
   struct CallbackWaiter;
   static constexpr int64_t kWritebackPage = 4096;
   static constexpr int64_t kWritebackMinBytes = 64 * 1024;  // smaller ranges wait for the next round
+  static constexpr int kHoldProbeEvery = 64;   // syncs started at once between two tries of a hold
+  static constexpr int64_t kMaxHoldUs = 2000;  // a hold never waits longer, whatever a sync took
+  static constexpr int kSyncWindow = 64;       // syncs per window of FixedSyncUs()
 
   void Run();
   void Wakeup(bool commit);
   bool Enqueue(Waiter* w);
   bool RemoveIfQueued(Waiter* w);
   PutResult DecideNow(PutResult put) const;
-  void AnswerWaiters();
+  size_t AnswerWaiters();
   void AnswerAll();
   // A sync in flight: the plan and the queue's tickets for it.
   struct InflightSync {
@@ -113,7 +120,11 @@ class FlushService {
   Status FinishSync(InflightSync& sync);
   Result<bool> FlushRound(int least_pages);
   void GroupCommit(uint64_t flush_all_ticket);
-  bool HasWaitersPast(int64_t flushed) const;
+  size_t WaitersPast(int64_t flushed) const;
+  bool ShouldHold(size_t left);
+  void NoteSyncTime(int64_t us);
+  int64_t FixedSyncUs() const;
+  void HoldForGroup(std::chrono::steady_clock::time_point synced_at);
   void StartWriteback();
   Status WriteCheckpoint();
   void MaybeWriteCheckpoint(bool moved);
@@ -134,6 +145,7 @@ class FlushService {
   bool running_ = false;
   bool woken_ = false;
   bool commit_now_ = false;
+  size_t hold_for_ = 0;  // while the flush thread holds a group: the waiters it wants (0: not holding)
   uint64_t flush_all_requested_ = 0;
   uint64_t flush_all_done_ = 0;  // written by the flush thread only
   Status flush_all_status_;
@@ -146,6 +158,11 @@ class FlushService {
   int64_t last_checkpoint_ms_ = 0;
   int64_t writeback_from_ = 0;
   InflightSync current_sync_, next_sync_;
+  size_t group_population_ = 0;  // the waiters answered by the last sync plus those left waiting then
+  int64_t window_min_sync_us_ = INT64_MAX, prev_window_min_sync_us_ = INT64_MAX;
+  int window_syncs_ = 0;
+  int64_t gather_us_ = 0;        // how long a held group took to come back (a moving average)
+  int skipped_holds_ = 0;         // syncs started at once since the last hold
 
   std::atomic<uint64_t> syncs_{0}, commits_{0}, bytes_committed_{0}, waits_completed_{0}, wait_timeouts_{0},
       group_commits_{0};

@@ -22,12 +22,13 @@
 namespace mqstore {
 namespace {
 
-// A file whose fdatasync takes `delay` of `clock`'s time (a slow or stuck
-// disk: the clock moves while it syncs). It has no descriptor, so even the
-// io_uring queue syncs it through this interface.
+// A file whose fdatasync takes `delay`: of `clock`'s time (a slow or stuck
+// disk: the clock moves while it syncs), or of real time without a clock.
+// It has no descriptor, so even the io_uring queue syncs it through this
+// interface.
 class SlowSyncFile final : public RandomRWFile {
  public:
-  SlowSyncFile(std::unique_ptr<RandomRWFile> inner, FakeClock& clock, std::chrono::milliseconds delay)
+  SlowSyncFile(std::unique_ptr<RandomRWFile> inner, FakeClock* clock, std::chrono::milliseconds delay)
       : inner_(std::move(inner)), clock_(clock), delay_(delay) {}
   const std::string& path() const override { return inner_->path(); }
   Result<size_t> Read(uint64_t offset, std::span<uint8_t> out) override { return inner_->Read(offset, out); }
@@ -35,7 +36,8 @@ class SlowSyncFile final : public RandomRWFile {
   Status Preallocate(uint64_t size) override { return inner_->Preallocate(size); }
   Status Truncate(uint64_t size) override { return inner_->Truncate(size); }
   Status Sync() override {
-    clock_.Advance(delay_.count());
+    if (clock_ != nullptr) clock_->Advance(delay_.count());
+    else std::this_thread::sleep_for(delay_);
     return inner_->Sync();
   }
   Result<uint64_t> Size() override { return inner_->Size(); }
@@ -44,13 +46,13 @@ class SlowSyncFile final : public RandomRWFile {
 
  private:
   std::unique_ptr<RandomRWFile> inner_;
-  FakeClock& clock_;
+  FakeClock* clock_;
   std::chrono::milliseconds delay_;
 };
 
 class SlowSyncFileSystem final : public test::ForwardingFileSystem {
  public:
-  SlowSyncFileSystem(FakeClock& clock, std::chrono::milliseconds delay) : clock_(clock), delay_(delay) {}
+  SlowSyncFileSystem(FakeClock* clock, std::chrono::milliseconds delay) : clock_(clock), delay_(delay) {}
   Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
     auto file = base().OpenRandomRW(path, mode);
     if (!file.ok() || path.find("/commitlog/") == std::string::npos) return file;
@@ -58,7 +60,7 @@ class SlowSyncFileSystem final : public test::ForwardingFileSystem {
   }
 
  private:
-  FakeClock& clock_;
+  FakeClock* clock_;
   std::chrono::milliseconds delay_;
 };
 
@@ -114,6 +116,29 @@ TEST_P(FlushServiceTest, OneSyncAnswersEveryPutWaitingForIt) {
   EXPECT_GT(s.group_size_avg(), 1.0);
   EXPECT_GT(s.sync_latency_us.count, 0u);
   EXPECT_LE(s.sync_latency_us.count, s.syncs) << "one latency sample per round of syncs";
+}
+
+// Blocking producers answered by one sync are back long before the next
+// could end; a sync started at once would cover only those left waiting,
+// and the group would split into two cohorts of half the size, each paying
+// a whole sync. The service waits for the group instead.
+TEST_P(FlushServiceTest, BlockingProducersStayOneGroupRatherThanSplittingIntoCohorts) {
+  SlowSyncFileSystem fs(nullptr, std::chrono::milliseconds(10));  // real time: the hold is timed in it
+  auto store = Open(Env(fs));
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 8, kPuts = 12;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      test::OwnedMessage m("T", t % 4, 256, "t" + std::to_string(t));
+      for (int i = 0; i < kPuts; ++i) ok += store->Put(m.message()).ok();
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(ok.load(), kThreads * kPuts);
+  const FlushStats s = store->Stats().flush;
+  EXPECT_GE(s.group_size_avg(), kThreads * 3 / 4.0)
+      << s.waits_completed << " puts in " << s.group_commits << " groups: the producers split into cohorts";
 }
 
 TEST_P(FlushServiceTest, PutAsyncCallsBackAfterTheSync) {
@@ -173,7 +198,7 @@ TEST_P(FlushServiceTest, WaitForFlushFlagMakesAnAsyncFlushPutDurable) {
 TEST_P(FlushServiceTest, SlowDiskAnswersFlushDiskTimeoutAndKeepsTheRecord) {
   config_.syncFlushTimeout = 50;
   FakeClock clock;
-  SlowSyncFileSystem fs(clock, std::chrono::milliseconds(300));
+  SlowSyncFileSystem fs(&clock, std::chrono::milliseconds(300));
   auto store = Open(Env(fs, clock));
   ASSERT_TRUE(store);
   const PutResult r = store->Put(test::OwnedMessage("T", 0, 100, "slow").message());
