@@ -396,7 +396,7 @@ void FlushService::GroupCommit(uint64_t flush_all_ticket) {
   InflightSync* sync = &current_sync_;
   InflightSync* next = &next_sync_;
   bool moved = false;
-  if (ShouldHold(WaitersPast(log_.FlushedOffset()))) HoldForGroup(std::chrono::steady_clock::now());
+  if (pacer_.ShouldHold(WaitersPast(log_.FlushedOffset()))) HoldForGroup(std::chrono::steady_clock::now());
   auto begun = BeginSync(0, *sync);
   Status st = begun.ok() ? Status::Ok() : begun.error();
   bool active = st.ok() && *begun;
@@ -406,16 +406,17 @@ void FlushService::GroupCommit(uint64_t flush_all_ticket) {
     if (!st.ok()) break;
     moved = true;
     active = false;
-    NoteSyncTime((clock_.MonotonicNanos() - sync->began_ns) / 1000);
+    const int64_t sync_us = (clock_.MonotonicNanos() - sync->began_ns) / 1000;
+    const auto synced_at = std::chrono::steady_clock::now();
     const size_t left = WaitersPast(log_.FlushedOffset());
-    const bool hold = left > 0 && ShouldHold(left);
+    const bool hold = left > 0 && pacer_.ShouldHold(left);
     if (left > 0 && !hold) {  // the next sync first, then this one's group woken while it runs
       begun = BeginSync(0, *next);
       if (!begun.ok()) st = begun.error();
       active = begun.ok() && *begun;
     }
-    const auto synced_at = std::chrono::steady_clock::now();
-    group_population_ = AnswerWaiters() + left;
+    pacer_.SyncEnded(AnswerWaiters(), left, sync_us,
+                     std::chrono::duration_cast<std::chrono::microseconds>(synced_at.time_since_epoch()).count());
     if (hold) {
       HoldForGroup(synced_at);
       begun = BeginSync(0, *next);
@@ -448,57 +449,18 @@ size_t FlushService::WaitersPast(int64_t flushed) const {
   return static_cast<size_t>(std::count_if(waiters_.begin(), waiters_.end(), [&](const Waiter* w) { return w->end > flushed; }));
 }
 
-// Whether the next sync should wait for the group the last one answered.
-// Closed-loop producers (blocking puts) come back within tens of
-// microseconds of their wake-up; a sync started before they do covers only
-// those left waiting, and the group splits into two cohorts that each pay a
-// sync for half the records. A sync costs a fixed part F (the journal
-// commit, the device's flush) plus a part per byte, so one sync for the
-// whole group instead of two saves F and costs the time G the group takes
-// to gather: worth it while G < F. Producers that take longer to come back
-// (pipelined puts refilling deep windows) are better served by the next
-// sync starting at once, overlapping their refill. F is estimated by the
-// quickest recent sync; a hold is tried now and then to measure G again.
-bool FlushService::ShouldHold(size_t left) {
-  if (left >= group_population_ || group_population_ < 2) return false;
-  if (gather_us_ < FixedSyncUs()) return true;
-  if (++skipped_holds_ < kHoldProbeEvery) return false;
-  skipped_holds_ = 0;
-  return true;
-}
-
-// The quickest sync of the last 64 to 128: what a sync costs however
-// little it writes.
-void FlushService::NoteSyncTime(int64_t us) {
-  window_min_sync_us_ = std::min(window_min_sync_us_, us);
-  if (++window_syncs_ < kSyncWindow) return;
-  prev_window_min_sync_us_ = window_min_sync_us_;
-  window_min_sync_us_ = INT64_MAX;
-  window_syncs_ = 0;
-}
-
-int64_t FlushService::FixedSyncUs() const { return std::min(window_min_sync_us_, prev_window_min_sync_us_); }
-
 // Waits until the group is back (as many waiters as the last sync answered
-// plus those it left waiting) or a sync's time has passed, and keeps an
-// average of how long gathering took. Real microseconds, as a spin's: a
-// scheduling heuristic that no deadline or answer depends on.
+// plus those it left waiting) or the pacer's budget has passed since the
+// sync ended. Real microseconds, as a spin's: a scheduling choice that no
+// deadline or answer depends on.
 void FlushService::HoldForGroup(std::chrono::steady_clock::time_point synced_at) {
-  const size_t want = group_population_;
-  const int64_t budget_us = std::clamp<int64_t>(FixedSyncUs(), 1, kMaxHoldUs);
-  bool back;
-  {
-    std::unique_lock lock(mu_);
-    hold_for_ = want;
-    back = cv_.wait_until(lock, synced_at + std::chrono::microseconds(budget_us), [&] {
-      return waiters_.size() >= want || stop_ || flush_all_requested_ > flush_all_done_;
-    });
-    hold_for_ = 0;
-  }
-  // Not back within F: the hold did not pay; count it as twice F, so that
-  // the average moves above F and the next syncs start at once.
-  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - synced_at);
-  gather_us_ = (gather_us_ * 7 + (back ? took.count() : 2 * budget_us)) / 8;
+  const size_t want = pacer_.group();
+  std::unique_lock lock(mu_);
+  hold_for_ = want;
+  cv_.wait_until(lock, synced_at + std::chrono::microseconds(pacer_.hold_budget_us()), [&] {
+    return waiters_.size() >= want || stop_ || flush_all_requested_ > flush_all_done_;
+  });
+  hold_for_ = 0;
 }
 
 void FlushService::LogIfFailed(const Status& st, const char* what) {

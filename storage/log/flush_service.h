@@ -18,8 +18,8 @@
 //                          was issued (group commit), and the next batch is
 //                          written while that sync runs. The next sync
 //                          starts at once, or waits for the group just
-//                          answered to come back when that has lately been
-//                          quicker than a sync's fixed cost (ShouldHold).
+//                          answered to come back, whichever GroupCommitPacer
+//                          last measured to answer more puts per second.
 //
 // A waiting put gives up after syncFlushTimeout with FLUSH_DISK_TIMEOUT (its
 // record stays in the log and becomes durable with a later sync). After each
@@ -41,6 +41,7 @@
 #include "storage/io/clock.h"
 #include "storage/io/io_queue.h"
 #include "storage/log/commit_log.h"
+#include "storage/log/group_commit_pacer.h"
 #include "storage/log/latency_histogram.h"
 #include "storage/log/store_checkpoint.h"
 #include "mqstore/stats.h"  // FlushStats
@@ -98,9 +99,6 @@ class FlushService {
   struct CallbackWaiter;
   static constexpr int64_t kWritebackPage = 4096;
   static constexpr int64_t kWritebackMinBytes = 64 * 1024;  // smaller ranges wait for the next round
-  static constexpr int kHoldProbeEvery = 64;   // syncs started at once between two tries of a hold
-  static constexpr int64_t kMaxHoldUs = 2000;  // a hold never waits longer, whatever a sync took
-  static constexpr int kSyncWindow = 64;       // syncs per window of FixedSyncUs()
 
   void Run();
   void Wakeup(bool commit);
@@ -121,9 +119,6 @@ class FlushService {
   Result<bool> FlushRound(int least_pages);
   void GroupCommit(uint64_t flush_all_ticket);
   size_t WaitersPast(int64_t flushed) const;
-  bool ShouldHold(size_t left);
-  void NoteSyncTime(int64_t us);
-  int64_t FixedSyncUs() const;
   void HoldForGroup(std::chrono::steady_clock::time_point synced_at);
   void StartWriteback();
   Status WriteCheckpoint();
@@ -158,11 +153,7 @@ class FlushService {
   int64_t last_checkpoint_ms_ = 0;
   int64_t writeback_from_ = 0;
   InflightSync current_sync_, next_sync_;
-  size_t group_population_ = 0;  // the waiters answered by the last sync plus those left waiting then
-  int64_t window_min_sync_us_ = INT64_MAX, prev_window_min_sync_us_ = INT64_MAX;
-  int window_syncs_ = 0;
-  int64_t gather_us_ = 0;        // how long a held group took to come back (a moving average)
-  int skipped_holds_ = 0;         // syncs started at once since the last hold
+  GroupCommitPacer pacer_;
 
   std::atomic<uint64_t> syncs_{0}, commits_{0}, bytes_committed_{0}, waits_completed_{0}, wait_timeouts_{0},
       group_commits_{0};
