@@ -13,7 +13,6 @@
 #include "format/property_map.h"
 #include "format/sys_flag.h"
 #include "storage/io/fake_clock.h"
-#include "storage/io/fault_injection_file_system.h"
 #include "storage/message_store.h"
 #include "storage/store_log.h"
 #include "tests/storage/engine_test_util.h"
@@ -208,10 +207,8 @@ TEST_F(DuplicateFilterTest, APowerCutForgetsExactlyTheKeysWhoseRecordsItLost) {
     ASSERT_TRUE(store->Flush().ok());
     durable_end = store->commit_log().WroteOffset();
     for (int i = 0; i < 20; ++i) ASSERT_TRUE(store->Put(Msg("L" + std::to_string(i)).message()).ok());
-    fs.FailAllMutatingCalls(true);
+    test::PowerCut(fs, std::move(store));
   }
-  fs.FailAllMutatingCalls(false);
-  ASSERT_TRUE(fs.Crash().ok());
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->recovery().abnormal);

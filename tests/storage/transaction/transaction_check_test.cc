@@ -129,7 +129,9 @@ TEST_F(TransactionCheckTest, AStormIsBoundedByTransactionCheckMaxThenTheHalfIsDi
   for (int round = 0; round < 10; ++round) {
     clock_.Advance(config_.transactionCheckInterval);
     checks += Check(*store);
-    if (round == 0) EXPECT_EQ(store->Stats().transaction.pending_halves, kHalves) << "each one's copy, undecided";
+    if (round == 0) {
+      EXPECT_EQ(store->Stats().transaction.pending_halves, kHalves) << "each one's copy, undecided";
+    }
   }
   EXPECT_EQ(checks, static_cast<size_t>(kHalves * config_.transactionCheckMax));
   const TransactionStats s = store->Stats().transaction;

@@ -29,13 +29,14 @@ constexpr auto kRollback = TransactionDecision::kRollback;
 
 class TransactionCrashTest : public test::TransactionStoreTest {
  protected:
-  // The power goes: nothing the dropped store would still write reaches the
-  // disk, and what no sync covered is lost.
-  static void PowerCut(FaultInjectionFileSystem& fs, std::unique_ptr<MessageStore> store) {
-    fs.FailAllMutatingCalls(true);
-    store.reset();
-    fs.FailAllMutatingCalls(false);
-    ASSERT_TRUE(fs.Crash().ok());
+  // A store on `fs` holding the durable halves of C and R.
+  std::unique_ptr<MessageStore> OpenWithDurableHalves(FaultInjectionFileSystem& fs) {
+    auto store = Open(fs);
+    if (!store) return nullptr;
+    Half(*store, "C");
+    Half(*store, "R");
+    EXPECT_TRUE(store->Flush().ok());  // acknowledged durable, as SYNC_FLUSH answers
+    return store;
   }
 
   // The producer answers every check from its local transactions' outcome.
@@ -104,14 +105,7 @@ class TransactionCrashTest : public test::TransactionStoreTest {
 
 TEST_F(TransactionCrashTest, HalvesAcknowledgedBeforeTheirDecisionAreCheckedAfterAPowerCut) {
   FaultInjectionFileSystem fs(FileSystem::Default());
-  {
-    auto store = Open(fs);
-    ASSERT_TRUE(store);
-    Half(*store, "C");
-    Half(*store, "R");
-    ASSERT_TRUE(store->Flush().ok());  // acknowledged durable, as SYNC_FLUSH answers
-    PowerCut(fs, std::move(store));
-  }
+  test::PowerCut(fs, OpenWithDurableHalves(fs));
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->recovery().abnormal);
@@ -140,7 +134,7 @@ TEST_F(TransactionCrashTest, DecisionsWhoseBatchedOpsWereLostAreAskedAgain) {
     ASSERT_TRUE(commit.ok() && rollback.ok());
     EXPECT_FALSE(commit->op_written || rollback->op_written) << "the ops wait in memory";
     ASSERT_TRUE(store->Flush().ok());
-    PowerCut(fs, std::move(store));
+    test::PowerCut(fs, std::move(store));
   }
   auto store = Open();
   ASSERT_TRUE(store);
@@ -172,7 +166,7 @@ TEST_F(TransactionCrashTest, ACommitWhoseOpRecordWasLostIsAskedAgainAndADurableR
     EXPECT_EQ(op->message.topic, "RMQ_SYS_TRANS_OP_HALF_TOPIC");
     EXPECT_EQ(store->GetMaxPhyOffset(), op_start + op->message.total_size) << "C's op is the log's last record";
     ASSERT_TRUE(store->Flush().ok());
-    PowerCut(fs, std::move(store));
+    test::PowerCut(fs, std::move(store));
   }
   LoseLogFrom(op_start);
   auto store = Open();
@@ -193,11 +187,8 @@ TEST_F(TransactionCrashTest, ACommitWhoseOpRecordWasLostIsAskedAgainAndADurableR
 TEST_F(TransactionCrashTest, ACheckRoundCutByAPowerCutAsksAgainFromTheSavedProgress) {
   FaultInjectionFileSystem fs(FileSystem::Default());
   {
-    auto store = Open(fs);
+    auto store = OpenWithDurableHalves(fs);
     ASSERT_TRUE(store);
-    Half(*store, "C");
-    Half(*store, "R");
-    ASSERT_TRUE(store->Flush().ok());
     int asked = 0;
     store->SetTransactionCheckListener([&](const TransactionCheck& c) {
       if (++asked > 1) return;
@@ -208,7 +199,7 @@ TEST_F(TransactionCrashTest, ACheckRoundCutByAPowerCutAsksAgainFromTheSavedProgr
     clock_.Advance(config_.transactionTimeOut + 1);
     EXPECT_EQ(Check(*store), 2u);
     EXPECT_EQ(asked, 2);
-    PowerCut(fs, std::move(store));
+    test::PowerCut(fs, std::move(store));
   }
   auto store = Open();
   ASSERT_TRUE(store);
