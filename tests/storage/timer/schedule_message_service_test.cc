@@ -284,10 +284,8 @@ TEST_F(ScheduleMessageServiceTest, ACrashRedeliversOnlyWhatCameAfterTheLastPersi
     clock_.Advance(1000);
     EXPECT_EQ(Deliver(*store), 1u);
     ASSERT_TRUE(store->Flush().ok());  // C's delivered record is durable, the table's move past C is not
-    fs.FailAllMutatingCalls(true);
+    test::PowerCut(fs, std::move(store));
   }
-  fs.FailAllMutatingCalls(false);
-  ASSERT_TRUE(fs.Crash().ok());
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_TRUE(store->recovery().abnormal);
@@ -307,10 +305,8 @@ TEST_F(ScheduleMessageServiceTest, APersistFlushesTheDeliveredRecordsFirst) {
     clock_.Advance(1000);
     EXPECT_EQ(Deliver(*store), 1u);
     ASSERT_TRUE(store->schedule_messages().Persist().ok());  // no store->Flush() here
-    fs.FailAllMutatingCalls(true);
+    test::PowerCut(fs, std::move(store));
   }
-  fs.FailAllMutatingCalls(false);
-  ASSERT_TRUE(fs.Crash().ok());
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_EQ(store->schedule_messages().table().Get(1), 1);
