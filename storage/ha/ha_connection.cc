@@ -59,8 +59,12 @@ std::string HaConnection::error() const {
 void HaConnection::Run() {
   NameThisThread("mq-ha-conn");
   Status st = Loop();
-  if (!st.ok() && !stop_.load(std::memory_order_acquire))
+  if (st.ok() || stop_.load(std::memory_order_acquire)) {
+  } else if (slave_left_) {  // a slave that stops closes its end between reports: not a fault
+    StoreLog(LogLevel::kInfo, "HA: slave " + peer_ + " disconnected");
+  } else {
     StoreLog(LogLevel::kWarn, "HA: dropping slave " + peer_ + ": " + st.ToString());
+  }
   {
     std::lock_guard lock(error_mu_);
     error_ = st.ok() ? "stopped" : st.ToString();
@@ -102,8 +106,12 @@ Status HaConnection::Loop() {
 Status HaConnection::ReadReports() {
   uint8_t buf[4096];
   while (true) {
-    auto n = ReadSome(fd_, buf, peer_);
-    if (!n.ok()) return n.error();
+    bool closed = false;
+    auto n = ReadSome(fd_, buf, peer_, &closed);
+    if (!n.ok()) {
+      slave_left_ = closed && in_.empty();  // not in the middle of a report
+      return n.error();
+    }
     if (*n == 0) return Status::Ok();
     last_read_ms_ = NowMs();
     in_.insert(in_.end(), buf, buf + *n);

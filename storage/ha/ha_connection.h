@@ -82,6 +82,7 @@ class HaConnection {
   WakeFd wake_;
 
   std::vector<uint8_t> in_;   // report bytes not yet a whole value (< 8)
+  bool slave_left_ = false;   // the slave closed its end at a report's boundary
   std::vector<uint8_t> out_;  // the frame being written
   size_t out_done_ = 0;
   int64_t next_ = -1;          // the next offset to send; -1 until the first report

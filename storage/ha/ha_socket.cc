@@ -147,11 +147,14 @@ Result<Fd> ConnectTcp(std::string_view address, int timeout_ms, int send_buffer_
   return last;
 }
 
-Result<size_t> ReadSome(const Fd& fd, std::span<uint8_t> into, const std::string& peer) {
+Result<size_t> ReadSome(const Fd& fd, std::span<uint8_t> into, const std::string& peer, bool* closed) {
   if (into.empty()) return size_t{0};
   const ssize_t n = ::recv(fd.get(), into.data(), into.size(), 0);
   if (n > 0) return static_cast<size_t>(n);
-  if (n == 0) return Status::IOError("HA peer " + peer + " closed the connection");
+  if (n == 0) {
+    if (closed != nullptr) *closed = true;
+    return Status::IOError("HA peer " + peer + " closed the connection");
+  }
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return size_t{0};
   return Errno("HA peer " + peer + ": read");
 }

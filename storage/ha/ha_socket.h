@@ -45,8 +45,9 @@ Result<Fd> AcceptTcp(const Fd& listener, std::string* peer);
 Result<Fd> ConnectTcp(std::string_view address, int timeout_ms, int send_buffer_bytes = 0);
 
 // Bytes read into `into` (0: nothing there now); EOF and errors are
-// statuses naming `peer`.
-Result<size_t> ReadSome(const Fd& fd, std::span<uint8_t> into, const std::string& peer);
+// statuses naming `peer`, and `*closed` (when given) says it was EOF: the
+// peer closed its end.
+Result<size_t> ReadSome(const Fd& fd, std::span<uint8_t> into, const std::string& peer, bool* closed = nullptr);
 // Bytes written from `from` (0: the socket buffer is full).
 Result<size_t> WriteSome(const Fd& fd, std::span<const uint8_t> from, const std::string& peer);
 

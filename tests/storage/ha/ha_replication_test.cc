@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 #include "storage/store_log.h"
 #include "tests/storage/ha/ha_test_util.h"
@@ -77,6 +78,35 @@ TEST_F(HaReplicationTest, SlaveFollowsLivePutsAndRefusesItsOwn) {
   test::ExpectSameLog(*master, *slave);
   test::OwnedMessage m("TopicHA", 0, 100, "own");
   EXPECT_EQ(slave->Put(m.message()).status, PutStatus::kServiceNotAvailable);
+}
+
+// A slave that shuts down closes its end between reports: the master notes
+// it at info level, not as a fault to warn about.
+TEST_F(HaReplicationTest, ASlaveThatStopsIsNotedWithoutAWarning) {
+  std::mutex mu;
+  std::vector<std::pair<LogLevel, std::string>> lines;
+  SetLogSink([&](LogLevel level, std::string_view line) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(level, std::string(line));
+  });
+  auto master = test::OpenStore(test::MasterConfig(master_root()));
+  ASSERT_TRUE(master);
+  auto slave = test::OpenStore(test::SlaveConfig(slave_root(), master->ha_port()));
+  ASSERT_TRUE(slave);
+  for (const PutResult& r : test::PutSome(*master, 20)) ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(test::WaitUntil([&] { return test::CaughtUp(*master, *slave); })) << slave->Stats().replication.error;
+  ASSERT_TRUE(slave->Shutdown().ok());
+  ASSERT_TRUE(test::WaitUntil([&] { return master->Stats().replication.slaves == 0; }));
+  ASSERT_TRUE(master->Shutdown().ok());
+  SetLogSink({});
+  std::lock_guard lock(mu);
+  bool noted = false;
+  for (const auto& [level, line] : lines) {
+    if (line.find("HA: slave") != std::string::npos && line.find("disconnected") != std::string::npos)
+      noted = level == LogLevel::kInfo;
+    EXPECT_FALSE(level >= LogLevel::kWarn && line.find("HA") != std::string::npos) << line;
+  }
+  EXPECT_TRUE(noted) << "the master notes the slave's leaving at info level";
 }
 
 // A slave shut down and opened again reports its own end and gets only
