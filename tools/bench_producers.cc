@@ -229,15 +229,29 @@ struct PutRun {
   std::string first_failure;
 };
 
+// Counts a put into its producer's state. A blocking producer accounts for
+// its own puts alone (`owner`): plain stores, no locked instructions on the
+// put path's every turn; PutAsync's callbacks may run on the flush thread
+// and on the producer's at once.
+void Add(std::atomic<uint64_t>& counter, uint64_t by, bool owner) {
+  if (owner) counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  else counter.fetch_add(by, std::memory_order_relaxed);
+}
+
+void Record(LatencyHistogram& h, uint64_t us, bool owner) {
+  if (owner) h.RecordFromOwner(us);
+  else h.Record(us);
+}
+
 void Account(PutRun& run, ProducerState& st, const PutResult& r, std::string_view uniq, uint64_t us,
-             bool cleanup_began, bool repeat) {
-  st.latency.Record(us);
-  (cleanup_began || run.store.cleanup().deleting() ? st.during_cleanup : st.outside_cleanup).Record(us);
-  if (repeat) st.repeats.fetch_add(1, std::memory_order_relaxed);
+             bool cleanup_began, bool repeat, bool owner) {
+  Record(st.latency, us, owner);
+  Record(cleanup_began || run.store.cleanup().deleting() ? st.during_cleanup : st.outside_cleanup, us, owner);
+  if (repeat) Add(st.repeats, 1, owner);
   if (r.ok()) {
-    st.ok.fetch_add(1, std::memory_order_relaxed);
-    if (r.duplicate) st.duplicates.fetch_add(1, std::memory_order_relaxed);
-    else st.bytes.fetch_add(static_cast<uint64_t>(r.wrote_bytes), std::memory_order_relaxed);
+    Add(st.ok, 1, owner);
+    if (r.duplicate) Add(st.duplicates, 1, owner);
+    else Add(st.bytes, static_cast<uint64_t>(r.wrote_bytes), owner);
     if (run.ack != nullptr && !run.ack->Append(r.wrote_offset, uniq)) run.ack_failed = true;
     return;
   }
@@ -268,7 +282,7 @@ void ProduceBlocking(PutRun& run, int producer, ProducerState& st) {
     const bool cleaning = run.store.cleanup().deleting();
     const auto t0 = Clock::now();
     const PutResult r = run.store.Put(m);
-    Account(run, st, r, maker.uniq(), Micros(Clock::now() - t0), cleaning, repeat);
+    Account(run, st, r, maker.uniq(), Micros(Clock::now() - t0), cleaning, repeat, /*owner=*/true);
   }
 }
 
@@ -286,7 +300,7 @@ void ProduceAsync(PutRun& run, int producer, ProducerState& st) {
     run.store.PutAsync(m, [&run, &st, &slots, t0, producer, key_seq, cleaning, repeat](PutResult r) {
       char uniq[33];
       FormatUniqKey(run.run_id, producer, key_seq, uniq);
-      Account(run, st, r, std::string_view(uniq, 32), Micros(Clock::now() - t0), cleaning, repeat);
+      Account(run, st, r, std::string_view(uniq, 32), Micros(Clock::now() - t0), cleaning, repeat, /*owner=*/false);
       slots.Release();
     });
   }

@@ -2,7 +2,9 @@
 // log-linear buckets: 16 linear sub-buckets per power of two, so a reported
 // percentile is within 1/16 (6.25 %) of the true value, from 0 to 2^40.
 // Record() is lock-free and may be called from any thread; readers take a
-// Snapshot.
+// Snapshot. RecordFromOwner() is the same for a histogram that one thread
+// alone records into (readers may still take snapshots at any time): plain
+// loads and stores instead of locked read-modify-writes.
 #pragma once
 
 #include <array>
@@ -30,6 +32,7 @@ class LatencyHistogram {
   };
 
   void Record(uint64_t value);
+  void RecordFromOwner(uint64_t value);
   Snapshot Take() const;
   void Reset();
 

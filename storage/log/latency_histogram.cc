@@ -37,6 +37,19 @@ void LatencyHistogram::Record(uint64_t value) {
   }
 }
 
+namespace {
+void AddFromOwner(std::atomic<uint64_t>& a, uint64_t by) {
+  a.store(a.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+}  // namespace
+
+void LatencyHistogram::RecordFromOwner(uint64_t value) {
+  AddFromOwner(counts_[static_cast<size_t>(BucketOf(value))], 1);
+  AddFromOwner(count_, 1);
+  AddFromOwner(sum_, value);
+  if (value > max_.load(std::memory_order_relaxed)) max_.store(value, std::memory_order_relaxed);
+}
+
 LatencyHistogram::Snapshot LatencyHistogram::Take() const {
   Snapshot s;
   for (size_t i = 0; i < counts_.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 #include <thread>
 #include <vector>
@@ -58,6 +59,28 @@ TEST(LatencyHistogramTest, ConcurrentRecordsAreAllCountedAndMergeAdds) {
   EXPECT_EQ(merged.Percentile(0.5), s.Percentile(0.5));
   h.Reset();
   EXPECT_EQ(h.Take().count, 0u);
+}
+
+// One thread records through RecordFromOwner while another takes snapshots:
+// the same counts, sum and max as Record gives, and no snapshot ever counts
+// more than was recorded (TSan: relaxed atomics, no race).
+TEST(LatencyHistogramTest, RecordFromOwnerCountsWhatRecordCountsWhileReadersLook) {
+  LatencyHistogram owner, shared;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) EXPECT_LE(owner.Take().count, 20000u);
+  });
+  for (uint64_t i = 0; i < 20000; ++i) {
+    owner.RecordFromOwner(i % 977 * 13);
+    shared.Record(i % 977 * 13);
+  }
+  done = true;
+  reader.join();
+  const auto a = owner.Take(), b = shared.Take();
+  EXPECT_EQ(a.count, 20000u);
+  EXPECT_EQ(a.counts, b.counts);
+  EXPECT_EQ(a.sum, b.sum);
+  EXPECT_EQ(a.max, b.max);
 }
 
 }  // namespace
