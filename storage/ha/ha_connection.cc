@@ -59,11 +59,9 @@ std::string HaConnection::error() const {
 void HaConnection::Run() {
   NameThisThread("mq-ha-conn");
   Status st = Loop();
-  if (st.ok() || stop_.load(std::memory_order_acquire)) {
-  } else if (slave_left_) {  // a slave that stops closes its end between reports: not a fault
-    StoreLog(LogLevel::kInfo, "HA: slave " + peer_ + " disconnected");
-  } else {
-    StoreLog(LogLevel::kWarn, "HA: dropping slave " + peer_ + ": " + st.ToString());
+  if (!st.ok() && !stop_.load(std::memory_order_acquire)) {
+    if (slave_left_) StoreLog(LogLevel::kInfo, "HA: slave " + peer_ + " disconnected");  // closed between reports
+    else StoreLog(LogLevel::kWarn, "HA: dropping slave " + peer_ + ": " + st.ToString());
   }
   {
     std::lock_guard lock(error_mu_);

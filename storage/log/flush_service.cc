@@ -400,6 +400,11 @@ void FlushService::GroupCommit(uint64_t flush_all_ticket) {
   auto begun = BeginSync(0, *sync);
   Status st = begun.ok() ? Status::Ok() : begun.error();
   bool active = st.ok() && *begun;
+  const auto begin_next = [&] {
+    begun = BeginSync(0, *next);
+    if (!begun.ok()) st = begun.error();
+    active = begun.ok() && *begun;
+  };
   while (active) {
     if (log_.has_append_ring() && log_.WroteOffset() > sync->plan.target) st = CommitRing();
     if (st.ok()) st = FinishSync(*sync);
@@ -410,18 +415,12 @@ void FlushService::GroupCommit(uint64_t flush_all_ticket) {
     const auto synced_at = std::chrono::steady_clock::now();
     const size_t left = WaitersPast(log_.FlushedOffset());
     const bool hold = left > 0 && pacer_.ShouldHold(left);
-    if (left > 0 && !hold) {  // the next sync first, then this one's group woken while it runs
-      begun = BeginSync(0, *next);
-      if (!begun.ok()) st = begun.error();
-      active = begun.ok() && *begun;
-    }
+    if (left > 0 && !hold) begin_next();  // the next sync first, then this one's group woken while it runs
     pacer_.SyncEnded(AnswerWaiters(), left, sync_us,
                      std::chrono::duration_cast<std::chrono::microseconds>(synced_at.time_since_epoch()).count());
     if (hold) {
       HoldForGroup(synced_at);
-      begun = BeginSync(0, *next);
-      if (!begun.ok()) st = begun.error();
-      active = begun.ok() && *begun;
+      begin_next();
     }
     std::swap(sync, next);
   }
