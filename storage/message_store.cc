@@ -22,7 +22,7 @@ CommitLogOptions LogOptionsFrom(const StoreConfig& c) {
   o.append_buffer_bytes = static_cast<size_t>(c.appendBufferSize);
   o.warm = c.warmMapedFileEnable;
   o.prefault_ahead = c.prefaultAheadBytes;
-  o.cache_segments = c.commitLogCacheSegments;
+  o.cache_behind = c.commitLogCacheMb < 0 ? -1 : int64_t{c.commitLogCacheMb} << 20;
   o.commit_interval_ms = c.commitIntervalCommitLog;
   o.blocking_put_lock = c.useReentrantLockWhenPutMessage;
   o.os_page_cache_busy_timeout_ms = c.osPageCacheBusyTimeOutMills;

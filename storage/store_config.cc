@@ -255,9 +255,9 @@ const std::vector<Knob>& Table() {
                  {"auto", FlushIoEngine::kAuto}, {"io_uring", FlushIoEngine::kIoUring}, {"sync", FlushIoEngine::kSync}}),
       // 0 = off; more than a default segment has nothing left to fault in.
       Integer("prefaultAheadBytes", &StoreConfig::prefaultAheadBytes, 0, kGiB),
-      // -1 = unbounded (the kernel decides); 1024 files of the smallest
-      // segment size are still more than any page cache holds.
-      Integer("commitLogCacheSegments", &StoreConfig::commitLogCacheSegments, -1, 1024),
+      // -1 = unbounded (the kernel decides); 16 TiB is more than any page
+      // cache holds.
+      Integer("commitLogCacheMb", &StoreConfig::commitLogCacheMb, -1, 16 << 20),
       Integer("flushLeastPagesWhenWarmMapedFile", &StoreConfig::flushLeastPagesWhenWarmMapedFile, 0, kInt32Max),
       Integer("flushIntervalConsumeQueue", &StoreConfig::flushIntervalConsumeQueue, 1, kDayMs),
       Integer("flushConsumeQueueLeastPages", &StoreConfig::flushConsumeQueueLeastPages, 0, kInt32Max),

@@ -79,14 +79,15 @@ struct StoreConfig {
   int64_t appendBufferSize = 16LL << 20;
   FlushIoEngine flushIoEngine = FlushIoEngine::kAuto;
   int64_t prefaultAheadBytes = 64LL << 20;
-  // mqstore only: how many full, flushed commit-log files keep their pages
-  // in the page cache behind the writer's. -1 (default): all of them, as
-  // RocketMQ leaves it to the kernel; N >= 0: when a file is flushed to its
-  // end, the file N before it drops its pages (readers of it then read the
-  // disk). On a machine whose free memory is slow to hand out (a VM whose
-  // host backs guest memory on first touch) a page cache that never stops
-  // growing makes every new page a slow one; a bounded one reuses its own.
-  int32_t commitLogCacheSegments = -1;
+  // mqstore only: how many MiB of the flushed commit log keep their pages in
+  // the page cache behind the flushed position. -1 (default): all of it, as
+  // RocketMQ leaves it to the kernel; N >= 0: as the flush moves on, what
+  // lies more than N MiB behind it drops its pages (readers of it then read
+  // the disk). On a machine whose free memory is slow to hand out (a VM
+  // whose host backs guest memory on first touch) a page cache that never
+  // stops growing makes every new page a slow one; a bounded one reuses its
+  // own.
+  int32_t commitLogCacheMb = -1;
   int32_t flushLeastPagesWhenWarmMapedFile = 1024 / 4 * 16;
 
   // Consume-queue flush.

@@ -67,11 +67,15 @@ class FileMapping {
   // nearly every access a TLB miss. A hint: nothing fails without it. Call
   // before the pages are faulted in.
   virtual void AdviseHugePages() {}
-  // Lets go of the pages this mapping has faulted in (MADV_DONTNEED): the
-  // file keeps its bytes, and a later access faults them in again from the
-  // page cache or the disk. Dirty pages stay dirty in the page cache. A
-  // hint: nothing fails without it.
-  virtual void DropPages() {}
+  // Lets go of the pages this mapping has faulted in over [offset,
+  // offset+len), page-aligned by the caller (MADV_DONTNEED): the file keeps
+  // its bytes, and a later access faults them in again from the page cache
+  // or the disk. Dirty pages stay dirty in the page cache. A hint: nothing
+  // fails without it.
+  virtual void DropPages(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+  }
   // Replaces the whole mapping, in place, with private zero pages and lets
   // go of the file's pages: a reader still holding a span into it reads
   // zeros instead of faulting, and the file's blocks can be freed. For a
@@ -108,10 +112,15 @@ class RandomRWFile {
     (void)len;
     return Status::Ok();
   }
-  // Asks the kernel to drop the file's clean pages from the page cache
-  // (posix_fadvise POSIX_FADV_DONTNEED); pages mapped somewhere or still
-  // dirty stay. Claims nothing about durability; the default does nothing.
-  virtual Status DropCache() { return Status::Ok(); }
+  // Asks the kernel to drop the clean pages of [offset, offset+len) from the
+  // page cache (posix_fadvise POSIX_FADV_DONTNEED); pages mapped somewhere
+  // or still dirty stay. Claims nothing about durability; an empty range
+  // does nothing, and so does the default.
+  virtual Status DropCache(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+    return Status::Ok();
+  }
   // The ranges at or after `from` that may hold data, in order (lseek
   // SEEK_DATA and SEEK_HOLE); what lies between and after them (holes,
   // never-written preallocated ranges) reads as zeros. All are asked for

@@ -91,8 +91,10 @@ class PosixFileMapping final : public FileMapping {
 
   void AdviseHugePages() override { (void)::madvise(addr_, size_, MADV_HUGEPAGE); }
 
-  void DropPages() override {
-    if (size_ > 0) (void)::madvise(addr_, size_, MADV_DONTNEED);
+  void DropPages(uint64_t offset, uint64_t len) override {
+    if (offset >= size_) return;
+    len = std::min<uint64_t>(len, size_ - offset);
+    if (len > 0) (void)::madvise(addr_ + offset, len, MADV_DONTNEED);
   }
 
   void ReplaceWithZeros() override {
@@ -277,8 +279,10 @@ class PosixRandomRWFile final : public RandomRWFile {
     return Status::Ok();
   }
 
-  Status DropCache() override {
-    if (const int err = ::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED); err != 0)
+  Status DropCache(uint64_t offset, uint64_t len) override {
+    if (len == 0) return Status::Ok();  // 0 would mean "to the end of the file"
+    const auto off = static_cast<off_t>(offset);
+    if (const int err = ::posix_fadvise(fd_, off, static_cast<off_t>(len), POSIX_FADV_DONTNEED); err != 0)
       return ErrnoStatus("posix_fadvise(DONTNEED)", path_, err);
     return Status::Ok();
   }

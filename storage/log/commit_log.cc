@@ -379,24 +379,33 @@ void CommitLog::SyncDone(const SyncPlan& plan) {
   for (const SyncPlan::File& f : plan.files) {
     f.segment->set_flushed(f.position);
     allocator_.Synced(f.segment, f.position);
-    if (f.position == f.segment->size()) {
-      segment_done = true;
-      DropCacheBehind(*f.segment);
-    }
+    segment_done |= f.position == f.segment->size();
   }
   if (plan.target > FlushedOffset()) flushed_where_.store(plan.target, std::memory_order_release);
+  DropCacheBehind(FlushedOffset());
   if (segment_done && events_) events_->OnSegmentsGrew();
 }
 
-void CommitLog::DropCacheBehind(const Segment& done) {
-  if (options_.cache_segments < 0) return;
-  const int64_t start = done.start_offset() - int64_t{options_.cache_segments} * options_.segment_size;
-  std::shared_ptr<Segment> behind = SegmentFor(start);
-  // Only a file flushed to its end: what the page cache holds of it is clean
-  // and on disk, and nothing writes it again.
-  if (!behind || behind->start_offset() != start || behind->flushed() != behind->size()) return;
-  if (Status st = behind->DropCache(); !st.ok())
-    StoreLog(LogLevel::kWarn, "commit log: dropping cached pages: " + st.ToString());
+void CommitLog::DropCacheBehind(int64_t flushed) {
+  if (options_.cache_behind < 0) return;
+  // In steps of a quarter file, at most 32 MiB: each is two system calls on
+  // the flush thread.
+  const int64_t step = std::clamp<int64_t>(options_.segment_size / 4, 4096, 32 << 20);
+  const int64_t end = flushed - options_.cache_behind;
+  if (end - cache_dropped_to_ < step) return;
+  // Only flushed bytes: what the page cache holds of them is clean and on
+  // disk, and nothing writes them again.
+  for (int64_t at = std::max(cache_dropped_to_, MinOffset()); at < end;) {
+    std::shared_ptr<Segment> segment = SegmentFor(at);
+    if (!segment) break;
+    const int64_t to = std::min(end, segment->end_offset());
+    if (Status st = segment->DropCache(at - segment->start_offset(), to - segment->start_offset()); !st.ok()) {
+      StoreLog(LogLevel::kWarn, "commit log: dropping cached pages: " + st.ToString());
+      break;
+    }
+    at = to;
+  }
+  cache_dropped_to_ = end;
 }
 
 void CommitLog::MarkNotWriteable(const Status& why) {

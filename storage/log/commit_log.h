@@ -61,7 +61,7 @@ struct CommitLogOptions {
   size_t append_buffer_bytes = 16 << 20;  // kWrite ring; raised to hold two largest records
   bool warm = false;                      // warmMapedFileEnable
   int64_t prefault_ahead = 64 << 20;      // kMmap: bytes faulted in ahead of the writer
-  int32_t cache_segments = -1;            // commitLogCacheSegments: -1 = keep every file's pages
+  int64_t cache_behind = -1;              // commitLogCacheMb in bytes: -1 = keep every file's pages
   bool blocking_put_lock = true;          // useReentrantLockWhenPutMessage
   int32_t commit_interval_ms = 200;       // kWrite: commitIntervalCommitLog
   int64_t os_page_cache_busy_timeout_ms = 1000;
@@ -294,9 +294,9 @@ class CommitLog {
   Result<CommitRange> CommitLocked(IoQueue& io);
   Status MakeRing();
   void MarkNotWriteable(const Status& why);
-  // `done` was just flushed to its end: the file options_.cache_segments
-  // before it drops its pages (commitLogCacheSegments).
-  void DropCacheBehind(const Segment& done);
+  // The log is flushed to `flushed`: what lies more than
+  // options_.cache_behind before it drops its pages (commitLogCacheMb).
+  void DropCacheBehind(int64_t flushed);
   void NoteCommitBacklog();
 
   FileSystem& fs_;
@@ -338,6 +338,7 @@ class CommitLog {
   std::atomic<bool> backlog_reported_{false};
   std::atomic<int64_t> wrote_where_{0};
   std::atomic<int64_t> flushed_where_{0};
+  int64_t cache_dropped_to_ = 0;  // the flush thread's: pages before it were dropped
   std::atomic<int64_t> last_store_timestamp_{0};
   std::atomic<bool> writeable_{true};
 };

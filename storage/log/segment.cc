@@ -51,9 +51,17 @@ Status Segment::Flush(int64_t up_to) {
   return Status::Ok();
 }
 
-Status Segment::DropCache() {
-  mapping_->DropPages();  // a mapped page cannot leave the page cache
-  return file_->DropCache();
+Status Segment::DropCache(int64_t from, int64_t to) {
+  // Whole pages: the one holding `from` has nothing after it that is kept
+  // (the caller drops front to back), the one holding `to` has.
+  constexpr int64_t kPage = 4096;
+  from &= ~(kPage - 1);
+  if (to < size_) to &= ~(kPage - 1);
+  if (to <= from) return Status::Ok();
+  const auto offset = static_cast<uint64_t>(from);
+  const auto len = static_cast<uint64_t>(to - from);
+  mapping_->DropPages(offset, len);  // a mapped page cannot leave the page cache
+  return file_->DropCache(offset, len);
 }
 
 void Segment::ReleaseForcibly() {

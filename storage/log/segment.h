@@ -72,11 +72,13 @@ class Segment {
   // then find the file empty.
   void ReleaseForcibly();
 
-  // For a file flushed to its end that the writer left behind: the
-  // mapping lets go of its pages, then the page cache drops them
+  // For [from, to) of the file, flushed and behind the writer: the mapping
+  // lets go of its pages, then the page cache drops them
   // (FileMapping::DropPages, RandomRWFile::DropCache). Its bytes are on
-  // disk; a reader of it faults or reads them in again.
-  Status DropCache();
+  // disk; a reader of them faults or reads them in again. The range is
+  // taken in whole pages: `from` rounded down, `to` down unless it is the
+  // file's end.
+  Status DropCache(int64_t from, int64_t to);
 
  private:
   Segment(std::unique_ptr<RandomRWFile> file, std::unique_ptr<FileMapping> mapping, int64_t start, int64_t size)

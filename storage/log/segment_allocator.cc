@@ -152,8 +152,10 @@ void SegmentAllocator::Run() {
     wanted_.reset();
     if (prefault_segment_ && prefaulted_ < prefault_target_) {
       auto segment = prefault_segment_;
-      const int64_t from = prefaulted_;
-      const int64_t len = std::min(kPrefaultStep, prefault_target_ - from);
+      // Not what the writer has passed: its own stores mapped those pages,
+      // and a page dropped behind it (commitLogCacheMb) would be read back.
+      const int64_t from = std::max(prefaulted_, segment->wrote() / 4096 * 4096);
+      const int64_t len = std::max<int64_t>(0, std::min(kPrefaultStep, prefault_target_ - from));
       lock.unlock();
       segment->mapping().Populate(static_cast<uint64_t>(from), static_cast<uint64_t>(len), options_.writable_mapping);
       lock.lock();

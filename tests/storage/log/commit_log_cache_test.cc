@@ -1,6 +1,6 @@
-// commitLogCacheSegments: a commit-log file flushed to its end makes the
-// file N before it drop its pages from the page cache; the bytes stay on
-// disk and read back the same. Residency is read with mincore(2) through a
+// commitLogCacheMb: as the flush moves on, the commit log more than N MiB
+// behind it drops its pages from the page cache, whole files and the flushed
+// part of the newest; the bytes stay on disk and read back the same. Residency is read with mincore(2) through a
 // mapping of our own, which faults nothing in.
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -27,15 +27,16 @@ struct Residency {
   size_t pages = 0;
 };
 
-Residency ResidentPages(const std::string& path) {
+// Of the file's pages in [0, len).
+Residency ResidentPages(const std::string& path, int64_t len = kSegment) {
   Residency r;
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) return r;
   void* p = ::mmap(nullptr, kSegment, PROT_READ, MAP_SHARED, fd, 0);
   ::close(fd);
   if (p == MAP_FAILED) return r;
-  std::vector<unsigned char> in(kSegment / 4096);
-  if (::mincore(p, kSegment, in.data()) == 0) {
+  std::vector<unsigned char> in(static_cast<size_t>(len / 4096));
+  if (::mincore(p, static_cast<size_t>(len), in.data()) == 0) {
     r.pages = in.size();
     for (unsigned char v : in) r.resident += v & 1;
   }
@@ -45,17 +46,18 @@ Residency ResidentPages(const std::string& path) {
 
 class CommitLogCacheTest : public ::testing::TestWithParam<bool> {
  protected:
-  // Puts until five files are full and a sixth started, then flushes all.
-  // The dispatcher is off: nothing reads a file again after it dropped.
-  std::unique_ptr<MessageStore> Fill(int32_t cache_segments) {
+  // Puts until `files` files are full and the next has a few records, then
+  // flushes all. The dispatcher is off: nothing reads a file again after it
+  // dropped.
+  std::unique_ptr<MessageStore> Fill(int32_t cache_mb, int files) {
     SetLogSink({});
     StoreConfig c = test::SmallStoreConfig(tmp_.path() + "/store", /*write_backend=*/GetParam(), kSegment);
     c.dispatchOnOwnThread = false;
-    c.commitLogCacheSegments = cache_segments;
+    c.commitLogCacheMb = cache_mb;
     auto store = MessageStore::Open(c);
     EXPECT_TRUE(store.ok()) << store.error().ToString();
     if (!store.ok()) return nullptr;
-    for (int i = 0; (*store)->commit_log().WroteOffset() < 5 * kSegment + 1000; ++i) {
+    for (int i = 0; (*store)->commit_log().WroteOffset() < files * kSegment + kSegment / 2; ++i) {
       test::OwnedMessage m("TopicA", i % 4, 1000, "k" + std::to_string(i));
       EXPECT_TRUE((*store)->Put(m.message()).ok());
     }
@@ -63,34 +65,59 @@ class CommitLogCacheTest : public ::testing::TestWithParam<bool> {
     dir_ = c.CommitLogDir();
     return std::move(*store);
   }
-  Residency File(int index) const { return ResidentPages(dir_ + "/" + SegmentFileName(index * kSegment)); }
+  Residency File(int index, int64_t len = kSegment) const {
+    return ResidentPages(dir_ + "/" + SegmentFileName(index * kSegment), len);
+  }
 
   test::TempDir tmp_;
   std::string dir_;
 };
 
-TEST_P(CommitLogCacheTest, FilesFlushedToTheirEndDropTheirPagesBehindTheNewestOnes) {
-  auto store = Fill(/*cache_segments=*/1);
+TEST_P(CommitLogCacheTest, WhatLiesMoreThanTheWindowBehindTheFlushDropsItsPages) {
+  // 1 MiB is four files: of eight and a half flushed, the first four (and
+  // a bit) are more than 1 MiB behind.
+  auto store = Fill(/*cache_mb=*/1, /*files=*/8);
   ASSERT_TRUE(store);
   for (int i = 0; i < 4; ++i) {
     const Residency r = File(i);
     ASSERT_GT(r.pages, 0u) << "file " << i;
-    EXPECT_LT(r.resident, r.pages / 10) << "file " << i << " flushed and two files behind keeps its pages";
+    EXPECT_LT(r.resident, r.pages / 10) << "file " << i << " is more than 1 MiB behind the flush and kept its pages";
   }
-  const Residency newest_full = File(4);
-  EXPECT_GT(newest_full.resident, newest_full.pages / 2) << "the newest full file keeps its pages (N = 1)";
+  for (int i = 5; i < 9; ++i) {
+    const Residency r = File(i);
+    EXPECT_GT(r.resident, r.pages / 4) << "file " << i << " is inside the 1 MiB window and lost its pages";
+  }
   // The bytes are on disk: the first message reads back whole.
   auto first = store->LookMessageByOffset(0);
   ASSERT_TRUE(first.ok()) << first.error().ToString();
   EXPECT_EQ(first->message.topic, "TopicA");
 }
 
-TEST_P(CommitLogCacheTest, TheDefaultLeavesEveryFileToTheKernel) {
-  auto store = Fill(/*cache_segments=*/-1);
+TEST_P(CommitLogCacheTest, AWindowOfNothingDropsTheFlushedPartOfTheNewestFileToo) {
+  auto store = Fill(/*cache_mb=*/0, /*files=*/2);
   ASSERT_TRUE(store);
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 2; ++i) EXPECT_LT(File(i).resident, File(i).pages / 10) << "file " << i;
+  // The newest file is half written, all of it flushed, and drops in
+  // quarter-file steps: at most the quarter the writer is in stays. (The
+  // half after the writer may be faulted in ahead of it.)
+  const Residency written = File(2, kSegment / 2);
+  EXPECT_LE(written.resident, written.pages / 2 + 1) << "the flushed half of the newest file kept its pages";
+  // What the writer puts next lands after the dropped pages and reads back.
+  test::OwnedMessage m("TopicA", 0, 1000, "after");
+  auto put = store->Put(m.message());
+  ASSERT_TRUE(put.ok());
+  ASSERT_TRUE(store->Flush().ok());
+  auto back = store->LookMessageByOffset(put.wrote_offset);
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->message.topic, "TopicA");
+}
+
+TEST_P(CommitLogCacheTest, TheDefaultLeavesEveryFileToTheKernel) {
+  auto store = Fill(/*cache_mb=*/-1, /*files=*/5);
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 6; ++i) {
     const Residency r = File(i);
-    EXPECT_GT(r.resident, r.pages / 2) << "file " << i << " lost its pages with commitLogCacheSegments=-1";
+    EXPECT_GT(r.resident, r.pages / 4) << "file " << i << " lost its pages with commitLogCacheMb=-1";
   }
 }
 
