@@ -290,6 +290,8 @@ class CommitLog {
   Status CutAfter(const std::vector<std::shared_ptr<Segment>>& segments, size_t end_index, int64_t end_pos,
                   bool zeros_after, bool read_only, RecoveryReport& report);
   Status CopyIn(Segment& segment, int64_t pos, std::span<const uint8_t> bytes);
+  // Under the put lock, kMmap: the writer's bytes reach `end` of `segment`.
+  void PrefetchAhead(const Segment& segment, int64_t end);
   Status EndSegment(Segment& segment, int64_t pos);
   Result<CommitRange> CommitLocked(IoQueue& io);
   Status MakeRing();
@@ -310,6 +312,8 @@ class CommitLog {
   mutable PutLock put_mu_;  // the put lock: guards current_, queue_offsets_
   std::shared_ptr<Segment> current_;
   QueueOffsetTable queue_offsets_;
+  static constexpr int64_t kPrefetchAhead = 4096;
+  int64_t prefetched_to_ = 0;  // log offset: PrefetchAhead asked for the lines before it
   std::atomic<int64_t> begin_time_in_lock_{0};  // 0: not held (IsPageCacheBusy)
   // Marks the put lock held since `now` for as long as it lives (taken
   // right after the lock, so it lets go first).
