@@ -208,5 +208,34 @@ TEST(QueueOffsetTable, CountsPerTopicAndQueueAndListsSorted) {
   EXPECT_EQ(entries[2].next_offset, 3);
 }
 
+TEST(QueueOffsetTable, KeepsEveryQueueAndItsReferencesAsItGrows) {
+  QueueOffsetTable t;
+  int64_t& first = t.At("Topic0", 0);
+  first = 41;
+  // Topics that share a prefix, queue ids that repeat: thousands of
+  // entries, many regrowths, some probes that pass other keys.
+  for (int topic = 0; topic < 40; ++topic)
+    for (int32_t q = 0; q < 100; ++q) t.Raise("Topic" + std::to_string(topic), q, topic * 1000 + q + 1);
+  ASSERT_EQ(t.size(), 4000u);
+  EXPECT_EQ(&first, &t.At("Topic0", 0)) << "the first queue moved as the table grew";
+  EXPECT_EQ(first, 41) << "Raise to 1 lowered it";
+  for (int topic = 0; topic < 40; ++topic) {
+    for (int32_t q = topic == 0 ? 1 : 0; q < 100; ++q) {
+      ASSERT_EQ(t.Get("Topic" + std::to_string(topic), q), topic * 1000 + q + 1);
+    }
+  }
+  EXPECT_EQ(t.Get("Topic40", 0), 0);
+  EXPECT_EQ(t.Get("Topic1", 100), 0);
+  EXPECT_EQ(t.size(), 4000u) << "Get created a queue";
+
+  QueueOffsetTable moved = std::move(t);
+  EXPECT_EQ(moved.Get("Topic39", 99), 39100);
+  moved.Clear();
+  EXPECT_EQ(moved.size(), 0u);
+  EXPECT_EQ(moved.Get("Topic39", 99), 0);
+  moved.At("Topic39", 99) = 5;
+  EXPECT_EQ(moved.Get("Topic39", 99), 5);
+}
+
 }  // namespace
 }  // namespace mqstore
