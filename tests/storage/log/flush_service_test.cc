@@ -141,6 +141,37 @@ TEST_P(FlushServiceTest, BlockingProducersStayOneGroupRatherThanSplittingIntoCoh
       << s.waits_completed << " puts in " << s.group_commits << " groups: the producers split into cohorts";
 }
 
+// The flush thread wakes two puts of a group and each woken put wakes two
+// more (a wake tree): every put asleep in the group is answered at once,
+// none sleeps on to its syncFlushTimeout.
+TEST_P(FlushServiceTest, EveryBlockingPutOfAGroupIsWokenNotLeftToItsDeadline) {
+  config_.syncFlushTimeout = 20 * 1000;
+  SlowSyncFileSystem fs(nullptr, std::chrono::milliseconds(100));
+  auto store = Open(Env(fs));
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 24;
+  std::atomic<int> ok{0};
+  std::atomic<int64_t> slowest_ms{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      test::OwnedMessage m("T", t % 4, 256, "t" + std::to_string(t));
+      for (int i = 0; i < 3; ++i) {
+        const auto began = std::chrono::steady_clock::now();
+        ok += store->Put(m.message()).ok();
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+        int64_t seen = slowest_ms.load();
+        while (took.count() > seen && !slowest_ms.compare_exchange_weak(seen, took.count())) {
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads * 3);
+  // A sync takes 100 ms; a put never waits for more than a few of them.
+  EXPECT_LT(slowest_ms.load(), 5000) << "a put slept on towards its 20 s deadline after its group was answered";
+  EXPECT_GT(store->Stats().flush.group_size_avg(), 2.0) << "no group had puts for the tree to wake";
+}
+
 TEST_P(FlushServiceTest, PutAsyncCallsBackAfterTheSync) {
   auto store = Open();
   ASSERT_TRUE(store);
