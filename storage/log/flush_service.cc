@@ -22,37 +22,16 @@ struct FlushService::Waiter {
   int64_t deadline_ms = 0;
   virtual ~Waiter() = default;
   virtual void Complete(PutStatus status, std::string reason) = 0;
-  virtual BlockingWaiter* AsBlocking() { return nullptr; }
-};
-
-// The words of blocking puts answered together, in the order they are woken:
-// the flush thread wakes the first two, and the put woken as number i wakes
-// numbers 2i + 2 and 2i + 3 once it runs. A futex wake costs the waker
-// microseconds on a VM; passed along like this, the wakes of a group of
-// sixty run on every core at once, about six deep, instead of one after
-// another on the flush thread. A word may belong to a put that returned
-// already (it saw its answer before sleeping): waking it is harmless, a
-// futex wake goes by address only.
-struct FlushService::WakeTree {
-  std::vector<std::atomic<uint32_t>*> words;
-  void WakeChildrenOf(size_t i) const {
-    for (size_t c = 2 * i + 2; c < std::min(words.size(), 2 * i + 4); ++c) Clock::WakeWord(*words[c]);
-  }
 };
 
 struct FlushService::BlockingWaiter final : Waiter {
   std::atomic<uint32_t> done{0};
-  // Set before `done` when answered in a group (AnswerTogether).
-  std::shared_ptr<const WakeTree> tree;
-  size_t index = 0;
-
   void Complete(PutStatus status, std::string reason) override {
     result.status = status;
     result.reason = std::move(reason);
     done.store(1, std::memory_order_release);
     Clock::WakeWord(done);  // harmless if the waiter already returned: wakes by address only
   }
-  BlockingWaiter* AsBlocking() override { return this; }
   // Waits for Complete() or the deadline (on `clock`'s monotonic scale, in
   // ms; Clock::kNever: no deadline); false on timeout.
   bool WaitUntil(Clock& clock, int64_t deadline_ms) {
@@ -62,10 +41,6 @@ struct FlushService::BlockingWaiter final : Waiter {
       clock.WaitOnWord(done, 0, deadline_ns);
     }
     return true;
-  }
-  // Once answered: this put's share of its group's wakes.
-  void PassWakesOn() const {
-    if (tree) tree->WakeChildrenOf(index);
   }
 };
 
@@ -181,7 +156,6 @@ PutResult FlushService::WaitDurable(PutResult put) {
   }
   // The flush thread took it: it completes it imminently.
   w.WaitUntil(clock_, Clock::kNever);
-  w.PassWakesOn();
   return std::move(w.result);
 }
 
@@ -218,33 +192,9 @@ size_t FlushService::AnswerWaiters() {
     waits_completed_.fetch_add(durable.size(), std::memory_order_relaxed);
   }
   wait_timeouts_.fetch_add(late.size(), std::memory_order_relaxed);
-  std::vector<BlockingWaiter*> blocking;
-  for (Waiter* w : durable) {
-    if (BlockingWaiter* b = w->AsBlocking()) blocking.push_back(b);
-    else w->Complete(PutStatus::kPutOk, {});
-  }
-  AnswerTogether(blocking);
+  for (Waiter* w : durable) w->Complete(PutStatus::kPutOk, {});
   for (Waiter* w : late) w->Complete(PutStatus::kFlushDiskTimeout, "not flushed within syncFlushTimeout");
   return durable.size();
-}
-
-// Answers blocking puts made durable by one sync: all are marked answered
-// first, then woken through a WakeTree.
-void FlushService::AnswerTogether(std::span<BlockingWaiter* const> group) {
-  if (group.empty()) return;
-  auto tree = std::make_shared<WakeTree>();
-  tree->words.reserve(group.size());
-  for (size_t i = 0; i < group.size(); ++i) {
-    BlockingWaiter& w = *group[i];
-    w.result.status = PutStatus::kPutOk;
-    w.tree = tree;
-    w.index = i;
-    tree->words.push_back(&w.done);
-  }
-  // From here a put may return at any moment: only the words' addresses
-  // are used.
-  for (std::atomic<uint32_t>* word : tree->words) word->store(1, std::memory_order_release);
-  for (size_t i = 0; i < std::min<size_t>(2, tree->words.size()); ++i) Clock::WakeWord(*tree->words[i]);
 }
 
 // On stop or after a failed sync: whatever is durable is answered PUT_OK,

@@ -34,7 +34,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -98,7 +97,6 @@ class FlushService {
   struct Waiter;
   struct BlockingWaiter;
   struct CallbackWaiter;
-  struct WakeTree;
   static constexpr int64_t kWritebackPage = 4096;
   static constexpr int64_t kWritebackMinBytes = 64 * 1024;  // smaller ranges wait for the next round
 
@@ -108,7 +106,6 @@ class FlushService {
   bool RemoveIfQueued(Waiter* w);
   PutResult DecideNow(PutResult put) const;
   size_t AnswerWaiters();
-  void AnswerTogether(std::span<BlockingWaiter* const> group);
   void AnswerAll();
   // A sync in flight: the plan and the queue's tickets for it.
   struct InflightSync {

@@ -141,9 +141,10 @@ TEST_P(FlushServiceTest, BlockingProducersStayOneGroupRatherThanSplittingIntoCoh
       << s.waits_completed << " puts in " << s.group_commits << " groups: the producers split into cohorts";
 }
 
-// The flush thread wakes two puts of a group and each woken put wakes two
-// more (a wake tree): every put asleep in the group is answered at once,
-// none sleeps on to its syncFlushTimeout.
+// Every put asleep in a group is woken once the group is durable: none
+// sleeps on to its syncFlushTimeout. (Written for a wake tree, where each
+// woken put woke two more, that was measured and dropped: it fails when a
+// put of the group is left unwoken.)
 TEST_P(FlushServiceTest, EveryBlockingPutOfAGroupIsWokenNotLeftToItsDeadline) {
   config_.syncFlushTimeout = 20 * 1000;
   SlowSyncFileSystem fs(nullptr, std::chrono::milliseconds(100));
@@ -169,7 +170,7 @@ TEST_P(FlushServiceTest, EveryBlockingPutOfAGroupIsWokenNotLeftToItsDeadline) {
   EXPECT_EQ(ok.load(), kThreads * 3);
   // A sync takes 100 ms; a put never waits for more than a few of them.
   EXPECT_LT(slowest_ms.load(), 5000) << "a put slept on towards its 20 s deadline after its group was answered";
-  EXPECT_GT(store->Stats().flush.group_size_avg(), 2.0) << "no group had puts for the tree to wake";
+  EXPECT_GT(store->Stats().flush.group_size_avg(), 2.0) << "no group had several puts to wake";
 }
 
 TEST_P(FlushServiceTest, PutAsyncCallsBackAfterTheSync) {
