@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Setup, Release build, then the main job:
-#   scripts/run.sh        the default bench profile on ./data (about 20 s after the build):
-#                         put (ASYNC_FLUSH, 1 producer), dispatch (1 producer puts
+#   scripts/run.sh        the default bench profile on ./data (about 25 s after the build):
+#                         put (ASYNC_FLUSH, 1 producer; again with the page cache
+#                         bounded, commitLogCacheMb=0), dispatch (1 producer puts
 #                         1,000,000 messages, then DispatchOnce over the log),
 #                         put-sync (64 producers),
 #                         put-sync with 4 producers x 256 puts in flight (kept in
@@ -30,6 +31,9 @@ bench() { TMPDIR="$data" "$mqstore" bench --ceiling-seconds 0.5 "$@"; }
 
 echo "== put: ASYNC_FLUSH, 1 producer, ${seconds} s"
 bench --workload put --seconds "$seconds"
+echo
+echo "== put: the same with the commit log's page cache bounded (commitLogCacheMb=0), ${seconds} s"
+bench --workload put --seconds "$seconds" --set commitLogCacheMb=0
 echo
 echo "== dispatch: 1 producer puts 1000000 messages (dispatchOnOwnThread=false), then DispatchOnce over the log"
 bench --workload dispatch --messages 1000000
