@@ -411,18 +411,23 @@ void CommitLog::DropCacheBehind(int64_t flushed) {
   const int64_t end = flushed - options_.cache_behind;
   if (end - cache_dropped_to_ < step) return;
   // Only flushed bytes: what the page cache holds of them is clean and on
-  // disk, and nothing writes them again.
+  // disk, and nothing writes them again. Inside a file a drop ends on a
+  // kFolioBytes boundary: the page cache keeps a file in folios of up to
+  // that size, aligned to it, and lets go only of a folio that lies wholly
+  // inside the range, so a drop that ended inside one would leave it, and
+  // the next drop (which starts inside it) leave it too.
   for (int64_t at = std::max(cache_dropped_to_, MinOffset()); at < end;) {
     std::shared_ptr<Segment> segment = SegmentFor(at);
     if (!segment) break;
-    const int64_t to = std::min(end, segment->end_offset());
-    if (Status st = segment->DropCache(at - segment->start_offset(), to - segment->start_offset()); !st.ok()) {
+    const int64_t start = segment->start_offset();
+    const int64_t to = end >= segment->end_offset() ? segment->end_offset() : start + (end - start) / kFolioBytes * kFolioBytes;
+    if (to <= at) break;
+    if (Status st = segment->DropCache(at - start, to - start); !st.ok()) {
       StoreLog(LogLevel::kWarn, "commit log: dropping cached pages: " + st.ToString());
       break;
     }
-    at = to;
+    cache_dropped_to_ = at = to;
   }
-  cache_dropped_to_ = end;
 }
 
 void CommitLog::MarkNotWriteable(const Status& why) {

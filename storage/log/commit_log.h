@@ -343,6 +343,8 @@ class CommitLog {
   std::atomic<int64_t> wrote_where_{0};
   std::atomic<int64_t> flushed_where_{0};
   int64_t cache_dropped_to_ = 0;  // the flush thread's: pages before it were dropped
+  // The largest folio the page cache makes of a file (a PMD on x86-64).
+  static constexpr int64_t kFolioBytes = 2 << 20;
   std::atomic<int64_t> last_store_timestamp_{0};
   std::atomic<bool> writeable_{true};
 };

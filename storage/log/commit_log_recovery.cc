@@ -496,7 +496,9 @@ Result<RecoveryReport> CommitLog::Recover(const RecoveryOptions& options) {
   }
   wrote_where_.store(report.end_offset, std::memory_order_release);
   flushed_where_.store(report.end_offset, std::memory_order_release);
-  cache_dropped_to_ = report.end_offset;  // what recovery read stays cached, as the kernel's to reclaim
+  // What recovery read before the end stays cached, the kernel's to reclaim;
+  // drops start at a folio boundary of the last file (DropCacheBehind).
+  cache_dropped_to_ = report.end_offset - report.end_offset % options_.segment_size % kFolioBytes;
   if (ring_) ring_->set_committed(report.end_offset);
   report.took = std::chrono::microseconds((clock_.MonotonicNanos() - began_ns) / 1000);
   StoreLog(LogLevel::kInfo, "commit log " + report.ToString());
