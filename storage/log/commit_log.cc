@@ -420,7 +420,8 @@ void CommitLog::DropCacheBehind(int64_t flushed) {
     std::shared_ptr<Segment> segment = SegmentFor(at);
     if (!segment) break;
     const int64_t start = segment->start_offset();
-    const int64_t to = end >= segment->end_offset() ? segment->end_offset() : start + (end - start) / kFolioBytes * kFolioBytes;
+    const int64_t to =
+        end >= segment->end_offset() ? segment->end_offset() : start + (end - start) / kFolioBytes * kFolioBytes;
     if (to <= at) break;
     if (Status st = segment->DropCache(at - start, to - start); !st.ok()) {
       StoreLog(LogLevel::kWarn, "commit log: dropping cached pages: " + st.ToString());
