@@ -410,6 +410,7 @@ void CommitLog::DropCacheBehind(int64_t flushed) {
   const int64_t step = std::clamp<int64_t>(options_.segment_size / 4, 4096, 32 << 20);
   const int64_t end = flushed - options_.cache_behind;
   if (end - cache_dropped_to_ < step) return;
+  const auto pause = allocator_.PausePopulating();
   // Only flushed bytes: what the page cache holds of them is clean and on
   // disk, and nothing writes them again. Inside a file a drop ends on a
   // kFolioBytes boundary: the page cache keeps a file in folios of up to

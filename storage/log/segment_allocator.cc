@@ -6,7 +6,7 @@
 
 namespace mqstore {
 namespace {
-constexpr int64_t kPrefaultStep = 4 << 20;  // one madvise call; the lock is not held during it
+constexpr int64_t kPrefaultStep = 4 << 20;  // one turn of the thread's loop; the lock is not held during it
 }
 
 SegmentAllocator::SegmentAllocator(FileSystem& fs, std::string dir, Options options)
@@ -127,6 +127,26 @@ void SegmentAllocator::FollowWriter(const std::shared_ptr<Segment>& segment, int
   burst_until_ = 0;
 }
 
+// In slices, each from no earlier than the writer: pages the writer has
+// passed are mapped by its own stores, and a page it passed that was flushed
+// and dropped (commitLogCacheMb) would be read back from disk. A window that
+// fell behind the writer (a slow allocator) thus skips ahead. Each slice
+// reads the writer's position and faults its pages under populate_mu_, which
+// a drop holds (PausePopulating): a drop cannot land between the two.
+int64_t SegmentAllocator::PopulateAheadOfWriter(Segment& segment, int64_t from, int64_t to) const {
+  constexpr int64_t kSlice = 256 << 10;
+  int64_t populated = 0;
+  for (int64_t at = from; at < to; at += kSlice) {
+    std::lock_guard pause(populate_mu_);
+    at = std::max(at, segment.wrote() / 4096 * 4096);
+    if (at >= to) break;
+    const int64_t len = std::min(kSlice, to - at);
+    segment.mapping().Populate(static_cast<uint64_t>(at), static_cast<uint64_t>(len), options_.writable_mapping);
+    populated += len;
+  }
+  return populated;
+}
+
 bool SegmentAllocator::HasWork() const {
   return stop_ || (wanted_ && !preparing_) || (prefault_segment_ && prefaulted_ < prefault_target_);
 }
@@ -152,14 +172,12 @@ void SegmentAllocator::Run() {
     wanted_.reset();
     if (prefault_segment_ && prefaulted_ < prefault_target_) {
       auto segment = prefault_segment_;
-      // Not what the writer has passed: its own stores mapped those pages,
-      // and a page dropped behind it (commitLogCacheMb) would be read back.
-      const int64_t from = std::max(prefaulted_, segment->wrote() / 4096 * 4096);
-      const int64_t len = std::max<int64_t>(0, std::min(kPrefaultStep, prefault_target_ - from));
+      const int64_t from = prefaulted_;
+      const int64_t len = std::min(kPrefaultStep, prefault_target_ - from);
       lock.unlock();
-      segment->mapping().Populate(static_cast<uint64_t>(from), static_cast<uint64_t>(len), options_.writable_mapping);
+      const int64_t populated = PopulateAheadOfWriter(*segment, from, from + len);
       lock.lock();
-      faulted_ += static_cast<uint64_t>(len);
+      faulted_ += static_cast<uint64_t>(populated);
       if (prefault_segment_ == segment) prefaulted_ = std::max(prefaulted_, from + len);
     }
   }

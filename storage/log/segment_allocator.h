@@ -54,6 +54,12 @@ class SegmentAllocator {
   // (cheap where they are still there).
   void Synced(const std::shared_ptr<Segment>& segment, int64_t flushed);
 
+  // Held while pages behind the writer drop from the page cache
+  // (commitLogCacheMb): no slice of the window is faulted in meanwhile, so
+  // a slice is never faulted from a writer's position older than the drop
+  // and read back from disk.
+  std::unique_lock<std::mutex> PausePopulating() const { return std::unique_lock(populate_mu_); }
+
   uint64_t segments_created() const;
   // Bytes of the writer's segment faulted in ahead of it so far (the
   // window, bursts, and again after syncs).
@@ -62,6 +68,8 @@ class SegmentAllocator {
  private:
   void Run();
   bool HasWork() const;
+  // Returns the bytes it faulted in.
+  int64_t PopulateAheadOfWriter(Segment& segment, int64_t from, int64_t to) const;
   Result<std::shared_ptr<Segment>> CreateSegment(int64_t start);
   void FollowWriter(const std::shared_ptr<Segment>& segment, int64_t pos);
 
@@ -70,6 +78,7 @@ class SegmentAllocator {
   const Options options_;
 
   mutable std::mutex mu_;
+  mutable std::mutex populate_mu_;  // held for each slice faulted in (PopulateAheadOfWriter)
   std::condition_variable cv_;
   std::condition_variable prepared_cv_;
   bool stop_ = false;

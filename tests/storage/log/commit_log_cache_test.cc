@@ -84,11 +84,19 @@ TEST_P(CommitLogCacheTest, WhatLiesMoreThanTheWindowBehindTheFlushDropsItsPages)
   // a bit) are more than 1 MiB behind.
   auto store = Fill(/*cache_mb=*/1, /*files=*/8);
   ASSERT_TRUE(store);
+  // A drop is a request: the kernel may keep a folio it is busy with at
+  // that moment (seen under ThreadSanitizer on a loaded machine: one folio
+  // of a file, up to the whole of a small one), so the files behind are
+  // counted together.
+  Residency behind;
   for (int i = 0; i < 4; ++i) {
     const Residency r = File(i);
     ASSERT_GT(r.pages, 0u) << "file " << i;
-    EXPECT_LT(r.resident, r.pages / 10) << "file " << i << " is more than 1 MiB behind the flush and kept its pages";
+    behind.resident += r.resident;
+    behind.pages += r.pages;
   }
+  EXPECT_LE(behind.resident, behind.pages / 4)
+      << behind.resident << " of the " << behind.pages << " pages more than 1 MiB behind the flush stayed";
   for (int i = 5; i < 9; ++i) {
     const Residency r = File(i);
     EXPECT_GT(r.resident, r.pages / 4) << "file " << i << " is inside the 1 MiB window and lost its pages";
@@ -102,13 +110,14 @@ TEST_P(CommitLogCacheTest, WhatLiesMoreThanTheWindowBehindTheFlushDropsItsPages)
 TEST_P(CommitLogCacheTest, AWindowOfNothingDropsTheFlushedPartOfTheNewestFileToo) {
   auto store = Fill(/*cache_mb=*/0, /*files=*/1, kLargeSegment);
   ASSERT_TRUE(store);
+  // At most one 2 MiB folio of each may stay (see above).
   const Residency first = File(0);
-  EXPECT_LT(first.resident, first.pages / 10) << "the full file kept its pages";
+  EXPECT_LE(first.resident, first.pages / 4) << "the full file kept its pages";
   // The newest file is half written (4 MiB) and all of that flushed: its
   // first 4 MiB, two whole 2 MiB folios, drop. (What lies after the writer
   // may be faulted in ahead of it.)
   const Residency written = File(1, kLargeSegment / 2);
-  EXPECT_LT(written.resident, written.pages / 10) << "the flushed half of the newest file kept its pages";
+  EXPECT_LE(written.resident, written.pages / 2) << "the flushed half of the newest file kept its pages";
   // What the writer puts next lands after the dropped pages and reads back.
   test::OwnedMessage m("TopicA", 0, 1000, "after");
   auto put = store->Put(m.message());
