@@ -403,27 +403,30 @@ void CommitLog::SyncDone(const SyncPlan& plan) {
   if (segment_done && events_) events_->OnSegmentsGrew();
 }
 
+// Inside a file a drop ends on a kFolioBytes boundary: the page cache keeps
+// a file in folios of up to that size, aligned to it, and lets go only of a
+// folio that lies wholly inside the range, so a drop that ended inside one
+// would leave it, and the next drop (which starts inside it) leave it too.
+// Files start at multiples of the segment size.
+int64_t CommitLog::FolioFloor(int64_t offset) const {
+  return offset - offset % options_.segment_size % kFolioBytes;
+}
+
 void CommitLog::DropCacheBehind(int64_t flushed) {
   if (options_.cache_behind < 0) return;
   // In steps of a quarter file, at most 32 MiB: each is two system calls on
   // the flush thread.
   const int64_t step = std::clamp<int64_t>(options_.segment_size / 4, 4096, 32 << 20);
-  const int64_t end = flushed - options_.cache_behind;
+  const int64_t end = FolioFloor(std::max<int64_t>(0, flushed - options_.cache_behind));
   if (end - cache_dropped_to_ < step) return;
   const auto pause = allocator_.PausePopulating();
   // Only flushed bytes: what the page cache holds of them is clean and on
-  // disk, and nothing writes them again. Inside a file a drop ends on a
-  // kFolioBytes boundary: the page cache keeps a file in folios of up to
-  // that size, aligned to it, and lets go only of a folio that lies wholly
-  // inside the range, so a drop that ended inside one would leave it, and
-  // the next drop (which starts inside it) leave it too.
+  // disk, and nothing writes them again.
   for (int64_t at = std::max(cache_dropped_to_, MinOffset()); at < end;) {
     std::shared_ptr<Segment> segment = SegmentFor(at);
     if (!segment) break;
     const int64_t start = segment->start_offset();
-    const int64_t to =
-        end >= segment->end_offset() ? segment->end_offset() : start + (end - start) / kFolioBytes * kFolioBytes;
-    if (to <= at) break;
+    const int64_t to = std::min(end, segment->end_offset());
     if (Status st = segment->DropCache(at - start, to - start); !st.ok()) {
       StoreLog(LogLevel::kWarn, "commit log: dropping cached pages: " + st.ToString());
       break;

@@ -299,6 +299,8 @@ class CommitLog {
   // The log is flushed to `flushed`: what lies more than
   // options_.cache_behind before it drops its pages (commitLogCacheMb).
   void DropCacheBehind(int64_t flushed);
+  // `offset` rounded down to a kFolioBytes boundary of its file.
+  int64_t FolioFloor(int64_t offset) const;
   void NoteCommitBacklog();
 
   FileSystem& fs_;

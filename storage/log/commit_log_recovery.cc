@@ -498,7 +498,7 @@ Result<RecoveryReport> CommitLog::Recover(const RecoveryOptions& options) {
   flushed_where_.store(report.end_offset, std::memory_order_release);
   // What recovery read before the end stays cached, the kernel's to reclaim;
   // drops start at a folio boundary of the last file (DropCacheBehind).
-  cache_dropped_to_ = report.end_offset - report.end_offset % options_.segment_size % kFolioBytes;
+  cache_dropped_to_ = FolioFloor(report.end_offset);
   if (ring_) ring_->set_committed(report.end_offset);
   report.took = std::chrono::microseconds((clock_.MonotonicNanos() - began_ns) / 1000);
   StoreLog(LogLevel::kInfo, "commit log " + report.ToString());
