@@ -25,6 +25,7 @@
 
 #include "format/properties.h"
 #include "storage/io/clock.h"
+#include "storage/store_log.h"
 
 namespace mqstore::cli::bench {
 namespace {
@@ -354,6 +355,7 @@ int64_t ThreadCpuNanos() {
 }
 
 void Produce(PutRun& run, int producer, ProducerState& st) {
+  NameThisThread("bench-producer");  // its share of the machine is reported by this name
   const int64_t cpu0 = ThreadCpuNanos();
   if (run.spec.inflight > 0) {
     ProduceAsync(run, producer, st);
@@ -466,14 +468,20 @@ Result<BenchResult> RunProducers(const BenchSpec& spec, MessageStore& store, Ack
   States states;
   for (int p = 0; p < spec.producers; ++p) states.push_back(std::make_unique<ProducerState>());
   ProgressLine line(err, spec.live_progress, label);
+  const ThreadCpuSample cpu_before = SampleThreadCpu();
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int p = 0; p < spec.producers; ++p)
     threads.emplace_back(Produce, std::ref(run), p, std::ref(*states[static_cast<size_t>(p)]));
   WaitForProducers(run, states, line, start);
   for (auto& t : threads) t.join();
+  const ThreadCpuSample cpu_after = SampleThreadCpu();
   BenchResult r;
   Collect(run, states, start, r);
+  double producers_cpu = 0;  // measured by each producer, whose thread has ended by now
+  for (const auto& st : states) producers_cpu += static_cast<double>(st->cpu_ns) / 1e9;
+  r.cpu_cores = CoresBetween(cpu_before, cpu_after, Seconds(Clock::now() - start), {{"bench-producer", producers_cpu}});
+  r.cpus = std::thread::hardware_concurrency();
   if (run.ack_failed) return Status::IOError("--ack-log " + spec.ack_log + ": a write failed");
   return r;
 }

@@ -318,8 +318,23 @@ void SetValue(BenchResult& r, const char* name, double value) {
 // Two runs of one mode as one: messages, successes, failures, bytes and
 // seconds summed (the rate is both runs' messages over both runs'
 // seconds), latencies merged, the producer CPU per put, the group size and
-// the durable MB/s taken over both, the dedup counts summed; any other
-// figure is the later run's.
+// the durable MB/s and the cores used taken over both, the dedup counts
+// summed; any other figure is the later run's.
+// Each name's cores over both runs' seconds (a name one run lacks used none there).
+std::vector<CoresUsed> PoolCores(const std::vector<CoresUsed>& a, double a_secs, const std::vector<CoresUsed>& b,
+                                 double b_secs) {
+  if (a_secs + b_secs <= 0) return b;
+  std::vector<CoresUsed> out = b;
+  for (auto& c : out) c.cores *= b_secs;
+  for (const auto& c : a) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const CoresUsed& o) { return o.name == c.name; });
+    if (it == out.end()) it = out.insert(out.end(), {c.name, 0});
+    it->cores += c.cores * a_secs;
+  }
+  for (auto& c : out) c.cores /= a_secs + b_secs;
+  return out;
+}
+
 BenchResult Pool(const BenchResult& a, BenchResult b) {
   const auto cpu_ns = [](const BenchResult& r) {
     return r.Value(kProducerCpuNsPerPut).value_or(0) * static_cast<double>(r.messages);
@@ -327,6 +342,7 @@ BenchResult Pool(const BenchResult& a, BenchResult b) {
   const auto durable_mb = [](const BenchResult& r) { return r.Value(kDurableMbPerSec).value_or(0) * r.seconds; };
   const double cpu = cpu_ns(a) + cpu_ns(b), mb = durable_mb(a) + durable_mb(b);
   const double grouped = a.group_size_avg * static_cast<double>(a.syncs) + b.group_size_avg * static_cast<double>(b.syncs);
+  b.cpu_cores = PoolCores(a.cpu_cores, a.seconds, b.cpu_cores, b.seconds);
   b.messages += a.messages;
   b.ok += a.ok;
   b.failures += a.failures;

@@ -34,6 +34,7 @@
 #include "storage/log/commit_log.h"
 #include "storage/log/latency_histogram.h"
 #include "storage/store_config.h"
+#include "tools/bench_thread_cpu.h"
 
 namespace mqstore::cli::bench {
 
@@ -242,6 +243,10 @@ struct BenchResult {
   std::vector<NamedValue> values;  // kDispatchToPut, kGetMessageMsgsPerS, ... where they apply
   std::optional<LatencyHistogram::Snapshot> timer_lateness_ms;  // the timer workload's
   std::optional<DedupCheck> dedup;  // --dedup
+  // Put runs: the cores the process and each kind of its threads used
+  // while the producers ran (bench_thread_cpu.h), and the machine's count.
+  std::vector<CoresUsed> cpu_cores;
+  unsigned cpus = 0;
 
   double msgs_per_sec() const { return seconds > 0 ? static_cast<double>(ok) / seconds : 0.0; }
   double mb_per_sec() const { return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0; }

@@ -449,6 +449,13 @@ std::string DedupJson(const bench::DedupCheck& c) {
       .Raw("runs", runs + "]").Done();
 }
 
+std::string CpuCoresJson(const BenchResult& r) {
+  JsonLine j;
+  j.UInt("cpus", r.cpus);
+  for (const auto& c : r.cpu_cores) j.Raw(c.name, Num(c.cores, "%.3f"));
+  return j.Done();
+}
+
 std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
   JsonLine j;
   if (!plan.sweep_values.empty()) j.Str("sweep_key", plan.sweep_key).Str("sweep_value", plan.sweep_values[i]);
@@ -470,6 +477,7 @@ std::string ResultJson(const Plan& plan, size_t i, const BenchResult& r) {
   for (const auto& extra : r.ratios)
     if (extra.name != bench::kRatioToCeiling) j.Raw(extra.name, Num(extra.value, "%.10g"));
   for (const auto& v : r.values) j.Raw(v.name, Num(v.value, "%.10g"));
+  if (!r.cpu_cores.empty()) j.Raw("cpu_cores", CpuCoresJson(r));
   j.Raw("failures_by_status", failures.Done()).Str("first_failure", r.first_failure).Str("store", r.store_dir);
   if (r.recovery) j.Raw("recovery", RecoveryJson(*r.recovery));
   if (r.read) j.Raw("read", ReadJson(*r.read));
@@ -537,6 +545,14 @@ void PrintNotes(const Plan& plan, size_t i, const BenchResult& r, std::ostream& 
     out << who << r.failures << " failed put(s):";
     for (const auto& [name, n] : r.failures_by_status) out << " " << name << " " << n;
     out << " (first: " << r.first_failure << ")\n";
+  }
+  if (!r.cpu_cores.empty()) {
+    out << who << "CPU while producing, in cores of " << r.cpus << ":";
+    for (size_t k = 0; k < r.cpu_cores.size(); ++k) {
+      if (k > 0 && r.cpu_cores[k].cores < 0.005) continue;  // idle threads: in --json only
+      out << (k == 0 ? " " : k == 1 ? "; " : ", ") << r.cpu_cores[k].name << " " << Num(r.cpu_cores[k].cores, "%.2f");
+    }
+    out << "\n";
   }
   if (r.read) PrintReadNotes(who, r, out);
   if (const auto& d = r.dispatch) {
