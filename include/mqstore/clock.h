@@ -56,6 +56,8 @@ class Clock {
   virtual void WaitOnWord(std::atomic<uint32_t>& word, uint32_t expected, int64_t deadline_ns) = 0;
   // Wakes one thread in WaitOnWord(word); harmless when none waits.
   static void WakeWord(std::atomic<uint32_t>& word);
+  // Wakes every thread in WaitOnWord(word), in one system call.
+  static void WakeAllOnWord(std::atomic<uint32_t>& word);
 
   // A pause that paces work and waits for nothing but time (cleanup between
   // deletions: RocketMQ's Thread.sleep): `ms`, cut short once `cv` is

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
 #include <ctime>
 #include <mutex>
 
@@ -42,6 +43,10 @@ void FutexWaitFor(std::atomic<uint32_t>& word, uint32_t expected, int64_t timeou
 // By address only: a waiter that already returned is not harmed.
 void Clock::WakeWord(std::atomic<uint32_t>& word) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+void Clock::WakeAllOnWord(std::atomic<uint32_t>& word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
 
 void Clock::Pause(int64_t ms, std::condition_variable& cv, std::unique_lock<std::mutex>& lock,

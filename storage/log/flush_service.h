@@ -106,6 +106,7 @@ class FlushService {
   bool RemoveIfQueued(Waiter* w);
   PutResult DecideNow(PutResult put) const;
   size_t AnswerWaiters();
+  void CompleteAndWake(const std::vector<Waiter*>& ws, PutStatus status, const std::string& reason);
   void AnswerAll();
   // A sync in flight: the plan and the queue's tickets for it.
   struct InflightSync {
@@ -136,6 +137,11 @@ class FlushService {
   mutable std::mutex mu_;  // guards everything down to thread_
   std::condition_variable cv_;
   std::vector<Waiter*> waiters_;
+  // Blocking puts sleep on wake_words_[answers_ % kWakeWords] as of their
+  // queueing: those answered together mostly share a word, woken at once.
+  static constexpr uint32_t kWakeWords = 2;
+  uint64_t answers_ = 0;
+  std::atomic<uint32_t> wake_words_[kWakeWords] = {};
   bool stop_ = false;
   bool running_ = false;
   bool woken_ = false;

@@ -123,6 +123,29 @@ TEST(FakeClock, AWaitOnAWordEndsWhenTheClockPassesItsDeadlineOrTheWordIsWoken) {
   EXPECT_EQ(woken.load(), 1);
 }
 
+TEST(SystemClock, WakeAllOnWordWakesEveryThreadWaitingOnTheWordInOneCall) {
+  Clock& clock = Clock::System();
+  std::atomic<uint32_t> word{0};
+  constexpr int kWaiters = 8;
+  std::atomic<int> started{0}, woken{0};
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < kWaiters; ++i)
+    waiters.emplace_back([&] {
+      const auto began = std::chrono::steady_clock::now();
+      const int64_t deadline = clock.MonotonicNanos() + 30 * 1000 * kMs;
+      ++started;
+      while (word.load() == 0 && clock.MonotonicNanos() < deadline) clock.WaitOnWord(word, 0, deadline);
+      // Woken, not timed out: one left asleep would wait out its 30 s.
+      if (word.load() != 0 && std::chrono::steady_clock::now() - began < 10s) ++woken;
+    });
+  while (started.load() < kWaiters) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(50ms);  // all asleep on the word by now, most likely
+  word.store(1);
+  Clock::WakeAllOnWord(word);
+  for (auto& t : waiters) t.join();
+  EXPECT_EQ(woken.load(), kWaiters);
+}
+
 TEST(FakeClock, APauseReturnsAtOnceWithoutMovingTheClockAndIsRecorded) {
   FakeClock clock;
   std::mutex mu;
