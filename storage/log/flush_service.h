@@ -19,7 +19,9 @@
 //                          written while that sync runs. The next sync
 //                          starts at once, or waits for the group just
 //                          answered to come back, whichever GroupCommitPacer
-//                          last measured to answer more puts per second.
+//                          last measured to answer more puts per second
+//                          (after a hold, with the write backend, the sync
+//                          runs on this thread: there is nothing to overlap).
 //
 // A waiting put gives up after syncFlushTimeout with FLUSH_DISK_TIMEOUT (its
 // record stays in the log and becomes durable with a later sync). After each
@@ -111,11 +113,13 @@ class FlushService {
   // A sync in flight: the plan and the queue's tickets for it.
   struct InflightSync {
     CommitLog::SyncPlan plan;
+    IoQueue* io = nullptr;  // the queue of `tickets`
     std::vector<uint64_t> tickets;
     int64_t began_ns = 0;  // the clock's monotonic time
   };
   Status CommitRing();
-  Result<bool> BeginSync(int least_pages, InflightSync& sync);
+  Result<bool> BeginSync(int least_pages, InflightSync& sync, IoQueue& sync_io);
+  IoQueue& SyncQueue(bool after_hold);
   Status FinishSync(InflightSync& sync);
   Result<bool> FlushRound(int least_pages);
   void GroupCommit(uint64_t flush_all_ticket);
@@ -131,6 +135,9 @@ class FlushService {
   CommitLog& log_;
   StoreCheckpoint& checkpoint_;
   std::unique_ptr<IoQueue> io_;  // used by the flush thread only (or, before Start / after Stop, under inline_mu_)
+  // Runs each operation as it is queued, on the calling thread: the group
+  // commit's syncs after a hold, write backend (SyncQueue).
+  std::unique_ptr<IoQueue> blocking_io_ = NewSyncIoQueue();
   Clock& clock_;
   const Options options_;
 

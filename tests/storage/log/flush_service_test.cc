@@ -23,13 +23,14 @@ namespace mqstore {
 namespace {
 
 // A file whose fdatasync takes `delay`: of `clock`'s time (a slow or stuck
-// disk: the clock moves while it syncs), or of real time without a clock.
-// It has no descriptor, so even the io_uring queue syncs it through this
-// interface.
+// disk: the clock moves while it syncs), or of real time without a clock;
+// then fails while `*fail` holds. It has no descriptor, so even the
+// io_uring queue syncs it through this interface.
 class SlowSyncFile final : public RandomRWFile {
  public:
-  SlowSyncFile(std::unique_ptr<RandomRWFile> inner, FakeClock* clock, std::chrono::milliseconds delay)
-      : inner_(std::move(inner)), clock_(clock), delay_(delay) {}
+  SlowSyncFile(std::unique_ptr<RandomRWFile> inner, FakeClock* clock, std::chrono::milliseconds delay,
+               const std::atomic<bool>* fail)
+      : inner_(std::move(inner)), clock_(clock), delay_(delay), fail_(fail) {}
   const std::string& path() const override { return inner_->path(); }
   Result<size_t> Read(uint64_t offset, std::span<uint8_t> out) override { return inner_->Read(offset, out); }
   Status Write(uint64_t offset, std::span<const uint8_t> data) override { return inner_->Write(offset, data); }
@@ -38,6 +39,7 @@ class SlowSyncFile final : public RandomRWFile {
   Status Sync() override {
     if (clock_ != nullptr) clock_->Advance(delay_.count());
     else std::this_thread::sleep_for(delay_);
+    if (fail_ != nullptr && fail_->load()) return Status::IOError("fdatasync " + path() + ": injected failure");
     return inner_->Sync();
   }
   Result<uint64_t> Size() override { return inner_->Size(); }
@@ -48,20 +50,24 @@ class SlowSyncFile final : public RandomRWFile {
   std::unique_ptr<RandomRWFile> inner_;
   FakeClock* clock_;
   std::chrono::milliseconds delay_;
+  const std::atomic<bool>* fail_;
 };
 
 class SlowSyncFileSystem final : public test::ForwardingFileSystem {
  public:
   SlowSyncFileSystem(FakeClock* clock, std::chrono::milliseconds delay) : clock_(clock), delay_(delay) {}
+  // Commit-log syncs fail from now on (the other files' are not slowed or failed).
+  void FailSyncs() { fail_ = true; }
   Result<std::unique_ptr<RandomRWFile>> OpenRandomRW(const std::string& path, OpenMode mode) override {
     auto file = base().OpenRandomRW(path, mode);
     if (!file.ok() || path.find("/commitlog/") == std::string::npos) return file;
-    return std::unique_ptr<RandomRWFile>(new SlowSyncFile(std::move(*file), clock_, delay_));
+    return std::unique_ptr<RandomRWFile>(new SlowSyncFile(std::move(*file), clock_, delay_, &fail_));
   }
 
  private:
   FakeClock* clock_;
   std::chrono::milliseconds delay_;
+  std::atomic<bool> fail_{false};
 };
 
 // Parameter: the write backend (true) or the mmap backend.
@@ -143,8 +149,8 @@ TEST_P(FlushServiceTest, BlockingProducersStayOneGroupRatherThanSplittingIntoCoh
 
 // Every put asleep in a group is woken once the group is durable: none
 // sleeps on to its syncFlushTimeout. (Written for a wake tree, where each
-// woken put woke two more, that was measured and dropped: it fails when a
-// put of the group is left unwoken.)
+// woken put woke two more, that was measured and dropped; it fails as well
+// when the puts sleeping on one of the shared wake words are not woken.)
 TEST_P(FlushServiceTest, EveryBlockingPutOfAGroupIsWokenNotLeftToItsDeadline) {
   config_.syncFlushTimeout = 20 * 1000;
   SlowSyncFileSystem fs(nullptr, std::chrono::milliseconds(100));
@@ -290,6 +296,45 @@ TEST_P(FlushServiceTest, TheCheckpointIsWrittenAtMostOnceASecond) {
   for (int i = 0; i < 10000 && checkpointed() != fourth.store_timestamp; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(checkpointed(), fourth.store_timestamp) << "the first round a second later writes it";
+}
+
+// Blocking producers, so the flush thread holds for their group (the
+// pacer's first trial slice holds) and, with the write backend, syncs on its
+// own thread: a sync failing there answers the puts it covered
+// SERVICE_NOT_AVAILABLE, none PUT_OK, and none waits for its deadline.
+TEST_P(FlushServiceTest, ASyncFailingAfterAHoldAnswersEveryBlockingPutNotAvailable) {
+  config_.syncFlushTimeout = 20 * 1000;
+  SlowSyncFileSystem fs(nullptr, std::chrono::milliseconds(2));
+  auto store = Open(Env(fs));
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 8;
+  std::atomic<int> ok{0}, ok_after_failing{0};
+  std::atomic<bool> failing{false};
+  std::vector<PutStatus> last(kThreads, PutStatus::kPutOk);
+  std::vector<std::thread> threads;
+  const auto began = std::chrono::steady_clock::now();
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      test::OwnedMessage m("T", t % 4, 256, "t" + std::to_string(t));
+      for (int i = 0; i < 10000; ++i) {
+        const bool after = failing.load();  // every sync fails from before this put on
+        const PutResult r = store->Put(m.message());
+        last[static_cast<size_t>(t)] = r.status;
+        if (!r.ok()) return;
+        if (after) ++ok_after_failing;
+        if (++ok == kThreads * 3) {  // a few groups in: within the first slice, which holds
+          fs.FailSyncs();
+          failing = true;
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10)) << "a put waited for its deadline";
+  EXPECT_EQ(ok_after_failing.load(), 0) << "puts begun once every sync failed were answered PUT_OK";
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(last[static_cast<size_t>(t)], PutStatus::kServiceNotAvailable) << "producer " << t << ": "
+                                                                             << PutStatusName(last[static_cast<size_t>(t)]);
+  EXPECT_FALSE(store->Stats().writeable);
 }
 
 TEST_P(FlushServiceTest, FailedSyncAnswersWaitersNotAvailableAndStopsWrites) {
