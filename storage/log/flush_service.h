@@ -1,7 +1,8 @@
 // FlushService: the one thread ("mq-flush") that moves commit-log bytes to
 // disk, owning the IoQueue (io_uring, or plain calls as the fallback) that
-// every commit-log data write of the write backend and every sync go
-// through. It replaces RocketMQ's three services:
+// the syncs go through, and writing the write backend's ring by pwrite (a
+// commit is waited for at once: io_uring would only add a worker's
+// hand-off). It replaces RocketMQ's three services:
 //
 //   CommitRealTimeService  write backend: writes what the append ring holds
 //                          every commitIntervalCommitLog ms, or at once when
@@ -20,8 +21,8 @@
 //                          starts at once, or waits for the group just
 //                          answered to come back, whichever GroupCommitPacer
 //                          last measured to answer more puts per second
-//                          (after a hold, with the write backend, the sync
-//                          runs on this thread: there is nothing to overlap).
+//                          (with the write backend a sync runs on this
+//                          thread unless it overlaps with answering a group).
 //
 // A waiting put gives up after syncFlushTimeout with FLUSH_DISK_TIMEOUT (its
 // record stays in the log and becomes durable with a later sync). After each
@@ -119,7 +120,7 @@ class FlushService {
   };
   Status CommitRing();
   Result<bool> BeginSync(int least_pages, InflightSync& sync, IoQueue& sync_io);
-  IoQueue& SyncQueue(bool after_hold);
+  IoQueue& SyncQueue(bool answering_meanwhile);
   Status FinishSync(InflightSync& sync);
   Result<bool> FlushRound(int least_pages);
   void GroupCommit(uint64_t flush_all_ticket);
@@ -135,8 +136,9 @@ class FlushService {
   CommitLog& log_;
   StoreCheckpoint& checkpoint_;
   std::unique_ptr<IoQueue> io_;  // used by the flush thread only (or, before Start / after Stop, under inline_mu_)
-  // Runs each operation as it is queued, on the calling thread: the group
-  // commit's syncs after a hold, write backend (SyncQueue).
+  // Runs each operation as it is queued, on the calling thread: the ring's
+  // commits, and the group commit's syncs that nothing overlaps with, write
+  // backend (SyncQueue).
   std::unique_ptr<IoQueue> blocking_io_ = NewSyncIoQueue();
   Clock& clock_;
   const Options options_;
