@@ -395,6 +395,9 @@ void FlushService::Run() {
     const int64_t now = NowMs();
     if (group) {
       GroupCommit(flush_all_ticket);
+      // It synced everything appended before it: the flush interval starts
+      // again (else a flush overdue meanwhile would run at once after it).
+      next_flush = NowMs() + options_.interval_ms;
     } else {
       if (log_.has_append_ring() && (commit_now || now >= next_commit)) {
         next_commit = now + options_.commit_interval_ms;
