@@ -395,9 +395,10 @@ void FlushService::Run() {
     const int64_t now = NowMs();
     if (group) {
       GroupCommit(flush_all_ticket);
-      // It synced everything appended before it: the flush interval starts
-      // again (else a flush overdue meanwhile would run at once after it).
-      next_flush = NowMs() + options_.interval_ms;
+      // It synced everything appended before it began: the flush interval
+      // starts again from then (else a flush that fell due meanwhile would
+      // run at once after it).
+      next_flush = now + options_.interval_ms;
     } else {
       if (log_.has_append_ring() && (commit_now || now >= next_commit)) {
         next_commit = now + options_.commit_interval_ms;
