@@ -1,12 +1,12 @@
 #include "tools/bench_thread_cpu.h"
 
-#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -14,14 +14,8 @@
 namespace mqstore::cli::bench {
 namespace {
 
-// After the ')' that closes the name: field 3 (state) is the first, so
-// utime (14) and stime (15) are the 12th and 13th.
-constexpr int kUtimeAfterName = 11;
-
-std::string ReadSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+// utime and stime: fields 14 and 15.
+constexpr size_t kUtimeField = 14 - 3, kStimeField = 15 - 3;
 
 double ProcessCpuSeconds() {
   rusage ru{};
@@ -30,31 +24,50 @@ double ProcessCpuSeconds() {
   return secs(ru.ru_utime) + secs(ru.ru_stime);
 }
 
-// Between the first '(' and the last ')': a name may hold either.
-std::string NameOf(std::string_view line) {
-  const size_t open = line.find('(');
-  const size_t close = line.rfind(')');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return {};
-  return std::string(line.substr(open + 1, close - open - 1));
-}
-
-}  // namespace
-
-double StatLineCpuSeconds(std::string_view line, double ticks_per_second) {
-  const size_t close = line.rfind(')');
-  if (close == std::string_view::npos || ticks_per_second <= 0) return -1;
-  std::istringstream fields{std::string(line.substr(close + 1))};
-  std::string field;
+// utime + stime of a parsed stat line, in seconds; negative when either is
+// missing or not a number.
+double CpuSecondsOf(const ThreadStat& t, double ticks_per_second) {
+  if (t.fields.size() <= kStimeField || ticks_per_second <= 0) return -1;
   double ticks = 0;
-  for (int i = 0; i <= kUtimeAfterName + 1; ++i) {
-    if (!(fields >> field)) return -1;
-    if (i < kUtimeAfterName) continue;
+  for (const size_t i : {kUtimeField, kStimeField}) {
+    const std::string& field = t.fields[i];
     uint64_t n = 0;
     const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), n);
     if (ec != std::errc() || end != field.data() + field.size()) return -1;
     ticks += static_cast<double>(n);
   }
   return ticks / ticks_per_second;
+}
+
+}  // namespace
+
+std::optional<ThreadStat> ParseStatLine(std::string_view line) {
+  const size_t open = line.find('(');
+  const size_t close = line.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
+  ThreadStat t;
+  std::from_chars(line.data(), line.data() + open, t.tid);  // "<tid> (": 0 if not a number
+  t.name = std::string(line.substr(open + 1, close - open - 1));
+  std::istringstream fields{std::string(line.substr(close + 1))};
+  for (std::string field; fields >> field;) t.fields.push_back(std::move(field));
+  return t;
+}
+
+std::optional<std::vector<ThreadStat>> ReadThreadStats() {
+  std::error_code ec;
+  std::vector<ThreadStat> threads;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "stat");
+    const std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (auto t = ParseStatLine(line)) threads.push_back(std::move(*t));  // no file: it just ended
+  }
+  if (ec) return std::nullopt;
+  return threads;
+}
+
+double StatLineCpuSeconds(std::string_view line, double ticks_per_second) {
+  const auto t = ParseStatLine(line);
+  return t ? CpuSecondsOf(*t, ticks_per_second) : -1;
 }
 
 std::string ThreadGroupName(std::string_view name) {
@@ -69,17 +82,9 @@ std::string ThreadGroupName(std::string_view name) {
 ThreadCpuSample SampleThreadCpu() {
   ThreadCpuSample s;
   const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  if (DIR* dir = ::opendir("/proc/self/task")) {
-    while (dirent* e = ::readdir(dir)) {
-      pid_t tid = 0;
-      const std::string_view d(e->d_name);
-      const auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), tid);
-      if (ec != std::errc() || end != d.data() + d.size()) continue;  // "." and ".."
-      const std::string line = ReadSmallFile("/proc/self/task/" + std::string(d) + "/stat");
-      const double cpu = StatLineCpuSeconds(line, ticks);
-      if (cpu >= 0) s.threads[tid] = {NameOf(line), cpu};  // a thread that just ended has no file
-    }
-    ::closedir(dir);
+  for (const ThreadStat& t : ReadThreadStats().value_or(std::vector<ThreadStat>{})) {
+    const double cpu = CpuSecondsOf(t, ticks);
+    if (cpu >= 0) s.threads[t.tid] = {t.name, cpu};
   }
   s.process_seconds = ProcessCpuSeconds();
   return s;

@@ -13,11 +13,27 @@
 #include <sys/types.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace mqstore::cli::bench {
+
+// One thread's /proc/self/task/<tid>/stat: its name (between the first '('
+// and the last ')': a name may hold either, and spaces) and the fields after
+// it, fields[0] being field 3 (the state), fields[16] field 19 (nice).
+struct ThreadStat {
+  pid_t tid = 0;
+  std::string name;
+  std::vector<std::string> fields;
+};
+
+// nullopt when `line` is not a stat line (no name in parentheses).
+std::optional<ThreadStat> ParseStatLine(std::string_view line);
+// Every thread of this process; nullopt when /proc/self/task cannot be read.
+// A thread that ends while it is read is left out.
+std::optional<std::vector<ThreadStat>> ReadThreadStats();
 
 struct ThreadCpuSample {
   std::map<pid_t, std::pair<std::string, double>> threads;  // tid -> (name, CPU seconds)

@@ -13,11 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
-#include <sstream>
 #include <thread>
 
 #include "storage/io/file_system.h"
@@ -179,20 +175,13 @@ Result<std::unique_ptr<MessageStore>> OpenStoreAtNice(const StoreConfig& config,
 // the 19th field), -1 if unreadable: what shows that the slave's threads
 // took the priority they were opened at.
 int ThreadsAtNice(int nice) {
-  std::error_code ec;
-  int count = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    std::ifstream in(task.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto paren = stat.rfind(')');  // the name before it may hold spaces
-    if (paren == std::string::npos) continue;
-    std::istringstream fields(stat.substr(paren + 1));
-    std::string field;
-    for (int i = 3; i <= 19 && fields >> field; ++i) {
-    }
-    if (field == std::to_string(nice)) ++count;
-  }
-  return ec ? -1 : count;
+  constexpr size_t kNiceField = 19 - 3;  // ThreadStat::fields starts at field 3
+  const auto threads = ReadThreadStats();
+  if (!threads) return -1;
+  const std::string wanted = std::to_string(nice);
+  return static_cast<int>(std::count_if(threads->begin(), threads->end(), [&](const ThreadStat& t) {
+    return t.fields.size() > kNiceField && t.fields[kNiceField] == wanted;
+  }));
 }
 
 // put-sync --replica: the workload first without a replica, then with
@@ -315,11 +304,6 @@ void SetValue(BenchResult& r, const char* name, double value) {
   r.values.push_back({name, value});
 }
 
-// Two runs of one mode as one: messages, successes, failures, bytes and
-// seconds summed (the rate is both runs' messages over both runs'
-// seconds), latencies merged, the producer CPU per put, the group size and
-// the durable MB/s and the cores used taken over both, the dedup counts
-// summed; any other figure is the later run's.
 // Each name's cores over both runs' seconds (a name one run lacks used none there).
 std::vector<CoresUsed> PoolCores(const std::vector<CoresUsed>& a, double a_secs, const std::vector<CoresUsed>& b,
                                  double b_secs) {
@@ -335,6 +319,11 @@ std::vector<CoresUsed> PoolCores(const std::vector<CoresUsed>& a, double a_secs,
   return out;
 }
 
+// Two runs of one mode as one: messages, successes, failures, bytes and
+// seconds summed (the rate is both runs' messages over both runs'
+// seconds), latencies merged, the producer CPU per put, the group size and
+// the durable MB/s and the cores used taken over both, the dedup counts
+// summed; any other figure is the later run's.
 BenchResult Pool(const BenchResult& a, BenchResult b) {
   const auto cpu_ns = [](const BenchResult& r) {
     return r.Value(kProducerCpuNsPerPut).value_or(0) * static_cast<double>(r.messages);

@@ -548,9 +548,11 @@ void PrintNotes(const Plan& plan, size_t i, const BenchResult& r, std::ostream& 
   }
   if (!r.cpu_cores.empty()) {
     out << who << "CPU while producing, in cores of " << r.cpus << ":";
-    for (size_t k = 0; k < r.cpu_cores.size(); ++k) {
-      if (k > 0 && r.cpu_cores[k].cores < 0.005) continue;  // idle threads: in --json only
-      out << (k == 0 ? " " : k == 1 ? "; " : ", ") << r.cpu_cores[k].name << " " << Num(r.cpu_cores[k].cores, "%.2f");
+    int shown = 0;  // the process first, then "; " before the threads
+    for (const auto& c : r.cpu_cores) {
+      if (shown > 0 && c.cores < 0.005) continue;  // idle threads: in --json only
+      out << (shown == 0 ? " " : shown == 1 ? "; " : ", ") << c.name << " " << Num(c.cores, "%.2f");
+      ++shown;
     }
     out << "\n";
   }
