@@ -10,7 +10,10 @@
 //   fresh_page_memcpy_msgs_per_sec
 //                               the same into files whose pages are touched
 //                               first by the copy (the first-touch faults
-//                               timed): what an async put must at least pay
+//                               timed), a new file each time one is full and
+//                               every one kept until the end, as a store
+//                               keeps its segments: what an async put must
+//                               at least pay
 //   first_touch_mb_per_sec      anonymous pages written first, one byte a page:
 //                               how fast this machine gives out memory now
 //                               (a VM whose host backs idle memory lazily is
@@ -22,7 +25,8 @@
 //   raw_1mib_sync_msgs_per_sec  write + fdatasync of 1 MiB blocks, counted in records
 //
 // Each runs for about `seconds` (bounded by the 256 MiB scratch file, which
-// is preallocated like a segment and removed afterwards).
+// is preallocated like a segment and removed afterwards; fresh-page memcpy
+// also by a quarter of the machine's memory in kept files).
 #pragma once
 
 #include <cstddef>
@@ -52,6 +56,7 @@ struct CeilingSetup {
   std::string dir;           // where the scratch file goes (the store's root)
   int64_t record_size = 0;   // bytes of one stored record
   double seconds = 1.0;      // time budget of each measurement
+  uint64_t scratch_bytes = 256ULL << 20;  // the size of each scratch file
 };
 
 Result<double> MeasureMemcpyMapped(const CeilingSetup& setup);

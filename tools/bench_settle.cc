@@ -16,12 +16,12 @@ Status Errno(const char* what, const std::string& path) {
 }
 
 // Synced before it is dropped: POSIX_FADV_DONTNEED leaves dirty pages.
-Status SettleFile(const std::string& path) {
+Status SettleFile(const std::string& path, Settle how) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("open", path);
   Status st;
   if (::fdatasync(fd) != 0) st = Errno("fdatasync", path);
-  if (st.ok()) {
+  if (st.ok() && how == Settle::kSyncAndDrop) {
     const int err = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     if (err != 0) st = Status::IOError("posix_fadvise " + path + ": " + std::strerror(err));
   }
@@ -31,7 +31,7 @@ Status SettleFile(const std::string& path) {
 
 }  // namespace
 
-Status SettleStore(const std::string& root) {
+Status SettleStore(const std::string& root, Settle how) {
   FileSystem& fs = FileSystem::Default();
   auto names = fs.ListDirectory(root);
   if (!names.ok()) return names.error().WithContext("settling the store");
@@ -40,9 +40,9 @@ Status SettleStore(const std::string& root) {
     auto info = fs.Stat(path);
     if (!info.ok()) return info.error().WithContext("settling the store");
     if (info->is_directory) {
-      MQ_RETURN_IF_ERROR(SettleStore(path));
+      MQ_RETURN_IF_ERROR(SettleStore(path, how));
     } else if (info->is_regular) {
-      MQ_RETURN_IF_ERROR(SettleFile(path));
+      MQ_RETURN_IF_ERROR(SettleFile(path, how));
     }
   }
   return Status::Ok();

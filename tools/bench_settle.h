@@ -11,6 +11,8 @@
 // one did. Every regular file under the root is synced (fdatasync) and its
 // pages dropped from the page cache (POSIX_FADV_DONTNEED): the next run
 // starts with nothing of this one dirty or cached. The files stay.
+// kSyncOnly leaves the pages cached: the ceilings measured after a put run
+// then find as much memory taken as the run itself did.
 #pragma once
 
 #include <string>
@@ -19,6 +21,8 @@
 
 namespace mqstore::cli::bench {
 
-Status SettleStore(const std::string& root);
+enum class Settle { kSyncAndDrop, kSyncOnly };
+
+Status SettleStore(const std::string& root, Settle how = Settle::kSyncAndDrop);
 
 }  // namespace mqstore::cli::bench

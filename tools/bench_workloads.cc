@@ -573,15 +573,26 @@ Result<std::vector<double>> MeasureAroundRun(const CeilingSetup& setup) {
   return out;
 }
 
-void AddAroundRun(const std::vector<double>& before, const std::vector<double>& after, BenchResult& r) {
+// Cold when memory was given out slowly around the run: anonymous pages
+// (the first-touch rate) or the page cache's (fresh-page memcpy, in MB/s).
+// Both count: on a VM returning free memory to its host, anonymous pages
+// can come warm while a file's new pages come cold (bench/RESULTS.md).
+std::string MemoryState(const BenchResult& r, int64_t record_bytes) {
+  const double touch = std::min(*r.Ceiling(kFirstTouchBefore), *r.Ceiling(kFirstTouchAfter));
+  const double fresh = std::min(*r.Ceiling(kFreshPageMemcpyBefore), *r.Ceiling(kFreshPageMemcpyAfter)) *
+                       static_cast<double>(record_bytes) / 1e6;
+  return std::min(touch, fresh) < kColdFirstTouchMbPerSec ? "cold" : "warm";
+}
+
+void AddAroundRun(const std::vector<double>& before, const std::vector<double>& after, int64_t record_bytes,
+                  BenchResult& r) {
   for (size_t i = 0; i < std::size(kAroundRun); ++i) {
     const AroundRun& a = kAroundRun[i];
     if (a.mean) r.ceilings.push_back({a.mean, (before[i] + after[i]) / 2});
     r.ceilings.push_back({std::string(a.base) + "_before" + a.unit, before[i]});
     r.ceilings.push_back({std::string(a.base) + "_after" + a.unit, after[i]});
   }
-  const double touch = std::min(*r.Ceiling(kFirstTouchBefore), *r.Ceiling(kFirstTouchAfter));
-  r.memory_state = touch < kColdFirstTouchMbPerSec ? "cold" : "warm";
+  r.memory_state = MemoryState(r, record_bytes);
 }
 
 Result<BenchResult> RunWorkload(const BenchSpec& spec, std::ostream& err) {
@@ -653,15 +664,19 @@ Result<BenchResult> RunBenchPoint(const BenchSpec& spec, CeilingCache& cache, st
   BenchResult& r = *result;
   r.ceilings = std::move(ceilings);
   if (around) {
-    // The store is settled first: the pages it left dirty (prefaulted
+    // The store is synced first: the pages it left dirty (prefaulted
     // beyond its last record) are written back now rather than during the
     // ceilings, whose page faults on a new file otherwise queue behind
     // that writeback in the file system's journal (a fifth of the ceiling
-    // after an 8 s run of 1 KiB puts; bench/RESULTS.md).
-    MQ_RETURN_IF_ERROR(SettleStore(spec.config.storePathRootDir));
+    // after an 8 s run of 1 KiB puts; bench/RESULTS.md). Its pages stay
+    // cached until the ceilings are measured: dropped, they would give the
+    // ceilings gigabytes of memory just freed, which a VM backs at once and
+    // the run never had.
+    MQ_RETURN_IF_ERROR(SettleStore(spec.config.storePathRootDir, Settle::kSyncOnly));
     auto after = MeasureAroundRun(setup);
     if (!after.ok()) return after.error();
-    AddAroundRun(*before, *after, r);
+    MQ_RETURN_IF_ERROR(SettleStore(spec.config.storePathRootDir));
+    AddAroundRun(*before, *after, setup.record_size, r);
   }
   if (spec.ceiling_seconds > 0) MQ_RETURN_IF_ERROR(LaterCeilings(spec, setup, cache, r));
   AddRatios(spec, r);

@@ -109,9 +109,12 @@ inline constexpr char kWarmUpTouchMbPerSec[] = "warm_up_touch_mb_per_sec";
 // and the first-touch rate just before and just after the workload, each
 // reported as <name>_before_<unit> and <name>_after_<unit>; the mean of
 // fresh-page memcpy is kFreshPageMemcpy (the async ceiling), of sequential
-// write kSeqWrite. The first-touch pair decides memory_state.
+// write kSeqWrite. Both first-touch rates and both fresh-page rates (in
+// MB/s) decide memory_state.
 inline constexpr char kFirstTouchBefore[] = "first_touch_before_mb_per_sec";
 inline constexpr char kFirstTouchAfter[] = "first_touch_after_mb_per_sec";
+inline constexpr char kFreshPageMemcpyBefore[] = "fresh_page_memcpy_before_msgs_per_sec";
+inline constexpr char kFreshPageMemcpyAfter[] = "fresh_page_memcpy_after_msgs_per_sec";
 
 // Names of the values the dispatch and read workloads report
 // (BenchResult::values): rates in messages per second, ratios, and
@@ -235,7 +238,7 @@ struct BenchResult {
   std::string first_failure;
   std::vector<NamedValue> ceilings;
   std::string ratio_ceiling;       // the ceiling msgs/s is compared with; "" = none
-  std::string memory_state;        // put runs: "warm" or "cold" (first-touch rate); "" = not measured
+  std::string memory_state;  // put runs: "warm" or "cold" (first-touch and fresh-page rates); "" = not measured
   std::vector<NamedValue> ratios;  // kRatioToCeiling, kP99ToFdatasyncP99 where they apply
   std::optional<RecoveryReport> recovery;
   std::optional<ReadCheck> read;

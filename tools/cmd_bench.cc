@@ -604,11 +604,16 @@ void PrintTable(const Plan& plan, const std::vector<BenchResult>& results, std::
   for (const auto& r : results)
     if (!r.ratio_ceiling.empty() && ratios.insert(r.ratio_ceiling).second)
       out << "ratio = msgs/s / " << r.ratio_ceiling << "\n";
-  for (size_t i = 0; i < results.size(); ++i)
-    if (!results[i].memory_state.empty())
-      out << "run " << i + 1 << ": memory " << results[i].memory_state << " (first touch "
-          << Num(results[i].Ceiling(bench::kFirstTouchBefore).value_or(0), "%.0f") << " MB/s before, "
-          << Num(results[i].Ceiling(bench::kFirstTouchAfter).value_or(0), "%.0f") << " after)\n";
+  for (size_t i = 0; i < results.size(); ++i) {
+    const BenchResult& r = results[i];
+    if (r.memory_state.empty()) continue;
+    const double mb_per_record = static_cast<double>(bench::BenchRecordSize(r.msg_size)) / 1e6;
+    out << "run " << i + 1 << ": memory " << r.memory_state << " (first touch "
+        << Num(r.Ceiling(bench::kFirstTouchBefore).value_or(0), "%.0f") << " MB/s before, "
+        << Num(r.Ceiling(bench::kFirstTouchAfter).value_or(0), "%.0f") << " after; new page-cache pages "
+        << Num(r.Ceiling(bench::kFreshPageMemcpyBefore).value_or(0) * mb_per_record, "%.0f") << " MB/s before, "
+        << Num(r.Ceiling(bench::kFreshPageMemcpyAfter).value_or(0) * mb_per_record, "%.0f") << " after)\n";
+  }
 }
 
 void PrintJson(const Plan& plan, const std::vector<BenchResult>& results, std::ostream& out) {
