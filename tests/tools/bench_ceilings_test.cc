@@ -48,26 +48,29 @@ CeilingSetup SmallSetup(const std::string& dir, FileSystem& fs) {
   return setup;
 }
 
+// Runs `measure` in a fresh directory through `fs`; checks it gave a rate.
+void MeasureIn(Result<double> (*measure)(const CeilingSetup&), CountingFileSystem& fs) {
+  test::TempDir tmp;
+  auto rate = measure(SmallSetup(tmp.path(), fs));
+  ASSERT_TRUE(rate.ok()) << rate.error().ToString();
+  EXPECT_GT(*rate, 0);
+}
+
 // A store keeps its segments' pages cached while it writes the next one; a
 // ceiling that removed each full file would write the next into the pages
 // it just freed, which a VM backs at once where a store's are not.
+
 TEST(BenchCeilings, FreshPageMemcpyKeepsEveryFileUntilItEnds) {
-  test::TempDir tmp;
   CountingFileSystem fs;
-  auto rate = MeasureFreshPageMemcpy(SmallSetup(tmp.path(), fs));
-  ASSERT_TRUE(rate.ok()) << rate.error().ToString();
-  EXPECT_GT(*rate, 0);
+  MeasureIn(&MeasureFreshPageMemcpy, fs);
   ASSERT_GT(fs.created(), 1u) << "the budget outlasts one 1 MiB file";
   EXPECT_EQ(fs.most_live(), fs.created()) << "no file was removed before the last was made";
   EXPECT_EQ(fs.live(), 0u) << "every scratch file is removed at the end";
 }
 
 TEST(BenchCeilings, PrefaultedMemcpyStillUsesOneFile) {
-  test::TempDir tmp;
   CountingFileSystem fs;
-  auto rate = MeasureMemcpyMapped(SmallSetup(tmp.path(), fs));
-  ASSERT_TRUE(rate.ok()) << rate.error().ToString();
-  EXPECT_GT(*rate, 0);
+  MeasureIn(&MeasureMemcpyMapped, fs);
   EXPECT_EQ(fs.created(), 1u);
   EXPECT_EQ(fs.live(), 0u);
 }

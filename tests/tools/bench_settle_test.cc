@@ -45,13 +45,22 @@ size_t CachedPages(const std::string& path) {
   return cached;
 }
 
-TEST(SettleStore, EveryFileUnderTheRootLeavesThePageCacheAndStays) {
-  test::TempDir tmp;
-  struct statfs fs {};
-  ASSERT_EQ(::statfs(tmp.path().c_str(), &fs), 0);
-  if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << "a tmpfs keeps its pages: nothing to drop";
-  const std::string root = tmp.path() + "/store";
-  ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
+// A store root (root_) in a fresh directory on a file system that drops
+// pages when asked (a tmpfs keeps them: the tests skip there).
+class SettleStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    struct statfs fs {};
+    ASSERT_EQ(::statfs(tmp_.path().c_str(), &fs), 0);
+    if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << "a tmpfs keeps its pages: nothing to drop";
+    ASSERT_EQ(::mkdir(root_.c_str(), 0755), 0);
+  }
+  test::TempDir tmp_;
+  const std::string root_ = tmp_.path() + "/store";
+};
+
+TEST_F(SettleStoreTest, EveryFileUnderTheRootLeavesThePageCacheAndStays) {
+  const std::string& root = root_;
   ASSERT_EQ(::mkdir((root + "/commitlog").c_str(), 0755), 0);
   const std::vector<std::string> files = {root + "/checkpoint", root + "/commitlog/00000000000000000000"};
   for (const auto& f : files) WriteFile(f);
@@ -70,19 +79,13 @@ TEST(SettleStore, EveryFileUnderTheRootLeavesThePageCacheAndStays) {
 // What `mqstore bench` does before the ceilings it measures after a put run:
 // the store's pages stay taken, as during the run, but none is dirty (a
 // drop without a sync now lets every one go).
-TEST(SettleStore, SyncOnlyLeavesEveryPageCachedAndClean) {
-  test::TempDir tmp;
-  struct statfs fs {};
-  ASSERT_EQ(::statfs(tmp.path().c_str(), &fs), 0);
-  if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << "a tmpfs keeps its pages: nothing to drop";
-  const std::string root = tmp.path() + "/store";
-  ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
-  const std::string file = root + "/checkpoint";
+TEST_F(SettleStoreTest, SyncOnlyLeavesEveryPageCachedAndClean) {
+  const std::string file = root_ + "/checkpoint";
   WriteFile(file);
   const size_t written = CachedPages(file);
   ASSERT_GT(written, 0u) << "just written, so cached";
 
-  const Status st = SettleStore(root, Settle::kSyncOnly);
+  const Status st = SettleStore(root_, Settle::kSyncOnly);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(CachedPages(file), written) << "nothing dropped";
   const int fd = ::open(file.c_str(), O_RDONLY);
