@@ -114,8 +114,8 @@ TEST(Bench, AsyncPutsAreComparedWithFreshPageMemcpyMeasuredAroundTheRun) {
               (c["seq_write_before_mb_per_sec"].d + c["seq_write_after_mb_per_sec"].d) / 2, 0.1);
   EXPECT_NEAR(j["ratio_to_ceiling"].d, j["msgs_per_sec"].d / c["fresh_page_memcpy_msgs_per_sec"].d, 1e-3);
   const double touch = std::min(c["first_touch_before_mb_per_sec"].d, c["first_touch_after_mb_per_sec"].d);
-  const double record_bytes = static_cast<double>(cli::bench::BenchRecordSize(1024));  // the default --msg-size
-  const double fresh = std::min(before, after) * record_bytes / 1e6;
+  const auto record_bytes = cli::bench::BenchRecordSize(static_cast<int64_t>(j["msg_size"].d));
+  const double fresh = std::min(before, after) * static_cast<double>(record_bytes) / 1e6;
   EXPECT_EQ(j["memory_state"].s, std::min(touch, fresh) < 1500 ? "cold" : "warm") << touch << " " << fresh;
   EXPECT_GT(j["warm_up_touch_mb_per_sec"].d, 0) << "memory is warmed just before the producers start";
   const CliResult text = Bench("put", {"--messages", "2000"});
