@@ -24,33 +24,29 @@ using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-// A preallocated scratch file under the directory, removed when destroyed.
+// A preallocated scratch file under the directory, unlinked as soon as it
+// is open: its blocks and pages go when it is closed, and a bench killed
+// in the middle leaves nothing behind (fresh-page memcpy holds gigabytes
+// of them at once).
 class Scratch {
  public:
   static Result<std::unique_ptr<Scratch>> Create(const CeilingSetup& setup) {
-    // Numbered: fresh-page memcpy keeps several at once.
-    static std::atomic<uint64_t> created{0};
-    const std::string path = JoinPath(setup.dir, ".mqstore-bench-ceiling-" + std::to_string(::getpid()) + "-" +
+    static std::atomic<uint64_t> created{0};  // numbered: several are open at once
+    const std::string path = JoinPath(setup.dir, std::string(kScratchPrefix) + std::to_string(::getpid()) + "-" +
                                                      std::to_string(created.fetch_add(1)));
     auto file = setup.fs->OpenRandomRW(path, OpenMode::kCreateIfMissing);
     if (!file.ok()) return file.error();
-    std::unique_ptr<Scratch> s(new Scratch(*setup.fs, path, std::move(*file)));
+    std::unique_ptr<Scratch> s(new Scratch(std::move(*file)));
+    Status removed = setup.fs->Remove(path);
+    (void)removed;  // best effort: a leftover scratch file is harmless
     MQ_RETURN_IF_ERROR(s->file_->Truncate(0));
     MQ_RETURN_IF_ERROR(s->file_->Preallocate(setup.scratch_bytes));
     return s;
   }
-  ~Scratch() {
-    file_.reset();
-    Status st = fs_.Remove(path_);
-    (void)st;  // best effort: a leftover scratch file is harmless
-  }
   RandomRWFile& file() { return *file_; }
 
  private:
-  Scratch(FileSystem& fs, std::string path, std::unique_ptr<RandomRWFile> file)
-      : fs_(fs), path_(std::move(path)), file_(std::move(file)) {}
-  FileSystem& fs_;
-  std::string path_;
+  explicit Scratch(std::unique_ptr<RandomRWFile> file) : file_(std::move(file)) {}
   std::unique_ptr<RandomRWFile> file_;
 };
 

@@ -25,7 +25,7 @@
 //   raw_1mib_sync_msgs_per_sec  write + fdatasync of 1 MiB blocks, counted in records
 //
 // Each runs for about `seconds` (bounded by the 256 MiB scratch file, which
-// is preallocated like a segment and removed afterwards; fresh-page memcpy
+// is preallocated like a segment and unlinked once open; fresh-page memcpy
 // also by a quarter of the machine's memory in kept files).
 #pragma once
 
@@ -46,6 +46,10 @@ inline constexpr char kRaw1MiBSync[] = "raw_1mib_sync_msgs_per_sec";
 inline constexpr char kFreshPageMemcpy[] = "fresh_page_memcpy_msgs_per_sec";
 inline constexpr char kFirstTouch[] = "first_touch_mb_per_sec";
 inline constexpr char kSeqWrite[] = "seq_write_mb_per_sec";
+
+// Scratch files are named this plus the process id and a number, and
+// unlinked as soon as they are open.
+inline constexpr char kScratchPrefix[] = ".mqstore-bench-ceiling-";
 
 // Below this first-touch rate memory is reported "cold": this project's
 // 2-core VM gives out 4-5 GB/s warm and about 0.5 GB/s cold.
