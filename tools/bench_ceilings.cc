@@ -88,8 +88,8 @@ size_t RecordBytes(const CeilingSetup& setup) { return static_cast<size_t>(std::
 // `budget` seconds are spent; adds to `records` and `secs` (the copies
 // only: the file's creation is not timed). `prefault`: its pages faulted in
 // before timing, as the engine's allocator does ahead of the writer.
-// `kept`: where the file goes afterwards, its pages still cached (else it
-// is removed at once).
+// `kept`: where the file goes afterwards, still open and its pages cached
+// (else it is closed at once, and its pages freed).
 Status MemcpyIntoNewMapping(const CeilingSetup& setup, bool prefault, double budget, uint64_t& records,
                             double& secs, std::vector<std::unique_ptr<Scratch>>* kept = nullptr) {
   auto scratch = Scratch::Create(setup);
@@ -132,7 +132,7 @@ Result<double> MeasureMemcpyMapped(const CeilingSetup& setup) {
 Result<double> MeasureFreshPageMemcpy(const CeilingSetup& setup) {
   // A new file each time one is full: every page the copy reaches is one
   // it touches first. Each full file stays until the end, as a store keeps
-  // its segments in the page cache: removing it would free its pages for
+  // its segments in the page cache: closing it would free its pages for
   // the next file, which is then written in pages just backed, where a
   // store's next segment gets what the kernel has free. On a VM whose host
   // takes back guest memory left free (free page reporting), that is 3-4x
@@ -172,7 +172,8 @@ Result<double> MeasureSeqWrite(const CeilingSetup& setup) {
 
 Result<double> MeasureBufferedWrite(const CeilingSetup& setup) {
   int64_t rounds = 0;
-  const auto secs = WriteRounds(setup, kMiB, false, 1, static_cast<int64_t>(setup.scratch_bytes / kMiB), [](uint64_t) {}, &rounds);
+  const auto most_rounds = static_cast<int64_t>(setup.scratch_bytes / kMiB);
+  const auto secs = WriteRounds(setup, kMiB, false, 1, most_rounds, [](uint64_t) {}, &rounds);
   if (!secs.ok()) return secs.error();
   return *secs > 0 ? static_cast<double>(rounds) * static_cast<double>(kMiB) / 1e6 / *secs : 0.0;
 }
