@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "storage/log/latency_histogram.h"
@@ -113,13 +114,6 @@ Status MemcpyIntoNewMapping(const CeilingSetup& setup, bool prefault, double bud
   return Status::Ok();
 }
 
-// Fresh-page memcpy keeps at most this much in scratch files (a quarter of
-// the machine's memory): past it, the page cache would be reclaiming.
-uint64_t MostKeptBytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4 : 1ULL << 30;
-}
-
 }  // namespace
 
 Result<double> MeasureMemcpyMapped(const CeilingSetup& setup) {
@@ -138,8 +132,9 @@ Result<double> MeasureFreshPageMemcpy(const CeilingSetup& setup) {
   // takes back guest memory left free (free page reporting), that is 3-4x
   // faster than the memory a store meets (1 KiB: 2.7 M/s reusing its pages,
   // 0.6-0.85 M/s keeping them; bench/RESULTS.md).
+  // At most a quarter of memory kept: past it, the page cache would be reclaiming.
   std::vector<std::unique_ptr<Scratch>> kept;
-  const uint64_t most = MostKeptBytes();
+  const uint64_t most = QuarterOfMemory().value_or(1ULL << 30);
   uint64_t records = 0;
   double secs = 0;
   do {
@@ -147,6 +142,12 @@ Result<double> MeasureFreshPageMemcpy(const CeilingSetup& setup) {
         MemcpyIntoNewMapping(setup, /*prefault=*/false, setup.seconds - secs, records, secs, &kept));
   } while (secs < setup.seconds && (kept.size() + 1) * setup.scratch_bytes <= most);
   return secs > 0 ? static_cast<double>(records) / secs : 0.0;
+}
+
+std::optional<uint64_t> QuarterOfMemory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return std::nullopt;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4;
 }
 
 double TouchAndFree(size_t bytes) {

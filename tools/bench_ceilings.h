@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "mqstore/status.h"
@@ -71,6 +72,9 @@ Result<double> MeasureGroupCommit(const CeilingSetup& setup, int64_t batch);
 Result<double> MeasureRaw1MiBSync(const CeilingSetup& setup);
 Result<double> MeasureFreshPageMemcpy(const CeilingSetup& setup);
 double MeasureFirstTouch();
+// A quarter of the machine's physical memory (nullopt: unknown), the most
+// a bench fills with its own files or warm-up.
+std::optional<uint64_t> QuarterOfMemory();
 // Writes `bytes` of fresh anonymous memory one byte a page, then frees it:
 // the first-touch MB/s. The pages go back to the kernel's free lists,
 // where what is allocated next finds them backed by the host (--dedup

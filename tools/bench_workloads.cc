@@ -91,9 +91,7 @@ size_t WarmUpBytes(const BenchSpec& s) {
   const size_t per_record = static_cast<size_t>(s.msg_size) + 256;
   const size_t wanted = s.seconds > 0 ? static_cast<size_t>(s.config.mappedFileSizeCommitLog)
                                       : static_cast<size_t>(s.messages) * per_record * 5 / 4 + 128 * kMiB;
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  const size_t quarter = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) / 4 : wanted;
-  return std::min(wanted, quarter);
+  return std::min<size_t>(wanted, QuarterOfMemory().value_or(wanted));
 }
 
 // Writes and frees as much memory as the run is about to fill, just before

@@ -436,8 +436,7 @@ void FlushService::GroupCommit(uint64_t flush_all_ticket) {
   InflightSync* sync = &current_sync_;
   InflightSync* next = &next_sync_;
   bool moved = false;
-  const bool held = pacer_.ShouldHold(WaitersPast(log_.FlushedOffset()));
-  if (held) HoldForGroup(std::chrono::steady_clock::now());
+  if (pacer_.ShouldHold(WaitersPast(log_.FlushedOffset()))) HoldForGroup(std::chrono::steady_clock::now());
   auto begun = BeginSync(0, *sync, SyncQueue(/*answering_meanwhile=*/false));
   Status st = begun.ok() ? Status::Ok() : begun.error();
   bool active = st.ok() && *begun;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -70,6 +71,15 @@ class SlowSyncFileSystem final : public test::ForwardingFileSystem {
   std::atomic<bool> fail_{false};
 };
 
+// Runs `producer(t, message)` on `threads` threads at once, each with a
+// message of its own (topic T, queue t % 4, `body` bytes), and joins them.
+void RunProducers(int threads, int body, const std::function<void(int, const test::OwnedMessage&)>& producer) {
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t)
+    running.emplace_back([&, t] { producer(t, test::OwnedMessage("T", t % 4, body, "t" + std::to_string(t))); });
+  for (auto& r : running) r.join();
+}
+
 // Parameter: the write backend (true) or the mmap backend.
 class FlushServiceTest : public ::testing::TestWithParam<bool> {
  protected:
@@ -105,13 +115,9 @@ TEST_P(FlushServiceTest, OneSyncAnswersEveryPutWaitingForIt) {
   ASSERT_TRUE(store);
   constexpr int kThreads = 16, kPuts = 40;
   std::atomic<int> ok{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      test::OwnedMessage m("T", t % 4, 512, "t" + std::to_string(t));
-      for (int i = 0; i < kPuts; ++i) ok += store->Put(m.message()).ok();
-    });
-  for (auto& t : threads) t.join();
+  RunProducers(kThreads, 512, [&](int, const test::OwnedMessage& m) {
+    for (int i = 0; i < kPuts; ++i) ok += store->Put(m.message()).ok();
+  });
   ASSERT_EQ(ok.load(), kThreads * kPuts);
   const FlushStats s = store->Stats().flush;
   // A put whose record a sync already covered by the time it asked to wait
@@ -134,13 +140,9 @@ TEST_P(FlushServiceTest, BlockingProducersStayOneGroupRatherThanSplittingIntoCoh
   ASSERT_TRUE(store);
   constexpr int kThreads = 8, kPuts = 12;
   std::atomic<int> ok{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      test::OwnedMessage m("T", t % 4, 256, "t" + std::to_string(t));
-      for (int i = 0; i < kPuts; ++i) ok += store->Put(m.message()).ok();
-    });
-  for (auto& t : threads) t.join();
+  RunProducers(kThreads, 256, [&](int, const test::OwnedMessage& m) {
+    for (int i = 0; i < kPuts; ++i) ok += store->Put(m.message()).ok();
+  });
   ASSERT_EQ(ok.load(), kThreads * kPuts);
   const FlushStats s = store->Stats().flush;
   EXPECT_GE(s.group_size_avg(), kThreads * 3 / 4.0)
@@ -159,20 +161,16 @@ TEST_P(FlushServiceTest, EveryBlockingPutOfAGroupIsWokenNotLeftToItsDeadline) {
   constexpr int kThreads = 24;
   std::atomic<int> ok{0};
   std::atomic<int64_t> slowest_ms{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      test::OwnedMessage m("T", t % 4, 256, "t" + std::to_string(t));
-      for (int i = 0; i < 3; ++i) {
-        const auto began = std::chrono::steady_clock::now();
-        ok += store->Put(m.message()).ok();
-        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
-        int64_t seen = slowest_ms.load();
-        while (took.count() > seen && !slowest_ms.compare_exchange_weak(seen, took.count())) {
-        }
+  RunProducers(kThreads, 256, [&](int, const test::OwnedMessage& m) {
+    for (int i = 0; i < 3; ++i) {
+      const auto began = std::chrono::steady_clock::now();
+      ok += store->Put(m.message()).ok();
+      const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+      int64_t seen = slowest_ms.load();
+      while (took.count() > seen && !slowest_ms.compare_exchange_weak(seen, took.count())) {
       }
-    });
-  for (auto& t : threads) t.join();
+    }
+  });
   EXPECT_EQ(ok.load(), kThreads * 3);
   // A sync takes 100 ms; a put never waits for more than a few of them.
   EXPECT_LT(slowest_ms.load(), 5000) << "a put slept on towards its 20 s deadline after its group was answered";
@@ -311,24 +309,20 @@ TEST_P(FlushServiceTest, ASyncFailingAfterAHoldAnswersEveryBlockingPutNotAvailab
   std::atomic<int> ok{0}, ok_after_failing{0};
   std::atomic<bool> failing{false};
   std::vector<PutStatus> last(kThreads, PutStatus::kPutOk);
-  std::vector<std::thread> threads;
   const auto began = std::chrono::steady_clock::now();
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      test::OwnedMessage m("T", t % 4, 256, "t" + std::to_string(t));
-      for (int i = 0; i < 10000; ++i) {
-        const bool after = failing.load();  // every sync fails from before this put on
-        const PutResult r = store->Put(m.message());
-        last[static_cast<size_t>(t)] = r.status;
-        if (!r.ok()) return;
-        if (after) ++ok_after_failing;
-        if (++ok == kThreads * 3) {  // a few groups in: within the first slice, which holds
-          fs.FailSyncs();
-          failing = true;
-        }
+  RunProducers(kThreads, 256, [&](int t, const test::OwnedMessage& m) {
+    for (int i = 0; i < 10000; ++i) {
+      const bool after = failing.load();  // every sync fails from before this put on
+      const PutResult r = store->Put(m.message());
+      last[static_cast<size_t>(t)] = r.status;
+      if (!r.ok()) return;
+      if (after) ++ok_after_failing;
+      if (++ok == kThreads * 3) {  // a few groups in: within the first slice, which holds
+        fs.FailSyncs();
+        failing = true;
       }
-    });
-  for (auto& t : threads) t.join();
+    }
+  });
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10)) << "a put waited for its deadline";
   EXPECT_EQ(ok_after_failing.load(), 0) << "puts begun once every sync failed were answered PUT_OK";
   for (int t = 0; t < kThreads; ++t)
